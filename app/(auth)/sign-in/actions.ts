@@ -1,0 +1,36 @@
+"use server";
+
+import { cookies, headers } from "next/headers";
+import { redirect } from "next/navigation";
+import { SESSION_COOKIE, endSession } from "@/lib/auth/sessions";
+import { signInWithPassword } from "@/lib/auth/sign-in";
+import { env } from "@/lib/env";
+
+export type SignInState = { error?: string; email?: string };
+
+export async function signIn(_previous: SignInState, form: FormData): Promise<SignInState> {
+  const email = String(form.get("email") ?? "");
+  const requestHeaders = await headers();
+  const result = await signInWithPassword({
+    email,
+    password: String(form.get("password") ?? ""),
+    ip: requestHeaders.get("x-forwarded-for")?.split(",")[0]?.trim() || "unknown",
+    userAgent: requestHeaders.get("user-agent") ?? undefined,
+  });
+  if (!result.ok) return { error: result.error, email };
+  (await cookies()).set(SESSION_COOKIE, result.token, {
+    httpOnly: true,
+    sameSite: "lax",
+    secure: env().APP_URL.startsWith("https:"),
+    path: "/",
+    expires: result.expiresAt,
+  });
+  redirect("/");
+}
+
+export async function signOut(): Promise<void> {
+  const jar = await cookies();
+  await endSession(jar.get(SESSION_COOKIE)?.value);
+  jar.delete(SESSION_COOKIE);
+  redirect("/sign-in");
+}

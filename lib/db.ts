@@ -1,0 +1,26 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "./generated/prisma/client.ts";
+import { env } from "./env";
+
+export type Db = PrismaClient;
+
+let client: PrismaClient | undefined;
+
+/**
+ * The one Prisma client of this process. DATABASE_URL must be known by the time it is first
+ * used: entry points resolve it first (see lib/database-url.ts: resolveDatabaseUrl), which may start the embedded
+ * PostgreSQL.
+ */
+export function db(): PrismaClient {
+  if (!client) {
+    const connectionString = env().DATABASE_URL;
+    if (!connectionString) throw new Error("DATABASE_URL is not resolved yet");
+    client = new PrismaClient({ adapter: new PrismaPg({ connectionString, max: 10 }) });
+  }
+  return client;
+}
+
+export async function closeDb(): Promise<void> {
+  await client?.$disconnect();
+  client = undefined;
+}

@@ -1,0 +1,46 @@
+import { type Job, Queue, type JobsOptions } from "bullmq";
+import type { z } from "zod";
+import { createRedis } from "./redis";
+
+export const QUEUES = { maintenance: "maintenance" } as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** Jobs are data: a name, a schema for the payload (ids only, no PII) and a handler. */
+export type JobDefinition<T> = {
+  name: string;
+  queue: QueueName;
+  schema: z.ZodType<T>;
+  // Method syntax on purpose: a list of definitions with different payloads type-checks.
+  handle(data: T, job: Job): Promise<unknown>;
+  /** Repeat schedule for maintenance jobs. */
+  every?: number;
+};
+
+export const defaultJobOptions: JobsOptions = {
+  attempts: 5,
+  backoff: { type: "exponential", delay: 1000 },
+  removeOnComplete: { count: 1000, age: 24 * 3600 },
+  removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
+};
+
+const queues = new Map<QueueName, Queue>();
+let producerConnection: ReturnType<typeof createRedis> | undefined;
+
+/** The producer side of a queue, shared per process on one Redis connection. */
+export function queue(name: QueueName): Queue {
+  let q = queues.get(name);
+  if (!q) {
+    producerConnection ??= createRedis("producer");
+    q = new Queue(name, { connection: producerConnection, defaultJobOptions });
+    queues.set(name, q);
+  }
+  return q;
+}
+
+export async function closeQueues(): Promise<void> {
+  await Promise.all([...queues.values()].map((q) => q.close()));
+  queues.clear();
+  const connection = producerConnection;
+  producerConnection = undefined;
+  if (connection) await connection.quit().catch(() => connection.disconnect());
+}

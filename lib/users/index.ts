@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { db } from "../db";
+import { AppError } from "../errors";
+import { MIN_PASSWORD_LENGTH, hashPassword } from "../auth/password";
+
+export const emailSchema = z.string().trim().toLowerCase().email();
+export const passwordSchema = z.string().min(MIN_PASSWORD_LENGTH, `at least ${MIN_PASSWORD_LENGTH} characters`);
+
+/** Creates a user with a password, or sets the password of the existing one. */
+export async function upsertUserWithPassword(input: { email: string; password: string; name?: string }) {
+  const email = emailSchema.parse(input.email);
+  const passwordHash = await hashPassword(passwordSchema.parse(input.password));
+  return db().user.upsert({
+    where: { email },
+    create: { email, name: input.name ?? "", passwordHash, emailVerifiedAt: new Date() },
+    update: { passwordHash },
+    select: { id: true, email: true },
+  });
+}
+
+export async function setPassword(email: string, password: string) {
+  const user = await db().user.findUnique({ where: { email: emailSchema.parse(email) }, select: { id: true } });
+  if (!user) throw new AppError("not_found", `no user with email ${email}`);
+  const passwordHash = await hashPassword(passwordSchema.parse(password));
+  await db().$transaction([
+    db().user.update({ where: { id: user.id }, data: { passwordHash } }),
+    // A password reset signs the user out everywhere.
+    db().session.deleteMany({ where: { userId: user.id } }),
+  ]);
+}

@@ -1,0 +1,108 @@
+import { parseArgs } from "node:util";
+import { ZodError } from "zod";
+import { bootstrap } from "@/lib/bootstrap";
+import { closeDb } from "@/lib/db";
+import { stopEmbeddedPostgres } from "@/lib/database-url";
+import { env } from "@/lib/env";
+import { AppError } from "@/lib/errors";
+import { migrate } from "@/lib/migrate";
+import { ensureOrgOwnedBy, listOrgs } from "@/lib/orgs";
+import { boot } from "@/lib/runtime";
+import { setPassword, upsertUserWithPassword } from "@/lib/users";
+
+const USAGE = `Usage: npm run admin -- <command> [options]
+
+Commands:
+  bootstrap --email E --password P --org SLUG --project SLUG [--platform P] [--json]
+      Create (or find) a user, an org they own, a project with a DSN and an API token.
+      Running it again returns the same result.
+  create-user --email E --password P [--name N] [--org SLUG]
+      Create a user (or set their password); with --org, make them the owner of that org.
+  reset-password --email E --password P
+      Set a user's password and sign them out everywhere.
+  list-orgs [--json]
+      Organizations with their members and projects.
+  migrate
+      Apply pending database migrations.
+`;
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    email: { type: "string" },
+    password: { type: "string" },
+    name: { type: "string" },
+    org: { type: "string" },
+    project: { type: "string" },
+    platform: { type: "string" },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+
+function required(name: keyof typeof values): string {
+  const value = values[name];
+  if (typeof value !== "string" || value === "") throw new AppError("bad_request", `--${name} is required`);
+  return value;
+}
+
+function print(data: unknown, text: string): void {
+  console.log(values.json ? JSON.stringify(data) : text);
+}
+
+async function run(command: string | undefined): Promise<void> {
+  switch (command) {
+    case "bootstrap": {
+      const result = await bootstrap({
+        email: required("email"),
+        password: required("password"),
+        org: required("org"),
+        project: required("project"),
+        platform: values.platform,
+      });
+      return print(result, `org ${result.org}, project ${result.project} (${result.projectId})\nDSN   ${result.dsn}\ntoken ${result.token}`);
+    }
+    case "create-user": {
+      const user = await upsertUserWithPassword({ email: required("email"), password: required("password"), name: values.name });
+      if (values.org) await ensureOrgOwnedBy(user.id, { slug: values.org });
+      return print(user, `user ${user.email} (${user.id})${values.org ? `, owner of ${values.org}` : ""}`);
+    }
+    case "reset-password":
+      await setPassword(required("email"), required("password"));
+      return print({ ok: true }, "password changed; existing sessions signed out");
+    case "list-orgs": {
+      const orgs = await listOrgs();
+      const text = orgs.map((o) => `${o.slug}\t${o.name}\tplan=${o.plan}\tmembers=${o._count.memberships}\tprojects=${o._count.projects}`);
+      return print(orgs, text.join("\n") || "no organizations");
+    }
+    case "migrate":
+      return; // done by main() before every command
+    default:
+      throw new AppError("bad_request", command ? `unknown command "${command}"\n\n${USAGE}` : USAGE);
+  }
+}
+
+async function main() {
+  const [command] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return;
+  }
+  await boot();
+  let code = 0;
+  try {
+    await migrate(env().DATABASE_URL!);
+    await run(command);
+  } catch (error) {
+    code = 1;
+    if (error instanceof AppError) console.error(`error: ${error.message}`);
+    else if (error instanceof ZodError) console.error(`error: ${error.issues.map((i) => i.message).join("; ")}`);
+    else throw error;
+  } finally {
+    await closeDb();
+    await stopEmbeddedPostgres();
+  }
+  process.exit(code);
+}
+
+await main();

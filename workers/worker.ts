@@ -1,0 +1,66 @@
+import { Worker, UnrecoverableError, type Job } from "bullmq";
+import { closeDb } from "@/lib/db";
+import { logger } from "@/lib/logger";
+import { closeQueues, queue, type JobDefinition, type QueueName } from "@/lib/queues";
+import { closeRedis, createRedis } from "@/lib/redis";
+import { boot, onShutdown } from "@/lib/runtime";
+import { processors } from "./processors";
+
+const log = logger.child({ service: "worker" });
+
+function dispatcher(definitions: JobDefinition<unknown>[]) {
+  const byName = new Map(definitions.map((d) => [d.name, d]));
+  return async (job: Job) => {
+    const definition = byName.get(job.name);
+    if (!definition) throw new UnrecoverableError(`no processor for job "${job.name}"`);
+    const parsed = definition.schema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid payload for "${job.name}": ${parsed.error.message}`);
+    return definition.handle(parsed.data, job);
+  };
+}
+
+function byQueue(definitions: JobDefinition<unknown>[]): Map<QueueName, JobDefinition<unknown>[]> {
+  const groups = new Map<QueueName, JobDefinition<unknown>[]>();
+  for (const d of definitions) groups.set(d.queue, [...(groups.get(d.queue) ?? []), d]);
+  return groups;
+}
+
+const connections: ReturnType<typeof createRedis>[] = [];
+
+async function startWorkers(): Promise<Worker[]> {
+  const workers: Worker[] = [];
+  for (const [queueName, definitions] of byQueue(processors)) {
+    // A connection of its own, which BullMQ leaves open on close(): closed at shutdown.
+    const connection = createRedis("worker");
+    connections.push(connection);
+    const worker = new Worker(queueName, dispatcher(definitions), {
+      connection,
+      concurrency: 4,
+    });
+    worker.on("failed", (job, err) => log.warn({ job: job?.name, id: job?.id, err: err.message }, "job failed"));
+    worker.on("error", (err) => log.error({ err: err.message }, "worker error"));
+    workers.push(worker);
+    for (const d of definitions) {
+      if (d.every) await queue(queueName).upsertJobScheduler(d.name, { every: d.every }, { name: d.name, data: {} });
+    }
+  }
+  return workers;
+}
+
+async function main() {
+  await boot();
+  const workers = await startWorkers();
+  log.info({ queues: workers.map((w) => w.name) }, "worker started");
+  onShutdown(async () => {
+    log.info("worker stopping: finishing in-flight jobs");
+    // close() waits for active jobs to finish before it resolves.
+    await Promise.all(workers.map((w) => w.close()));
+    await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+    await closeQueues();
+    await closeRedis();
+    await closeDb();
+    log.info("worker stopped");
+  });
+}
+
+await main();
