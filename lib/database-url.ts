@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import pg from "pg";
-import { dataPath, env, useDatabaseUrl } from "./env";
+import { dataPath, env, setDatabaseUrl } from "./env";
 import { logger } from "./logger";
 
 const EMBEDDED_DB = "errorhub";
@@ -22,7 +22,7 @@ export async function resolveDatabaseUrl(): Promise<string> {
   const databaseUrl = `postgresql://postgres:postgres@127.0.0.1:${port}/${EMBEDDED_DB}?sslmode=disable`;
   if (!(await answers(serverUrl))) await startEmbedded(port);
   await createDatabaseIfMissing(serverUrl, EMBEDDED_DB);
-  useDatabaseUrl(databaseUrl);
+  setDatabaseUrl(databaseUrl);
   return databaseUrl;
 }
 

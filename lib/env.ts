@@ -22,6 +22,10 @@ const schema = z.object({
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters (try: openssl rand -hex 32)").optional(),
   DATA_DIR: z.string().min(1).default(".data"),
   EMBEDDED_POSTGRES_PORT: port.default(5499),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")
+    .default("eh"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DEMO_ACCOUNT: z.enum(["on", "off"]).default("on"),
 });
@@ -31,7 +35,7 @@ export type Env = z.infer<typeof schema> & { AUTH_SECRET: string };
 export class EnvError extends Error {}
 
 /** Parses and validates an environment; throws EnvError naming each bad variable. */
-export function parseEnv(source: NodeJS.ProcessEnv): z.infer<typeof schema> {
+export function parseEnv(source: Record<string, string | undefined>): z.infer<typeof schema> {
   // Empty strings in .env files mean "unset", as they do for most tools.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ""));
   const result = schema.safeParse(cleaned);
@@ -56,7 +60,7 @@ export function env(): Env {
  * Records the database URL once it is known (it may point at the embedded PostgreSQL started
  * by this process); child processes inherit it through process.env.
  */
-export function useDatabaseUrl(databaseUrl: string): void {
+export function setDatabaseUrl(databaseUrl: string): void {
   process.env.DATABASE_URL = databaseUrl;
   env().DATABASE_URL = databaseUrl;
 }

@@ -1,5 +1,6 @@
 import { type Job, Queue, type JobsOptions } from "bullmq";
 import type { z } from "zod";
+import { env } from "./env";
 import { createRedis } from "./redis";
 
 export const QUEUES = { maintenance: "maintenance" } as const;
@@ -31,7 +32,7 @@ export function queue(name: QueueName): Queue {
   let q = queues.get(name);
   if (!q) {
     producerConnection ??= createRedis("producer");
-    q = new Queue(name, { connection: producerConnection, defaultJobOptions });
+    q = new Queue(name, { connection: producerConnection, prefix: env().REDIS_PREFIX, defaultJobOptions });
     queues.set(name, q);
   }
   return q;

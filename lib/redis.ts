@@ -14,6 +14,11 @@ export function createRedis(purpose: "producer" | "worker" | "client", options: 
   });
 }
 
+/** A Redis key in this installation's namespace (REDIS_PREFIX), so installs can share a server. */
+export function redisKey(...parts: (string | number)[]): string {
+  return [env().REDIS_PREFIX, ...parts].join(":");
+}
+
 let shared: Redis | undefined;
 
 /** The process-wide connection for plain commands (health, caches, counters). */

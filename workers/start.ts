@@ -15,13 +15,16 @@ import { binPath, forwardSignals } from "./children";
 
 const dev = process.argv.includes("--dev");
 
+await boot();
+
 if (!dev && !(existsSync(".next/BUILD_ID") && existsSync("dist/workers/worker.js"))) {
   console.log("No production build yet: running `npm run build` first (a minute or two).");
   const build = spawnSync("npm", ["run", "build"], { stdio: "inherit" });
-  if (build.status !== 0) process.exit(build.status ?? 1);
+  if (build.status !== 0) {
+    await stopEmbeddedPostgres();
+    process.exit(build.status ?? 1);
+  }
 }
-
-await boot();
 await migrate(env().DATABASE_URL!);
 const demo = env().DEMO_ACCOUNT === "on" ? await ensureDemoAccount() : undefined;
 await closeDb();

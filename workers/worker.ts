@@ -1,5 +1,6 @@
 import { Worker, UnrecoverableError, type Job } from "bullmq";
 import { closeDb } from "@/lib/db";
+import { env } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { closeQueues, queue, type JobDefinition, type QueueName } from "@/lib/queues";
 import { closeRedis, createRedis } from "@/lib/redis";
@@ -35,6 +36,7 @@ async function startWorkers(): Promise<Worker[]> {
     connections.push(connection);
     const worker = new Worker(queueName, dispatcher(definitions), {
       connection,
+      prefix: env().REDIS_PREFIX,
       concurrency: 4,
     });
     worker.on("failed", (job, err) => log.warn({ job: job?.name, id: job?.id, err: err.message }, "job failed"));

@@ -1,5 +1,5 @@
 import { db } from "../db";
-import { redis } from "../redis";
+import { redis, redisKey } from "../redis";
 import { verifyPassword } from "./password";
 import { createSession } from "./sessions";
 import { emailSchema } from "../users";
@@ -37,7 +37,7 @@ export async function signInWithPassword(input: {
 }
 
 async function allowAttempt(email: string, ip: string): Promise<boolean> {
-  const keys = [accountKey(email), `signin:ip:${ip}`];
+  const keys = [accountKey(email), redisKey("signin", "ip", ip)];
   const results = await redis()
     .multi()
     .incr(keys[0]!)
@@ -50,4 +50,4 @@ async function allowAttempt(email: string, ip: string): Promise<boolean> {
   return account <= MAX_PER_ACCOUNT && perIp <= MAX_PER_IP;
 }
 
-const accountKey = (email: string) => `signin:account:${email}`;
+const accountKey = (email: string) => redisKey("signin", "account", email);

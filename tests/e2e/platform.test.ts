@@ -1,0 +1,95 @@
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT, type Running, freePort, run, start, waitForHttp } from "../support/processes";
+
+// The README's first command on a fresh data folder, with DATABASE_URL unset: the platform
+// must come up on the embedded PostgreSQL, print the demo login and DSN, serve a sign-in page
+// a person can use, and stop on SIGTERM with exit code 0 within 10 s.
+describe("npm start on the embedded PostgreSQL", () => {
+  const dataDir = path.join(ROOT, "tests/.artifacts", `platform-${Date.now().toString(36)}`);
+  let platform: Running;
+  let browser: Browser;
+  let web: string;
+  let ingest: string;
+  let login: { email: string; password: string; dsn: string };
+
+  beforeAll(async () => {
+    if (!existsSync(path.join(ROOT, ".next/BUILD_ID")) || !existsSync(path.join(ROOT, "dist/workers/worker.js"))) {
+      const build = await run("npm", ["run", "build"]);
+      expect(build.code, build.output).toBe(0);
+    }
+    mkdirSync(dataDir, { recursive: true });
+    const [port, ingestPort, pgPort] = [await freePort(), await freePort(), await freePort()];
+    web = `http://localhost:${port}`;
+    ingest = `http://localhost:${ingestPort}`;
+    platform = start("npm", ["start"], {
+      DATABASE_URL: "",
+      DATA_DIR: dataDir,
+      EMBEDDED_POSTGRES_PORT: String(pgPort),
+      PORT: String(port),
+      INGEST_PORT: String(ingestPort),
+      APP_URL: web,
+      INGEST_URL: ingest,
+      DEMO_ACCOUNT: "on",
+    });
+    const signIn = await platform.waitFor(/sign in (\S+) \/ (\S+)\n\s+DSN\s+(\S+)/, 120_000);
+    login = { email: signIn[1]!, password: signIn[2]!, dsn: signIn[3]! };
+    browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("prints the demo login and a DSN on INGEST_URL", () => {
+    expect(login.email).toBe("demo@errorhub.local");
+    expect(login.dsn).toMatch(new RegExp(`^http://[0-9a-f]{32}@${new URL(ingest).host}/\\d+$`));
+  });
+
+  it("answers health on web and ingest", async () => {
+    for (const base of [web, ingest]) {
+      const res = await waitForHttp(`${base}/_health/`, 60_000);
+      expect(res.status, base).toBe(200);
+      expect(await res.json()).toMatchObject({ ok: true, postgres: "ok", redis: "ok" });
+    }
+  });
+
+  it("lets the demo user sign in through the sign-in page and shows the DSN", async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    await page.goto(web);
+    await expect.poll(() => page.url()).toBe(`${web}/sign-in`);
+
+    await page.getByLabel("Email").fill(login.email);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe("Wrong email or password.");
+
+    await page.getByLabel("Password").fill(login.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${web}/demo`);
+    expect(await page.getByTestId("dsn").first().textContent()).toBe(login.dsn);
+    const cookie = (await page.context().cookies()).find((c) => c.name === "errorhub_session");
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Lax" });
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${web}/sign-in`);
+    expect(errors).toEqual([]);
+  });
+
+  it("stops everything on SIGTERM with exit code 0 within 10 s", async () => {
+    const { code, ms } = await platform.stop("SIGTERM");
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(10_000);
+    await expect(fetch(`${web}/_health/`)).rejects.toThrow();
+    await expect(fetch(`${ingest}/_health/`)).rejects.toThrow();
+  });
+});

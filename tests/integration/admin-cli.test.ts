@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { db } from "@/lib/db";
+import { hashToken } from "@/lib/tokens";
+import { verifyPassword } from "@/lib/auth/password";
+import { TSX, run } from "../support/processes";
+
+const admin = (args: string[], env: Record<string, string> = {}) =>
+  run(TSX, ["workers/admin.ts", ...args], { LOG_LEVEL: "warn", ...env });
+
+const bootstrapArgs = (suffix: string) => [
+  "bootstrap",
+  "--email",
+  `owner-${suffix}@example.com`,
+  "--password",
+  "correct horse battery",
+  "--org",
+  `acme-${suffix}`,
+  "--project",
+  "backend",
+  "--json",
+];
+
+describe("admin bootstrap", () => {
+  it("prints the DSN, token, org, project and id, and the same again on a second run", async () => {
+    const suffix = Date.now().toString(36);
+    const env = { INGEST_URL: "https://ingest.example.test" };
+    const first = await admin(bootstrapArgs(suffix), env);
+    expect(first.code, first.output).toBe(0);
+    const result = JSON.parse(first.output.trim());
+    expect(Object.keys(result).sort()).toEqual(["dsn", "org", "project", "projectId", "token"]);
+    expect(result).toMatchObject({ org: `acme-${suffix}`, project: "backend" });
+    expect(result.dsn).toBe(
+      `https://${result.dsn.match(/\/\/([0-9a-f]{32})@/)[1]}@ingest.example.test/${result.projectId}`,
+    );
+
+    const second = await admin(bootstrapArgs(suffix), env);
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.output.trim())).toEqual(result);
+
+    // What it printed is what is stored: one user owning one org with one project and key.
+    const org = await db().organization.findUniqueOrThrow({
+      where: { slug: result.org },
+      include: { memberships: { include: { user: true } }, projects: { include: { keys: true } } },
+    });
+    expect(org.memberships).toHaveLength(1);
+    expect(org.memberships[0]!.role).toBe("owner");
+    expect(await verifyPassword(org.memberships[0]!.user.passwordHash!, "correct horse battery")).toBe(true);
+    expect(org.projects.map((p) => [p.id, p.slug, p.keys.length])).toEqual([[result.projectId, "backend", 1]]);
+    const token = await db().apiToken.findUniqueOrThrow({ where: { tokenHash: hashToken(result.token) } });
+    expect(token).toMatchObject({ orgId: org.id, revokedAt: null });
+    expect(token.scopes).toContain("org:admin");
+  });
+
+  it("refuses bad input with a message and exit code 1", async () => {
+    const missing = await admin(["bootstrap", "--email", "x@example.com"]);
+    expect(missing.code).toBe(1);
+    expect(missing.output.trim()).toBe("error: --password is required");
+    const badSlug = await admin(["bootstrap", ...bootstrapArgs("x").slice(1, 5), "--org", "Not A Slug", "--project", "p"]);
+    expect(badSlug.code).toBe(1);
+    expect(badSlug.output).toMatch(/^error: use lowercase letters, digits and dashes/);
+  });
+});
+
+describe("admin user commands", () => {
+  it("creates a user, resets the password (ending sessions) and lists orgs", async () => {
+    const email = `ops-${Date.now().toString(36)}@example.com`;
+    const org = `ops-${Date.now().toString(36)}`;
+    const created = await admin(["create-user", "--email", email, "--password", "first-password", "--org", org, "--json"]);
+    expect(created.code, created.output).toBe(0);
+    const user = await db().user.findUniqueOrThrow({ where: { email } });
+    await db().session.create({ data: { userId: user.id, tokenHash: `t-${email}`, expiresAt: new Date(Date.now() + 1e6) } });
+
+    const reset = await admin(["reset-password", "--email", email, "--password", "second-password"]);
+    expect(reset.code, reset.output).toBe(0);
+    const after = await db().user.findUniqueOrThrow({ where: { email } });
+    expect(await verifyPassword(after.passwordHash!, "second-password")).toBe(true);
+    expect(await db().session.count({ where: { userId: user.id } })).toBe(0);
+
+    const unknown = await admin(["reset-password", "--email", "nobody@example.com", "--password", "whatever-long"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.output.trim()).toBe("error: no user with email nobody@example.com");
+
+    const list = await admin(["list-orgs", "--json"]);
+    expect(list.code).toBe(0);
+    const orgs = JSON.parse(list.output.trim());
+    expect(orgs.find((o: { slug: string }) => o.slug === org)).toMatchObject({ _count: { memberships: 1, projects: 0 } });
+  });
+});
