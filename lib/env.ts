@@ -15,8 +15,9 @@ const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   DATABASE_URL: url("postgresql://user@host:5432/db").optional(),
   REDIS_URL: url("redis://host:6379").default("redis://127.0.0.1:6379"),
-  APP_URL: url("public base URL of the web app").default("http://localhost:3000"),
-  INGEST_URL: url("public base URL put in DSNs").default("http://localhost:3001"),
+  // Unset: http://localhost:PORT and http://localhost:INGEST_PORT.
+  APP_URL: url("public base URL of the web app").optional(),
+  INGEST_URL: url("public base URL put in DSNs").optional(),
   PORT: port.default(3000),
   INGEST_PORT: port.default(3001),
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters (try: openssl rand -hex 32)").optional(),
@@ -30,12 +31,12 @@ const schema = z.object({
   DEMO_ACCOUNT: z.enum(["on", "off"]).default("on"),
 });
 
-export type Env = z.infer<typeof schema> & { AUTH_SECRET: string };
+export type Env = ReturnType<typeof parseEnv> & { AUTH_SECRET: string };
 
 export class EnvError extends Error {}
 
 /** Parses and validates an environment; throws EnvError naming each bad variable. */
-export function parseEnv(source: Record<string, string | undefined>): z.infer<typeof schema> {
+export function parseEnv(source: Record<string, string | undefined>) {
   // Empty strings in .env files mean "unset", as they do for most tools.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ""));
   const result = schema.safeParse(cleaned);
@@ -43,7 +44,12 @@ export function parseEnv(source: Record<string, string | undefined>): z.infer<ty
     const lines = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
     throw new EnvError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
   }
-  return result.data;
+  const parsed = result.data;
+  return {
+    ...parsed,
+    APP_URL: parsed.APP_URL ?? `http://localhost:${parsed.PORT}`,
+    INGEST_URL: parsed.INGEST_URL ?? `http://localhost:${parsed.INGEST_PORT}`,
+  };
 }
 
 let cached: Env | undefined;

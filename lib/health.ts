@@ -21,8 +21,15 @@ export async function checkHealth(): Promise<HealthReport> {
   };
 }
 
-/** Null when Postgres answers, else a one-line reason naming the server. */
-export async function probePostgres(connectionString = env().DATABASE_URL): Promise<string | null> {
+/**
+ * Null when Postgres answers, else a one-line reason naming the server. With
+ * allowMissingDatabase, a server that answers but lacks the database counts as up (migrations
+ * create it).
+ */
+export async function probePostgres(
+  connectionString = env().DATABASE_URL,
+  { allowMissingDatabase = false } = {},
+): Promise<string | null> {
   if (!connectionString) return "postgres: DATABASE_URL is not set";
   const client = new pg.Client({ connectionString, connectionTimeoutMillis: TIMEOUT_MS, query_timeout: TIMEOUT_MS });
   client.on("error", () => {});
@@ -31,6 +38,7 @@ export async function probePostgres(connectionString = env().DATABASE_URL): Prom
     await client.query("select 1");
     return null;
   } catch (error) {
+    if (allowMissingDatabase && (error as { code?: string }).code === "3D000") return null;
     return `postgres at ${redactUrl(connectionString)}: ${describe(error)}`;
   } finally {
     await client.end().catch(() => {});

@@ -1,5 +1,6 @@
 import { EnvError, env } from "./env";
 import { resolveDatabaseUrl, stopEmbeddedPostgres } from "./database-url";
+import { migrate } from "./migrate";
 import { probePostgres, probeRedis, redactUrl } from "./health";
 import { redisStartHint } from "./redis";
 
@@ -7,9 +8,10 @@ const SHUTDOWN_DEADLINE_MS = 9000;
 
 /**
  * What every process does first: validate the environment, find (or start) PostgreSQL, and
- * make sure both Postgres and Redis answer. Any failure is one clear line and exit code 1.
+ * make sure both Postgres and Redis answer; with `migrate`, also create the database if needed
+ * and apply pending migrations. Any failure is one clear line and exit code 1.
  */
-export async function boot(): Promise<void> {
+export async function boot(options: { migrate?: boolean } = {}): Promise<void> {
   try {
     env();
   } catch (error) {
@@ -22,10 +24,17 @@ export async function boot(): Promise<void> {
   } catch (error) {
     fail(`Could not start the embedded PostgreSQL: ${(error as Error).message}`);
   }
-  const postgres = await probePostgres(databaseUrl);
+  const postgres = await probePostgres(databaseUrl, { allowMissingDatabase: options.migrate });
   if (postgres) fail(`Cannot reach PostgreSQL (DATABASE_URL=${redactUrl(databaseUrl)}): ${postgres}`);
   const redis = await probeRedis();
   if (redis) fail(`${redisStartHint()} (${redis})`);
+  if (options.migrate) {
+    try {
+      await migrate(databaseUrl);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+  }
 }
 
 export function fail(message: string): never {

@@ -3,9 +3,7 @@ import { ZodError } from "zod";
 import { bootstrap } from "@/lib/bootstrap";
 import { closeDb } from "@/lib/db";
 import { stopEmbeddedPostgres } from "@/lib/database-url";
-import { env } from "@/lib/env";
 import { AppError } from "@/lib/errors";
-import { migrate } from "@/lib/migrate";
 import { ensureOrgOwnedBy, listOrgs } from "@/lib/orgs";
 import { boot } from "@/lib/runtime";
 import { setPassword, upsertUserWithPassword } from "@/lib/users";
@@ -76,7 +74,7 @@ async function run(command: string | undefined): Promise<void> {
       return print(orgs, text.join("\n") || "no organizations");
     }
     case "migrate":
-      return; // done by main() before every command
+      return; // boot() has applied them, as it does before every command
     default:
       throw new AppError("bad_request", command ? `unknown command "${command}"\n\n${USAGE}` : USAGE);
   }
@@ -88,10 +86,9 @@ async function main() {
     console.log(USAGE);
     return;
   }
-  await boot();
+  await boot({ migrate: true });
   let code = 0;
   try {
-    await migrate(env().DATABASE_URL!);
     await run(command);
   } catch (error) {
     code = 1;

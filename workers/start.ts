@@ -5,7 +5,6 @@ import { bootstrap } from "@/lib/bootstrap";
 import { closeDb } from "@/lib/db";
 import { stopEmbeddedPostgres } from "@/lib/database-url";
 import { dataPath, env } from "@/lib/env";
-import { migrate } from "@/lib/migrate";
 import { boot } from "@/lib/runtime";
 import { binPath, forwardSignals } from "./children";
 
@@ -15,7 +14,7 @@ import { binPath, forwardSignals } from "./children";
 
 const dev = process.argv.includes("--dev");
 
-await boot();
+await boot({ migrate: true });
 
 if (!dev && !(existsSync(".next/BUILD_ID") && existsSync("dist/workers/worker.js"))) {
   console.log("No production build yet: running `npm run build` first (a minute or two).");
@@ -25,7 +24,6 @@ if (!dev && !(existsSync(".next/BUILD_ID") && existsSync("dist/workers/worker.js
     process.exit(build.status ?? 1);
   }
 }
-await migrate(env().DATABASE_URL!);
 const demo = env().DEMO_ACCOUNT === "on" ? await ensureDemoAccount() : undefined;
 await closeDb();
 

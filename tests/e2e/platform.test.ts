@@ -65,13 +65,14 @@ describe("npm start on the embedded PostgreSQL", () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    page.on("response", (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
     await page.goto(web);
     await expect.poll(() => page.url()).toBe(`${web}/sign-in`);
 
     await page.getByLabel("Email").fill(login.email);
     await page.getByLabel("Password").fill("not the password");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect.poll(() => page.getByRole("alert").textContent()).toBe("Wrong email or password.");
+    await expect.poll(() => page.locator("form [role=alert]").textContent()).toBe("Wrong email or password.");
 
     await page.getByLabel("Password").fill(login.password);
     await page.getByRole("button", { name: "Sign in" }).click();
@@ -91,5 +92,15 @@ describe("npm start on the embedded PostgreSQL", () => {
     expect(ms).toBeLessThan(10_000);
     await expect(fetch(`${web}/_health/`)).rejects.toThrow();
     await expect(fetch(`${ingest}/_health/`)).rejects.toThrow();
+    // No process of the platform (web, ingest, worker, embedded PostgreSQL) is left behind.
+    const groupAlive = () => {
+      try {
+        process.kill(-platform.child.pid!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await expect.poll(groupAlive, { timeout: 3000 }).toBe(false);
   });
 });

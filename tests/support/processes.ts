@@ -28,7 +28,9 @@ export function start(command: string, args: string[], env: Record<string, strin
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
-    detached: false,
+    // Its own process group, so a SIGKILL cleanup reaches grandchildren (tsx, npm and the
+    // launcher all run further processes) and nothing outlives the test.
+    detached: true,
   });
   let output = "";
   const waiters = new Set<() => void>();
@@ -73,6 +75,7 @@ export function start(command: string, args: string[], env: Record<string, strin
     async stop(signal = "SIGTERM") {
       const began = Date.now();
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (signal === "SIGKILL") killGroup(child);
       const { code } = await exited;
       return { code, ms: Date.now() - began };
     },
@@ -95,5 +98,13 @@ export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<Resp
       if (Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+  }
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, "SIGKILL");
+  } catch {
+    // the group is already gone
   }
 }
