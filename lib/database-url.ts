@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import pg from "pg";
 import { dataPath, env, setDatabaseUrl } from "./env";
@@ -17,7 +17,9 @@ export async function resolveDatabaseUrl(): Promise<string> {
   const configured = env().DATABASE_URL;
   if (configured) return configured;
 
-  const port = env().EMBEDDED_POSTGRES_PORT;
+  // A cluster already running on this data folder (started by another process, perhaps on
+  // another port) is joined rather than started twice.
+  const port = runningEmbeddedPort() ?? env().EMBEDDED_POSTGRES_PORT;
   const serverUrl = `postgresql://postgres:postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
   const databaseUrl = `postgresql://postgres:postgres@127.0.0.1:${port}/${EMBEDDED_DB}?sslmode=disable`;
   if (!(await answers(serverUrl))) await startEmbedded(port);
@@ -31,6 +33,7 @@ async function startEmbedded(port: number): Promise<void> {
   const databaseDir = dataPath("postgres");
   const asRoot = userInfo().uid === 0;
   const log = logger.child({ component: "embedded-postgres" });
+  let lastLog = "(no output)";
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -40,19 +43,37 @@ async function startEmbedded(port: number): Promise<void> {
     // PostgreSQL refuses to run as root: run it as the `postgres` system user (created if
     // missing), which then owns the data folder.
     createPostgresUser: asRoot,
-    onLog: (message) => log.debug(message.trim()),
+    onLog: (message) => {
+      lastLog = message.trim() || lastLog;
+      log.debug(message.trim());
+    },
     onError: (error) => log.error({ err: error }, "embedded postgres error"),
   });
   if (!existsSync(`${databaseDir}/PG_VERSION`)) {
     log.info({ databaseDir }, "initialising embedded PostgreSQL (first run)");
     await server.initialise();
   }
-  await server.start();
+  // start() rejects with nothing when postgres exits early; its last log line says why.
+  await server.start().catch((error: unknown) => {
+    throw new Error(error instanceof Error ? error.message : `postgres exited: ${lastLog}`);
+  });
   log.info({ port }, "embedded PostgreSQL started (set DATABASE_URL to use your own server)");
   stopEmbeddedPostgres = async () => {
     await server.stop();
     stopEmbeddedPostgres = async () => {};
   };
+}
+
+/** The port of a live postmaster on our data folder, from its postmaster.pid, if any. */
+function runningEmbeddedPort(): number | undefined {
+  try {
+    // postmaster.pid: line 1 is the PID, line 4 the port.
+    const lines = readFileSync(dataPath("postgres", "postmaster.pid"), "utf8").split("\n");
+    process.kill(Number(lines[0]), 0);
+    return Number(lines[3]) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function answers(connectionString: string): Promise<boolean> {

@@ -22,7 +22,7 @@ export async function boot(options: { migrate?: boolean } = {}): Promise<void> {
   try {
     databaseUrl = await resolveDatabaseUrl();
   } catch (error) {
-    fail(`Could not start the embedded PostgreSQL: ${(error as Error).message}`);
+    fail(`Could not start the embedded PostgreSQL: ${error instanceof Error ? error.message : String(error)}`);
   }
   const postgres = await probePostgres(databaseUrl, { allowMissingDatabase: options.migrate });
   if (postgres) fail(`Cannot reach PostgreSQL (DATABASE_URL=${redactUrl(databaseUrl)}): ${postgres}`);

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, type Running, freePort, run, start, waitForHttp } from "../support/processes";
+import { ROOT, type Running, TSX, freePort, run, start, waitForHttp } from "../support/processes";
 
 // The README's first command on a fresh data folder, with DATABASE_URL unset: the platform
 // must come up on the embedded PostgreSQL, print the demo login and DSN, serve a sign-in page
@@ -84,6 +84,17 @@ describe("npm start on the embedded PostgreSQL", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(`${web}/sign-in`);
     expect(errors).toEqual([]);
+  });
+
+  it("lets another process (the admin CLI) join the running embedded PostgreSQL", async () => {
+    // No EMBEDDED_POSTGRES_PORT given: the port is read from the running cluster's postmaster.pid.
+    const list = await run(TSX, ["workers/admin.ts", "list-orgs", "--json"], {
+      DATABASE_URL: "",
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "warn",
+    });
+    expect(list.code, list.output).toBe(0);
+    expect(JSON.parse(list.output.trim().split("\n").at(-1)!).map((o: { slug: string }) => o.slug)).toEqual(["demo"]);
   });
 
   it("stops everything on SIGTERM with exit code 0 within 10 s", async () => {
