@@ -27,6 +27,12 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")
     .default("eh"),
+  // Ingest: quotas and protection (0 = off/unlimited).
+  DEFAULT_MONTHLY_ERROR_QUOTA: z.coerce.number().int().min(0).default(0),
+  SPIKE_PROTECTION_HOURLY_LIMIT: z.coerce.number().int().min(0).default(0),
+  INGEST_MAX_BACKLOG: z.coerce.number().int().min(1).default(100_000),
+  INGEST_LOG_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.01),
+  TRUST_PROXY: z.enum(["true", "false"]).default("false"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DEMO_ACCOUNT: z.enum(["on", "off"]).default("on"),
 });

@@ -3,6 +3,7 @@ import { env } from "@/lib/env";
 import { createIngestServer } from "@/lib/ingest/server";
 import { logger } from "@/lib/logger";
 import { closeDb } from "@/lib/db";
+import { closeAcceptConnection } from "@/lib/ingest/accept";
 import { closeQueues } from "@/lib/queues";
 import { closeRedis } from "@/lib/redis";
 import { boot, onShutdown } from "@/lib/runtime";
@@ -21,6 +22,7 @@ async function main() {
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeIdleConnections();
     await closed;
+    await closeAcceptConnection();
     await closeQueues();
     await closeRedis();
     await closeDb();

@@ -1,33 +1,65 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { env } from "../env";
 import { checkHealth } from "../health";
+import { logger } from "../logger";
+import { type Endpoint, ingest, preflight, reply } from "./handler";
+
+const log = logger.child({ service: "ingest" });
+const API_ROUTE = /^\/api\/(\d{1,10})\/(envelope|store|security|csp-report)\/?$/;
 
 /** The ingest HTTP server: plain node:http, nothing between the socket and the handler. */
 export function createIngestServer(): Server {
+  const sampleRate = env().INGEST_LOG_SAMPLE_RATE;
+  const trustProxy = env().TRUST_PROXY === "true";
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      // Bad input is answered inside handle(); reaching here is our bug, not the client's.
-      if (!res.headersSent) json(res, 500, { detail: "internal error" });
-      else res.destroy(error as Error);
-    });
+    const started = performance.now();
+    handle(req, res, trustProxy)
+      .catch((error: unknown) => {
+        // Bad input is answered inside handle(); here a dependency (Redis, Postgres) failed.
+        // 503 tells SDKs and proxies it is temporary; the process carries on.
+        log.error({ err: error instanceof Error ? error.message : String(error), path: req.url }, "ingest request failed");
+        if (!res.headersSent) reply(res, 503, { detail: "temporarily unavailable, try again" });
+        else res.destroy();
+      })
+      .finally(() => {
+        if (sampleRate > 0 && Math.random() < sampleRate) {
+          log.info({ method: req.method, path: req.url?.split("?")[0], status: res.statusCode, ms: Math.round(performance.now() - started) }, "request");
+        }
+      });
   });
   // Sentry SDKs reuse connections; keep them a little longer than common proxies' 60 s.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  server.requestTimeout = 60_000;
   return server;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const path = (req.url ?? "/").split("?")[0];
-  if (path === "/_health/" || path === "/_health") {
-    const report = await checkHealth();
-    return json(res, report.ok ? 200 : 503, report);
+async function handle(req: IncomingMessage, res: ServerResponse, trustProxy: boolean): Promise<void> {
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const path = q === -1 ? url : url.slice(0, q);
+  const match = API_ROUTE.exec(path);
+  if (match) {
+    if (req.method === "OPTIONS") return preflight(req, res);
+    if (req.method !== "POST") {
+      req.resume();
+      return reply(res, 405, { detail: "use POST" }, { allow: "POST, OPTIONS" });
+    }
+    const query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
+    return ingest(req, res, Number(match[1]), match[2] as Endpoint, query, clientIp(req, trustProxy));
   }
   req.resume();
-  json(res, 404, { detail: "not found" });
+  if (path === "/_health/" || path === "/_health") {
+    const report = await checkHealth();
+    return reply(res, report.ok ? 200 : 503, report);
+  }
+  reply(res, 404, { detail: "not found" });
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
-  res.end(payload);
+// Behind a reverse proxy (TRUST_PROXY=true) the client is the address the proxy appended
+// last to X-Forwarded-For; anything left of it is whatever the client claimed.
+function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? req.headers["x-forwarded-for"] : undefined;
+  const address = typeof forwarded === "string" ? forwarded.split(",").at(-1)!.trim() : req.socket.remoteAddress ?? "";
+  return address.startsWith("::ffff:") ? address.slice(7) : address;
 }

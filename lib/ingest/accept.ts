@@ -1,0 +1,134 @@
+import type { Redis } from "ioredis";
+import { env } from "../env";
+import type { RateLimit } from "../protocol/rate-limits";
+import { queue } from "../queues";
+import { createRedis, redisKey } from "../redis";
+import { bucketOf, outcomeBucketKey, outcomeBucketSetKey, outcomeFieldPrefix } from "../usage/outcome-buckets";
+import { ACCEPT_LUA } from "./accept-script";
+import type { KeyInfo } from "./keys";
+import { drainFlagKey, projectStreamKey } from "./stream-keys";
+
+/** One envelope item, checked and ready for the stream. */
+export type PreparedItem = {
+  type: string;
+  category: string;
+  /** counts against the key's rate limit, the org's quota and spike protection */
+  limited: boolean;
+  itemHeader: string;
+  payload: Buffer;
+  eventId: string;
+  /** inbound filter that matched, or "" */
+  filterReason: string;
+};
+
+export type AcceptResult = { accepted: number; rateLimits: RateLimit[] };
+
+type AcceptCommand = (...args: (string | number | Buffer)[]) => Promise<[number, string[]]>;
+
+let connection: (Redis & { acceptItems: AcceptCommand }) | undefined;
+
+// A connection of its own with auto-pipelining: concurrent requests share round trips.
+function client() {
+  if (!connection) {
+    const redis = createRedis("producer", { enableAutoPipelining: true });
+    redis.defineCommand("acceptItems", { numberOfKeys: 7, lua: ACCEPT_LUA });
+    connection = redis as Redis & { acceptItems: AcceptCommand };
+  }
+  return connection;
+}
+
+export async function closeAcceptConnection(): Promise<void> {
+  const redis = connection;
+  connection = undefined;
+  if (redis) await redis.quit().catch(() => redis.disconnect());
+}
+
+/**
+ * Applies backlog bound, key rate limit, monthly quota and spike protection to the items in
+ * one atomic step, appends the accepted ones to the project's stream, counts outcomes, and
+ * queues a drain job when the project has none pending.
+ */
+export async function acceptItems(key: KeyInfo, items: PreparedItem[], clientIp: string, envelopeHeader: string): Promise<AcceptResult> {
+  const now = Date.now();
+  const keyWindow = key.rateLimit?.windowSeconds ?? 60;
+  const month = new Date(now).toISOString().slice(0, 7);
+  const hour = Math.floor(now / 3_600_000);
+  const args: (string | number | Buffer)[] = [
+    projectStreamKey(key.projectId),
+    drainFlagKey(key.projectId),
+    redisKey("rl", "key", key.keyId, Math.floor(now / 1000 / keyWindow)),
+    redisKey("quota", "org", key.orgId, month),
+    redisKey("spike", key.projectId, hour),
+    outcomeBucketKey(bucketOf(now)),
+    outcomeBucketSetKey(),
+    key.rateLimit?.count ?? 0,
+    keyWindow,
+    key.limits.monthlyErrors ?? 0,
+    32 * 24 * 3600,
+    key.limits.projectErrorsPerHour ?? 0,
+    env().INGEST_MAX_BACKLOG,
+    outcomeFieldPrefix(key.orgId, key.projectId, now),
+    bucketOf(now),
+    clientIp,
+    now,
+    envelopeHeader,
+    items.length,
+  ];
+  for (const item of items) {
+    args.push(item.category, item.limited ? "1" : "0", item.type, item.itemHeader, item.payload, item.eventId, item.filterReason);
+  }
+  const [drain, decisions] = await client().acceptItems(...args);
+  if (drain === 1) await queue("events").add("drain", { projectId: key.projectId });
+  return {
+    accepted: decisions.filter((d) => d === "").length,
+    rateLimits: rateLimitsFor(items, decisions, key, now),
+  };
+}
+
+const RETRY_BACKLOG_SECONDS = 5;
+
+function rateLimitsFor(items: PreparedItem[], decisions: string[], key: KeyInfo, now: number): RateLimit[] {
+  const byReason = new Map<string, Set<string>>();
+  decisions.forEach((reason, i) => {
+    if (!reason || reason === items[i]!.filterReason) return;
+    const categories = byReason.get(reason) ?? new Set<string>();
+    categories.add(items[i]!.category);
+    byReason.set(reason, categories);
+  });
+  return [...byReason].map(([reason, categories]) => ({
+    reason,
+    categories: [...categories],
+    ...scopeAndRetry(reason, key, now),
+  }));
+}
+
+function scopeAndRetry(reason: string, key: KeyInfo, now: number): Pick<RateLimit, "scope" | "retryAfterSeconds"> {
+  const seconds = now / 1000;
+  switch (reason) {
+    case "key_quota": {
+      const window = key.rateLimit?.windowSeconds ?? 60;
+      return { scope: "key", retryAfterSeconds: window - (seconds % window) };
+    }
+    case "usage_exceeded": {
+      const date = new Date(now);
+      const nextMonth = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+      return { scope: "organization", retryAfterSeconds: (nextMonth - now) / 1000 };
+    }
+    case "smart_rate_limit":
+      return { scope: "project", retryAfterSeconds: 3600 - (seconds % 3600) };
+    default:
+      return { scope: "project", retryAfterSeconds: RETRY_BACKLOG_SECONDS };
+  }
+}
+
+/** Counts one outcome outside the accept script (a request refused as invalid). */
+export async function countOutcome(key: KeyInfo, category: string, outcome: string, reason: string): Promise<void> {
+  const now = Date.now();
+  const bucketKey = outcomeBucketKey(bucketOf(now));
+  await client()
+    .multi()
+    .hincrby(bucketKey, `${outcomeFieldPrefix(key.orgId, key.projectId, now)}${category}|${outcome}|${reason}`, 1)
+    .expire(bucketKey, 7 * 24 * 3600)
+    .sadd(outcomeBucketSetKey(), bucketOf(now))
+    .exec();
+}

@@ -1,0 +1,142 @@
+import { LIMITS } from "./limits";
+import { ProtocolError } from "./errors";
+
+export type EnvelopeHeader = {
+  event_id?: string;
+  dsn?: string;
+  sent_at?: string;
+  sdk?: { name?: string; version?: string };
+  [key: string]: unknown;
+};
+
+export type ItemHeader = { type: string; length?: number; [key: string]: unknown };
+
+export type EnvelopeItem = { header: ItemHeader; payload: Buffer };
+
+export type Envelope = { header: EnvelopeHeader; items: EnvelopeItem[] };
+
+const NEWLINE = 0x0a;
+
+/**
+ * Parses a Sentry envelope: a JSON header line, then items, each a JSON header line and a
+ * payload of exactly `length` bytes, or up to the next newline when the header has no length.
+ * https://develop.sentry.dev/sdk/data-model/envelopes/
+ */
+export function parseEnvelope(body: Buffer): Envelope {
+  let offset = 0;
+  const readLine = (): Buffer | null => {
+    if (offset >= body.length) return null;
+    const end = body.indexOf(NEWLINE, offset);
+    const line = body.subarray(offset, end === -1 ? body.length : end);
+    offset = end === -1 ? body.length : end + 1;
+    return line;
+  };
+
+  const first = readLine();
+  if (!first || isBlank(first)) throw new ProtocolError(400, "empty envelope: no header line");
+  const header = parseHeader(first, "envelope header") as EnvelopeHeader;
+  if (header.event_id !== undefined) header.event_id = normalizeEventId(header.event_id, "envelope header");
+
+  const items: EnvelopeItem[] = [];
+  for (;;) {
+    const line = readLine();
+    if (line === null) break;
+    if (isBlank(line)) continue; // trailing newlines between or after items
+    const itemHeader = parseHeader(line, `item ${items.length + 1} header`) as ItemHeader;
+    if (typeof itemHeader.type !== "string" || itemHeader.type === "") {
+      throw new ProtocolError(400, `item ${items.length + 1} header has no type`);
+    }
+    let payload: Buffer;
+    if (itemHeader.length !== undefined) {
+      const length = itemHeader.length;
+      if (!Number.isSafeInteger(length) || length < 0) {
+        throw new ProtocolError(400, `item ${items.length + 1} has an invalid length`);
+      }
+      if (offset + length > body.length) {
+        throw new ProtocolError(400, `item ${items.length + 1} is shorter than its length of ${length} bytes`);
+      }
+      payload = body.subarray(offset, offset + length);
+      offset += length;
+      // The payload is followed by a newline, or by the end of the envelope.
+      if (offset < body.length) {
+        if (body[offset] !== NEWLINE) {
+          throw new ProtocolError(400, `item ${items.length + 1} is longer than its length of ${length} bytes`);
+        }
+        offset += 1;
+      }
+    } else {
+      payload = readLine() ?? Buffer.alloc(0);
+    }
+    items.push({ header: itemHeader, payload });
+  }
+  return { header, items };
+}
+
+function parseHeader(line: Buffer, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(line.toString("utf8"));
+  } catch {
+    throw new ProtocolError(400, `${what} is not valid JSON`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProtocolError(400, `${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function isBlank(line: Buffer): boolean {
+  for (const byte of line) if (byte !== 0x20 && byte !== 0x0d && byte !== 0x09) return false;
+  return true;
+}
+
+const EVENT_ID = /^[0-9a-f]{32}$/;
+
+/** Event ids come dashed or undashed, in any case; we keep 32 lowercase hex characters. */
+export function normalizeEventId(value: unknown, where: string): string {
+  if (typeof value === "string") {
+    const id = value.replace(/-/g, "").toLowerCase();
+    if (EVENT_ID.test(id)) return id;
+  }
+  throw new ProtocolError(400, `${where}: invalid event_id`);
+}
+
+/**
+ * Parses a JSON item payload into an object, refusing non-objects and absurd nesting (which
+ * would make later processing recurse without bound).
+ */
+export function parseJsonPayload(payload: Buffer, what: string): Record<string, unknown> {
+  if (payload.length > LIMITS.eventItemBytes) {
+    throw new ProtocolError(413, `${what} is larger than ${LIMITS.eventItemBytes} bytes`);
+  }
+  if (exceedsDepth(payload, LIMITS.jsonDepth)) {
+    throw new ProtocolError(400, `${what} is nested deeper than ${LIMITS.jsonDepth} levels`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString("utf8"));
+  } catch {
+    throw new ProtocolError(400, `${what} is not valid JSON`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProtocolError(400, `${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+// A byte scan, cheaper than parsing: brackets inside strings are skipped.
+function exceedsDepth(json: Buffer, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}

@@ -1,0 +1,42 @@
+/** One rate limit as SDKs read it from `X-Sentry-Rate-Limits`. */
+export type RateLimit = {
+  retryAfterSeconds: number;
+  /** data categories; empty means all */
+  categories: string[];
+  scope: "key" | "project" | "organization";
+  reason: string;
+};
+
+/** `<seconds>:<cat;cat>:<scope>:<reason>`, comma-separated, as Relay sends it. */
+export function formatRateLimits(limits: RateLimit[]): string {
+  return limits
+    .map((l) => `${Math.max(1, Math.ceil(l.retryAfterSeconds))}:${l.categories.join(";")}:${l.scope}:${l.reason}`)
+    .join(", ");
+}
+
+/** Data category of an envelope item type, as used in rate limits and outcomes. */
+export function categoryOf(itemType: string): string | null {
+  switch (itemType) {
+    case "event":
+      return "error";
+    case "security":
+      return "security";
+    case "transaction":
+      return "transaction";
+    case "session":
+    case "sessions":
+      return "session";
+    case "attachment":
+      return "attachment";
+    case "client_report":
+      return "internal";
+    case "check_in":
+      return "monitor";
+    case "feedback":
+      return "feedback";
+    case "user_report":
+      return "user_report";
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,13 @@
+import { redisKey } from "../redis";
+
+// Ingest counts outcomes in Redis, one hash per minute bucket; the flush-outcomes job moves
+// finished buckets into Postgres (outcome_counts) exactly once.
+export const outcomeBucketKey = (bucket: number) => redisKey("outcomes", bucket);
+export const outcomeBucketSetKey = () => redisKey("outcomes", "buckets");
+
+export const bucketOf = (ms: number) => Math.floor(ms / 60_000);
+
+/** Hash field of one counter: org|project|day|category|outcome|reason. */
+export function outcomeFieldPrefix(orgId: number, projectId: number, ms: number): string {
+  return `${orgId}|${projectId}|${new Date(ms).toISOString().slice(0, 10)}|`;
+}

@@ -1,0 +1,12 @@
+-- migrate:up
+-- CreateTable
+CREATE TABLE "outcome_flushes" (
+    "bucket" BIGINT NOT NULL,
+    "flushed_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "outcome_flushes_pkey" PRIMARY KEY ("bucket")
+);
+
+-- migrate:down
+-- DropTable
+DROP TABLE "public"."outcome_flushes";

@@ -1,0 +1,40 @@
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { createIngestServer } from "@/lib/ingest/server";
+import { projectStreamKey } from "@/lib/ingest/stream-keys";
+import { redis } from "@/lib/redis";
+
+/** The ingest server, in this process, on a free port. */
+export async function startIngest(): Promise<{ server: Server; base: string; close: () => Promise<void> }> {
+  const server = createIngestServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    base: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export type StreamItem = { type: string; header: Record<string, unknown>; payload: Buffer; eventId: string; clientIp: string; envelopeHeader: Record<string, unknown> };
+
+/** What ingest handed to a project's stream, oldest first. */
+export async function streamItems(projectId: number): Promise<StreamItem[]> {
+  const entries = await redis().xrangeBuffer(projectStreamKey(projectId), "-", "+");
+  return entries.map(([, fields]) => {
+    const map = new Map<string, Buffer>();
+    for (let i = 0; i < fields.length; i += 2) map.set(fields[i]!.toString(), fields[i + 1]!);
+    return {
+      type: map.get("t")!.toString(),
+      header: JSON.parse(map.get("h")!.toString()),
+      payload: map.get("p")!,
+      eventId: map.get("id")!.toString(),
+      clientIp: map.get("ip")!.toString(),
+      envelopeHeader: JSON.parse(map.get("eh")!.toString()),
+    };
+  });
+}
