@@ -1,39 +1,54 @@
+import { randomBytes } from "node:crypto";
 import { db } from "../db";
 import { redis } from "../redis";
-import { bucketOf, outcomeBucketKey, outcomeBucketSetKey } from "./outcome-buckets";
+import { bucketOf, flushingKey, flushingSetKey, outcomeBucketKey, outcomeBucketSetKey } from "./outcome-buckets";
 
 const OUTCOMES = new Set(["accepted", "filtered", "rate_limited", "invalid", "client_discard"]);
 const RETAIN_FLUSH_MARKERS_DAYS = 7;
 
+// Atomically renames a bucket to a batch of its own and records the batch, so counts written
+// to the bucket afterwards (a late ingest process) land in a new bucket, flushed next time.
+const TAKE_BUCKET_LUA = `
+redis.call('SREM', KEYS[1], ARGV[1])
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+redis.call('RENAME', KEYS[2], KEYS[3])
+redis.call('SADD', KEYS[4], ARGV[2])
+return 1`;
+
 /**
- * Moves finished minute buckets of outcome counters from Redis into outcome_counts. A bucket
- * is marked flushed in the same transaction that adds its counts, so a retry after a crash
- * (between commit and the Redis cleanup) skips it instead of counting it twice.
+ * Moves finished minute buckets of outcome counters from Redis into outcome_counts. Each
+ * batch is marked flushed in the same transaction that adds its counts, so a retry after a
+ * crash (between the commit and the Redis cleanup) skips it instead of counting it twice.
  */
-export async function flushOutcomes(now = Date.now()): Promise<{ buckets: number; rows: number }> {
+export async function flushOutcomes(now = Date.now()): Promise<{ batches: number; rows: number }> {
   // Ingest processes may still write the current and previous minute (clock skew).
   const cutoff = bucketOf(now) - 1;
-  const pending = (await redis().smembers(outcomeBucketSetKey())).map(Number).filter((b) => b < cutoff);
+  const finished = (await redis().smembers(outcomeBucketSetKey())).map(Number).filter((b) => b < cutoff);
+  for (const bucket of finished) {
+    const batchId = `${bucket}:${randomBytes(6).toString("hex")}`;
+    await redis().eval(TAKE_BUCKET_LUA, 4, outcomeBucketSetKey(), outcomeBucketKey(bucket), flushingKey(batchId), flushingSetKey(), bucket, batchId);
+  }
+  // Includes batches a crashed flush left behind.
+  const batches = await redis().smembers(flushingSetKey());
   let rows = 0;
-  for (const bucket of pending.sort((a, b) => a - b)) {
-    const counters = await redis().hgetall(outcomeBucketKey(bucket));
-    rows += await saveBucket(bucket, counters);
-    await redis().multi().del(outcomeBucketKey(bucket)).srem(outcomeBucketSetKey(), bucket).exec();
+  for (const batchId of batches) {
+    rows += await saveBatch(batchId, await redis().hgetall(flushingKey(batchId)));
+    await redis().multi().del(flushingKey(batchId)).srem(flushingSetKey(), batchId).exec();
   }
   await db().outcomeFlush.deleteMany({
     where: { flushedAt: { lt: new Date(now - RETAIN_FLUSH_MARKERS_DAYS * 86_400_000) } },
   });
-  return { buckets: pending.length, rows };
+  return { batches: batches.length, rows };
 }
 
 type Row = { orgId: number; projectId: number; day: string; category: string; outcome: string; reason: string; quantity: number };
 
-async function saveBucket(bucket: number, counters: Record<string, string>): Promise<number> {
+async function saveBatch(batchId: string, counters: Record<string, string>): Promise<number> {
   const rows = Object.entries(counters).map(([field, n]) => parseField(field, Number(n))).filter((r): r is Row => r !== null);
   return db().$transaction(async (tx) => {
-    const marked = await tx.$executeRaw`insert into outcome_flushes (bucket) values (${bucket}) on conflict do nothing`;
+    const marked = await tx.$executeRaw`insert into outcome_flushes (id) values (${batchId}) on conflict do nothing`;
     if (marked === 0 || rows.length === 0) return 0;
-    // One statement for the whole bucket; rows of deleted projects are dropped by the join.
+    // One statement for the whole batch; rows of deleted projects are dropped by the join.
     return tx.$executeRaw`
       insert into outcome_counts (org_id, project_id, day, category, outcome, reason, quantity)
       select r.org_id, r.project_id, r.day, r.category, r.outcome::"Outcome", r.reason, r.quantity

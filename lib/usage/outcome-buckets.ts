@@ -4,6 +4,9 @@ import { redisKey } from "../redis";
 // finished buckets into Postgres (outcome_counts) exactly once.
 export const outcomeBucketKey = (bucket: number) => redisKey("outcomes", bucket);
 export const outcomeBucketSetKey = () => redisKey("outcomes", "buckets");
+/** A bucket taken for flushing, renamed so late writes start a fresh bucket. */
+export const flushingKey = (batchId: string) => redisKey("outcomes", "flushing", batchId);
+export const flushingSetKey = () => redisKey("outcomes", "flushing");
 
 export const bucketOf = (ms: number) => Math.floor(ms / 60_000);
 

@@ -1,10 +1,10 @@
 -- migrate:up
 -- CreateTable
 CREATE TABLE "outcome_flushes" (
-    "bucket" BIGINT NOT NULL,
+    "id" TEXT NOT NULL,
     "flushed_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
-    CONSTRAINT "outcome_flushes_pkey" PRIMARY KEY ("bucket")
+    CONSTRAINT "outcome_flushes_pkey" PRIMARY KEY ("id")
 );
 
 -- migrate:down

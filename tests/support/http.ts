@@ -1,5 +1,6 @@
 import { request } from "node:http";
 
+// biome-ignore lint/suspicious/noExplicitAny: tests assert on the shape of the JSON they get
 export type Reply = { status: number; headers: Record<string, string | string[] | undefined>; body: string; json: () => any };
 
 /**

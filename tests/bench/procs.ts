@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+
+/** A child process of the benchmark: a server that prints a line when ready. */
+export type Child = {
+  name: string;
+  proc: ChildProcess;
+  pid: number;
+  output: () => string;
+  exited: Promise<void>;
+};
+
+const running = new Set<Child>();
+const OUTPUT_KEEP = 64 * 1024;
+
+/** Starts `node <args>` from `cwd` and resolves once its output matches `ready`. */
+export async function startNode(
+  name: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; ready: RegExp; timeoutMs?: number },
+): Promise<Child> {
+  const proc = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > OUTPUT_KEEP) output = output.slice(-OUTPUT_KEEP);
+  };
+  proc.stdout!.on("data", collect);
+  proc.stderr!.on("data", collect);
+  const exited = new Promise<void>((resolve) => proc.on("exit", () => resolve()));
+  const child: Child = { name, proc, pid: proc.pid ?? -1, output: () => output, exited };
+  if (proc.pid === undefined) {
+    await once(proc, "error");
+    throw new Error(`cannot start ${name}`);
+  }
+  running.add(child);
+  exited.then(() => running.delete(child));
+
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  for (;;) {
+    if (options.ready.test(output)) return child;
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`${name} exited (${proc.exitCode ?? proc.signalCode}) before it was ready; output:\n${output}`);
+    }
+    if (Date.now() > deadline) throw new Error(`${name} not ready after ${options.timeoutMs ?? 30_000} ms; output:\n${output}`);
+    await sleep(50);
+  }
+}
+
+function once(proc: ChildProcess, event: string): Promise<unknown> {
+  return new Promise((resolve) => proc.once(event, resolve));
+}
+
+/** SIGTERM to the child's PID, SIGKILL if it has not exited after `graceMs`. */
+export async function stopChild(child: Child, graceMs = 10_000): Promise<void> {
+  if (child.proc.exitCode !== null || child.proc.signalCode !== null) return;
+  child.proc.kill("SIGTERM");
+  const timer = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), graceMs).unref());
+  if ((await Promise.race([child.exited.then(() => "done" as const), timer])) === "late") {
+    child.proc.kill("SIGKILL");
+    await child.exited;
+  }
+}
+
+/** Last resort on exit: SIGKILL every child still running, by PID. */
+export function killAllChildrenSync(): void {
+  for (const child of running) {
+    try {
+      process.kill(child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export function runningChildren(): Child[] {
+  return [...running];
+}
+
+/** Resident set size of a process in MB, from /proc/<pid>/status (null when unreadable). */
+export function rssMb(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+// Linux reports utime/stime in clock ticks; USER_HZ is 100 on every mainstream kernel config.
+const CLOCK_TICKS = 100;
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // After "pid (comm) ", field 3 (state) is index 0: utime is field 14, stime field 15.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** A TCP port free on 127.0.0.1 at the time of asking. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
