@@ -28,6 +28,9 @@ function byQueue(definitions: JobDefinition<unknown>[]): Map<QueueName, JobDefin
 
 const connections: ReturnType<typeof createRedis>[] = [];
 
+// Drain jobs are one per project at a time, so this many projects are processed in parallel.
+const CONCURRENCY: Record<QueueName, number> = { events: 4, maintenance: 2 };
+
 async function startWorkers(): Promise<Worker[]> {
   const workers: Worker[] = [];
   for (const [queueName, definitions] of byQueue(processors)) {
@@ -37,7 +40,12 @@ async function startWorkers(): Promise<Worker[]> {
     const worker = new Worker(queueName, dispatcher(definitions), {
       connection,
       prefix: env().REDIS_PREFIX,
-      concurrency: 4,
+      concurrency: CONCURRENCY[queueName],
+      // A killed worker's job is noticed within seconds and run again; its batch, still
+      // pending in the stream, is re-read first.
+      lockDuration: 15_000,
+      stalledInterval: 5_000,
+      maxStalledCount: 5,
     });
     worker.on("failed", (job, err) => log.warn({ job: job?.name, id: job?.id, err: err.message }, "job failed"));
     worker.on("error", (err) => log.error({ err: err.message }, "worker error"));

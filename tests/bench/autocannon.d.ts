@@ -12,7 +12,12 @@ declare module "autocannon" {
 
   export type RequestSpec = Request & {
     setupRequest?: (request: Request, context: Record<string, unknown>) => Request | null | undefined;
-    onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string | string[]>) => void;
+    onResponse?: (
+      status: number,
+      body: string,
+      context: Record<string, unknown>,
+      headers: Record<string, string | string[]>,
+    ) => void;
   };
 
   export type Options = {
@@ -27,6 +32,8 @@ declare module "autocannon" {
     body?: string | Buffer;
     requests?: RequestSpec[];
     title?: string;
+    /** Called with each connection's Client before it connects. */
+    setupClient?(client: unknown): void;
   };
 
   export type Histogram = {

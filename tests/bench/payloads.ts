@@ -20,11 +20,16 @@ const SEQ_DIGITS = 16;
 export function buildPool(size: number, dsn: string, publicKey: string): PoolEntry[] {
   const pool: PoolEntry[] = [];
   for (let i = 0; i < size; i++) {
+    const transaction = `POST /api/checkout/${i % 40}`;
     const event = errorEvent({
       server_name: `web-${i % 8}`,
       release: `backend@1.4.${i % 5}`,
-      transaction: `POST /api/checkout/${i % 40}`,
-      tags: { region: ["eu-west-1", "us-east-1", "ap-south-1"][i % 3], feature: "checkout", shard: String(i % 16) },
+      transaction,
+      tags: {
+        region: ["eu-west-1", "us-east-1", "ap-south-1"][i % 3],
+        feature: "checkout",
+        shard: String(i % 16),
+      },
       user: { id: String(1000 + (i % 997)), email: `user${i % 997}@example.com`, ip_address: "203.0.113.7" },
     });
     const exception = event.exception.values[0]!;
@@ -38,12 +43,14 @@ export function buildPool(size: number, dsn: string, publicKey: string): PoolEnt
         environment: "production",
         release: event.release,
         sample_rate: "1",
-        transaction: event.transaction,
+        transaction,
       },
     });
     const idOffsets: number[] = [];
-    for (let at = body.indexOf(event.event_id); at !== -1; at = body.indexOf(event.event_id, at + 1)) idOffsets.push(at);
-    if (idOffsets.length !== 2) throw new Error(`expected the event id twice in envelope ${i}, found ${idOffsets.length}`);
+    for (let at = body.indexOf(event.event_id); at !== -1; at = body.indexOf(event.event_id, at + 1))
+      idOffsets.push(at);
+    if (idOffsets.length !== 2)
+      throw new Error(`expected the event id twice in envelope ${i}, found ${idOffsets.length}`);
     pool.push({ body, idOffsets });
   }
   return pool;

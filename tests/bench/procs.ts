@@ -20,7 +20,13 @@ export async function startNode(
   args: string[],
   options: { cwd: string; env: Record<string, string>; ready: RegExp; timeoutMs?: number },
 ): Promise<Child> {
-  const proc = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, args, {
+    cwd: options.cwd,
+    // Only what is passed: nothing from the caller's environment leaks into the servers.
+    env: options.env as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  proc.on("error", () => {}); // a failed spawn shows as a missing pid below
   let output = "";
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
@@ -29,11 +35,8 @@ export async function startNode(
   proc.stdout!.on("data", collect);
   proc.stderr!.on("data", collect);
   const exited = new Promise<void>((resolve) => proc.on("exit", () => resolve()));
-  const child: Child = { name, proc, pid: proc.pid ?? -1, output: () => output, exited };
-  if (proc.pid === undefined) {
-    await once(proc, "error");
-    throw new Error(`cannot start ${name}`);
-  }
+  if (proc.pid === undefined) throw new Error(`cannot start ${name}: ${process.execPath} did not spawn`);
+  const child: Child = { name, proc, pid: proc.pid, output: () => output, exited };
   running.add(child);
   exited.then(() => running.delete(child));
 
@@ -41,15 +44,14 @@ export async function startNode(
   for (;;) {
     if (options.ready.test(output)) return child;
     if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`${name} exited (${proc.exitCode ?? proc.signalCode}) before it was ready; output:\n${output}`);
+      throw new Error(
+        `${name} exited (${proc.exitCode ?? proc.signalCode}) before it was ready; output:\n${output}`,
+      );
     }
-    if (Date.now() > deadline) throw new Error(`${name} not ready after ${options.timeoutMs ?? 30_000} ms; output:\n${output}`);
+    if (Date.now() > deadline)
+      throw new Error(`${name} not ready after ${options.timeoutMs ?? 30_000} ms; output:\n${output}`);
     await sleep(50);
   }
-}
-
-function once(proc: ChildProcess, event: string): Promise<unknown> {
-  return new Promise((resolve) => proc.once(event, resolve));
 }
 
 /** SIGTERM to the child's PID, SIGKILL if it has not exited after `graceMs`. */
@@ -98,6 +100,23 @@ export function cpuSeconds(pid: number): number | null {
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     // After "pid (comm) ", field 3 (state) is index 0: utime is field 14, stime field 15.
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds the whole machine has been busy (all CPUs, everything but idle and iowait), from /proc/stat. */
+export function machineBusySeconds(): number | null {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8")
+      .split("\n")[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already counted in user)
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+    return (total - fields[3]! - fields[4]!) / CLOCK_TICKS;
   } catch {
     return null;
   }

@@ -1,0 +1,340 @@
+import type { Prisma } from "../generated/prisma/client.ts";
+import { type IssueState, transitionOnNewEvents } from "../issues/lifecycle";
+import type { PreparedEvent } from "./prepare";
+
+type Tx = Prisma.TransactionClient;
+type Project = { id: number; orgId: number };
+
+const MAX_TAGS_PER_EVENT = 50;
+
+/**
+ * Stores a batch of error events in the caller's transaction: finds or creates their issues,
+ * inserts the events (a duplicate event id changes nothing), then moves each touched issue's
+ * counters, status, users, hourly counts and tag values once for the whole batch. Counters
+ * move only for events actually inserted, so a retried batch never double-counts.
+ */
+export async function storeErrorEvents(
+  tx: Tx,
+  project: Project,
+  prepared: PreparedEvent[],
+  now: Date,
+): Promise<{ inserted: number; newIssues: number }> {
+  const fresh = await withoutStoredEvents(tx, project.id, prepared);
+  if (fresh.length === 0) return { inserted: 0, newIssues: 0 };
+
+  const { issueOf, created } = await resolveIssues(tx, project.id, fresh);
+  const inserted = await insertEvents(tx, project.id, fresh, issueOf);
+  const stored = fresh.filter((p) => inserted.has(p.event.eventId));
+
+  const byIssue = new Map<number, PreparedEvent[]>();
+  for (const p of stored) {
+    const issueId = issueOf.get(p.event.eventId)!;
+    byIssue.set(issueId, [...(byIssue.get(issueId) ?? []), p]);
+  }
+  const newUsers = await insertIssueUsers(tx, byIssue);
+  await updateIssues(tx, byIssue, newUsers, now);
+  await upsertHourlyCounts(tx, byIssue);
+  await upsertTagValues(tx, byIssue);
+  await upsertReleasesAndEnvironments(tx, project, stored, created);
+  if (stored.length > 0) {
+    await tx.$executeRaw`update projects set first_event_at = coalesce(first_event_at, now()) where id = ${project.id} and first_event_at is null`;
+  }
+  return { inserted: stored.length, newIssues: created.size };
+}
+
+/** Drops events already stored (SDK retries, duplicate sends) and repeats within the batch. */
+async function withoutStoredEvents(
+  tx: Tx,
+  projectId: number,
+  prepared: PreparedEvent[],
+): Promise<PreparedEvent[]> {
+  const seen = new Set<string>();
+  const unique = prepared.filter((p) => !seen.has(p.event.eventId) && seen.add(p.event.eventId));
+  const ids = unique.map((p) => p.event.eventId);
+  const stored = await tx.$queryRaw<{ event_id: string }[]>`
+    select event_id from events where project_id = ${projectId} and event_id = any(${ids}::text[])`;
+  const storedIds = new Set(stored.map((r) => r.event_id));
+  return unique.filter((p) => !storedIds.has(p.event.eventId));
+}
+
+/**
+ * Maps each event to its issue through its grouping hashes, creating one issue per new
+ * primary hash (with the next short ids of the project) and recording every hash.
+ */
+async function resolveIssues(tx: Tx, projectId: number, events: PreparedEvent[]) {
+  const allHashes = [...new Set(events.flatMap((p) => p.grouping.hashes))];
+  const known = await tx.$queryRaw<{ hash: string; issue_id: number }[]>`
+    select hash, issue_id from issue_hashes where project_id = ${projectId} and hash = any(${allHashes}::text[])`;
+  const issueOfHash = new Map(known.map((r) => [r.hash, r.issue_id]));
+
+  // Events whose hashes are all unknown start a new issue, one per primary hash.
+  const firstOfNewGroup = new Map<string, PreparedEvent>();
+  for (const p of events) {
+    if (p.grouping.hashes.some((h) => issueOfHash.has(h))) continue;
+    const primary = p.grouping.hashes[0]!;
+    const current = firstOfNewGroup.get(primary);
+    if (!current || p.event.timestamp < current.event.timestamp) firstOfNewGroup.set(primary, p);
+  }
+  // new issue id -> the release of its first event
+  const created = new Map<number, string | undefined>();
+  if (firstOfNewGroup.size > 0) {
+    const groups = [...firstOfNewGroup.values()];
+    const [allocated] = await tx.$queryRaw<{ next: number }[]>`
+      update projects set next_short_id = next_short_id + ${groups.length} where id = ${projectId}
+      returning next_short_id - ${groups.length} as next`;
+    const next = allocated!.next;
+    const rows = await tx.$queryRaw<{ id: number; short_id: number }[]>`
+      insert into issues (project_id, short_id, title, culprit, type, level, platform, metadata, status, substatus,
+                          grouping_version, times_seen, user_count, first_seen, last_seen, first_release, last_release)
+      select ${projectId}, g.short_id, g.title, g.culprit, g.type, g.level, g.platform, g.metadata, 'unresolved', 'new',
+             g.grouping_version, 0, 0, g.ts, g.ts, g.release, g.release
+      from unnest(${groups.map((_, i) => next + i)}::int[], ${groups.map((p) => p.grouping.title)}::text[],
+                  ${groups.map((p) => p.grouping.culprit)}::text[], ${groups.map((p) => issueType(p))}::text[],
+                  ${groups.map((p) => p.event.level)}::text[], ${groups.map((p) => p.event.platform)}::text[],
+                  ${groups.map((p) => JSON.stringify(p.grouping.metadata))}::jsonb[],
+                  ${groups.map((p) => p.grouping.groupingVersion)}::text[], ${groups.map((p) => p.event.timestamp.toISOString())}::timestamptz[],
+                  ${groups.map((p) => p.event.release ?? null)}::text[])
+           as g(short_id, title, culprit, type, level, platform, metadata, grouping_version, ts, release)
+      returning id, short_id`;
+    for (const row of rows) {
+      const group = groups[row.short_id - next]!;
+      issueOfHash.set(group.grouping.hashes[0]!, row.id);
+      created.set(row.id, group.event.release);
+    }
+  }
+
+  const issueOf = new Map<string, number>();
+  const knownHashes = new Set(known.map((k) => k.hash));
+  const unrecorded = new Map<string, number>();
+  for (const p of events) {
+    const issueId = p.grouping.hashes.map((h) => issueOfHash.get(h)).find((id) => id !== undefined)!;
+    issueOf.set(p.event.eventId, issueId);
+    for (const hash of p.grouping.hashes)
+      if (!knownHashes.has(hash) && !unrecorded.has(hash)) unrecorded.set(hash, issueId);
+  }
+  const newPairs = [...unrecorded];
+  if (newPairs.length > 0) {
+    await tx.$executeRaw`
+      insert into issue_hashes (project_id, hash, issue_id)
+      select ${projectId}, h, i from unnest(${newPairs.map(([h]) => h)}::text[], ${newPairs.map(([, i]) => i)}::int[]) as x(h, i)
+      on conflict (project_id, hash) do nothing`;
+  }
+  return { issueOf, created };
+}
+
+function issueType(p: PreparedEvent): string {
+  return p.event.type === "csp" ? "csp" : p.event.type === "error" ? "error" : "default";
+}
+
+async function insertEvents(
+  tx: Tx,
+  projectId: number,
+  events: PreparedEvent[],
+  issueOf: Map<string, number>,
+): Promise<Set<string>> {
+  const rows = await tx.$queryRaw<{ event_id: string }[]>`
+    insert into events (project_id, issue_id, event_id, timestamp, received_at, level, platform, release, environment,
+                        user_tag, title, tags, payload)
+    select ${projectId}, * from unnest(
+      ${events.map((p) => issueOf.get(p.event.eventId)!)}::int[], ${events.map((p) => p.event.eventId)}::text[],
+      ${events.map((p) => p.event.timestamp.toISOString())}::timestamptz[], ${events.map((p) => p.event.receivedAt.toISOString())}::timestamptz[],
+      ${events.map((p) => p.event.level)}::text[], ${events.map((p) => p.event.platform)}::text[],
+      ${events.map((p) => p.event.release ?? null)}::text[], ${events.map((p) => p.event.environment ?? null)}::text[],
+      ${events.map((p) => p.event.userTag ?? null)}::text[], ${events.map((p) => p.grouping.title)}::text[],
+      ${events.map((p) => JSON.stringify(p.event.tags))}::jsonb[], ${events.map((p) => JSON.stringify(p.event.payload))}::jsonb[])
+    on conflict (project_id, event_id) do nothing
+    returning event_id`;
+  return new Set(rows.map((r) => r.event_id));
+}
+
+async function insertIssueUsers(tx: Tx, byIssue: Map<number, PreparedEvent[]>): Promise<Map<number, number>> {
+  const pairs = new Map<string, [number, string]>();
+  for (const [issueId, events] of byIssue) {
+    for (const p of events)
+      if (p.event.userTag) pairs.set(`${issueId}\n${p.event.userTag}`, [issueId, p.event.userTag]);
+  }
+  const added = new Map<number, number>();
+  if (pairs.size === 0) return added;
+  const values = [...pairs.values()];
+  const rows = await tx.$queryRaw<{ issue_id: number }[]>`
+    insert into issue_users (issue_id, user_tag)
+    select * from unnest(${values.map(([i]) => i)}::int[], ${values.map(([, u]) => u)}::text[])
+    on conflict do nothing
+    returning issue_id`;
+  for (const { issue_id } of rows) added.set(issue_id, (added.get(issue_id) ?? 0) + 1);
+  return added;
+}
+
+/** One statement for all touched issues: counters, last level and release, status changes. */
+async function updateIssues(
+  tx: Tx,
+  byIssue: Map<number, PreparedEvent[]>,
+  newUsers: Map<number, number>,
+  now: Date,
+): Promise<void> {
+  const ids = [...byIssue.keys()];
+  if (ids.length === 0) return;
+  const states = await tx.$queryRaw<
+    {
+      id: number;
+      status: IssueState["status"];
+      substatus: string | null;
+      ignore_until: Date | null;
+      ignore_until_count: number | null;
+      times_seen: number;
+    }[]
+  >`
+    select id, status, substatus, ignore_until, ignore_until_count, times_seen from issues where id = any(${ids}::int[]) for update`;
+  const rows = states.map((state) => {
+    const events = byIssue.get(state.id)!;
+    const latest = events.reduce((a, b) => (b.event.timestamp > a.event.timestamp ? b : a));
+    const earliest = events.reduce((a, b) => (b.event.timestamp < a.event.timestamp ? b : a));
+    const transition = transitionOnNewEvents(
+      {
+        status: state.status,
+        substatus: state.substatus,
+        ignoreUntil: state.ignore_until,
+        ignoreUntilCount: state.ignore_until_count,
+        timesSeen: state.times_seen,
+      },
+      events.length,
+      now,
+    );
+    return {
+      id: state.id,
+      count: events.length,
+      users: newUsers.get(state.id) ?? 0,
+      latest,
+      earliest,
+      transition,
+    };
+  });
+  await tx.$executeRaw`
+    update issues i set
+      times_seen = i.times_seen + u.count,
+      user_count = i.user_count + u.users,
+      first_seen = least(i.first_seen, u.first_seen),
+      last_seen = greatest(i.last_seen, u.last_seen),
+      level = case when u.last_seen >= i.last_seen then u.level else i.level end,
+      last_release = case when u.last_seen >= i.last_seen then coalesce(u.release, i.last_release) else i.last_release end,
+      first_release = coalesce(i.first_release, u.first_release),
+      status = coalesce(u.status::"IssueStatus", i.status),
+      substatus = coalesce(u.substatus, i.substatus),
+      resolved_at = case when u.status is null then i.resolved_at else null end,
+      ignore_until = case when u.status is null then i.ignore_until else null end,
+      ignore_until_count = case when u.status is null then i.ignore_until_count else null end,
+      updated_at = now()
+    from unnest(${rows.map((r) => r.id)}::int[], ${rows.map((r) => r.count)}::int[], ${rows.map((r) => r.users)}::int[],
+                ${rows.map((r) => r.earliest.event.timestamp.toISOString())}::timestamptz[],
+                ${rows.map((r) => r.latest.event.timestamp.toISOString())}::timestamptz[],
+                ${rows.map((r) => r.latest.event.level)}::text[], ${rows.map((r) => r.latest.event.release ?? null)}::text[],
+                ${rows.map((r) => r.earliest.event.release ?? null)}::text[],
+                ${rows.map((r) => r.transition?.status ?? null)}::text[], ${rows.map((r) => r.transition?.substatus ?? null)}::text[])
+         as u(id, count, users, first_seen, last_seen, level, release, first_release, status, substatus)
+    where i.id = u.id`;
+  const changes = rows.filter((r) => r.transition);
+  if (changes.length > 0) {
+    await tx.$executeRaw`
+      insert into issue_activities (issue_id, type, data)
+      select * from unnest(${changes.map((r) => r.id)}::int[], ${changes.map((r) => r.transition!.activity.type)}::text[],
+                           ${changes.map((r) => JSON.stringify({ ...r.transition!.activity.data, eventId: r.latest.event.eventId }))}::jsonb[])`;
+  }
+}
+
+async function upsertHourlyCounts(tx: Tx, byIssue: Map<number, PreparedEvent[]>): Promise<void> {
+  const counts = new Map<string, [number, string, number]>();
+  for (const [issueId, events] of byIssue) {
+    for (const p of events) {
+      const hour = new Date(Math.floor(p.event.timestamp.getTime() / 3_600_000) * 3_600_000).toISOString();
+      const key = `${issueId}|${hour}`;
+      const current = counts.get(key);
+      counts.set(key, [issueId, hour, (current?.[2] ?? 0) + 1]);
+    }
+  }
+  if (counts.size === 0) return;
+  const rows = [...counts.values()];
+  await tx.$executeRaw`
+    insert into issue_hourly_counts (issue_id, hour, count)
+    select * from unnest(${rows.map((r) => r[0])}::int[], ${rows.map((r) => r[1])}::timestamptz[], ${rows.map((r) => r[2])}::int[])
+    on conflict (issue_id, hour) do update set count = issue_hourly_counts.count + excluded.count`;
+}
+
+async function upsertTagValues(tx: Tx, byIssue: Map<number, PreparedEvent[]>): Promise<void> {
+  const values = new Map<
+    string,
+    { issueId: number; key: string; value: string; count: number; first: Date; last: Date }
+  >();
+  for (const [issueId, events] of byIssue) {
+    for (const p of events) {
+      for (const [key, value] of p.event.tags.slice(0, MAX_TAGS_PER_EVENT)) {
+        const id = `${issueId}\n${key}\n${value}`;
+        const current = values.get(id);
+        const ts = p.event.timestamp;
+        if (current) {
+          current.count += 1;
+          if (ts < current.first) current.first = ts;
+          if (ts > current.last) current.last = ts;
+        } else values.set(id, { issueId, key, value, count: 1, first: ts, last: ts });
+      }
+    }
+  }
+  if (values.size === 0) return;
+  const rows = [...values.values()];
+  await tx.$executeRaw`
+    insert into issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen)
+    select * from unnest(${rows.map((r) => r.issueId)}::int[], ${rows.map((r) => r.key)}::text[], ${rows.map((r) => r.value)}::text[],
+                         ${rows.map((r) => r.count)}::int[], ${rows.map((r) => r.first.toISOString())}::timestamptz[],
+                         ${rows.map((r) => r.last.toISOString())}::timestamptz[])
+    on conflict (issue_id, key, value) do update set
+      times_seen = issue_tag_values.times_seen + excluded.times_seen,
+      first_seen = least(issue_tag_values.first_seen, excluded.first_seen),
+      last_seen = greatest(issue_tag_values.last_seen, excluded.last_seen)`;
+}
+
+async function upsertReleasesAndEnvironments(
+  tx: Tx,
+  project: Project,
+  stored: PreparedEvent[],
+  created: Map<number, string | undefined>,
+): Promise<void> {
+  const newIssues = new Map<string, number>();
+  for (const release of created.values())
+    if (release) newIssues.set(release, (newIssues.get(release) ?? 0) + 1);
+  const releases = new Map<string, { first: Date; last: Date }>();
+  const environments = new Set<string>();
+  for (const p of stored) {
+    if (p.event.environment) environments.add(p.event.environment);
+    const version = p.event.release;
+    if (!version) continue;
+    const seen = releases.get(version);
+    const ts = p.event.timestamp;
+    if (!seen) releases.set(version, { first: ts, last: ts });
+    else {
+      if (ts < seen.first) seen.first = ts;
+      if (ts > seen.last) seen.last = ts;
+    }
+  }
+  if (releases.size > 0) {
+    const versions = [...releases.keys()];
+    await tx.$executeRaw`
+      insert into releases (org_id, version) select ${project.orgId}, v from unnest(${versions}::text[]) as v
+      on conflict (org_id, version) do nothing`;
+    await tx.$executeRaw`
+      insert into release_projects (release_id, project_id, first_seen, last_seen, new_issues)
+      select r.id, ${project.id}, x.first_seen, x.last_seen, x.new_issues
+      from unnest(${versions}::text[], ${versions.map((v) => releases.get(v)!.first.toISOString())}::timestamptz[],
+                  ${versions.map((v) => releases.get(v)!.last.toISOString())}::timestamptz[],
+                  ${versions.map((v) => newIssues.get(v) ?? 0)}::int[]) as x(version, first_seen, last_seen, new_issues)
+      join releases r on r.org_id = ${project.orgId} and r.version = x.version
+      on conflict (release_id, project_id) do update set
+        first_seen = least(release_projects.first_seen, excluded.first_seen),
+        last_seen = greatest(release_projects.last_seen, excluded.last_seen),
+        new_issues = release_projects.new_issues + excluded.new_issues`;
+  }
+  if (environments.size > 0) {
+    await tx.$executeRaw`
+      insert into environments (org_id, project_id, name)
+      select ${project.orgId}, ${project.id}, e from unnest(${[...environments]}::text[]) as e
+      on conflict (project_id, name) do nothing`;
+  }
+}

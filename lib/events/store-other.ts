@@ -1,0 +1,272 @@
+import type { Prisma } from "../generated/prisma/client.ts";
+import type { PreparedItem, PreparedTransaction } from "./prepare";
+
+type Tx = Prisma.TransactionClient;
+type Project = { id: number; orgId: number };
+
+const str = (v: unknown, max = 200): string | null =>
+  typeof v === "string" && v !== "" ? v.slice(0, max) : null;
+const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) && v > 0 ? v : 0);
+const obj = (v: unknown): Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+
+/** Epoch milliseconds of an SDK timestamp (RFC 3339 string or epoch seconds). */
+function toMs(v: unknown): number | null {
+  if (typeof v === "number" && Number.isFinite(v)) return v * 1000;
+  if (typeof v === "string") {
+    const ms = Date.parse(v);
+    return Number.isNaN(ms) ? null : ms;
+  }
+  return null;
+}
+
+const hourOf = (ms: number) => new Date(Math.floor(ms / 3_600_000) * 3_600_000).toISOString();
+
+/** Transactions: name, op, status, trace id and duration, for a later performance view. */
+export async function storeTransactions(
+  tx: Tx,
+  project: Project,
+  items: PreparedTransaction[],
+): Promise<void> {
+  if (items.length === 0) return;
+  const rows = items.map(({ raw, event }) => {
+    const trace = obj(obj(raw.contexts).trace);
+    const start = toMs(raw.start_timestamp);
+    const end = toMs(raw.timestamp);
+    return {
+      eventId: event.eventId,
+      name: event.transaction ?? "<unlabeled transaction>",
+      op: str(trace.op) ?? "",
+      status: str(trace.status) ?? "",
+      traceId: str(trace.trace_id, 64) ?? "",
+      durationMs: start !== null && end !== null && end >= start ? end - start : 0,
+      timestamp: event.timestamp.toISOString(),
+      release: event.release ?? null,
+      environment: event.environment ?? null,
+    };
+  });
+  await tx.$executeRaw`
+    insert into transactions (project_id, event_id, name, op, status, trace_id, duration_ms, timestamp, release, environment)
+    select ${project.id}, * from unnest(${rows.map((r) => r.eventId)}::text[], ${rows.map((r) => r.name)}::text[],
+      ${rows.map((r) => r.op)}::text[], ${rows.map((r) => r.status)}::text[], ${rows.map((r) => r.traceId)}::text[],
+      ${rows.map((r) => r.durationMs)}::float8[], ${rows.map((r) => r.timestamp)}::timestamptz[],
+      ${rows.map((r) => r.release)}::text[], ${rows.map((r) => r.environment)}::text[])
+    on conflict (project_id, event_id) do nothing`;
+}
+
+type SessionTotals = {
+  hour: string;
+  release: string;
+  environment: string;
+  started: number;
+  exited: number;
+  errored: number;
+  crashed: number;
+  abnormal: number;
+};
+
+/**
+ * Release health: single session updates and pre-aggregated `sessions` items, summed per
+ * hour, release and environment. A session counts as started on its init update and as
+ * exited, crashed, abnormal or errored on its final one, so each is counted once.
+ */
+export async function storeSessions(tx: Tx, project: Project, items: PreparedItem[]): Promise<void> {
+  const totals = new Map<string, SessionTotals>();
+  const add = (startedMs: number, attrs: Record<string, unknown>, counts: Partial<SessionTotals>) => {
+    const release = str(attrs.release);
+    if (!release) return; // Sentry drops sessions without a release: nothing to attribute them to
+    const environment = str(attrs.environment) ?? "";
+    const hour = hourOf(startedMs);
+    const key = `${hour}\n${release}\n${environment}`;
+    const t = totals.get(key) ?? {
+      hour,
+      release,
+      environment,
+      started: 0,
+      exited: 0,
+      errored: 0,
+      crashed: 0,
+      abnormal: 0,
+    };
+    for (const field of ["started", "exited", "errored", "crashed", "abnormal"] as const)
+      t[field] += counts[field] ?? 0;
+    totals.set(key, t);
+  };
+  for (const { type, data, entry } of items) {
+    const attrs = obj(data.attrs);
+    if (type === "session") {
+      const status = str(data.status) ?? "ok";
+      const startedMs = toMs(data.started) ?? entry.receivedAt.getTime();
+      const final = status !== "ok";
+      add(startedMs, attrs, {
+        started: data.init === true ? 1 : 0,
+        exited: status === "exited" && num(data.errors) === 0 ? 1 : 0,
+        errored: status === "errored" || (final && status !== "crashed" && num(data.errors) > 0) ? 1 : 0,
+        crashed: status === "crashed" ? 1 : 0,
+        abnormal: status === "abnormal" ? 1 : 0,
+      });
+    } else {
+      for (const bucket of Array.isArray(data.aggregates) ? data.aggregates : []) {
+        const b = obj(bucket);
+        const counts = {
+          exited: num(b.exited),
+          errored: num(b.errored),
+          crashed: num(b.crashed),
+          abnormal: num(b.abnormal),
+        };
+        const started = counts.exited + counts.errored + counts.crashed + counts.abnormal;
+        add(toMs(b.started) ?? entry.receivedAt.getTime(), attrs, { ...counts, started });
+      }
+    }
+  }
+  if (totals.size === 0) return;
+  const rows = [...totals.values()];
+  await tx.$executeRaw`
+    insert into session_counts (project_id, hour, release, environment, started, exited, errored, crashed, abnormal)
+    select ${project.id}, * from unnest(${rows.map((r) => r.hour)}::timestamptz[], ${rows.map((r) => r.release)}::text[],
+      ${rows.map((r) => r.environment)}::text[], ${rows.map((r) => r.started)}::int[], ${rows.map((r) => r.exited)}::int[],
+      ${rows.map((r) => r.errored)}::int[], ${rows.map((r) => r.crashed)}::int[], ${rows.map((r) => r.abnormal)}::int[])
+    on conflict (project_id, hour, release, environment) do update set
+      started = session_counts.started + excluded.started, exited = session_counts.exited + excluded.exited,
+      errored = session_counts.errored + excluded.errored, crashed = session_counts.crashed + excluded.crashed,
+      abnormal = session_counts.abnormal + excluded.abnormal`;
+}
+
+/** Cron check-ins; a later update of the same check-in (in_progress -> ok) replaces its status. */
+export async function storeCheckIns(tx: Tx, project: Project, items: PreparedItem[]): Promise<void> {
+  for (const { data, entry } of items) {
+    const checkInId = str(data.check_in_id, 64);
+    const monitorSlug = str(data.monitor_slug);
+    if (!checkInId || !monitorSlug) continue;
+    const at = entry.receivedAt;
+    const duration = typeof data.duration === "number" ? data.duration : null;
+    await tx.checkIn.upsert({
+      where: { projectId_checkInId: { projectId: project.id, checkInId } },
+      create: {
+        projectId: project.id,
+        checkInId,
+        monitorSlug,
+        status: str(data.status, 20) ?? "unknown",
+        durationS: duration,
+        environment: str(data.environment),
+        createdAt: at,
+        updatedAt: at,
+        payload: data as Prisma.InputJsonObject,
+      },
+      update: {
+        status: str(data.status, 20) ?? "unknown",
+        durationS: duration,
+        updatedAt: at,
+        payload: data as Prisma.InputJsonObject,
+      },
+    });
+  }
+}
+
+/** User feedback: the feedback widget's `feedback` items and legacy `user_report` items. */
+export async function storeFeedback(tx: Tx, project: Project, items: PreparedItem[]): Promise<void> {
+  const rows = items.flatMap(({ type, data, entry }) => {
+    if (type === "feedback") {
+      const feedback = obj(obj(data.contexts).feedback);
+      const message = str(feedback.message, 8192);
+      if (!message) return [];
+      return [
+        {
+          eventId: entry.eventId,
+          associated: str(feedback.associated_event_id, 32),
+          name: str(feedback.name) ?? "",
+          email: str(feedback.contact_email) ?? "",
+          message,
+          url: str(feedback.url, 2000),
+          at: entry.receivedAt,
+        },
+      ];
+    }
+    const message = str(data.comments, 8192);
+    const eventId = str(data.event_id, 36)?.replace(/-/g, "") ?? entry.eventId;
+    if (!message || !eventId) return [];
+    return [
+      {
+        eventId,
+        associated: eventId,
+        name: str(data.name) ?? "",
+        email: str(data.email) ?? "",
+        message,
+        url: null,
+        at: entry.receivedAt,
+      },
+    ];
+  });
+  if (rows.length === 0) return;
+  await tx.feedback.createMany({
+    data: rows.map((r) => ({
+      projectId: project.id,
+      eventId: r.eventId,
+      associatedEventId: r.associated,
+      name: r.name,
+      email: r.email,
+      message: r.message,
+      url: r.url,
+      createdAt: r.at,
+    })),
+    skipDuplicates: true,
+  });
+}
+
+export async function storeAttachments(tx: Tx, project: Project, items: PreparedItem[]): Promise<void> {
+  const rows = items.filter(({ entry }) => entry.eventId);
+  if (rows.length === 0) return;
+  await tx.eventAttachment.createMany({
+    data: rows.map(({ entry }) => ({
+      projectId: project.id,
+      eventId: entry.eventId,
+      name: str(entry.itemHeader.filename, 500) ?? "attachment",
+      contentType: str(entry.itemHeader.content_type, 200) ?? "application/octet-stream",
+      size: entry.payload.length,
+      data: new Uint8Array(entry.payload),
+    })),
+  });
+}
+
+/**
+ * Outcomes the worker knows of: what SDKs report they discarded (client reports) and items
+ * it could not process. Added to the same daily counters ingest's outcomes go to.
+ */
+export async function storeOutcomes(
+  tx: Tx,
+  project: Project,
+  clientReports: PreparedItem[],
+  invalid: { category: string; reason: string }[],
+  now: Date,
+): Promise<void> {
+  const counts = new Map<string, { category: string; outcome: string; reason: string; quantity: number }>();
+  const add = (category: string, outcome: string, reason: string, quantity: number) => {
+    if (quantity <= 0) return;
+    const key = `${category}\n${outcome}\n${reason}`;
+    const current = counts.get(key) ?? { category, outcome, reason, quantity: 0 };
+    current.quantity += quantity;
+    counts.set(key, current);
+  };
+  for (const { data } of clientReports) {
+    for (const discarded of Array.isArray(data.discarded_events) ? data.discarded_events : []) {
+      const d = obj(discarded);
+      add(
+        str(d.category, 50) ?? "unknown",
+        "client_discard",
+        str(d.reason, 100) ?? "",
+        Math.min(num(d.quantity), 1_000_000),
+      );
+    }
+  }
+  for (const { category, reason } of invalid) add(category, "invalid", reason, 1);
+  if (counts.size === 0) return;
+  const rows = [...counts.values()];
+  const day = now.toISOString().slice(0, 10);
+  await tx.$executeRaw`
+    insert into outcome_counts (org_id, project_id, day, category, outcome, reason, quantity)
+    select ${project.orgId}, ${project.id}, ${day}::date, c, o::"Outcome", r, q
+    from unnest(${rows.map((r) => r.category)}::text[], ${rows.map((r) => r.outcome)}::text[], ${rows.map((r) => r.reason)}::text[],
+                ${rows.map((r) => r.quantity)}::bigint[]) as x(c, o, r, q)
+    on conflict (org_id, project_id, day, category, outcome, reason)
+    do update set quantity = outcome_counts.quantity + excluded.quantity`;
+}

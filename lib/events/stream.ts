@@ -1,0 +1,135 @@
+import { redis } from "../redis";
+import { drainFlagKey, projectStreamKey } from "../ingest/stream-keys";
+
+// The worker side of the per-project streams ingest writes (see lib/ingest/accept-script.ts).
+
+const GROUP = "drain";
+// One consumer name for all workers: a project is drained by one job at a time (its
+// checkpoint row is locked for the batch), and a crashed job's batch is still pending under
+// this name, so the next job re-reads it first instead of waiting for an idle timeout.
+const CONSUMER = "drain";
+
+export type StreamEntry = {
+  id: string;
+  type: string;
+  itemHeader: Record<string, unknown>;
+  payload: Buffer;
+  eventId: string;
+  clientIp: string;
+  receivedAt: Date;
+  envelopeHeader: Record<string, unknown>;
+};
+
+const groupsCreated = new Set<number>();
+
+async function ensureGroup(projectId: number): Promise<void> {
+  if (groupsCreated.has(projectId)) return;
+  try {
+    // From 0: entries added before the group existed are part of the first batch.
+    await redis().xgroup("CREATE", projectStreamKey(projectId), GROUP, "0", "MKSTREAM");
+  } catch (error) {
+    if (!String((error as Error).message).includes("BUSYGROUP")) throw error;
+  }
+  groupsCreated.add(projectId);
+}
+
+/** The next batch: entries a crashed job left pending first, then new ones. */
+export async function readBatch(projectId: number, count: number): Promise<StreamEntry[]> {
+  await ensureGroup(projectId);
+  const key = projectStreamKey(projectId);
+  for (const from of ["0", ">"]) {
+    const result = (await redis().xreadgroupBuffer(
+      "GROUP",
+      GROUP,
+      CONSUMER,
+      "COUNT",
+      count,
+      "STREAMS",
+      key,
+      from,
+    )) as [Buffer, [Buffer, Buffer[] | null][]][] | null;
+    const all = result?.[0]?.[1] ?? [];
+    // A pending entry whose data is gone (trimmed from the stream) can never be processed:
+    // acknowledge it, or it would be re-read forever.
+    const gone = all.filter(([, fields]) => fields === null).map(([id]) => id.toString());
+    if (gone.length > 0) await redis().xack(key, GROUP, ...gone);
+    const entries = all.filter(([, fields]) => fields !== null) as [Buffer, Buffer[]][];
+    if (entries.length > 0) return entries.map(([id, fields]) => parseEntry(id.toString(), fields));
+    if (gone.length > 0 && from === "0") return readBatch(projectId, count);
+  }
+  return [];
+}
+
+function parseEntry(id: string, fields: Buffer[]): StreamEntry {
+  const map = new Map<string, Buffer>();
+  for (let i = 0; i < fields.length; i += 2) map.set(fields[i]!.toString(), fields[i + 1]!);
+  const text = (name: string) => map.get(name)?.toString() ?? "";
+  return {
+    id,
+    type: text("t"),
+    itemHeader: parseObject(text("h")),
+    payload: map.get("p") ?? Buffer.alloc(0),
+    eventId: text("id"),
+    clientIp: text("ip"),
+    receivedAt: new Date(Number(text("ts")) || Date.now()),
+    envelopeHeader: parseObject(text("eh")),
+  };
+}
+
+function parseObject(json: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(json);
+    return typeof value === "object" && value !== null ? value : {};
+  } catch {
+    return {};
+  }
+}
+
+/** After the batch's transaction committed: the entries are done, remove them. */
+export async function acknowledge(projectId: number, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const key = projectStreamKey(projectId);
+  await redis()
+    .multi()
+    .xack(key, GROUP, ...ids)
+    .xdel(key, ...ids)
+    .exec();
+}
+
+// Clears the drain flag only when the stream is empty, atomically with respect to ingest's
+// XADD + SET NX: either ingest sees the flag gone and queues a job, or we see its entry.
+const FINISH_LUA = `
+if redis.call('XLEN', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2])
+  return 0
+end
+return 1`;
+
+/** True when the stream still has entries, so the caller must queue another drain job. */
+export async function finishDrain(projectId: number): Promise<boolean> {
+  const more = await redis().eval(FINISH_LUA, 2, projectStreamKey(projectId), drainFlagKey(projectId));
+  return more === 1;
+}
+
+/** Parses a stream id "ms-seq" for ordering. */
+export function parseStreamId(id: string): [bigint, bigint] {
+  const [ms, seq] = id.split("-");
+  return [BigInt(ms ?? 0), BigInt(seq ?? 0)];
+}
+
+/** Projects whose stream has entries older than `olderThanMs`: their drain may be stuck. */
+export async function projectsWithStaleEntries(olderThanMs: number, now = Date.now()): Promise<number[]> {
+  const stale: number[] = [];
+  const pattern = projectStreamKey(0).replace("{p0}", "{p*}");
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis().scan(cursor, "MATCH", pattern, "COUNT", 1000);
+    cursor = next;
+    for (const key of keys) {
+      const [first] = await redis().xrange(key, "-", "+", "COUNT", 1);
+      const projectId = Number(/\{p(\d+)\}/.exec(key)?.[1]);
+      if (first && projectId && Number(first[0].split("-")[0]) < now - olderThanMs) stale.push(projectId);
+    }
+  } while (cursor !== "0");
+  return stale;
+}

@@ -1,0 +1,242 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { db } from "@/lib/db";
+import { createOrgWithProject } from "../support/factories";
+import { drainAll } from "../support/drain";
+import { envelope, errorEvent, eventEnvelope, newEventId } from "../support/envelopes";
+import { send } from "../support/http";
+import { startIngest } from "../support/ingest";
+
+let ingest: Awaited<ReturnType<typeof startIngest>>;
+beforeAll(async () => {
+  ingest = await startIngest();
+});
+afterAll(() => ingest.close());
+
+type Tenant = Awaited<ReturnType<typeof createOrgWithProject>>;
+
+async function sendEvents(tenant: Tenant, events: object[]) {
+  for (const event of events) {
+    const res = await send(`${ingest.base}/api/${tenant.project.id}/envelope/?sentry_key=${tenant.key.publicKey}`, {
+      body: eventEnvelope(event as ReturnType<typeof errorEvent>),
+    });
+    expect(res.status, res.body).toBe(200);
+  }
+  await drainAll(tenant.project.id);
+}
+
+const issuesOf = (projectId: number) => db().issue.findMany({ where: { projectId }, orderBy: { id: "asc" } });
+
+function withFrames(lines: number[], fn = "handleCheckout") {
+  const base = errorEvent();
+  base.exception.values[0]!.stacktrace.frames = lines.map((lineno, i) => ({
+    filename: `/app/src/step-${i}.js`,
+    function: i === lines.length - 1 ? fn : `step${i}`,
+    lineno,
+    colno: 1,
+    in_app: true,
+    context_line: "x",
+  }));
+  return base;
+}
+
+describe("grouping into issues", () => {
+  it("groups the same error from the same site into one issue, whatever the line numbers", async () => {
+    const tenant = await createOrgWithProject();
+    await sendEvents(tenant, [withFrames([10, 20, 30]), withFrames([11, 21, 31]), withFrames([12, 22, 32])]);
+    const issues = await issuesOf(tenant.project.id);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({
+      timesSeen: 3,
+      userCount: 1,
+      status: "unresolved",
+      shortId: 1,
+      title: "TypeError: Cannot read properties of undefined (reading 'total')",
+    });
+    expect(issues[0]!.culprit).toContain("handleCheckout");
+    const hourly = await db().issueHourlyCount.findMany({ where: { issueId: issues[0]!.id } });
+    expect(hourly.reduce((n, h) => n + h.count, 0)).toBe(3);
+    const tags = await db().issueTagValue.findMany({ where: { issueId: issues[0]!.id, key: "region" } });
+    expect(tags.map((t) => [t.value, t.timesSeen])).toEqual([["eu-west-1", 3]]);
+  });
+
+  it("splits different crash sites, and counts distinct users", async () => {
+    const tenant = await createOrgWithProject();
+    const a = withFrames([1, 2], "pay");
+    const b = withFrames([1, 2], "ship");
+    const c = { ...withFrames([5, 6], "pay"), user: { id: "7" } };
+    await sendEvents(tenant, [a, b, c]);
+    const issues = await issuesOf(tenant.project.id);
+    expect(issues.map((i) => [i.shortId, i.timesSeen, i.userCount])).toEqual([
+      [1, 2, 2],
+      [2, 1, 1],
+    ]);
+  });
+
+  it("groups messages that differ only in numbers, ids and durations", async () => {
+    const tenant = await createOrgWithProject();
+    const message = (text: string) => ({ ...errorEvent(), exception: undefined, message: text, level: "warning" });
+    await sendEvents(tenant, [
+      message("Payment 4821 timed out after 30s"),
+      message("Payment 77 timed out after 45s"),
+      message("Refund 77 timed out after 45s"),
+    ]);
+    const issues = await issuesOf(tenant.project.id);
+    expect(issues.map((i) => [i.title, i.timesSeen, i.level])).toEqual([
+      ["Payment 4821 timed out after 30s", 2, "warning"],
+      ["Refund 77 timed out after 45s", 1, "warning"],
+    ]);
+  });
+
+  it("honours a custom fingerprint, and {{ default }} within one", async () => {
+    const tenant = await createOrgWithProject();
+    await sendEvents(tenant, [
+      { ...withFrames([1]), fingerprint: ["payment-provider-down"] },
+      { ...withFrames([1], "other"), fingerprint: ["payment-provider-down"] },
+      { ...withFrames([1]), fingerprint: ["{{ default }}", "eu"] },
+      { ...withFrames([2]), fingerprint: ["{{ default }}", "eu"] },
+      withFrames([1]),
+    ]);
+    expect((await issuesOf(tenant.project.id)).map((i) => i.timesSeen)).toEqual([2, 2, 1]);
+  });
+});
+
+describe("exactly once in effect", () => {
+  it("stores an event sent twice once and counts it once", async () => {
+    const tenant = await createOrgWithProject();
+    const event = errorEvent();
+    await sendEvents(tenant, [event, event]);
+    await sendEvents(tenant, [event]);
+    expect(await db().event.count({ where: { projectId: tenant.project.id } })).toBe(1);
+    expect((await issuesOf(tenant.project.id))[0]!.timesSeen).toBe(1);
+  });
+});
+
+describe("issue lifecycle", () => {
+  it("reopens a resolved issue as a regression, with an activity entry", async () => {
+    const tenant = await createOrgWithProject();
+    await sendEvents(tenant, [withFrames([1])]);
+    const [issue] = await issuesOf(tenant.project.id);
+    await db().issue.update({ where: { id: issue!.id }, data: { status: "resolved", resolvedAt: new Date() } });
+    await sendEvents(tenant, [withFrames([1])]);
+    const after = await db().issue.findUniqueOrThrow({ where: { id: issue!.id }, include: { activities: true } });
+    expect(after).toMatchObject({ status: "unresolved", substatus: "regressed", resolvedAt: null, timesSeen: 2 });
+    expect(after.activities.map((a) => a.type)).toEqual(["set_regression"]);
+  });
+
+  it("keeps an issue ignored until N more events, and forever when told", async () => {
+    const tenant = await createOrgWithProject();
+    await sendEvents(tenant, [withFrames([1], "a"), withFrames([1], "b")]);
+    const [untilCount, forever] = await issuesOf(tenant.project.id);
+    await db().issue.update({ where: { id: untilCount!.id }, data: { status: "ignored", ignoreUntilCount: 3 } });
+    await db().issue.update({ where: { id: forever!.id }, data: { status: "ignored" } });
+    await sendEvents(tenant, [withFrames([1], "a"), withFrames([1], "b")]);
+    expect((await db().issue.findUniqueOrThrow({ where: { id: untilCount!.id } })).status).toBe("ignored");
+    await sendEvents(tenant, [withFrames([1], "a"), withFrames([1], "b")]);
+    const woke = await db().issue.findUniqueOrThrow({ where: { id: untilCount!.id }, include: { activities: true } });
+    expect(woke).toMatchObject({ status: "unresolved", substatus: "escalating", ignoreUntilCount: null });
+    expect(woke.activities.map((a) => a.type)).toEqual(["set_escalating"]);
+    expect((await db().issue.findUniqueOrThrow({ where: { id: forever!.id } })).status).toBe("ignored");
+  });
+
+  it("wakes an issue ignored until a date that has passed", async () => {
+    const tenant = await createOrgWithProject();
+    await sendEvents(tenant, [withFrames([1])]);
+    const [issue] = await issuesOf(tenant.project.id);
+    await db().issue.update({ where: { id: issue!.id }, data: { status: "ignored", ignoreUntil: new Date(Date.now() - 1000) } });
+    await sendEvents(tenant, [withFrames([1])]);
+    expect(await db().issue.findUniqueOrThrow({ where: { id: issue!.id } })).toMatchObject({ status: "unresolved", ignoreUntil: null });
+  });
+});
+
+describe("server-side scrubbing", () => {
+  const secretEvent = () => ({
+    ...errorEvent(),
+    extra: { password: "hunter2", order: "A-1" },
+    request: { url: "https://shop.example/pay", headers: { Authorization: "Bearer abc.def", "User-Agent": "Mozilla/5.0" } },
+    message: "charge failed for card 4111 1111 1111 1111",
+  });
+
+  it("filters secrets and card numbers by default", async () => {
+    const tenant = await createOrgWithProject();
+    const event = secretEvent();
+    await sendEvents(tenant, [event]);
+    const stored = await db().event.findFirstOrThrow({ where: { projectId: tenant.project.id } });
+    const text = JSON.stringify(stored.payload);
+    expect(text).not.toContain("hunter2");
+    expect(text).not.toContain("abc.def");
+    expect(text).not.toContain("4111 1111 1111 1111");
+    expect(text).toContain("[Filtered]");
+    expect(text).toContain("A-1");
+  });
+
+  it("keeps everything when the project turns scrubbing off", async () => {
+    const tenant = await createOrgWithProject();
+    await db().project.update({ where: { id: tenant.project.id }, data: { scrubData: false } });
+    await sendEvents(tenant, [secretEvent()]);
+    const stored = await db().event.findFirstOrThrow({ where: { projectId: tenant.project.id } });
+    expect(JSON.stringify(stored.payload)).toContain("hunter2");
+  });
+});
+
+describe("other items", () => {
+  it("stores transactions, sessions, check-ins, feedback, attachments and client reports", async () => {
+    const tenant = await createOrgWithProject();
+    const eventId = newEventId();
+    const now = Date.now() / 1000;
+    const sid = newEventId();
+    const checkInId = newEventId();
+    const items = [
+      {
+        type: "transaction",
+        payload: JSON.stringify({
+          event_id: newEventId(), type: "transaction", transaction: "GET /cart", start_timestamp: now - 0.25, timestamp: now,
+          release: "web@1.0", contexts: { trace: { trace_id: "a".repeat(32), span_id: "b".repeat(16), op: "http.server", status: "ok" } },
+        }),
+      },
+      { type: "session", payload: JSON.stringify({ sid, init: true, started: new Date().toISOString(), status: "ok", attrs: { release: "web@1.0", environment: "production" } }) },
+      { type: "session", payload: JSON.stringify({ sid, init: false, started: new Date().toISOString(), status: "crashed", errors: 1, attrs: { release: "web@1.0", environment: "production" } }) },
+      { type: "sessions", payload: JSON.stringify({ attrs: { release: "web@1.0", environment: "production" }, aggregates: [{ started: new Date().toISOString(), exited: 5, errored: 1 }] }) },
+      { type: "check_in", payload: JSON.stringify({ check_in_id: checkInId, monitor_slug: "nightly", status: "in_progress" }) },
+      { type: "check_in", payload: JSON.stringify({ check_in_id: checkInId, monitor_slug: "nightly", status: "ok", duration: 12.5 }) },
+      { type: "user_report", payload: JSON.stringify({ event_id: eventId, name: "Jane", email: "jane@example.com", comments: "It broke when I paid" }) },
+      { type: "attachment", payload: Buffer.from("log line 1\nlog line 2\n"), headers: { filename: "app.log", content_type: "text/plain" } },
+      { type: "client_report", payload: JSON.stringify({ timestamp: now, discarded_events: [{ reason: "queue_overflow", category: "error", quantity: 4 }] }) },
+    ];
+    const res = await send(`${ingest.base}/api/${tenant.project.id}/envelope/?sentry_key=${tenant.key.publicKey}`, {
+      body: envelope({ event_id: eventId }, items),
+    });
+    expect(res.status, res.body).toBe(200);
+    await drainAll(tenant.project.id);
+
+    const [transaction] = await db().transaction.findMany({ where: { projectId: tenant.project.id } });
+    expect(transaction).toMatchObject({ name: "GET /cart", op: "http.server", status: "ok", traceId: "a".repeat(32), release: "web@1.0" });
+    expect(transaction!.durationMs).toBeGreaterThan(200);
+    expect(transaction!.durationMs).toBeLessThan(300);
+    const sessions = await db().sessionCount.findMany({ where: { projectId: tenant.project.id } });
+    expect(sessions.map((s) => [s.release, s.environment, s.started, s.exited, s.errored, s.crashed])).toEqual([["web@1.0", "production", 7, 5, 1, 1]]);
+    expect(await db().checkIn.findMany({ where: { projectId: tenant.project.id }, select: { status: true, durationS: true } })).toEqual([{ status: "ok", durationS: 12.5 }]);
+    expect(await db().feedback.findMany({ where: { projectId: tenant.project.id }, select: { name: true, message: true, associatedEventId: true } })).toEqual([
+      { name: "Jane", message: "It broke when I paid", associatedEventId: eventId },
+    ]);
+    const [attachment] = await db().eventAttachment.findMany({ where: { projectId: tenant.project.id } });
+    expect(attachment).toMatchObject({ eventId, name: "app.log", contentType: "text/plain", size: 22 });
+    expect(Buffer.from(attachment!.data).toString()).toBe("log line 1\nlog line 2\n");
+    const discards = await db().outcomeCount.findMany({ where: { projectId: tenant.project.id, outcome: "client_discard" } });
+    expect(discards.map((d) => [d.category, d.reason, Number(d.quantity)])).toEqual([["error", "queue_overflow", 4]]);
+  });
+});
+
+describe("tenant isolation", () => {
+  it("groups the same error of two tenants into separate issues, each in its own project", async () => {
+    const a = await createOrgWithProject();
+    const b = await createOrgWithProject();
+    await sendEvents(a, [withFrames([1])]);
+    await sendEvents(b, [withFrames([1])]);
+    const [issueA] = await issuesOf(a.project.id);
+    const [issueB] = await issuesOf(b.project.id);
+    expect(issueA!.id).not.toBe(issueB!.id);
+    expect(issueA!.timesSeen).toBe(1);
+    expect(issueB!.timesSeen).toBe(1);
+    expect(await db().event.count({ where: { issueId: issueA!.id, projectId: b.project.id } })).toBe(0);
+  });
+});
