@@ -61,20 +61,9 @@ const csp = (report: NonNullable<NormalizedEvent["csp"]>, extra: Partial<Normali
 const hash = (e: NormalizedEvent) => groupEvent(e).hashes[0];
 
 // a typical browser stack: library code around one application frame
-const checkoutStack = (
-  overrides: { line?: number; bundle?: string; fn?: string; vendorFn?: string } = {},
-) => [
-  system(
-    overrides.vendorFn ?? "dispatch",
-    `https://cdn.example.com/assets/vendor.${overrides.bundle ?? "3f2a9c"}.js`,
-  ),
-  frame(
-    overrides.fn ?? "handleStep7",
-    `https://cdn.example.com/assets/app.${overrides.bundle ?? "3f2a9c"}.js?v=1`,
-    {
-      lineno: overrides.line ?? 120,
-    },
-  ),
+const checkoutStack = ({ line = 120, bundle = "3f2a9c", fn = "handleStep7", vendorFn = "dispatch" } = {}) => [
+  system(vendorFn, `https://cdn.example.com/assets/vendor.${bundle}.js`),
+  frame(fn, `https://cdn.example.com/assets/app.${bundle}.js?v=1`, { lineno: line }),
   system("callCallback", "https://cdn.example.com/assets/react-dom.production.min.js"),
 ];
 

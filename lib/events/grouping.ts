@@ -314,12 +314,12 @@ const UNKNOWN_FUNCTIONS = new Set([
  * generated numbering (lambdas, closures, addresses) goes.
  */
 export function normalizeFunction(raw: string | undefined, platform: string): string {
-  let fn = raw?.trim() ?? "";
-  if (!fn || UNKNOWN_FUNCTIONS.has(fn)) return "";
+  let fn = raw?.trim().replace(/ \[as [^\]]*\]$/, "") ?? ""; // V8: "Object.foo [as bar]"
+  const lastPart = fn.slice(fn.lastIndexOf(".") + 1);
+  if (!lastPart || UNKNOWN_FUNCTIONS.has(lastPart)) return "";
   if (isJavaScript(platform)) {
-    fn = fn.replace(/ \[as [^\]]*\]$/, ""); // V8: "Object.foo [as bar]"
-    fn = fn.slice(fn.lastIndexOf(".") + 1);
-    if (!fn || UNKNOWN_FUNCTIONS.has(fn) || fn.endsWith("/<")) return "";
+    fn = lastPart;
+    if (fn.endsWith("/<")) return ""; // Firefox's nested anonymous functions
   }
   if (fn.startsWith("class@anonymous")) {
     // PHP: "class@anonymous\0/path/to/file.php:12$0::method"

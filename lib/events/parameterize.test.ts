@@ -53,20 +53,20 @@ describe("parameterize", () => {
 
   it("stays fast on inputs that make backtracking regexes quadratic", () => {
     const hostile = [
-      "a.".repeat(100_000),
-      "a@".repeat(100_000),
-      ":1".repeat(100_000),
-      "1.".repeat(100_000),
-      "-a".repeat(100_000),
-      "1".repeat(200_000),
-      "f".repeat(200_000),
-      `${"a".repeat(200_000)}@`,
+      "a.".repeat(25_000),
+      "a@".repeat(25_000),
+      ":1".repeat(25_000),
+      "1.".repeat(25_000),
+      "-a".repeat(25_000),
+      "1".repeat(50_000),
+      "f".repeat(50_000),
+      `${"a".repeat(50_000)}@`,
     ];
     for (const input of hostile) {
       const started = performance.now();
       parameterize(input);
-      // quadratic work on 200k characters takes minutes; linear takes milliseconds
-      expect(performance.now() - started).toBeLessThan(1500);
+      // quadratic work on 50k characters takes many seconds; linear takes milliseconds
+      expect(performance.now() - started).toBeLessThan(1000);
     }
   });
 });

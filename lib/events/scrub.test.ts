@@ -16,11 +16,10 @@ function nested(depth: number, leaf: unknown = "leaf"): unknown {
   return value;
 }
 
+/** How many containers deep a `nested()` chain still goes. */
 function depthOf(value: unknown): number {
   let depth = 0;
-  let current = value;
-  while (typeof current === "object" && current !== null) {
-    depth++;
+  for (let current = value; typeof current === "object" && current !== null; depth++) {
     current = (current as { child?: unknown }).child;
   }
   return depth;
@@ -29,9 +28,20 @@ function depthOf(value: unknown): number {
 describe("sensitive keys", () => {
   it("filters values of sensitive keys anywhere, case-insensitively, and keeps the keys", () => {
     const event = scrubEvent({
-      extra: { Password: "hunter2", db_passwd: "x", "X-Api-Key": "k", apikey: "k", client_secret: "s", safe: "ok" },
-      contexts: { app: { access_token: "t", Auth_Token: "t", csrfmiddlewaretoken: "c", XSRF: "x", sessionid: "s" } },
-      request: { data: { passphrase: "p", private_key: "-----BEGIN", credentials: { user: "u" }, ssn: "123-45-6789" } },
+      extra: {
+        Password: "hunter2",
+        db_passwd: "x",
+        "X-Api-Key": "k",
+        apikey: "k",
+        client_secret: "s",
+        safe: "ok",
+      },
+      contexts: {
+        app: { access_token: "t", Auth_Token: "t", csrfmiddlewaretoken: "c", XSRF: "x", sessionid: "s" },
+      },
+      request: {
+        data: { passphrase: "p", private_key: "-----BEGIN", credentials: { user: "u" }, ssn: "123-45-6789" },
+      },
     });
     expect(event.extra).toEqual({
       Password: FILTERED,
@@ -42,7 +52,13 @@ describe("sensitive keys", () => {
       safe: "ok",
     });
     expect(event.contexts).toEqual({
-      app: { access_token: FILTERED, Auth_Token: FILTERED, csrfmiddlewaretoken: FILTERED, XSRF: FILTERED, sessionid: FILTERED },
+      app: {
+        access_token: FILTERED,
+        Auth_Token: FILTERED,
+        csrfmiddlewaretoken: FILTERED,
+        XSRF: FILTERED,
+        sessionid: FILTERED,
+      },
     });
     expect(event.request).toEqual({
       data: { passphrase: FILTERED, private_key: FILTERED, credentials: { user: FILTERED }, ssn: FILTERED },
@@ -53,7 +69,9 @@ describe("sensitive keys", () => {
     const event = scrubEvent({
       extra: { session: { id: 7, flags: [true, null, "x"], nested: { deeper: "y" } } },
     });
-    expect(event.extra).toEqual({ session: { id: FILTERED, flags: [FILTERED, null, FILTERED], nested: { deeper: FILTERED } } });
+    expect(event.extra).toEqual({
+      session: { id: FILTERED, flags: [FILTERED, null, FILTERED], nested: { deeper: FILTERED } },
+    });
   });
 
   it("matches ssn only as a word, so className and the like survive", () => {
@@ -104,7 +122,9 @@ describe("sensitive keys", () => {
       ["api_key", FILTERED],
       ["page", "home"],
     ]);
-    expect(event.breadcrumbs).toEqual({ values: [{ category: "http", data: { url: "/login", password: FILTERED } }] });
+    expect(event.breadcrumbs).toEqual({
+      values: [{ category: "http", data: { url: "/login", password: FILTERED } }],
+    });
     expect(event.exception).toEqual({
       values: [{ stacktrace: { frames: [{ function: "login", vars: { token: FILTERED, user: "bob" } }] } }],
     });
@@ -116,7 +136,9 @@ describe("sensitive keys", () => {
       timestamp: "4111111111111111",
       user: { ip_address: "198.51.100.4", email: "4111111111111111@example.com", id: "u1" },
       contexts: { trace: { trace_id: "4242424242424242", span_id: "4242424242424242" } },
-      exception: { values: [{ stacktrace: { frames: [{ function: "4111111111111111", module: "4111111111111111" }] } }] },
+      exception: {
+        values: [{ stacktrace: { frames: [{ function: "4111111111111111", module: "4111111111111111" }] } }],
+      },
     };
     const expected = structuredClone(payload);
     expect(scrubEvent(payload)).toEqual(expected);
@@ -128,14 +150,19 @@ describe("sensitive keys", () => {
       sdk: { name: "sentry.javascript.node", packages: [{ name: "npm:cookie", version: "1.0.0" }] },
     });
     expect(event.modules).toEqual({ jsonwebtoken: "9.0.0", "express-session": "1.17.3" });
-    expect(event.sdk).toEqual({ name: "sentry.javascript.node", packages: [{ name: "npm:cookie", version: "1.0.0" }] });
+    expect(event.sdk).toEqual({
+      name: "sentry.javascript.node",
+      packages: [{ name: "npm:cookie", version: "1.0.0" }],
+    });
   });
 });
 
 describe("URLs and query strings", () => {
   it("filters sensitive query string parameters", () => {
     const event = scrubEvent({ request: { query_string: "q=shoes&access_token=abc&page=2&api%5Fkey=k" } });
-    expect(event.request).toEqual({ query_string: `q=shoes&access_token=${FILTERED}&page=2&api%5Fkey=${FILTERED}` });
+    expect(event.request).toEqual({
+      query_string: `q=shoes&access_token=${FILTERED}&page=2&api%5Fkey=${FILTERED}`,
+    });
   });
 
   it("filters query and fragment parameters and passwords of URLs under *url / *uri keys", () => {
@@ -184,7 +211,9 @@ describe("payment card numbers", () => {
   it("finds a card next to other numbers", () => {
     expect(filterCardNumbers("order 12 4111111111111111")).toBe(`order 12 ${FILTERED}`);
     expect(filterCardNumbers("4111 1111 1111 1111 12/25")).toBe(`${FILTERED} 12/25`);
-    expect(filterCardNumbers("a 4111111111111111 and 5105105105105100")).toBe(`a ${FILTERED} and ${FILTERED}`);
+    expect(filterCardNumbers("a 4111111111111111 and 5105105105105100")).toBe(
+      `a ${FILTERED} and ${FILTERED}`,
+    );
   });
 
   it("checks Luhn and the issuer digit", () => {
@@ -205,8 +234,10 @@ describe("payment card numbers", () => {
   });
 
   it("stays linear on long digit runs", () => {
-    const run = "1 ".repeat(100_000);
-    expect(filterCardNumbers(run)).toBe(run);
+    const ones = "1 ".repeat(100_000);
+    expect(filterCardNumbers(ones)).toBe(ones);
+    // Single digits joined by spaces are card-like by the rule; the point is that it finishes.
+    expect(filterCardNumbers("4 ".repeat(100_000))).toMatch(/^(?:\[Filtered\]|[ 4])+$/);
   });
 });
 
@@ -214,7 +245,8 @@ describe("depth", () => {
   it("replaces containers nested past MAX_DEPTH with null, scrubbing or not", () => {
     for (const walk of [scrubEvent, limitDepth]) {
       const payload = walk({ extra: nested(1000) });
-      expect(depthOf(payload)).toBe(MAX_DEPTH);
+      // `extra` itself sits at depth 1 below the event root.
+      expect(depthOf(payload.extra)).toBe(MAX_DEPTH);
       expect(() => JSON.stringify(payload)).not.toThrow();
     }
   });

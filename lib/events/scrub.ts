@@ -66,10 +66,25 @@ export function limitDepth(payload: Record<string, unknown>): Record<string, unk
 function walkRoot(payload: Record<string, unknown>, scrub: boolean): void {
   const walk: Walk = { scrub, nodesLeft: MAX_NODES };
   const sdkWalk: Walk = { scrub: false, nodesLeft: MAX_NODES };
-  for (const key of Object.keys(payload)) {
+  for (const key in payload) {
     const own = SDK_METADATA.has(key) ? sdkWalk : walk;
-    payload[key] = visit(payload[key], key, 1, own, own.scrub && isSensitiveKey(key));
+    visitField(payload, key, 1, own, own.scrub && isSensitiveKey(key));
   }
+}
+
+// Measured on JSON.parse output: for-in over objects is twice as fast as Object.keys (no key
+// array), and writing a field back costs more than the whole walk, so only changes are written.
+
+function visitField(
+  object: Record<string, unknown>,
+  key: string,
+  depth: number,
+  walk: Walk,
+  filterAll: boolean,
+): void {
+  const value = object[key];
+  const next = visit(value, key, depth, walk, filterAll);
+  if (next !== value) object[key] = next;
 }
 
 function visit(
@@ -90,24 +105,27 @@ function visit(
 }
 
 function walkObject(object: Record<string, unknown>, depth: number, walk: Walk, filterAll: boolean): void {
-  for (const key of Object.keys(object)) {
-    object[key] = visit(object[key], key, depth + 1, walk, filterAll || (walk.scrub && isSensitiveKey(key)));
+  for (const key in object) {
+    visitField(object, key, depth + 1, walk, filterAll || (walk.scrub && isSensitiveKey(key)));
   }
 }
 
 function walkArray(list: unknown[], depth: number, walk: Walk, filterAll: boolean): void {
   const pairs = walk.scrub && isPairList(list);
   for (let i = 0; i < list.length; i++) {
-    list[i] = pairs
-      ? visitPair(list[i] as [string, unknown], depth + 1, walk, filterAll)
-      : visit(list[i], undefined, depth + 1, walk, filterAll);
+    const item = list[i];
+    const next = pairs
+      ? visitPair(item as [string, unknown], depth + 1, walk, filterAll)
+      : visit(item, undefined, depth + 1, walk, filterAll);
+    if (next !== item) list[i] = next;
   }
 }
 
 function visitPair(pair: [string, unknown], depth: number, walk: Walk, filterAll: boolean): unknown {
   if (--walk.nodesLeft < 0 || depth > MAX_DEPTH) return null;
   const [name, value] = pair;
-  pair[1] = visit(value, name, depth + 1, walk, filterAll || isSensitiveKey(name));
+  const next = visit(value, name, depth + 1, walk, filterAll || isSensitiveKey(name));
+  if (next !== value) pair[1] = next;
   return pair;
 }
 
@@ -160,10 +178,17 @@ export function isSensitiveKey(key: string): boolean {
   return sensitive;
 }
 
+// `url`, `uri`, `documentURL`, `blocked-uri`...: compared by char code, as this runs for every string.
 function isUrlKey(key: string): boolean {
+  const n = key.length;
+  if (n < 3) return false;
   if (key === "query_string") return true;
-  const suffix = key.slice(-3).toLowerCase();
-  return suffix === "url" || suffix === "uri";
+  const last = key.charCodeAt(n - 1) | 0x20; // lower-cases ASCII letters
+  return (
+    (key.charCodeAt(n - 3) | 0x20) === 0x75 &&
+    (key.charCodeAt(n - 2) | 0x20) === 0x72 &&
+    (last === 0x6c || last === 0x69)
+  );
 }
 
 /** Filters sensitive query/fragment parameters and the password of a URL (or of a bare query string). */
@@ -181,13 +206,15 @@ export function scrubUrl(value: string, isQueryString = false): string {
 }
 
 function scrubParams(query: string, prefix: string): string {
-  if (!query.includes("=")) return prefix + query;
+  // No sensitive name anywhere in the query (and nothing %-encoded that could hide one): done.
+  const encoded = query.includes("%") || query.includes("+");
+  if (!query.includes("=") || (!encoded && !SENSITIVE_KEY.test(query))) return prefix + query;
   const params = query.split("&");
   for (let i = 0; i < params.length; i++) {
     const param = params[i]!;
     const eq = param.indexOf("=");
-    if (eq > 0 && isSensitiveKey(decodeParamName(param.slice(0, eq))))
-      params[i] = `${param.slice(0, eq)}=${FILTERED}`;
+    const name = param.slice(0, Math.max(eq, 0));
+    if (eq > 0 && isSensitiveKey(encoded ? decodeParamName(name) : name)) params[i] = `${name}=${FILTERED}`;
   }
   return prefix + params.join("&");
 }
@@ -218,12 +245,18 @@ function firstIndexOf(text: string, chars: string, from: number): number {
   return text.length;
 }
 
+const MIN_CARD_DIGITS = 13;
+const MAX_CARD_DIGITS = 19;
+
 // A maximal run of digits joined by single spaces or dashes, at least 13 digits long. The
 // quantified group starts with a mandatory digit, so matching is linear (no backtracking blowup).
 const DIGIT_RUN = /\d(?:[ -]?\d){12,}/g;
+// The same without the global flag: most strings have no such run, and `test` allocates nothing.
+const HAS_DIGIT_RUN = /\d(?:[ -]?\d){12}/;
 
 /** Replaces payment-card numbers (13-19 digits, spaces/dashes allowed, Luhn-valid) in a string. */
 export function filterCardNumbers(text: string): string {
+  if (text.length < MIN_CARD_DIGITS || !HAS_DIGIT_RUN.test(text)) return text;
   return text.replace(DIGIT_RUN, (run: string, offset: number) =>
     // A run glued to letters ("abc4111...", hex ids) is part of an identifier, not a card.
     isWordChar(text.charCodeAt(offset - 1)) || isWordChar(text.charCodeAt(offset + run.length))
@@ -232,39 +265,41 @@ export function filterCardNumbers(text: string): string {
   );
 }
 
-const MAX_CARD_DIGITS = 19;
-
 /**
  * Looks for cards among consecutive digit groups of a run, longest first from each group, so
  * "order 12 4111111111111111" and "4111 1111 1111 1111 12/25" filter the card alone. Windows
  * stop at 19 digits, so the work stays linear in the run's length.
  */
 function filterCardsInRun(run: string): string {
-  const groups = [...run.matchAll(/\d+/g)].map((m) => [m.index, m.index + m[0].length] as const);
+  // The run is digit groups joined by exactly one separator each.
+  const groups = run.split(/[ -]/);
+  const digits = groups.join("");
+  const runAt = [0];
+  const digitAt = [0];
+  for (const group of groups) {
+    runAt.push(runAt.at(-1)! + group.length + 1);
+    digitAt.push(digitAt.at(-1)! + group.length);
+  }
   let out = "";
   let copied = 0;
-  let i = 0;
-  while (i < groups.length) {
-    const last = longestCardFrom(run, groups, i);
-    if (last < 0) {
-      i++;
-      continue;
-    }
-    out += `${run.slice(copied, groups[i]![0])}${FILTERED}`;
-    copied = groups[last]![1];
-    i = last + 1;
+  for (let i = 0; i < groups.length; i++) {
+    const last = longestCardFrom(digits, digitAt, i);
+    if (last < 0) continue;
+    out += `${run.slice(copied, runAt[i])}${FILTERED}`;
+    copied = runAt[last + 1]! - 1;
+    i = last;
   }
   return copied === 0 ? run : out + run.slice(copied);
 }
 
 /** Index of the last group of the longest card starting at group `first`, or -1. */
-function longestCardFrom(run: string, groups: (readonly [number, number])[], first: number): number {
-  let digits = "";
+function longestCardFrom(digits: string, digitAt: number[], first: number): number {
+  const start = digitAt[first]!;
+  if (!isIssuerDigit(digits.charCodeAt(start))) return -1;
   let found = -1;
-  for (let j = first; j < groups.length; j++) {
-    digits += run.slice(groups[j]![0], groups[j]![1]);
-    if (digits.length > MAX_CARD_DIGITS) break;
-    if (isCardNumber(digits)) found = j;
+  for (let j = first; j + 1 < digitAt.length && digitAt[j + 1]! - start <= MAX_CARD_DIGITS; j++) {
+    const end = digitAt[j + 1]!;
+    if (end - start >= MIN_CARD_DIGITS && isCardNumber(digits.slice(start, end))) found = j;
   }
   return found;
 }
@@ -275,9 +310,12 @@ function longestCardFrom(run: string, groups: (readonly [number, number])[], fir
  * timestamps (13 digits starting with 1) that Luhn alone would filter one time in ten.
  */
 export function isCardNumber(digits: string): boolean {
-  if (digits.length < 13 || digits.length > 19) return false;
-  const first = digits.charCodeAt(0) - 48;
-  return first >= 2 && first <= 6 && passesLuhn(digits);
+  if (digits.length < MIN_CARD_DIGITS || digits.length > MAX_CARD_DIGITS) return false;
+  return isIssuerDigit(digits.charCodeAt(0)) && passesLuhn(digits);
+}
+
+function isIssuerDigit(code: number): boolean {
+  return code >= 50 && code <= 54; // "2" to "6"
 }
 
 function passesLuhn(digits: string): boolean {

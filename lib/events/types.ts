@@ -69,7 +69,7 @@ export type NormalizedEvent = {
   culprit?: string;
   /** Formatted log message (logentry.formatted, or message params applied), at most 8192 chars. */
   message?: string;
-  /** Innermost-last, as Sentry stores exception.values (chained exceptions keep their order). */
+  /** In Sentry's exception.values order: causes first, the outermost (last raised, the one the issue is titled by) last. */
   exceptions: ExceptionValue[];
   /** Top-level or crashed/current thread stacktrace, only when no exception has one. */
   stacktrace?: Stacktrace;

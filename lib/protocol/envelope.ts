@@ -34,7 +34,7 @@ export function parseEnvelope(body: Buffer): Envelope {
 
   const first = readLine();
   if (!first || isBlank(first)) throw new ProtocolError(400, "empty envelope: no header line");
-  const header = parseHeader(first, "envelope header") as EnvelopeHeader;
+  const header = parseObject(first, "envelope header") as EnvelopeHeader;
   if (header.event_id !== undefined) header.event_id = normalizeEventId(header.event_id, "envelope header");
 
   const items: EnvelopeItem[] = [];
@@ -42,7 +42,7 @@ export function parseEnvelope(body: Buffer): Envelope {
     const line = readLine();
     if (line === null) break;
     if (isBlank(line)) continue; // trailing newlines between or after items
-    const itemHeader = parseHeader(line, `item ${items.length + 1} header`) as ItemHeader;
+    const itemHeader = parseObject(line, `item ${items.length + 1} header`) as ItemHeader;
     if (typeof itemHeader.type !== "string" || itemHeader.type === "") {
       throw new ProtocolError(400, `item ${items.length + 1} header has no type`);
     }
@@ -72,7 +72,7 @@ export function parseEnvelope(body: Buffer): Envelope {
   return { header, items };
 }
 
-function parseHeader(line: Buffer, what: string): Record<string, unknown> {
+function parseObject(line: Buffer, what: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(line.toString("utf8"));
@@ -112,16 +112,7 @@ export function parseJsonPayload(payload: Buffer, what: string): Record<string, 
   if (exceedsDepth(payload, LIMITS.jsonDepth)) {
     throw new ProtocolError(400, `${what} is nested deeper than ${LIMITS.jsonDepth} levels`);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(payload.toString("utf8"));
-  } catch {
-    throw new ProtocolError(400, `${what} is not valid JSON`);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ProtocolError(400, `${what} is not a JSON object`);
-  }
-  return value as Record<string, unknown>;
+  return parseObject(payload, what);
 }
 
 // A byte scan, cheaper than parsing: brackets inside strings are skipped.

@@ -1,0 +1,42 @@
+import type { Role } from "../generated/prisma/enums.ts";
+import { AppError } from "../errors";
+
+/**
+ * Who may do what in an organization: the one matrix every page, action and API route goes
+ * through (enforced in lib/, not only hidden in the UI).
+ */
+export const PERMISSIONS = {
+  "org:read": ["owner", "admin", "member", "billing"],
+  "org:update": ["owner", "admin"],
+  "org:delete": ["owner"],
+  "members:read": ["owner", "admin", "member", "billing"],
+  "members:invite": ["owner", "admin"],
+  "members:update": ["owner", "admin"],
+  "members:remove": ["owner", "admin"],
+  "projects:read": ["owner", "admin", "member"],
+  "projects:create": ["owner", "admin"],
+  "projects:update": ["owner", "admin"],
+  "projects:delete": ["owner", "admin"],
+  "keys:manage": ["owner", "admin"],
+  "issues:read": ["owner", "admin", "member"],
+  "issues:update": ["owner", "admin", "member"],
+  "billing:read": ["owner", "admin", "billing"],
+  "billing:manage": ["owner", "billing"],
+  "audit:read": ["owner", "admin"],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function can(role: Role, permission: Permission): boolean {
+  return (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}
+
+/** Throws a 403 AppError unless the role has the permission. */
+export function assertCan(role: Role, permission: Permission): void {
+  if (!can(role, permission)) throw new AppError("forbidden", `your role (${role}) may not ${permission}`);
+}
+
+/** Only an owner may make someone an owner; admins manage the other roles. */
+export function canAssignRole(actor: Role, target: Role): boolean {
+  return can(actor, "members:update") && (target !== "owner" || actor === "owner");
+}
