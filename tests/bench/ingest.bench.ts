@@ -1,15 +1,18 @@
 /**
  * Ingest throughput benchmark (a script, not a vitest test):
  *
- *   npm run bench:ingest -- [--duration 10] [--warmup 2] [--connections 50] [--pool 20000]
- *                           [--source] [--skip-build] [--cpu-prof] [--check-requests 10000]
+ *   npm run bench:ingest -- [--duration 10] [--warmup 2] [--cpu-prof] [--help for all options]
  *
- * Sends realistic 2-3 KB error envelopes, each with an event id never sent before, over 50
- * keep-alive connections (no pipelining) from autocannon, against the ingest server (the
- * production bundle, dist/workers/ingest.js) and against a bare node:http server that only
- * reads the body and answers (tests/bench/bare-server.mjs). Runs alternate bare, ingest, bare
- * so machine noise shows; each measured run follows its own warm-up. Reports rates, the ratio
- * ingest/bare, latencies, non-2xx answers and the ingest's RSS, then one JSON line.
+ * Sends realistic 2-3 KB error envelopes (a pool of 20000 distinct ones, each request stamped
+ * with an event id never sent before) over 50 keep-alive connections, no pipelining, from
+ * autocannon in this process, against the ingest server (the production bundle,
+ * dist/workers/ingest.js, rebuilt when older than the sources) and against a bare node:http
+ * server that only reads the body and answers (tests/bench/bare-server.mjs). Runs alternate
+ * bare, ingest, bare so machine noise shows; each measured run follows its own warm-up. Before
+ * the runs, a check confirms that the stream holds one distinct event id per request. Reports
+ * rates, the ratio ingest/bare (mean of the bare runs), latencies, non-2xx answers, the
+ * ingest's RSS (max of /proc/<pid>/status VmRSS while loaded) and CPU per process, then one
+ * JSON line. Exit code 1 when any answer was not 200 or the check failed (targets missed: 0).
  *
  * Needs PostgreSQL (default postgresql://postgres@127.0.0.1:5432, --pg-url) and Redis
  * (default redis://127.0.0.1:6379, --redis-url). Uses a fresh database errorhub_bench_<pid>
@@ -58,7 +61,7 @@ const TARGETS = { ratio: 0.3, p99Ms: 50, rssMb: 200 };
 const SINK_INTERVAL_MS = 50;
 const SINK_MAXLEN = 1000;
 const RSS_SAMPLE_MS = 200;
-/** Above this much CPU used by other processes (kernel network work included), a run is flagged as noisy. */
+/** Above this much CPU used by other processes, a run is flagged as noisy. */
 const NOISY_OTHER_CPU_PCT = 30;
 /** With --cpu-prof: the source-mapped bundle and the profile go here (kept after the run). */
 const PROFILE_DIR = path.join(os.tmpdir(), `errorhub-bench-prof-${process.pid}`);
@@ -75,6 +78,7 @@ const { values: opts } = parseArgs({
     "skip-build": { type: "boolean", default: false },
     "cpu-prof": { type: "boolean", default: false },
     "ingest-flags": { type: "string", default: "" },
+    "ingest-script": { type: "string" },
     "ingest-env": { type: "string", multiple: true, default: [] },
     "pg-url": { type: "string", default: "postgresql://postgres@127.0.0.1:5432/postgres" },
     "redis-url": { type: "string", default: "redis://127.0.0.1:6379" },
@@ -95,7 +99,10 @@ if (opts.help) {
   --skip-build        use dist/workers/ingest.js as it is, even if older than the sources
   --cpu-prof          profile the ingest (V8 --cpu-prof, on a source-mapped build of the
                       bundle); summarise with: tsx tests/bench/cpuprofile-top.ts <file>
-  --ingest-flags "F"  extra node flags for the ingest (e.g. "--trace-gc"); its output tail is printed
+  --ingest-script F   run this ingest entry instead (e.g. a bundle of a candidate change, built
+                      outside the project; packages resolve from a node_modules next to it)
+  --ingest-flags=F    extra node flags for the ingest (e.g. --ingest-flags=--trace-gc); its output
+                      tail is printed
   --ingest-env K=V    extra environment variable for the ingest (repeatable), e.g. MALLOC_ARENA_MAX=2
   --pg-url URL        PostgreSQL server to create the bench database on
   --redis-url URL     Redis server (keys under the prefix bench<pid>, removed at the end)`);
@@ -113,6 +120,12 @@ const WARMUP = positive("warmup", opts.warmup, true);
 const CONNECTIONS = Math.round(positive("connections", opts.connections));
 const POOL_SIZE = Math.round(positive("pool", opts.pool));
 const CHECK_REQUESTS = Math.round(positive("check-requests", opts["check-requests"], true));
+// An entry is rewritten in place when it comes round again: by then its last request must be
+// answered, which holds when the pool is well larger than the requests in flight.
+if (POOL_SIZE < 2 * CONNECTIONS)
+  throw new Error(`--pool must be at least twice --connections (${2 * CONNECTIONS})`);
+// The check keeps every entry in the stream: stay well below ingest's backlog bound (100000).
+if (CHECK_REQUESTS > 50_000) throw new Error("--check-requests must be at most 50000");
 
 const PREFIX = `bench${process.pid}`;
 const DB_NAME = `errorhub_bench_${process.pid}`;
@@ -349,7 +362,7 @@ async function main(): Promise<number> {
   printTable(runs);
   console.log("");
   console.log(
-    `rate = 200 answers per second of the measured run (warm-up excluded); CPU% = CPU seconds / wall seconds (${os.cpus().length * 100}% = all cores); other = machine-wide busy time minus server, redis and loadgen (noise from other processes)`,
+    `rate = 200 answers per second of the measured run (warm-up excluded); CPU% = CPU seconds / wall seconds (${os.cpus().length * 100}% = all cores); other = machine-wide process CPU (irq/softirq excluded, steal included) minus server, redis and loadgen: noise from other processes (about ±15 points of accounting skew from loopback softirq time)`,
   );
   console.log(
     `sink: XTRIM MAXLEN ${SINK_MAXLEN} every ${SINK_INTERVAL_MS} ms removed ${sink.trimmed} entries, longest stream seen ${sink.maxLen}, ${finalLen} left at the end${sink.failures ? `, ${sink.failures} failed trims` : ""}`,
@@ -368,7 +381,16 @@ async function main(): Promise<number> {
   const mark = (ok: boolean | null) => (ok === null ? "skipped" : ok ? "PASS" : "FAIL");
   console.log(`bare mean      ${fmt(bareMean, 0)} /s (runs 1 and 3)`);
   console.log(`ingest         ${fmt(ingestRun.rate, 0)} /s`);
-  console.log(`ratio          ${fmt(ratio, 3)}   target >= ${TARGETS.ratio}   ${mark(pass.ratio)}`);
+  console.log(
+    `ratio          ${fmt(ratio, 3)}   target >= ${TARGETS.ratio}   ${mark(pass.ratio)}${noisy.length > 0 ? " (unreliable: noisy runs, see WARNING)" : ""}`,
+  );
+  const bareCpu = bareRuns.map(cpuPerRequest).filter((v): v is number => v !== null);
+  const ingestCpu = cpuPerRequest(ingestRun);
+  const cpuRatio =
+    bareCpu.length > 0 && ingestCpu ? bareCpu.reduce((a, b) => a + b, 0) / bareCpu.length / ingestCpu : null;
+  console.log(
+    `CPU ratio      ${fmt(cpuRatio, 3)}   (bare server CPU per request / ingest's: a noise-resistant cross-check of the ratio, not the target)`,
+  );
   console.log(`ingest p99     ${ingestRun.p99} ms   target < ${TARGETS.p99Ms} ms   ${mark(pass.p99)}`);
   console.log(
     `ingest RSS max ${fmt(ingestRun.serverRssMaxMb, 1)} MB   target < ${TARGETS.rssMb} MB   ${mark(pass.rss)}`,
@@ -423,6 +445,7 @@ async function main(): Promise<number> {
         errors: r.errors,
         status: r.statusCodes,
         server_cpu_pct: round(r.serverCpuPct),
+        server_cpu_us_per_req: round(cpuPerRequest(r), 0),
         redis_cpu_pct: round(r.redisCpuPct),
         loadgen_cpu_pct: round(r.loadgenCpuPct),
         machine_cpu_pct: round(r.machineCpuPct),
@@ -437,6 +460,7 @@ async function main(): Promise<number> {
       non2xx,
       errors,
       noisy_runs: noisy.map((r) => r.label),
+      cpu_ratio: round(cpuRatio, 3),
       check,
       sink: {
         interval_ms: SINK_INTERVAL_MS,
@@ -628,6 +652,8 @@ class Sink {
  * flags), so work in progress elsewhere (the worker) cannot stop the benchmark.
  */
 async function ingestEntry(): Promise<{ file: string; label: string }> {
+  if (opts["ingest-script"])
+    return { file: path.resolve(opts["ingest-script"]), label: path.resolve(opts["ingest-script"]) };
   if (opts.source) return { file: path.join(ROOT, "workers/ingest.ts"), label: "workers/ingest.ts via tsx" };
   if (opts["cpu-prof"]) {
     // Plus a source map, so the profile maps to lib/ lines. Built outside the project, with
@@ -767,6 +793,7 @@ function printTable(runs: RunResult[]): void {
     "non-2xx",
     "errors",
     "server CPU%",
+    "server CPU µs/req",
     "redis CPU%",
     "loadgen CPU%",
     "other CPU%",
@@ -783,6 +810,7 @@ function printTable(runs: RunResult[]): void {
     String(r.non2xx),
     String(r.errors),
     fmt(r.serverCpuPct, 0),
+    fmt(cpuPerRequest(r), 0),
     fmt(r.redisCpuPct, 0),
     fmt(r.loadgenCpuPct, 0),
     fmt(r.otherCpuPct, 0),
@@ -793,6 +821,11 @@ function printTable(runs: RunResult[]): void {
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   console.log(line(header));
   for (const row of rows) console.log(line(row));
+}
+
+/** Server CPU time per answered request, in µs: less sensitive to machine noise than rates. */
+function cpuPerRequest(r: RunResult): number | null {
+  return r.serverCpuPct === null || r.rate === 0 ? null : (r.serverCpuPct / 100 / r.rate) * 1e6;
 }
 
 function fmt(value: number | null, digits: number): string {
