@@ -55,7 +55,7 @@ process.exit();
 function run(service: "web" | "ingest" | "worker"): ChildProcess {
   const [command, args] = dev
     ? [binPath("tsx"), service === "web" ? ["workers/web.ts", "--dev"] : ["watch", "--clear-screen=false", `workers/${service}.ts`]]
-    : [process.execPath, [`dist/workers/${service}.js`]];
+    : ["npm", ["run", "--silent", `start:${service}`]]; // one definition of how each process runs
   const child = spawn(command, args, { stdio: "inherit", env: { ...process.env, NODE_ENV: dev ? "development" : "production" } });
   child.once("spawn", () => {
     if (service === "worker") announce();

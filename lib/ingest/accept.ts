@@ -3,7 +3,7 @@ import { env } from "../env";
 import type { RateLimit } from "../protocol/rate-limits";
 import { queue } from "../queues";
 import { createRedis, redisKey } from "../redis";
-import { bucketOf, outcomeBucketKey, outcomeBucketSetKey, outcomeFieldPrefix } from "../usage/outcome-buckets";
+import { bucketOf, dayOf, outcomeBucketKey, outcomeBucketSetKey, outcomeFieldPrefix } from "../usage/outcome-buckets";
 import { ACCEPT_LUA } from "./accept-script";
 import type { KeyInfo } from "./keys";
 import { drainFlagKey, projectStreamKey } from "./stream-keys";
@@ -14,7 +14,7 @@ export type PreparedItem = {
   category: string;
   /** counts against the key's rate limit, the org's quota and spike protection */
   limited: boolean;
-  itemHeader: string;
+  itemHeader: Buffer;
   payload: Buffer;
   eventId: string;
   /** inbound filter that matched, or "" */
@@ -23,16 +23,16 @@ export type PreparedItem = {
 
 export type AcceptResult = { accepted: number; rateLimits: RateLimit[] };
 
-type AcceptCommand = (...args: (string | number | Buffer)[]) => Promise<[number, string[]]>;
+type Arg = string | number | Buffer;
+type AcceptBatch = (numKeys: number, ...args: Arg[]) => Promise<[number, string[]][]>;
 
-let connection: (Redis & { acceptItems: AcceptCommand }) | undefined;
+let connection: (Redis & { acceptBatch: AcceptBatch }) | undefined;
 
-// A connection of its own with auto-pipelining: concurrent requests share round trips.
 function client() {
   if (!connection) {
-    const redis = createRedis("producer", { enableAutoPipelining: true });
-    redis.defineCommand("acceptItems", { numberOfKeys: 7, lua: ACCEPT_LUA });
-    connection = redis as Redis & { acceptItems: AcceptCommand };
+    const redis = createRedis("producer");
+    redis.defineCommand("acceptBatch", { lua: ACCEPT_LUA });
+    connection = redis as Redis & { acceptBatch: AcceptBatch };
   }
   return connection;
 }
@@ -43,32 +43,62 @@ export async function closeAcceptConnection(): Promise<void> {
   if (redis) await redis.quit().catch(() => redis.disconnect());
 }
 
+type Request = { keys: Arg[]; args: Arg[] };
+type Waiting = { request: Request; resolve: (r: [number, string[]]) => void; reject: (e: unknown) => void };
+
+// Requests that finish parsing in the same turn of the event loop share one script call:
+// under load that spreads the per-call cost of ioredis and of Redis's Lua over many requests.
+let waiting: Waiting[] = [];
+
+function enqueue(request: Request): Promise<[number, string[]]> {
+  return new Promise((resolve, reject) => {
+    if (waiting.length === 0) setImmediate(flush);
+    waiting.push({ request, resolve, reject });
+  });
+}
+
+async function flush(): Promise<void> {
+  const batch = waiting;
+  waiting = [];
+  const keys = batch.flatMap((w) => w.request.keys);
+  const args = batch.flatMap((w) => w.request.args);
+  try {
+    const results = await client().acceptBatch(keys.length, ...keys, batch.length, ...args);
+    batch.forEach((w, i) => {
+      w.resolve(results[i]!);
+    });
+  } catch (error) {
+    for (const w of batch) w.reject(error);
+  }
+}
+
 /**
  * Applies backlog bound, key rate limit, monthly quota and spike protection to the items in
  * one atomic step, appends the accepted ones to the project's stream, counts outcomes, and
  * queues a drain job when the project has none pending.
  */
-export async function acceptItems(key: KeyInfo, items: PreparedItem[], clientIp: string, envelopeHeader: string): Promise<AcceptResult> {
+export async function acceptItems(key: KeyInfo, items: PreparedItem[], clientIp: string, envelopeHeader: Buffer): Promise<AcceptResult> {
   const now = Date.now();
+  const time = timeParts(now);
   const keyWindow = key.rateLimit?.windowSeconds ?? 60;
-  const month = new Date(now).toISOString().slice(0, 7);
-  const hour = Math.floor(now / 3_600_000);
-  const args: (string | number | Buffer)[] = [
+  const keys: Arg[] = [
     projectStreamKey(key.projectId),
     drainFlagKey(key.projectId),
     redisKey("rl", "key", key.keyId, Math.floor(now / 1000 / keyWindow)),
-    redisKey("quota", "org", key.orgId, month),
-    redisKey("spike", key.projectId, hour),
-    outcomeBucketKey(bucketOf(now)),
-    outcomeBucketSetKey(),
+    redisKey("quota", "org", key.orgId, time.month),
+    redisKey("spike", key.projectId, time.hour),
+    time.bucketKey,
+    time.bucketSetKey,
+  ];
+  const args: Arg[] = [
     key.rateLimit?.count ?? 0,
     keyWindow,
     key.limits.monthlyErrors ?? 0,
     32 * 24 * 3600,
     key.limits.projectErrorsPerHour ?? 0,
     env().INGEST_MAX_BACKLOG,
-    outcomeFieldPrefix(key.orgId, key.projectId, now),
-    bucketOf(now),
+    outcomeFieldPrefix(key.orgId, key.projectId, time.day),
+    time.bucket,
     clientIp,
     now,
     envelopeHeader,
@@ -77,7 +107,7 @@ export async function acceptItems(key: KeyInfo, items: PreparedItem[], clientIp:
   for (const item of items) {
     args.push(item.category, item.limited ? "1" : "0", item.type, item.itemHeader, item.payload, item.eventId, item.filterReason);
   }
-  const [drain, decisions] = await client().acceptItems(...args);
+  const [drain, decisions] = await enqueue({ keys, args });
   if (drain === 1) await queue("events").add("drain", { projectId: key.projectId });
   return {
     accepted: decisions.filter((d) => d === "").length,
@@ -127,8 +157,30 @@ export async function countOutcome(key: KeyInfo, category: string, outcome: stri
   const bucketKey = outcomeBucketKey(bucketOf(now));
   await client()
     .multi()
-    .hincrby(bucketKey, `${outcomeFieldPrefix(key.orgId, key.projectId, now)}${category}|${outcome}|${reason}`, 1)
+    .hincrby(bucketKey, `${outcomeFieldPrefix(key.orgId, key.projectId, dayOf(now))}${category}|${outcome}|${reason}`, 1)
     .expire(bucketKey, 7 * 24 * 3600)
     .sadd(outcomeBucketSetKey(), bucketOf(now))
     .exec();
+}
+
+type TimeParts = { second: number; month: string; day: string; hour: number; bucket: number; bucketKey: string; bucketSetKey: string };
+let cachedTime: TimeParts | undefined;
+
+// Dates and key names change once a minute at most; build them once a second, not per request.
+function timeParts(now: number): TimeParts {
+  const second = Math.floor(now / 1000);
+  if (cachedTime?.second !== second) {
+    const iso = new Date(now).toISOString();
+    const bucket = bucketOf(now);
+    cachedTime = {
+      second,
+      month: iso.slice(0, 7),
+      day: dayOf(now),
+      hour: Math.floor(now / 3_600_000),
+      bucket,
+      bucketKey: outcomeBucketKey(bucket),
+      bucketSetKey: outcomeBucketSetKey(),
+    };
+  }
+  return cachedTime;
 }

@@ -52,7 +52,7 @@ export async function ingest(req: IncomingMessage, res: ServerResponse, projectI
     const prepared = prepareItems(envelope, key, { clientIp, userAgent });
     if (prepared.items.length === 0) return reply(res, 200, {});
 
-    const result = await acceptItems(key, prepared.items, clientIp, JSON.stringify(envelope.header));
+    const result = await acceptItems(key, prepared.items, clientIp, envelope.rawHeader);
     const body200 = prepared.eventId ? { id: prepared.eventId } : {};
     if (result.rateLimits.length === 0) return reply(res, 200, body200);
     const headers = {

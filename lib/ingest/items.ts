@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { inflateSync } from "node:zlib";
-import type { Envelope, EnvelopeItem } from "../protocol/envelope";
-import { normalizeEventId, parseJsonPayload } from "../protocol/envelope";
+import type { Envelope } from "../protocol/envelope";
+import { checkItemSize, checkJsonObjectShape, normalizeEventId, parseJsonPayload } from "../protocol/envelope";
 import { ProtocolError } from "../protocol/errors";
 import { LIMITS } from "../protocol/limits";
 import { categoryOf } from "../protocol/rate-limits";
@@ -21,7 +21,7 @@ const ACCEPTED_TYPES = new Set([
   "user_report",
   "attachment",
 ]);
-/** Items whose payload is an event, parsed here to validate, filter and find the event id. */
+/** Items whose payload is an event: they carry the event id, and inbound filters look at them. */
 const EVENT_TYPES = new Set(["event", "security", "transaction", "feedback"]);
 const DROPPED = { limited: false, payload: Buffer.alloc(0), eventId: "" };
 
@@ -31,9 +31,10 @@ const LIMITED_CATEGORIES = new Set(["error", "security"]);
 export type Prepared = { items: PreparedItem[]; eventId: string | null };
 
 /**
- * Validates an envelope's items and turns them into stream entries: event payloads are
- * parsed (400 when malformed), the envelope's event_id wins over the payload's, inbound
- * filters run, unknown item types are only counted.
+ * Checks an envelope's items and turns them into stream entries. An event payload is parsed
+ * only when it must be: to find its id (the envelope has none) or to run the project's inbound
+ * filters. Otherwise, as in Relay, ingest checks size and shape and the worker validates the
+ * rest (counting what it cannot read as invalid), which keeps the hot path short.
  */
 export function prepareItems(envelope: Envelope, key: KeyInfo, ctx: { clientIp: string; userAgent?: string }): Prepared {
   const envelopeEventId = envelope.header.event_id ?? null;
@@ -41,29 +42,33 @@ export function prepareItems(envelope: Envelope, key: KeyInfo, ctx: { clientIp: 
   const items: PreparedItem[] = [];
   envelope.items.forEach((item, index) => {
     const type = item.header.type;
+    const what = `item ${index + 1} (${type})`;
     if (!ACCEPTED_TYPES.has(type)) {
       // Counted as filtered (category: the type itself), never stored.
-      items.push({ ...DROPPED, type, category: type, itemHeader: JSON.stringify(item.header), filterReason: "unsupported_item_type" });
+      items.push({ ...DROPPED, type, category: type, itemHeader: item.rawHeader, filterReason: "unsupported_item_type" });
       return;
     }
     const category = categoryOf(type)!;
     let eventId = envelopeEventId ?? "";
     let filterReason = "";
-    if (EVENT_TYPES.has(type)) {
-      const event = parseJsonPayload(item.payload, `item ${index + 1} (${type})`);
+    const filter = type === "transaction" ? null : key.filter;
+    if (EVENT_TYPES.has(type) && (!eventId || filter)) {
+      const event = parseJsonPayload(item.payload, what);
       if (!eventId) {
         eventId = event.event_id === undefined ? randomUUID().replace(/-/g, "") : normalizeEventId(event.event_id, `item ${index + 1}`);
       }
-      responseId ??= eventId;
-      filterReason = (type !== "transaction" && key.filter?.(event, ctx)) || "";
-    } else if (type !== "attachment") {
-      checkJsonItem(item, index);
+      filterReason = filter?.(event, ctx) || "";
+    } else if (type === "attachment") {
+      checkItemSize(item.payload, what);
+    } else {
+      checkJsonObjectShape(item.payload, what);
     }
+    if (EVENT_TYPES.has(type)) responseId ??= eventId;
     items.push({
       type,
       category,
       limited: LIMITED_CATEGORIES.has(category),
-      itemHeader: JSON.stringify(item.header),
+      itemHeader: item.rawHeader,
       // A filtered item is only counted: its payload need not travel to Redis.
       payload: filterReason ? DROPPED.payload : item.payload,
       eventId,
@@ -71,11 +76,6 @@ export function prepareItems(envelope: Envelope, key: KeyInfo, ctx: { clientIp: 
     });
   });
   return { items, eventId: responseId };
-}
-
-// Non-event JSON items (sessions, client reports, check-ins) are checked for size and shape.
-function checkJsonItem(item: EnvelopeItem, index: number): void {
-  parseJsonPayload(item.payload, `item ${index + 1} (${item.header.type})`);
 }
 
 /** A legacy /store/ body: one event as JSON, or base64 of zlib-deflated JSON (old raven SDKs). */
@@ -88,7 +88,7 @@ export function storeBodyToEnvelope(body: Buffer): Envelope {
       throw new ProtocolError(400, "store body is neither a JSON event nor base64-encoded deflate");
     }
   }
-  return { header: {}, items: [{ header: { type: "event" }, payload }] };
+  return synthesized([{ type: "event", payload }]);
 }
 
 /**
@@ -106,10 +106,7 @@ export function securityBodyToEnvelope(body: Buffer): Envelope {
   if (reports.length === 0 || !reports.every((r) => typeof r === "object" && r !== null)) {
     throw new ProtocolError(400, "security report is not a report object or a list of reports");
   }
-  return {
-    header: {},
-    items: reports.map((report) => ({ header: { type: "security" }, payload: Buffer.from(JSON.stringify(report)) })),
-  };
+  return synthesized(reports.map((report) => ({ type: "security", payload: Buffer.from(JSON.stringify(report)) })));
 }
 
 // Reporting API: [{ "type": "csp-violation", "body": { "blockedURL": ... } }]
@@ -122,4 +119,12 @@ function reportingApiToLegacy(report: unknown): unknown {
 function firstNonSpace(body: Buffer): string {
   for (const byte of body) if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return String.fromCharCode(byte);
   return "";
+}
+
+function synthesized(items: { type: string; payload: Buffer }[]): Envelope {
+  return {
+    header: {},
+    rawHeader: Buffer.from("{}"),
+    items: items.map(({ type, payload }) => ({ header: { type }, rawHeader: Buffer.from(JSON.stringify({ type })), payload })),
+  };
 }

@@ -17,8 +17,22 @@ export function parseAuthHeader(value: string | undefined): Record<string, strin
   return fields;
 }
 
+type ParsedDsn = { publicKey: string; projectId: string } | null;
+// SDKs put the same DSN in every envelope header; parsing a URL per request is not free.
+const dsnCache = new Map<string, ParsedDsn>();
+
 /** The public key and project id of a DSN, or null when it is not one. */
-export function parseDsn(dsn: string): { publicKey: string; projectId: string } | null {
+export function parseDsn(dsn: string): ParsedDsn {
+  let parsed = dsnCache.get(dsn);
+  if (parsed === undefined) {
+    parsed = parseDsnUncached(dsn);
+    if (dsnCache.size >= 10_000) dsnCache.clear();
+    dsnCache.set(dsn, parsed);
+  }
+  return parsed;
+}
+
+function parseDsnUncached(dsn: string): ParsedDsn {
   try {
     const url = new URL(dsn);
     const projectId = url.pathname.split("/").filter(Boolean).at(-1);

@@ -18,15 +18,31 @@ export async function readBody(req: IncomingMessage, limits = LIMITS): Promise<B
   const declared = Number(req.headers["content-length"]);
   if (declared > limits.bodyBytes) throw new ProtocolError(413, `body is larger than ${limits.bodyBytes} bytes`);
 
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limits.bodyBytes) throw new ProtocolError(413, `body is larger than ${limits.bodyBytes} bytes`);
-    chunks.push(chunk);
-  }
-  const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  const raw = await collect(req, limits.bodyBytes);
   return decode(raw, req.headers["content-encoding"], limits.decompressedBytes);
+}
+
+// Plain listeners rather than `for await`: this runs for every request, and the async
+// iterator costs a promise per chunk.
+function collect(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.off("data", onData);
+        req.pause();
+        reject(new ProtocolError(413, `body is larger than ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.once("error", reject);
+    req.once("aborted", () => reject(new ProtocolError(400, "request aborted")));
+  });
 }
 
 async function decode(body: Buffer, header: string | undefined, maxOutputLength: number): Promise<Buffer> {

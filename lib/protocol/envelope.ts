@@ -11,9 +11,10 @@ export type EnvelopeHeader = {
 
 export type ItemHeader = { type: string; length?: number; [key: string]: unknown };
 
-export type EnvelopeItem = { header: ItemHeader; payload: Buffer };
+/** `rawHeader`: the header line as sent, passed on as is rather than serialized again. */
+export type EnvelopeItem = { header: ItemHeader; rawHeader: Buffer; payload: Buffer };
 
-export type Envelope = { header: EnvelopeHeader; items: EnvelopeItem[] };
+export type Envelope = { header: EnvelopeHeader; rawHeader: Buffer; items: EnvelopeItem[] };
 
 const NEWLINE = 0x0a;
 
@@ -67,9 +68,9 @@ export function parseEnvelope(body: Buffer): Envelope {
     } else {
       payload = readLine() ?? Buffer.alloc(0);
     }
-    items.push({ header: itemHeader, payload });
+    items.push({ header: itemHeader, rawHeader: line, payload });
   }
-  return { header, items };
+  return { header, rawHeader: first, items };
 }
 
 function parseObject(line: Buffer, what: string): Record<string, unknown> {
@@ -86,7 +87,7 @@ function parseObject(line: Buffer, what: string): Record<string, unknown> {
 }
 
 function isBlank(line: Buffer): boolean {
-  for (const byte of line) if (byte !== 0x20 && byte !== 0x0d && byte !== 0x09) return false;
+  for (const byte of line) if (!isSpace(byte)) return false;
   return true;
 }
 
@@ -101,22 +102,48 @@ export function normalizeEventId(value: unknown, where: string): string {
   throw new ProtocolError(400, `${where}: invalid event_id`);
 }
 
+/** Refuses an item payload over the event size limit (413). */
+export function checkItemSize(payload: Buffer, what: string): void {
+  if (payload.length > LIMITS.eventItemBytes) {
+    throw new ProtocolError(413, `${what} is larger than ${LIMITS.eventItemBytes} bytes`);
+  }
+}
+
+/**
+ * What ingest checks of a JSON payload it does not parse: the size, and that it looks like
+ * one object. Full validation is the worker's, which counts what it cannot read as invalid.
+ */
+export function checkJsonObjectShape(payload: Buffer, what: string): void {
+  checkItemSize(payload, what);
+  let start = 0;
+  let end = payload.length - 1;
+  while (start <= end && isSpace(payload[start]!)) start++;
+  while (end >= start && isSpace(payload[end]!)) end--;
+  if (payload[start] !== 0x7b || payload[end] !== 0x7d) throw new ProtocolError(400, `${what} is not a JSON object`);
+}
+
+const isSpace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+
 /**
  * Parses a JSON item payload into an object, refusing non-objects and absurd nesting (which
  * would make later processing recurse without bound).
  */
 export function parseJsonPayload(payload: Buffer, what: string): Record<string, unknown> {
-  if (payload.length > LIMITS.eventItemBytes) {
-    throw new ProtocolError(413, `${what} is larger than ${LIMITS.eventItemBytes} bytes`);
-  }
+  checkItemSize(payload, what);
   if (exceedsDepth(payload, LIMITS.jsonDepth)) {
     throw new ProtocolError(400, `${what} is nested deeper than ${LIMITS.jsonDepth} levels`);
   }
   return parseObject(payload, what);
 }
 
-// A byte scan, cheaper than parsing: brackets inside strings are skipped.
+// A byte scan, cheaper than parsing: brackets inside strings are skipped. Depth cannot exceed
+// the number of opening brackets, counted first with the much faster indexOf.
 function exceedsDepth(json: Buffer, max: number): boolean {
+  let opening = 0;
+  for (const bracket of [0x7b, 0x5b]) {
+    for (let at = json.indexOf(bracket); at !== -1 && opening <= max; at = json.indexOf(bracket, at + 1)) opening++;
+  }
+  if (opening <= max) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < json.length; i++) {

@@ -10,7 +10,10 @@ export const flushingSetKey = () => redisKey("outcomes", "flushing");
 
 export const bucketOf = (ms: number) => Math.floor(ms / 60_000);
 
-/** Hash field of one counter: org|project|day|category|outcome|reason. */
-export function outcomeFieldPrefix(orgId: number, projectId: number, ms: number): string {
-  return `${orgId}|${projectId}|${new Date(ms).toISOString().slice(0, 10)}|`;
+/** The UTC day (YYYY-MM-DD) outcomes are counted under. */
+export const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Start of the hash field of one counter: org|project|day|, then category|outcome|reason. */
+export function outcomeFieldPrefix(orgId: number, projectId: number, day: string): string {
+  return `${orgId}|${projectId}|${day}|`;
 }

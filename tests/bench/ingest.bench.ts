@@ -57,6 +57,8 @@ import {
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const BUNDLE = path.join(ROOT, "dist/workers/ingest.js");
+// The heap cap `npm run start:ingest` runs ingest with (it keeps RSS under 200 MB).
+const PRODUCTION_INGEST_FLAGS = "--max-old-space-size=128";
 const TARGETS = { ratio: 0.3, p99Ms: 50, rssMb: 200 };
 const SINK_INTERVAL_MS = 50;
 const SINK_MAXLEN = 1000;
@@ -77,7 +79,7 @@ const { values: opts } = parseArgs({
     "setup-request": { type: "boolean", default: false },
     "skip-build": { type: "boolean", default: false },
     "cpu-prof": { type: "boolean", default: false },
-    "ingest-flags": { type: "string", default: "" },
+    "ingest-flags": { type: "string", default: PRODUCTION_INGEST_FLAGS },
     "ingest-script": { type: "string" },
     "ingest-env": { type: "string", multiple: true, default: [] },
     "pg-url": { type: "string", default: "postgresql://postgres@127.0.0.1:5432/postgres" },
@@ -404,7 +406,7 @@ async function main(): Promise<number> {
 
   await stopChild(ingest);
   await stopChild(bare);
-  if (opts["ingest-flags"]) {
+  if (opts["ingest-flags"] !== PRODUCTION_INGEST_FLAGS) {
     console.log(`\n--- ingest output, last 40 lines (ran with ${opts["ingest-flags"]}) ---`);
     console.log(ingest.output().trimEnd().split("\n").slice(-40).join("\n"));
   }

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { bucketOf, flushingKey, flushingSetKey, outcomeBucketKey, outcomeBucketSetKey, outcomeFieldPrefix } from "@/lib/usage/outcome-buckets";
+import { bucketOf, dayOf, flushingKey, flushingSetKey, outcomeBucketKey, outcomeBucketSetKey, outcomeFieldPrefix } from "@/lib/usage/outcome-buckets";
 import { flushOutcomes } from "@/lib/usage/flush-outcomes";
 import { createOrgWithProject } from "../support/factories";
 
 async function count(orgId: number, projectId: number, ms: number, field: string, n: number) {
   const bucket = bucketOf(ms);
-  await redis().hincrby(outcomeBucketKey(bucket), `${outcomeFieldPrefix(orgId, projectId, ms)}${field}`, n);
+  await redis().hincrby(outcomeBucketKey(bucket), `${outcomeFieldPrefix(orgId, projectId, dayOf(ms))}${field}`, n);
   await redis().sadd(outcomeBucketSetKey(), bucket);
 }
 
