@@ -33,6 +33,9 @@ const schema = z.object({
   INGEST_MAX_BACKLOG: z.coerce.number().int().min(1).default(100_000),
   INGEST_LOG_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.01),
   TRUST_PROXY: z.enum(["true", "false"]).default("false"),
+  // Outgoing mail (invitations, verification, password reset). Unset: the links are logged.
+  SMTP_URL: url("smtp://user:pass@host:587").optional(),
+  SMTP_FROM: z.string().min(3).default("errorhub <noreply@localhost>"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DEMO_ACCOUNT: z.enum(["on", "off"]).default("on"),
 });
