@@ -1,8 +1,10 @@
 import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient } from "./generated/prisma/client.ts";
+import { type Prisma, PrismaClient } from "./generated/prisma/client.ts";
 import { env } from "./env";
 
 export type Db = PrismaClient;
+/** The client inside `db().$transaction(async (tx) => ...)`. */
+export type Tx = Prisma.TransactionClient;
 
 let client: PrismaClient | undefined;
 

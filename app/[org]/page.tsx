@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { notFound } from "next/navigation";
 import { orgForMember } from "@/lib/orgs";
 import { listProjectsWithDsns } from "@/lib/projects";
@@ -21,7 +22,14 @@ export default async function OrgHome({ params }: Props) {
   return (
     <div className="mx-auto max-w-4xl p-6">
       <header className="mb-8 flex items-center justify-between">
-        <h1 className="text-2xl font-semibold">{org.name}</h1>
+        <div>
+          <h1 className="text-2xl font-semibold">{org.name}</h1>
+          <nav className="mt-1 flex gap-4 text-sm text-indigo-700">
+            <Link href={`/${org.slug}/settings/members`}>Members</Link>
+            <Link href={`/${org.slug}/settings/tokens`}>API tokens</Link>
+            <Link href={`/${org.slug}/settings/audit`}>Audit log</Link>
+          </nav>
+        </div>
         <form action={signOut} className="flex items-center gap-3 text-sm text-slate-600">
           <span>{user.email}</span>
           <button type="submit" className="rounded border border-slate-300 px-3 py-1 hover:bg-slate-100">

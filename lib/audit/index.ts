@@ -1,9 +1,8 @@
 import type { Prisma } from "../generated/prisma/client.ts";
-import { db } from "../db";
+import { db, type Tx } from "../db";
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
 
-type Tx = Prisma.TransactionClient;
 
 export type AuditEntry = {
   action: string;

@@ -1,8 +1,7 @@
-import type { Prisma } from "../generated/prisma/client.ts";
+import type { Tx } from "../db";
 import { type IssueState, transitionOnNewEvents } from "../issues/lifecycle";
 import type { PreparedEvent } from "./prepare";
 
-type Tx = Prisma.TransactionClient;
 type Project = { id: number; orgId: number };
 
 const MAX_TAGS_PER_EVENT = 50;

@@ -1,7 +1,7 @@
 import type { Prisma } from "../generated/prisma/client.ts";
+import type { Tx } from "../db";
 import type { PreparedItem, PreparedTransaction } from "./prepare";
 
-type Tx = Prisma.TransactionClient;
 type Project = { id: number; orgId: number };
 
 const str = (v: unknown, max = 200): string | null =>

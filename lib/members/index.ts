@@ -4,7 +4,7 @@ import type { Role } from "../generated/prisma/enums.ts";
 import { audit } from "../audit";
 import { assertCan, canAssignRole } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
-import { db } from "../db";
+import { db, type Tx } from "../db";
 import { env } from "../env";
 import { AppError } from "../errors";
 import { sendMail } from "../mail";
@@ -108,8 +108,6 @@ export async function transferOwnership(viewer: Viewer, toUserId: number): Promi
     await audit(viewer, { action: "org.transfer_ownership", targetType: "user", targetId: toUserId }, tx);
   });
 }
-
-type Tx = Parameters<Parameters<ReturnType<typeof db>["$transaction"]>[0]>[0];
 
 // Locks the org's memberships so two concurrent changes cannot both remove "the other" owner.
 async function lockedMembership(tx: Tx, orgId: number, userId: number) {

@@ -4,7 +4,7 @@ import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { SESSION_COOKIE, endSession } from "@/lib/auth/sessions";
 import { signInWithPassword } from "@/lib/auth/sign-in";
-import { env } from "@/lib/env";
+import { setSessionCookie } from "../cookie";
 
 export type SignInState = { error?: string; email?: string };
 
@@ -18,14 +18,8 @@ export async function signIn(_previous: SignInState, form: FormData): Promise<Si
     userAgent: requestHeaders.get("user-agent") ?? undefined,
   });
   if (!result.ok) return { error: result.error, email };
-  (await cookies()).set(SESSION_COOKIE, result.token, {
-    httpOnly: true,
-    sameSite: "lax",
-    secure: env().APP_URL.startsWith("https:"),
-    path: "/",
-    expires: result.expiresAt,
-  });
-  redirect("/");
+  await setSessionCookie(result.token, result.expiresAt);
+  redirect(safeNext(String(form.get("next") ?? "")));
 }
 
 export async function signOut(): Promise<void> {
@@ -33,4 +27,9 @@ export async function signOut(): Promise<void> {
   await endSession(jar.get(SESSION_COOKIE)?.value);
   jar.delete(SESSION_COOKIE);
   redirect("/sign-in");
+}
+
+// Only paths on this site: an open redirect would make the sign-in page a phishing tool.
+function safeNext(next: string): string {
+  return next.startsWith("/") && !next.startsWith("//") ? next : "/";
 }

@@ -1,16 +1,26 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { redirect } from "next/navigation";
 import { currentUser } from "../session";
 import { SignInForm } from "./sign-in-form";
 
 export const metadata: Metadata = { title: "Sign in" };
 
-export default async function SignInPage() {
-  if (await currentUser()) redirect("/");
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ next?: string }> }) {
+  const { next } = await searchParams;
+  if (await currentUser()) redirect(next?.startsWith("/") && !next.startsWith("//") ? next : "/");
   return (
     <main className="mx-auto mt-24 max-w-sm rounded-lg border border-slate-200 bg-white p-8 shadow-sm">
       <h1 className="mb-6 text-2xl font-semibold">Sign in to errorhub</h1>
-      <SignInForm />
+      <SignInForm next={next} />
+      <p className="mt-6 flex justify-between text-sm">
+        <Link href="/sign-up" className="text-indigo-700 hover:underline">
+          Create an account
+        </Link>
+        <Link href="/forgot-password" className="text-indigo-700 hover:underline">
+          Forgot your password?
+        </Link>
+      </p>
     </main>
   );
 }

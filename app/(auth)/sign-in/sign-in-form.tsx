@@ -3,10 +3,11 @@
 import { useActionState } from "react";
 import { type SignInState, signIn } from "./actions";
 
-export function SignInForm() {
+export function SignInForm({ next }: { next?: string }) {
   const [state, action, pending] = useActionState<SignInState, FormData>(signIn, {});
   return (
     <form action={action} className="space-y-4">
+      {next ? <input type="hidden" name="next" value={next} /> : null}
       <label className="block">
         <span className="text-sm font-medium">Email</span>
         <input
