@@ -191,16 +191,41 @@ function frameComponents(frames: Frame[], platform: string, include: (f: Frame) 
     if (recursion || !include(frame)) continue;
     const framePlatform = frame.platform ?? platform;
     if (isJavaScript(framePlatform) && isLowQualityJsFrame(frame)) continue;
-    const fn = normalizeFunction(frame.function, framePlatform);
+    const fn =
+      frame.function === undefined
+        ? ""
+        : memo(functionCache, `${framePlatform}\0${frame.function}`, () =>
+            normalizeFunction(frame.function, framePlatform),
+          );
     // A native frame without symbols has only its binary and an address that moves with every
     // run (ASLR): it contributes nothing, so such crashes group by type and value, as in Sentry.
     const where =
       moduleOf(frame, framePlatform) ||
-      normalizePath(frame.filename ?? frame.absPath) ||
+      cachedPath(frame.filename ?? frame.absPath) ||
       (fn ? binaryName(frame) : "");
     if (where || fn) out.push([where, fn]);
   }
   return out;
+}
+
+// Frames repeat across events (same files, same functions), and their normalized forms are
+// pure functions of the raw strings: memoized, with a bound.
+const CACHE_MAX = 20_000;
+const pathCache = new Map<string, string>();
+const functionCache = new Map<string, string>();
+
+function memo(cache: Map<string, string>, key: string, compute: () => string): string {
+  let value = cache.get(key);
+  if (value === undefined) {
+    if (cache.size >= CACHE_MAX) cache.clear();
+    value = compute();
+    cache.set(key, value);
+  }
+  return value;
+}
+
+function cachedPath(raw: string | undefined): string {
+  return raw === undefined ? normalizePath(raw) : memo(pathCache, raw, () => normalizePath(raw));
 }
 
 /** Sentry's recursion rule: the very same frame repeated contributes once, so depth does not split issues. */

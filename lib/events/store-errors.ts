@@ -131,16 +131,28 @@ async function insertEvents(
   events: PreparedEvent[],
   issueOf: Map<string, number>,
 ): Promise<Set<string>> {
+  const json = JSON.stringify(
+    events.map((p) => ({
+      issue_id: issueOf.get(p.event.eventId)!,
+      event_id: p.event.eventId,
+      timestamp: p.event.timestamp.toISOString(),
+      received_at: p.event.receivedAt.toISOString(),
+      level: p.event.level,
+      platform: p.event.platform,
+      release: p.event.release ?? null,
+      environment: p.event.environment ?? null,
+      user_tag: p.event.userTag ?? null,
+      title: p.grouping.title,
+      tags: p.event.tags,
+      payload: p.event.payload,
+    })),
+  );
   const rows = await tx.$queryRaw<{ event_id: string }[]>`
     insert into events (project_id, issue_id, event_id, timestamp, received_at, level, platform, release, environment,
                         user_tag, title, tags, payload)
-    select ${projectId}, * from unnest(
-      ${events.map((p) => issueOf.get(p.event.eventId)!)}::int[], ${events.map((p) => p.event.eventId)}::text[],
-      ${events.map((p) => p.event.timestamp.toISOString())}::timestamptz[], ${events.map((p) => p.event.receivedAt.toISOString())}::timestamptz[],
-      ${events.map((p) => p.event.level)}::text[], ${events.map((p) => p.event.platform)}::text[],
-      ${events.map((p) => p.event.release ?? null)}::text[], ${events.map((p) => p.event.environment ?? null)}::text[],
-      ${events.map((p) => p.event.userTag ?? null)}::text[], ${events.map((p) => p.grouping.title)}::text[],
-      ${events.map((p) => JSON.stringify(p.event.tags))}::jsonb[], ${events.map((p) => JSON.stringify(p.event.payload))}::jsonb[])
+    select ${projectId}, x.* from jsonb_to_recordset(${json}::jsonb) as x(
+      issue_id int, event_id text, timestamp timestamptz, received_at timestamptz, level text, platform text,
+      release text, environment text, user_tag text, title text, tags jsonb, payload jsonb)
     on conflict (project_id, event_id) do nothing
     returning event_id`;
   return new Set(rows.map((r) => r.event_id));
