@@ -23,7 +23,7 @@ export type PreparedBatch = {
 
 /**
  * Turns stream entries into what the batch transaction stores: events normalized, scrubbed
- * and grouped; other items parsed. All CPU work happens here, outside the transaction.
+ * and grouped; other items parsed. Pure CPU work: no queries.
  */
 export function prepareBatch(entries: StreamEntry[], options: { scrub: boolean }): PreparedBatch {
   const batch: PreparedBatch = { events: [], transactions: [], others: [], invalid: [] };
