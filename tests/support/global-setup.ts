@@ -1,3 +1,4 @@
+import { Redis } from "ioredis";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { migrate } from "../../lib/migrate";
@@ -16,7 +17,23 @@ export default async function setup(project: TestProject) {
   project.provide("databaseServer", server.toString());
   return async () => {
     await admin(server.toString(), `drop database if exists "${name}" with (force)`);
+    await deleteRedisKeys(`test${process.pid}x*`);
   };
+}
+
+// Test files use REDIS_PREFIX test<this pid>x<random> (tests/support/setup.ts).
+async function deleteRedisKeys(pattern: string) {
+  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function admin(connectionString: string, sql: string) {
