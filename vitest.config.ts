@@ -7,7 +7,8 @@ export default defineConfig({
     include: ["tests/**/*.test.ts", "lib/**/*.test.ts"],
     globalSetup: ["tests/support/global-setup.ts"],
     setupFiles: ["tests/support/setup.ts"],
-    testTimeout: 30_000,
+    // Integration tests start real processes; on a loaded 2-core machine a few take tens of seconds.
+    testTimeout: 90_000,
     hookTimeout: 300_000,
     // Integration files start real processes on their own ports; two at a time fits 2 cores.
     maxWorkers: 2,

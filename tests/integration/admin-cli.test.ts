@@ -20,7 +20,8 @@ const bootstrapArgs = (suffix: string) => [
   "--json",
 ];
 
-describe("admin bootstrap", () => {
+// Each CLI run is a fresh tsx process that migrates first: seconds each on a busy machine.
+describe("admin bootstrap", { timeout: 120_000 }, () => {
   it("prints the DSN, token, org, project and id, and the same again on a second run", async () => {
     const suffix = Date.now().toString(36);
     const env = { INGEST_URL: "https://ingest.example.test" };
@@ -61,7 +62,7 @@ describe("admin bootstrap", () => {
   });
 });
 
-describe("admin user commands", () => {
+describe("admin user commands", { timeout: 120_000 }, () => {
   it("creates a user, resets the password (ending sessions) and lists orgs", async () => {
     const email = `ops-${Date.now().toString(36)}@example.com`;
     const org = `ops-${Date.now().toString(36)}`;
