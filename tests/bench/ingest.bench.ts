@@ -40,6 +40,7 @@ import type { Result } from "autocannon";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { migrate } from "../../lib/migrate";
+import { ROOT, buildBundles, deleteKeys, dropDatabase, newestSource } from "./build";
 import { Load } from "./load";
 import { buildPool } from "./payloads";
 import {
@@ -55,7 +56,6 @@ import {
   stopChild,
 } from "./procs";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 const BUNDLE = path.join(ROOT, "dist/workers/ingest.js");
 // The heap cap `npm run start:ingest` runs ingest with (it keeps RSS under 200 MB).
 const PRODUCTION_INGEST_FLAGS = "--max-old-space-size=128";
@@ -214,7 +214,7 @@ async function main(): Promise<number> {
   });
   await admin.end();
 
-  cleanups.push(() => dropDatabase());
+  cleanups.push(() => dropDatabase(adminUrl.href, DB_NAME));
   await migrate(dbUrl.href);
   const key = await createProjectKey();
   log(`database ${DB_NAME}: migrated; project ${key.projectId}, key ${key.publicKey}`);
@@ -663,7 +663,7 @@ async function ingestEntry(): Promise<{ file: string; label: string }> {
     mkdirSync(PROFILE_DIR, { recursive: true });
     if (!existsSync(path.join(PROFILE_DIR, "node_modules")))
       symlinkSync(path.join(ROOT, "node_modules"), path.join(PROFILE_DIR, "node_modules"));
-    await buildIngest(PROFILE_DIR, ["--sourcemap"]);
+    await buildBundles(["workers/ingest.ts"], PROFILE_DIR, ["--sourcemap"]);
     const file = path.join(PROFILE_DIR, "ingest.js");
     return { file, label: `${file} (build:workers flags + --sourcemap)` };
   }
@@ -675,49 +675,11 @@ async function ingestEntry(): Promise<{ file: string; label: string }> {
   log(
     `dist/workers/ingest.js is ${existsSync(BUNDLE) ? "older than lib/ or workers/" : "missing"}: building it`,
   );
-  await buildIngest(path.dirname(BUNDLE), []);
+  await buildBundles(["workers/ingest.ts"], path.dirname(BUNDLE), []);
   return { file: BUNDLE, label: "dist/workers/ingest.js (rebuilt)" };
 }
 
 /** esbuild workers/ingest.ts with the flags of package.json's build:workers script. */
-async function buildIngest(outdir: string, extra: string[]): Promise<void> {
-  const scripts = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts ?? {};
-  const words = String(scripts["build:workers"] ?? "").split(/\s+/);
-  if (words[0] !== "esbuild") throw new Error(`build:workers is not an esbuild command: ${words.join(" ")}`);
-  const flags = words.filter(
-    (w) => w.startsWith("--") && !w.startsWith("--outdir") && !w.startsWith("--outfile"),
-  );
-  await exec(path.join(ROOT, "node_modules/.bin/esbuild"), [
-    "workers/ingest.ts",
-    ...flags,
-    `--outdir=${outdir}`,
-    ...extra,
-  ]);
-}
-
-function newestSource(): number {
-  let newest = 0;
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (/\.(ts|js|mjs|json)$/.test(entry.name) && !entry.name.endsWith(".test.ts"))
-        newest = Math.max(newest, statSync(full).mtimeMs);
-    }
-  };
-  walk(path.join(ROOT, "lib"));
-  walk(path.join(ROOT, "workers"));
-  return newest;
-}
-
-async function exec(command: string, args: string[]): Promise<void> {
-  const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("exit", resolve);
-  });
-  if (code !== 0) throw new Error(`${command} ${args.join(" ")} failed (exit ${code})`);
-}
 
 async function createProjectKey(): Promise<{ projectId: number; publicKey: string }> {
   const client = new pg.Client({ connectionString: dbUrl.href });
@@ -751,26 +713,7 @@ async function createProjectKey(): Promise<{ projectId: number; publicKey: strin
   }
 }
 
-async function dropDatabase(): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl.href });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists "${DB_NAME}" with (force)`);
-  } finally {
-    await client.end();
-  }
-}
 
-async function deleteKeys(redis: Redis, match: string): Promise<number> {
-  let deleted = 0;
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", match, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== "0");
-  return deleted;
-}
 
 async function redisCpu(redis: Redis): Promise<number | null> {
   try {

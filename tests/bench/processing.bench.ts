@@ -57,6 +57,7 @@ import type { Result } from "autocannon";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { migrate } from "../../lib/migrate";
+import { ROOT, buildBundles, deleteKeys, dropDatabase, newestSource } from "./build";
 import { Load } from "./load";
 import { buildShapedPool, probeEnvelope } from "./processing-payloads";
 import {
@@ -72,7 +73,6 @@ import {
   stopChild,
 } from "./procs";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist/workers");
 const PRODUCTION_INGEST_FLAGS = "--max-old-space-size=128";
 const TARGETS = { smallRate: 5000, largeRate: 500, fairnessP99Ms: 2000 };
@@ -315,7 +315,7 @@ async function main(): Promise<number> {
   await admin.end();
 
   cleanups.push(async () => {
-    await dropDatabase();
+    await dropDatabase(adminUrl.href, DB_NAME);
     log(`database ${DB_NAME} dropped`);
   });
   await migrate(dbUrl.href);
@@ -1222,7 +1222,7 @@ async function entries(): Promise<{
     mkdirSync(PROFILE_DIR, { recursive: true });
     if (!existsSync(path.join(PROFILE_DIR, "node_modules")))
       symlinkSync(path.join(ROOT, "node_modules"), path.join(PROFILE_DIR, "node_modules"));
-    await buildBundles(PROFILE_DIR, ["--sourcemap"]);
+    await buildBundles(["workers/ingest.ts", "workers/worker.ts"], PROFILE_DIR, ["--sourcemap"]);
     ingest = path.join(PROFILE_DIR, "ingest.js");
     worker = path.join(PROFILE_DIR, "worker.js");
     label.ingest = `${ingest} (build:workers flags + --sourcemap)`;
@@ -1240,7 +1240,7 @@ async function entries(): Promise<{
         log("WARNING: dist/workers bundles are older than lib/ or workers/ (--skip-build: used as they are)");
       } else {
         log("dist/workers/{ingest,worker}.js missing or older than lib/ or workers/: building them");
-        await buildBundles(DIST, []);
+        await buildBundles(["workers/ingest.ts", "workers/worker.ts"], DIST, []);
         label.ingest += " (rebuilt)";
         label.worker += " (rebuilt)";
       }
@@ -1258,45 +1258,6 @@ async function entries(): Promise<{
 }
 
 /** esbuild workers/{ingest,worker}.ts with the flags of package.json's build:workers script. */
-async function buildBundles(outdir: string, extra: string[]): Promise<void> {
-  const scripts = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts ?? {};
-  const words = String(scripts["build:workers"] ?? "").split(/\s+/);
-  if (words[0] !== "esbuild") throw new Error(`build:workers is not an esbuild command: ${words.join(" ")}`);
-  const flags = words.filter(
-    (w) => w.startsWith("--") && !w.startsWith("--outdir") && !w.startsWith("--outfile"),
-  );
-  await exec(path.join(ROOT, "node_modules/.bin/esbuild"), [
-    "workers/ingest.ts",
-    "workers/worker.ts",
-    ...flags,
-    `--outdir=${outdir}`,
-    ...extra,
-  ]);
-}
-
-function newestSource(): number {
-  let newest = 0;
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (/\.(ts|js|mjs|json)$/.test(entry.name) && !entry.name.endsWith(".test.ts"))
-        newest = Math.max(newest, statSync(full).mtimeMs);
-    }
-  };
-  walk(path.join(ROOT, "lib"));
-  walk(path.join(ROOT, "workers"));
-  return newest;
-}
-
-async function exec(command: string, args: string[]): Promise<void> {
-  const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("exit", resolve);
-  });
-  if (code !== 0) throw new Error(`${command} ${args.join(" ")} failed (exit ${code})`);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Database
@@ -1334,26 +1295,7 @@ async function createTenant(label: string): Promise<Tenant> {
   }
 }
 
-async function dropDatabase(): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl.href });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists "${DB_NAME}" with (force)`);
-  } finally {
-    await client.end();
-  }
-}
 
-async function deleteKeys(redis: Redis, match: string): Promise<number> {
-  let deleted = 0;
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", match, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== "0");
-  return deleted;
-}
 
 function redact(url: URL): string {
   const copy = new URL(url.href);
