@@ -1,4 +1,26 @@
-
+/**
+ * Ingest throughput benchmark (a script, not a vitest test):
+ *
+ *   npm run bench:ingest -- [--duration 10] [--warmup 2] [--cpu-prof] [--help for all options]
+ *
+ * Sends realistic 2-3 KB error envelopes (a pool of 20000 distinct ones, each request stamped
+ * with an event id never sent before) over 50 keep-alive connections, no pipelining, from
+ * autocannon in this process, against the ingest server (the production bundle,
+ * dist/workers/ingest.js, rebuilt when older than the sources) and against a bare node:http
+ * server that only reads the body and answers (tests/bench/bare-server.mjs). Runs alternate
+ * bare, ingest, bare so machine noise shows; each measured run follows its own warm-up. Before
+ * the runs, a check confirms that the stream holds one distinct event id per request. Reports
+ * rates, the ratio ingest/bare (mean of the bare runs), latencies, non-2xx answers, the
+ * ingest's RSS (max of /proc/<pid>/status VmRSS while loaded) and CPU per process, then one
+ * JSON line. Exit code 1 when any answer was not 200 or the check failed (targets missed: 0).
+ *
+ * Needs PostgreSQL (default postgresql://postgres@127.0.0.1:5432, --pg-url) and Redis
+ * (default redis://127.0.0.1:6379, --redis-url). Uses a fresh database errorhub_bench_<pid>
+ * and the Redis prefix bench<pid>, both removed at the end. Nothing consumes the ingest
+ * streams yet, so a sink in this process trims the project's stream every 50 ms (XTRIM
+ * MAXLEN 1000), as a worker would keep it short; without it ingest would answer 429 once the
+ * backlog bound is reached.
+ */
 import { randomBytes } from "node:crypto";
 import {
   existsSync,

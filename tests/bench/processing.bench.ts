@@ -1,4 +1,43 @@
-
+/**
+ * End-to-end processing benchmark (a script, not a vitest test):
+ *
+ *   npm run bench:processing -- [--scenarios small,large,fairness] [--help for all options]
+ *
+ * Everything runs on this machine: the ingest (dist/workers/ingest.js, as `npm run
+ * start:ingest` runs it) and the worker (dist/workers/worker.js), both rebuilt when older than
+ * lib/ or workers/, PostgreSQL, Redis, and autocannon in this process as the load generator
+ * (tests/bench/load.ts: 50 keep-alive connections, no pipelining, pre-built requests each
+ * stamped with an event id never sent before). Scenarios, each on a tenant (org + project) of
+ * its own:
+ *
+ * - small: N (50000) distinct ~2.5 KB error events over 100 issue shapes, sent as fast as the
+ *   load generator can; the clock runs from the first send until the sum of the project's
+ *   issues.times_seen reaches the number of accepted events (polled every 100 ms). Reports the
+ *   ingest rate (sends/s), the end-to-end rate (N / total time), and checks exactly 100 issues,
+ *   N events rows and no non-2xx answer. Target >= 5000 events/s end to end.
+ * - large: the same with N (5000) events of ~50 KB. Target >= 500 events/s.
+ * - fairness: tenant A floods N (100000) ~2.5 KB events while, every 0.5 s, a probe sends one
+ *   fresh event for tenant B (another org) and times until it is a row of B's events (polled
+ *   every 20 ms for all probes in flight, an upper bound: the time the poll answered). Probes
+ *   run from A's first send until A's flood is counted (at least 20). Target p99 < 2 s.
+ *
+ * A warm-up tenant gets a few thousand events first (JIT, connection pools; --warmup 0 skips).
+ * Per scenario: a table with times, rates, checks, the longest backlog (XLEN of the stream),
+ * CPU of worker, ingest, PostgreSQL (all its processes), Redis and the load generator, and
+ * worker RSS; then PASS/FAIL against the targets and one JSON line with every figure. Exit code
+ * 1 when a check failed (non-2xx, wrong counts, a scenario that never completed); targets
+ * missed alone exit 0.
+ *
+ * Needs PostgreSQL (default postgresql://postgres@127.0.0.1:5432, --pg-url) and Redis
+ * (default redis://127.0.0.1:6379, --redis-url). Uses a fresh database errorhub_pbench_<pid>
+ * and the Redis prefix pbench<pid> (streams, BullMQ queues), both removed at the end; every
+ * child is stopped by PID, also on error or Ctrl-C.
+ *
+ * Profiling the worker: --cpu-prof builds source-mapped bundles into a temp dir, runs the
+ * worker under `node --cpu-prof` and prints the command summarising the profile
+ * (tests/bench/cpuprofile-top.ts). --worker-script / --ingest-script run other bundles (e.g.
+ * a patched copy in /tmp, with a node_modules link next to it).
+ */
 import { randomBytes } from "node:crypto";
 import {
   existsSync,
