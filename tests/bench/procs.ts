@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 
 /** A child process of the benchmark: a server that prints a line when ready. */
 export type Child = {
@@ -124,14 +123,8 @@ export function machineBusySeconds(): number | null {
   }
 }
 
-/** A TCP port free on 127.0.0.1 at the time of asking. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+// One helper for tests and benchmarks.
+export { freePort } from "../support/processes";
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
