@@ -21,13 +21,23 @@ export type PreparedBatch = {
   invalid: { entryId: string; category: string; reason: string }[];
 };
 
+// prepareBatch hands the event loop back this often, so the batch being stored meanwhile (and
+// other projects' jobs in this worker) keep moving while a big batch is prepared.
+const YIELD_EVERY_MS = 4;
+
 /**
  * Turns stream entries into what the batch transaction stores: events normalized, scrubbed
- * and grouped; other items parsed. Pure CPU work: no queries.
+ * and grouped; other items parsed. CPU work only, no queries, cut into slices of a few
+ * milliseconds.
  */
-export function prepareBatch(entries: StreamEntry[], options: { scrub: boolean }): PreparedBatch {
+export async function prepareBatch(entries: StreamEntry[], options: { scrub: boolean }): Promise<PreparedBatch> {
   const batch: PreparedBatch = { events: [], transactions: [], others: [], invalid: [] };
+  let sliceStarted = performance.now();
   for (const entry of entries) {
+    if (performance.now() - sliceStarted > YIELD_EVERY_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStarted = performance.now();
+    }
     try {
       prepareEntry(entry, options, batch);
     } catch {
@@ -37,6 +47,17 @@ export function prepareBatch(entries: StreamEntry[], options: { scrub: boolean }
     }
   }
   return batch;
+}
+
+/** The part of a prepared batch that came from these entries. */
+export function preparedFor(batch: PreparedBatch, entryIds: Set<string>): PreparedBatch {
+  const keep = <T extends { entryId: string }>(items: T[]) => items.filter((item) => entryIds.has(item.entryId));
+  return {
+    events: keep(batch.events),
+    transactions: keep(batch.transactions),
+    others: keep(batch.others),
+    invalid: keep(batch.invalid),
+  };
 }
 
 function prepareEntry(entry: StreamEntry, options: { scrub: boolean }, batch: PreparedBatch): void {

@@ -1,5 +1,5 @@
-import { db } from "../db";
-import { prepareBatch } from "./prepare";
+import { db, type Tx } from "../db";
+import { type PreparedBatch, prepareBatch, preparedFor } from "./prepare";
 import { storeErrorEvents } from "./store-errors";
 import {
   storeAttachments,
@@ -9,68 +9,141 @@ import {
   storeSessions,
   storeTransactions,
 } from "./store-other";
-import { acknowledge, parseStreamId, readBatch } from "./stream";
+import { acknowledge, parseStreamId, readBatch, type StreamEntry } from "./stream";
 
-export type BatchResult = { entries: number; skipped: number; inserted: number; newIssues: number };
+export type BatchResult = {
+  entries: number;
+  skipped: number;
+  inserted: number;
+  newIssues: number;
+  /** the read was cut by the entry or byte limit: the stream most likely has more */
+  more: boolean;
+};
+
+// A batch stops at this many payload bytes as well as at its entry count: 500 events of 50 KB
+// would hold the project's lock (and this worker's event loop) for seconds.
+export const MAX_BATCH_BYTES = 2 * 1024 * 1024;
+
+type Project = { id: number; orgId: number; scrubData: boolean };
+type Batch = { entries: StreamEntry[]; more: boolean; prepared: Promise<PreparedBatch> };
 
 /**
- * Reads and stores the next batch of a project's stream in one database transaction, then
- * acknowledges it. The batch is read while holding the project's checkpoint row lock, so two
- * drains of one project (a stalled job retried while the first still runs) take batches
- * strictly in stream order, and entries at or before the checkpoint, committed by an earlier
- * attempt that crashed before acknowledging, are skipped rather than stored twice.
+ * Drains one project's stream into Postgres, one transaction per batch, acknowledging each
+ * batch after its commit.
+ *
+ * Every read of the stream happens while holding the project's checkpoint row lock, pending
+ * entries first, so two drains of one project (a stalled job retried while the first still
+ * runs) take batches strictly in stream order; entries at or before the checkpoint, committed
+ * by an attempt that crashed before acknowledging, are skipped rather than stored twice.
+ *
+ * With `readAhead`, the transaction of one batch also reads the next (still under the lock)
+ * and prepares it while the current batch's statements run, so the CPU work of normalizing
+ * and grouping overlaps the database's work instead of adding to it.
  */
-export async function drainBatch(projectId: number, batchSize: number): Promise<BatchResult> {
-  const project = await db().project.findUnique({
-    where: { id: projectId },
-    select: { id: true, orgId: true, scrubData: true },
-  });
-  const result = await db().$transaction(
-    async (tx) => {
-      const entries = await (async () => {
-        if (!project) return readBatch(projectId, batchSize);
-        await tx.$executeRaw`insert into stream_checkpoints (project_id, last_ms, last_seq) values (${projectId}, 0, 0) on conflict do nothing`;
-        await tx.$queryRaw`select 1 from stream_checkpoints where project_id = ${projectId} for update`;
-        return readBatch(projectId, batchSize);
-      })();
-      const empty = {
-        ids: entries.map((e) => e.id),
-        entries: entries.length,
-        skipped: entries.length,
-        inserted: 0,
-        newIssues: 0,
-      };
-      // A deleted project's items have nowhere to go: they are only acknowledged.
-      if (!project || entries.length === 0) return empty;
+export class StreamDrain {
+  private ahead: Batch | null = null;
+  private averageBytes = 0;
 
-      const [checkpoint] = await tx.$queryRaw<{ last_ms: bigint; last_seq: bigint }[]>`
-        select last_ms, last_seq from stream_checkpoints where project_id = ${projectId}`;
-      const fresh = entries.filter((e) => {
-        const [ms, seq] = parseStreamId(e.id);
-        return ms > checkpoint!.last_ms || (ms === checkpoint!.last_ms && seq > checkpoint!.last_seq);
-      });
-      if (fresh.length === 0) return empty;
+  constructor(
+    readonly projectId: number,
+    readonly maxEntries = 500,
+  ) {}
 
-      const prepared = prepareBatch(fresh, { scrub: project.scrubData });
-      const ofType = (...types: string[]) => prepared.others.filter((o) => types.includes(o.type));
-      const now = new Date();
-      const errors = await storeErrorEvents(tx, project, prepared.events, now);
-      await storeTransactions(tx, project, prepared.transactions);
-      await storeSessions(tx, project, ofType("session", "sessions"));
-      await storeCheckIns(tx, project, ofType("check_in"));
-      await storeFeedback(tx, project, ofType("feedback", "user_report"));
-      await storeAttachments(tx, project, ofType("attachment"));
-      await storeOutcomes(tx, project, ofType("client_report"), prepared.invalid, now);
+  async next(options: { readAhead: boolean } = { readAhead: false }): Promise<BatchResult> {
+    const project = await db().project.findUnique({
+      where: { id: this.projectId },
+      select: { id: true, orgId: true, scrubData: true },
+    });
+    const ahead = this.ahead;
+    this.ahead = null;
+    const result = await db().$transaction(
+      async (tx) => {
+        // A deleted project's items have nowhere to go: they are only acknowledged.
+        if (!project) return { ...(await this.read(null, "0")), stored: emptyCounts };
+        const checkpoint = await lockCheckpoint(tx, project.id);
+        const batch = ahead ?? (await this.read(project, "0"));
+        if (options.readAhead && batch.more) {
+          this.ahead = await this.read(project, batch.entries.at(-1)!.id);
+        }
+        const fresh = batch.entries.filter((e) => isAfter(e.id, checkpoint));
+        if (fresh.length === 0) return { ...batch, stored: emptyCounts };
+        const prepared = preparedFor(await batch.prepared, new Set(fresh.map((e) => e.id)));
+        const stored = await storeBatch(tx, project, prepared);
+        const [lastMs, lastSeq] = parseStreamId(fresh.at(-1)!.id);
+        await tx.$executeRaw`update stream_checkpoints set last_ms = ${lastMs}, last_seq = ${lastSeq} where project_id = ${project.id}`;
+        return { ...batch, stored: { ...stored, skipped: batch.entries.length - fresh.length } };
+      },
+      { timeout: 120_000, maxWait: 30_000 },
+    ).catch((error) => {
+      // The read-ahead entries stay pending in the stream; the next read takes them again.
+      this.ahead = null;
+      throw error;
+    });
+    // Only after the commit: a crash before this line leaves the batch pending, to be re-read
+    // and skipped by the checkpoint.
+    await acknowledge(
+      this.projectId,
+      result.entries.map((e) => e.id),
+    );
+    return { entries: result.entries.length, more: result.more, ...result.stored };
+  }
 
-      const [lastMs, lastSeq] = parseStreamId(fresh.at(-1)!.id);
-      await tx.$executeRaw`update stream_checkpoints set last_ms = ${lastMs}, last_seq = ${lastSeq} where project_id = ${projectId}`;
-      return { ...empty, skipped: entries.length - fresh.length, ...errors };
-    },
-    { timeout: 120_000, maxWait: 30_000 },
-  );
-  // Only after the commit: a crash before this line leaves the batch pending, to be re-read
-  // and skipped by the checkpoint.
-  await acknowledge(projectId, result.ids);
-  const { ids: _, ...counts } = result;
-  return counts;
+  /** Reads (the caller holds the checkpoint lock) and starts preparing the next batch. */
+  private async read(project: Project | null, after: string): Promise<Batch> {
+    const count = this.averageBytes > 0
+      ? Math.max(1, Math.min(this.maxEntries, Math.floor(MAX_BATCH_BYTES / this.averageBytes)))
+      : this.maxEntries;
+    const read = await readBatch(this.projectId, count, after);
+    let bytes = 0;
+    let kept = 0;
+    while (kept < read.length && (kept === 0 || bytes + read[kept]!.payload.length <= MAX_BATCH_BYTES)) {
+      bytes += read[kept]!.payload.length;
+      kept++;
+    }
+    if (read.length > 0) {
+      const sample = read.reduce((sum, e) => sum + e.payload.length, 0) / read.length;
+      this.averageBytes = this.averageBytes === 0 ? sample : (this.averageBytes + sample) / 2;
+    }
+    // Entries beyond the byte limit stay pending: the next read (pending first) takes them.
+    const entries = read.slice(0, kept);
+    const prepared = project
+      ? prepareBatch(entries, { scrub: project.scrubData })
+      : Promise.resolve(emptyPrepared);
+    // A transaction that fails before awaiting it must not leave an unhandled rejection.
+    prepared.catch(() => {});
+    return { entries, more: read.length === count || kept < read.length, prepared };
+  }
+}
+
+/** One batch of a project's stream, without reading ahead (tests and one-off drains). */
+export function drainBatch(projectId: number, batchSize: number): Promise<BatchResult> {
+  return new StreamDrain(projectId, batchSize).next();
+}
+
+const emptyCounts = { skipped: 0, inserted: 0, newIssues: 0 };
+const emptyPrepared: PreparedBatch = { events: [], transactions: [], others: [], invalid: [] };
+
+async function lockCheckpoint(tx: Tx, projectId: number): Promise<[bigint, bigint]> {
+  await tx.$executeRaw`insert into stream_checkpoints (project_id, last_ms, last_seq) values (${projectId}, 0, 0) on conflict do nothing`;
+  const [row] = await tx.$queryRaw<{ last_ms: bigint; last_seq: bigint }[]>`
+    select last_ms, last_seq from stream_checkpoints where project_id = ${projectId} for update`;
+  return [row!.last_ms, row!.last_seq];
+}
+
+function isAfter(id: string, [lastMs, lastSeq]: [bigint, bigint]): boolean {
+  const [ms, seq] = parseStreamId(id);
+  return ms > lastMs || (ms === lastMs && seq > lastSeq);
+}
+
+async function storeBatch(tx: Tx, project: Project, prepared: PreparedBatch) {
+  const ofType = (...types: string[]) => prepared.others.filter((o) => types.includes(o.type));
+  const now = new Date();
+  const errors = await storeErrorEvents(tx, project, prepared.events, now);
+  await storeTransactions(tx, project, prepared.transactions);
+  await storeSessions(tx, project, ofType("session", "sessions"));
+  await storeCheckIns(tx, project, ofType("check_in"));
+  await storeFeedback(tx, project, ofType("feedback", "user_report"));
+  await storeAttachments(tx, project, ofType("attachment"));
+  await storeOutcomes(tx, project, ofType("client_report"), prepared.invalid, now);
+  return errors;
 }

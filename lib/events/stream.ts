@@ -33,11 +33,14 @@ async function ensureGroup(projectId: number): Promise<void> {
   groupsCreated.add(projectId);
 }
 
-/** The next batch: entries a crashed job left pending first, then new ones. */
-export async function readBatch(projectId: number, count: number): Promise<StreamEntry[]> {
+/**
+ * The next batch: entries already delivered but not acknowledged (a crashed job's batch, or
+ * the rest of one cut short) after `after` first, in stream order, then new ones.
+ */
+export async function readBatch(projectId: number, count: number, after = "0"): Promise<StreamEntry[]> {
   await ensureGroup(projectId);
   const key = projectStreamKey(projectId);
-  for (const from of ["0", ">"]) {
+  for (const from of [after, ">"]) {
     const result = (await redis().xreadgroupBuffer(
       "GROUP",
       GROUP,
@@ -55,7 +58,7 @@ export async function readBatch(projectId: number, count: number): Promise<Strea
     if (gone.length > 0) await redis().xack(key, GROUP, ...gone);
     const entries = all.filter(([, fields]) => fields !== null) as [Buffer, Buffer[]][];
     if (entries.length > 0) return entries.map(([id, fields]) => parseEntry(id.toString(), fields));
-    if (gone.length > 0 && from === "0") return readBatch(projectId, count);
+    if (gone.length > 0 && from !== ">") return readBatch(projectId, count, after);
   }
   return [];
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
-import { drainBatch } from "@/lib/events/process-batch";
+import { drainBatch, MAX_BATCH_BYTES, StreamDrain } from "@/lib/events/process-batch";
 import { finishDrain } from "@/lib/events/stream";
 import { drainFlagKey, projectStreamKey } from "@/lib/ingest/stream-keys";
 import { queue } from "@/lib/queues";
@@ -54,6 +54,44 @@ describe("the race between a drain finishing and new events arriving", () => {
     expect(await redis().exists(drainFlagKey(tenant.project.id))).toBe(0);
     await post(tenant);
     expect(await pendingDrainJobs(tenant.project.id)).toBe(1);
+  });
+});
+
+describe("batches", () => {
+  const timesSeen = async (projectId: number) =>
+    (await db().issue.aggregate({ where: { projectId }, _sum: { timesSeen: true } }))._sum.timesSeen;
+
+  it("two drains of one project, both reading ahead, store every event exactly once", async () => {
+    const tenant = await createOrgWithProject();
+    for (let i = 0; i < 60; i++) await post(tenant, errorEvent({ message: `order ${i}` }));
+    // A stalled job retried while the first still runs: both read ahead, in small batches.
+    const drainUntilEmpty = async () => {
+      const drain = new StreamDrain(tenant.project.id, 7);
+      let batches = 0;
+      while ((await drain.next({ readAhead: true })).entries > 0) batches++;
+      return batches;
+    };
+    const [a, b] = await Promise.all([drainUntilEmpty(), drainUntilEmpty()]);
+    expect(a + b).toBeGreaterThanOrEqual(60 / 7);
+    expect(await storedEvents(tenant.project.id)).toBe(60);
+    expect(await timesSeen(tenant.project.id)).toBe(60);
+    expect(await redis().xlen(projectStreamKey(tenant.project.id))).toBe(0);
+  });
+
+  it("a batch stops at MAX_BATCH_BYTES and the rest follows in the next batches", async () => {
+    const tenant = await createOrgWithProject();
+    const big = "x".repeat(300 * 1024);
+    for (let i = 0; i < 10; i++) await post(tenant, errorEvent({ extra: { big } }));
+    const drain = new StreamDrain(tenant.project.id, 500);
+    const first = await drain.next({ readAhead: true });
+    expect(first.entries).toBe(Math.floor(MAX_BATCH_BYTES / (300 * 1024)));
+    expect(first.more).toBe(true);
+    let total = first.entries;
+    for (let batch = await drain.next({ readAhead: true }); batch.entries > 0; batch = await drain.next({ readAhead: true }))
+      total += batch.entries;
+    expect(total).toBe(10);
+    expect(await storedEvents(tenant.project.id)).toBe(10);
+    expect(await timesSeen(tenant.project.id)).toBe(10);
   });
 });
 
