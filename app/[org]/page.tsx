@@ -25,9 +25,11 @@ export default async function OrgHome({ params }: Props) {
         <div>
           <h1 className="text-2xl font-semibold">{org.name}</h1>
           <nav className="mt-1 flex gap-4 text-sm text-indigo-700">
+            <Link href={`/${org.slug}/settings/general`}>Settings</Link>
             <Link href={`/${org.slug}/settings/members`}>Members</Link>
             <Link href={`/${org.slug}/settings/tokens`}>API tokens</Link>
             <Link href={`/${org.slug}/settings/audit`}>Audit log</Link>
+            <Link href="/organizations/new">New organization</Link>
           </nav>
         </div>
         <form action={signOut} className="flex items-center gap-3 text-sm text-slate-600">

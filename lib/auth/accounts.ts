@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { db, type Tx } from "../db";
+import { db } from "../db";
 import { env } from "../env";
 import { AppError } from "../errors";
 import { sendMail } from "../mail";
+import { freeOrgSlug } from "../orgs";
 import { hashToken } from "../tokens";
 import { emailSchema, passwordSchema, setPassword } from "../users";
 import { hashPassword } from "./password";
@@ -28,22 +29,13 @@ export async function signUp(input: z.input<typeof signUpSchema>) {
   const { user, org } = await db().$transaction(async (tx) => {
     const user = await tx.user.create({ data: { email, name, passwordHash }, select: { id: true } });
     const org = await tx.organization.create({
-      data: { slug: await freeSlug(tx, organization), name: organization, memberships: { create: { userId: user.id, role: "owner" } } },
+      data: { slug: await freeOrgSlug(tx, organization), name: organization, memberships: { create: { userId: user.id, role: "owner" } } },
       select: { id: true, slug: true },
     });
     return { user, org };
   });
   await sendVerification(user.id, email);
   return { userId: user.id, orgSlug: org.slug };
-}
-
-// "Acme Inc." -> "acme-inc", then "acme-inc-2" ... when taken.
-async function freeSlug(tx: Tx, name: string): Promise<string> {
-  const base = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "org";
-  for (let n = 1; ; n++) {
-    const slug = n === 1 ? base : `${base}-${n}`;
-    if (!(await tx.organization.findUnique({ where: { slug }, select: { id: true } }))) return slug;
-  }
 }
 
 async function issueToken(userId: number, purpose: "verify_email" | "reset_password", ttlMs: number): Promise<string> {

@@ -1,5 +1,71 @@
-import { db } from "../db";
+import { z } from "zod";
+import { audit } from "../audit";
+import { assertCan } from "../auth/permissions";
+import type { Viewer } from "../auth/viewer";
+import { db, type Tx } from "../db";
+import { AppError } from "../errors";
 import { slugSchema } from "../slug";
+
+// An org's slug is the first segment of its dashboard's URLs, so it must not shadow the app's
+// own top-level routes (present or planned).
+const RESERVED_SLUGS = new Set([
+  "_health", "_next", "about", "admin", "api", "app", "blog", "dashboard", "docs", "forgot-password",
+  "invitations", "login", "logout", "new", "organizations", "pricing", "reset-password", "settings",
+  "sign-in", "sign-out", "sign-up", "signup", "static", "verify-email",
+]);
+
+export const orgSlugSchema = slugSchema.refine((slug) => !RESERVED_SLUGS.has(slug), "this address is reserved");
+
+export const orgInputSchema = z.object({
+  name: z.string().trim().min(1, "name your organization").max(100),
+  slug: z.string().trim().toLowerCase().pipe(orgSlugSchema),
+});
+
+/** A free slug for a new org named `name`: "Acme Inc." -> "acme-inc", then "acme-inc-2" ... */
+export async function freeOrgSlug(tx: Tx, name: string): Promise<string> {
+  const base = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "org";
+  for (let n = 1; ; n++) {
+    const slug = n === 1 ? base : `${base}-${n}`;
+    if (RESERVED_SLUGS.has(slug)) continue;
+    if (!(await tx.organization.findUnique({ where: { slug }, select: { id: true } }))) return slug;
+  }
+}
+
+/** A new org owned by the user; its slug from the input, or derived from the name when blank. */
+export async function createOrganization(userId: number, input: { name: string; slug?: string }) {
+  const name = orgInputSchema.shape.name.parse(input.name);
+  const wanted = input.slug?.trim() ? orgInputSchema.shape.slug.parse(input.slug) : undefined;
+  return db().$transaction(async (tx) => {
+    if (wanted) await assertSlugFree(tx, wanted);
+    const org = await tx.organization.create({
+      data: { slug: wanted ?? (await freeOrgSlug(tx, name)), name, memberships: { create: { userId, role: "owner" } } },
+      select: { id: true, slug: true, name: true },
+    });
+    await audit({ userId, orgId: org.id }, { action: "org.created", targetType: "organization", targetId: org.id, data: { slug: org.slug } }, tx);
+    return org;
+  });
+}
+
+/** Renames the viewer's org and/or changes its slug (owners and admins). */
+export async function updateOrganization(viewer: Viewer, input: { name: string; slug: string }) {
+  assertCan(viewer.role, "org:update");
+  const { name, slug } = orgInputSchema.parse(input);
+  return db().$transaction(async (tx) => {
+    const before = await tx.organization.findUniqueOrThrow({ where: { id: viewer.orgId }, select: { name: true, slug: true } });
+    if (slug !== before.slug) await assertSlugFree(tx, slug);
+    const org = await tx.organization.update({ where: { id: viewer.orgId }, data: { name, slug }, select: { id: true, slug: true, name: true } });
+    if (name !== before.name || slug !== before.slug) {
+      await audit(viewer, { action: "org.updated", targetType: "organization", targetId: org.id, data: { before, after: { name, slug } } }, tx);
+    }
+    return org;
+  });
+}
+
+async function assertSlugFree(tx: Tx, slug: string): Promise<void> {
+  if (await tx.organization.findUnique({ where: { slug }, select: { id: true } })) {
+    throw new AppError("conflict", `the address ${slug} is taken: choose another`);
+  }
+}
 
 /** Returns the org with this slug, creating it with `ownerId` as owner when missing. */
 export async function ensureOrgOwnedBy(ownerId: number, input: { slug: string; name?: string }) {

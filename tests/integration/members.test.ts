@@ -5,6 +5,7 @@ import { viewerForOrg } from "@/lib/auth/viewer";
 import { can, PERMISSIONS, type Permission } from "@/lib/auth/permissions";
 import { db } from "@/lib/db";
 import type { Role } from "@/lib/generated/prisma/enums.ts";
+import { createOrganization, updateOrganization } from "@/lib/orgs";
 import { acceptInvitation, changeRole, inviteMember, listMembers, removeMember, transferOwnership } from "@/lib/members";
 import { authenticateApiToken, createApiTokenFor, listApiTokens, revokeApiToken } from "@/lib/tokens";
 import { createOrgWithProject } from "../support/factories";
@@ -121,5 +122,45 @@ describe("API tokens", () => {
     expect(await listApiTokens(b.owner)).toEqual([]);
     await expect(revokeApiToken(b.owner, id)).rejects.toMatchObject({ code: "not_found" });
     expect(await listAuditLog(b.owner)).toEqual([]);
+  });
+});
+
+describe("organizations", () => {
+  const unique = () => Math.random().toString(36).slice(2, 8);
+
+  it("creates an org owned by its creator, its slug from the name when none is given", async () => {
+    const { owner } = await orgWithRoles();
+    const name = `Acme ${unique()} Inc.`;
+    const org = await createOrganization(owner.userId, { name });
+    expect(org.slug).toBe(name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/-$/, ""));
+    expect(await viewerForOrg(owner.userId, org.slug)).toEqual({ userId: owner.userId, orgId: org.id, role: "owner" });
+    // The same name again gets the next free slug.
+    expect((await createOrganization(owner.userId, { name })).slug).toBe(`${org.slug}-2`);
+    const [entry] = await listAuditLog({ ...owner, orgId: org.id });
+    expect(entry).toMatchObject({ action: "org.created", actorId: owner.userId });
+  });
+
+  it("refuses a taken or reserved slug, and never derives a reserved one", async () => {
+    const { owner } = await orgWithRoles();
+    const taken = (await createOrganization(owner.userId, { name: `Taken ${unique()}` })).slug;
+    await expect(createOrganization(owner.userId, { name: "X", slug: taken })).rejects.toMatchObject({ code: "conflict" });
+    await expect(createOrganization(owner.userId, { name: "X", slug: "sign-in" })).rejects.toThrow(/reserved/);
+    await expect(createOrganization(owner.userId, { name: "X", slug: "Not A Slug" })).rejects.toThrow();
+    expect((await createOrganization(owner.userId, { name: "Pricing" })).slug).toMatch(/^pricing-\d+$/);
+  });
+
+  it("owners and admins rename it and change its slug; members and billing may not", async () => {
+    const { org, owner, admin, member, billing } = await orgWithRoles();
+    for (const viewer of [member.viewer, billing.viewer]) {
+      await expect(updateOrganization(viewer, { name: "Nope", slug: org.slug })).rejects.toMatchObject({ code: "forbidden" });
+    }
+    const slug = `renamed-${unique()}`;
+    expect(await updateOrganization(admin.viewer, { name: "Renamed", slug })).toMatchObject({ id: org.id, slug, name: "Renamed" });
+    expect(await viewerForOrg(owner.userId, org.slug)).toBeNull();
+    expect(await viewerForOrg(owner.userId, slug)).toMatchObject({ orgId: org.id });
+    const other = await createOrganization(owner.userId, { name: `Other ${unique()}` });
+    await expect(updateOrganization(owner, { name: "Renamed", slug: other.slug })).rejects.toMatchObject({ code: "conflict" });
+    const [entry] = await listAuditLog(owner);
+    expect(entry).toMatchObject({ action: "org.updated", actorId: admin.user.id, data: { after: { name: "Renamed", slug } } });
   });
 });

@@ -1,7 +1,9 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
 import { changeRole, inviteMember, removeMember, roleSchema } from "@/lib/members";
+import { updateOrganization } from "@/lib/orgs";
 import { SCOPES, createApiTokenFor, revokeApiToken, type Scope } from "@/lib/tokens";
 import { requireViewer } from "../../(auth)/session";
 import { type ActionState, formAction } from "../../_server/action-state";
@@ -50,4 +52,17 @@ export async function revokeTokenAction(org: string, tokenId: number, _previous:
     revalidatePath(`/${org}/settings/tokens`);
     return { message: "Revoked." };
   });
+}
+
+export async function updateOrgAction(org: string, _previous: ActionState, form: FormData): Promise<ActionState> {
+  let slug = org;
+  const state = await formAction(async () => {
+    const viewer = await requireViewer(org);
+    ({ slug } = await updateOrganization(viewer, { name: String(form.get("name") ?? ""), slug: String(form.get("slug") ?? "") }));
+    revalidatePath(`/${slug}`, "layout");
+    return { message: "Saved." };
+  });
+  // A new address: the page's own URL is gone. Outside formAction: redirect works by throwing.
+  if (slug !== org) redirect(`/${slug}/settings/general`);
+  return state;
 }

@@ -1,0 +1,39 @@
+import type { Metadata } from "next";
+import { notFound } from "next/navigation";
+import { can } from "@/lib/auth/permissions";
+import { orgForMember } from "@/lib/orgs";
+import { requireViewer } from "../../../(auth)/session";
+import { ActionForm, Field } from "../../../_components/action-form";
+import { updateOrgAction } from "../actions";
+
+export const metadata: Metadata = { title: "Organization settings" };
+export const dynamic = "force-dynamic";
+
+export default async function GeneralSettingsPage({ params }: { params: Promise<{ org: string }> }) {
+  const { org: slug } = await params;
+  const viewer = await requireViewer(slug);
+  const org = await orgForMember(viewer.userId, slug);
+  if (!org) notFound();
+  const editable = can(viewer.role, "org:update");
+  return (
+    <main className="mx-auto max-w-3xl space-y-8 p-6">
+      <h1 className="text-2xl font-semibold">Organization settings</h1>
+      {editable ? (
+        <ActionForm action={updateOrgAction.bind(null, slug)} submit="Save" className="max-w-md space-y-4">
+          <Field label="Name" name="name" defaultValue={org.name} required maxLength={100} />
+          <Field label="Address" name="slug" defaultValue={org.slug} required pattern="[a-z0-9-]+" maxLength={50} />
+          <p className="text-sm text-slate-600">
+            Changing the address changes every dashboard link; DSNs and API tokens keep working.
+          </p>
+        </ActionForm>
+      ) : (
+        <dl className="text-sm">
+          <dt className="font-medium">Name</dt>
+          <dd className="mb-3">{org.name}</dd>
+          <dt className="font-medium">Address</dt>
+          <dd>{org.slug}</dd>
+        </dl>
+      )}
+    </main>
+  );
+}
