@@ -41,3 +41,70 @@ export function transitionOnNewEvents(issue: IssueState, newEvents: number, now:
   }
   return null;
 }
+
+/** A status a person (or an API client) asks for. */
+export type StatusChange =
+  | { status: "resolved" }
+  | { status: "unresolved" }
+  | { status: "ignored"; until?: Date; count?: number; untilEscalating?: boolean };
+
+/** The issue columns a status change writes. */
+export type StatusFields = {
+  status: IssueStatus;
+  substatus: string | null;
+  resolvedAt: Date | null;
+  ignoreUntil: Date | null;
+  ignoreUntilCount: number | null;
+};
+
+/**
+ * What a requested status does to an issue: the new columns and the activity to record, or
+ * null when the issue is already so. Ignoring "for N more events" stores the timesSeen at
+ * which it wakes (transitionOnNewEvents reads it that way); Sentry's substatus says why it
+ * is ignored.
+ */
+export function transitionOnRequest(
+  issue: IssueState,
+  change: StatusChange,
+  now: Date,
+): { fields: StatusFields; activity: { type: string; data: Record<string, unknown> } } | null {
+  const cleared = { resolvedAt: null, ignoreUntil: null, ignoreUntilCount: null };
+  switch (change.status) {
+    case "resolved":
+      if (issue.status === "resolved") return null;
+      return {
+        fields: { ...cleared, status: "resolved", substatus: null, resolvedAt: now },
+        activity: { type: "set_resolved", data: {} },
+      };
+    case "unresolved":
+      if (issue.status === "unresolved") return null;
+      return {
+        fields: { ...cleared, status: "unresolved", substatus: "ongoing" },
+        activity: { type: "set_unresolved", data: {} },
+      };
+    case "ignored": {
+      const ignoreUntil = change.until ?? null;
+      const ignoreUntilCount = change.count === undefined ? null : issue.timesSeen + change.count;
+      const substatus =
+        ignoreUntil || ignoreUntilCount !== null
+          ? "archived_until_condition_met"
+          : change.untilEscalating
+            ? "archived_until_escalating"
+            : "archived_forever";
+      const same =
+        issue.status === "ignored" &&
+        issue.substatus === substatus &&
+        issue.ignoreUntil?.getTime() === ignoreUntil?.getTime() &&
+        issue.ignoreUntilCount === ignoreUntilCount;
+      if (same) return null;
+      const data: Record<string, unknown> = {};
+      if (ignoreUntil) data.ignoreUntil = ignoreUntil.toISOString();
+      if (change.count !== undefined) data.ignoreCount = change.count;
+      if (change.untilEscalating) data.ignoreUntilEscalating = true;
+      return {
+        fields: { ...cleared, status: "ignored", substatus, ignoreUntil, ignoreUntilCount },
+        activity: { type: "set_ignored", data },
+      };
+    }
+  }
+}
