@@ -12,7 +12,8 @@ export function ActionForm({
   className = "space-y-3",
 }: {
   action: (previous: State, form: FormData) => Promise<State>;
-  submit: string;
+  /** the submit button's label; without one, the children bring their own buttons */
+  submit?: string;
   children?: ReactNode;
   className?: string;
 }) {
@@ -35,13 +36,15 @@ export function ActionForm({
           {state.secret}
         </code>
       ) : null}
-      <button
-        type="submit"
-        disabled={pending}
-        className="rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700 disabled:opacity-60"
-      >
-        {pending ? "Working…" : submit}
-      </button>
+      {submit === undefined ? null : (
+        <button
+          type="submit"
+          disabled={pending}
+          className="rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700 disabled:opacity-60"
+        >
+          {pending ? "Working…" : submit}
+        </button>
+      )}
     </form>
   );
 }

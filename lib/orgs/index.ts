@@ -4,7 +4,7 @@ import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
 import { db, type Tx } from "../db";
 import { AppError } from "../errors";
-import { slugSchema } from "../slug";
+import { slugSchema, slugify } from "../slug";
 
 // An org's slug is the first segment of its dashboard's URLs, so it must not shadow the app's
 // own top-level routes (present or planned).
@@ -23,7 +23,7 @@ export const orgInputSchema = z.object({
 
 /** A free slug for a new org named `name`: "Acme Inc." -> "acme-inc", then "acme-inc-2" ... */
 export async function freeOrgSlug(tx: Tx, name: string): Promise<string> {
-  const base = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "org";
+  const base = slugify(name, "org");
   for (let n = 1; ; n++) {
     const slug = n === 1 ? base : `${base}-${n}`;
     if (RESERVED_SLUGS.has(slug)) continue;

@@ -14,6 +14,7 @@ function checkout() {
   return cart.total;
 }
 
+Sentry.addBreadcrumb({ category: "cart", message: "Loading the cart", level: "info" });
 try {
   checkout();
 } catch (error) {

@@ -1,0 +1,282 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { serializeEvent, serializeTags } from "@/lib/api/serializers/event";
+import { can } from "@/lib/auth/permissions";
+import { AppError } from "@/lib/errors";
+import { issueEvent, listIssueEvents, parseEventSelector } from "@/lib/issues/events";
+import { issueTagSummaries } from "@/lib/issues/tags";
+import { issueDetail, issueView } from "@/lib/issues/views";
+import { listMembers } from "@/lib/members";
+import { requireViewer } from "../../../(auth)/session";
+import { ActionForm } from "../../../_components/action-form";
+import { BarChart } from "../../../_components/charts";
+import { LevelBadge, StatusBadges, TimeAgo } from "../../../_components/issue-bits";
+import { commentAction, updateIssuesAction } from "../actions";
+import { EventEntries } from "./event-entries";
+
+export const metadata: Metadata = { title: "Issue" };
+export const dynamic = "force-dynamic";
+
+type Props = {
+  params: Promise<{ org: string; id: string }>;
+  searchParams: Promise<{ event?: string; frames?: string }>;
+};
+
+const button = "rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100";
+
+/** Lib's "not found" (a foreign or unknown id) as the page's 404. */
+async function orNotFound<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof AppError && error.code === "not_found") notFound();
+    throw error;
+  }
+}
+
+export default async function IssuePage({ params, searchParams }: Props) {
+  const { org, id } = await params;
+  const { event: eventParam, frames } = await searchParams;
+  const viewer = await requireViewer(org);
+  const issueId = /^\d{1,9}$/.test(id) ? Number(id) : notFound();
+  const issue = await orNotFound(issueDetail(viewer, issueId));
+  const [daily, tags, latest, events, members] = await Promise.all([
+    issueView(viewer, issueId, { stats: "14d" }),
+    issueTagSummaries(viewer, issueId),
+    orNotFound(issueEvent(viewer, issueId, parseEventSelectorOr404(eventParam ?? "latest"))).catch((error) => {
+      // An issue whose events were all deleted by retention still has its page.
+      if (eventParam) throw error;
+      return null;
+    }),
+    listIssueEvents(viewer, issueId, { limit: 20 }),
+    listMembers(viewer),
+  ]);
+  const event = latest ? serializeEvent(latest.event, { culprit: issue.culprit, ...latest }) : null;
+  const editable = can(viewer.role, "issues:update");
+  const base = `/${org}/issues/${issueId}`;
+  const fullFrames = frames === "all";
+  const withParams = (changes: Record<string, string | undefined>) => {
+    const next = new URLSearchParams();
+    const merged = { event: eventParam, frames, ...changes };
+    for (const [key, value] of Object.entries(merged)) if (value) next.set(key, value);
+    const text = next.toString();
+    return text ? `${base}?${text}` : base;
+  };
+
+  return (
+    <main className="mx-auto max-w-6xl space-y-6 p-4 sm:p-6">
+      <header className="space-y-2">
+        <div className="text-sm text-slate-500">
+          <Link href={`/${org}/issues`} className="text-indigo-700 hover:underline">
+            Issues
+          </Link>{" "}
+          / {issue.project.slug.toUpperCase()}-{issue.shortId}
+        </div>
+        <h1 className="break-words text-2xl font-semibold" data-testid="issue-title">
+          {issue.title}
+        </h1>
+        <p className="break-all font-mono text-sm text-slate-600">{issue.culprit}</p>
+        <div className="flex flex-wrap items-center gap-3 text-sm">
+          <LevelBadge level={issue.level} />
+          <StatusBadges issue={issue} />
+          <span data-testid="issue-status">{issue.status}</span>
+          <span>
+            <strong className="tabular-nums">{issue.timesSeen}</strong> events
+          </span>
+          <span>
+            <strong className="tabular-nums">{issue.userCount}</strong> users
+          </span>
+          <span>
+            first seen <TimeAgo date={issue.firstSeen} />
+            {issue.firstRelease ? ` in ${issue.firstRelease}` : ""}
+          </span>
+          <span>
+            last seen <TimeAgo date={issue.lastSeen} />
+            {issue.lastRelease ? ` in ${issue.lastRelease}` : ""}
+          </span>
+        </div>
+      </header>
+
+      {editable ? (
+        <section className="flex flex-wrap items-end gap-4" aria-label="Issue actions">
+          <ActionForm action={updateIssuesAction.bind(null, org)} className="flex flex-wrap items-center gap-2">
+            <input type="hidden" name="issue" value={issueId} />
+            {issue.status === "unresolved" ? (
+              <>
+                <button type="submit" name="operation" value="resolve" className={button}>
+                  Resolve
+                </button>
+                <button type="submit" name="operation" value="ignore" className={button}>
+                  Ignore
+                </button>
+                <button type="submit" name="operation" value="ignore-24h" className={button}>
+                  Ignore for 24 h
+                </button>
+                <button type="submit" name="operation" value="ignore-100" className={button}>
+                  Ignore until 100 more events
+                </button>
+              </>
+            ) : (
+              <button type="submit" name="operation" value="unresolve" className={button}>
+                {issue.status === "resolved" ? "Unresolve" : "Stop ignoring"}
+              </button>
+            )}
+          </ActionForm>
+          <ActionForm action={updateIssuesAction.bind(null, org)} className="flex items-center gap-2">
+            <input type="hidden" name="issue" value={issueId} />
+            <select name="assignee" defaultValue={issue.assignee?.email ?? ""} aria-label="Assignee" className="rounded border border-slate-300 px-2 py-1 text-sm">
+              <option value="">Unassigned</option>
+              {members.map((m) => (
+                <option key={m.user.id} value={m.user.email}>
+                  {m.user.name || m.user.email}
+                </option>
+              ))}
+            </select>
+            <button type="submit" name="operation" value="assign" className={button}>
+              Assign
+            </button>
+          </ActionForm>
+        </section>
+      ) : null}
+
+      <section className="grid gap-4 sm:grid-cols-2">
+        <BarChart series={issue.stats["24h"] ?? []} label="Last 24 hours" />
+        <BarChart series={daily.stats["14d"] ?? []} label="Last 14 days" />
+      </section>
+
+      <div className="grid gap-6 lg:grid-cols-[1fr_18rem]">
+        <div className="min-w-0 space-y-6">
+          {event && latest ? (
+            <section className="space-y-4" data-testid="event">
+              <div className="flex flex-wrap items-baseline justify-between gap-2">
+                <h2 className="text-lg font-medium">
+                  Event <code className="text-sm">{event.eventID}</code>
+                </h2>
+                <nav className="flex gap-2 text-sm" aria-label="Events">
+                  {latest.previousEventId ? (
+                    <Link href={withParams({ event: latest.previousEventId })} className={button}>
+                      ← Older
+                    </Link>
+                  ) : null}
+                  {latest.nextEventId ? (
+                    <Link href={withParams({ event: latest.nextEventId })} className={button}>
+                      Newer →
+                    </Link>
+                  ) : null}
+                  <Link href={withParams({ frames: fullFrames ? undefined : "all" })} className={button}>
+                    {fullFrames ? "In-app frames only" : "Full stack trace"}
+                  </Link>
+                </nav>
+              </div>
+              <p className="text-sm text-slate-600">
+                {event.dateCreated} · {event.release ? `release ${event.release.version}` : "no release"}
+                {event.environment ? ` · ${event.environment}` : ""}
+              </p>
+              <EventEntries event={event} fullFrames={fullFrames} />
+            </section>
+          ) : (
+            <p className="text-slate-600">No stored event for this issue (retention may have removed them).</p>
+          )}
+
+          <section className="space-y-2">
+            <h2 className="text-lg font-medium">Events</h2>
+            <ul className="divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white text-sm">
+              {events.events.map((e) => (
+                <li key={String(e.id)} className="px-3 py-2">
+                  <Link href={withParams({ event: e.event_id })} className="font-mono text-indigo-700 hover:underline">
+                    {e.event_id.slice(0, 12)}
+                  </Link>{" "}
+                  <TimeAgo date={e.timestamp} />
+                  <div className="mt-1 flex flex-wrap gap-1">
+                    {serializeTags(e.tags).map((t) => (
+                      <span key={t.key} className="rounded bg-slate-100 px-1.5 text-xs">
+                        {t.key}: {t.value}
+                      </span>
+                    ))}
+                  </div>
+                </li>
+              ))}
+            </ul>
+          </section>
+
+          <section className="space-y-2">
+            <h2 className="text-lg font-medium">Activity</h2>
+            {editable ? (
+              <ActionForm action={commentAction.bind(null, org, issueId)} submit="Comment" className="space-y-2">
+                <textarea name="text" required maxLength={5000} rows={2} aria-label="Comment" className="block w-full rounded-md border border-slate-300 px-3 py-2 text-sm" />
+              </ActionForm>
+            ) : null}
+            <ul className="space-y-2 text-sm" data-testid="activity">
+              {issue.activity.map((a) => (
+                <li key={a.id} className="rounded border border-slate-200 bg-white px-3 py-2">
+                  <span className="font-medium">{a.user?.name || a.user?.email || "errorhub"}</span> {activityText(a.type, a.data)}{" "}
+                  <span className="text-slate-500">
+                    <TimeAgo date={a.createdAt} />
+                  </span>
+                </li>
+              ))}
+              {issue.activity.length === 0 ? <li className="text-slate-500">Nothing yet.</li> : null}
+            </ul>
+          </section>
+        </div>
+
+        <aside className="space-y-4" aria-label="Tags">
+          <h2 className="text-lg font-medium">Tags</h2>
+          {tags.map((tag) => (
+            <div key={tag.key} className="text-sm">
+              <div className="flex justify-between font-medium">
+                <span>{tag.key}</span>
+                <span className="text-slate-500">{tag.uniqueValues} values</span>
+              </div>
+              <ul>
+                {tag.topValues.slice(0, 5).map((v) => {
+                  const share = tag.totalValues > 0 ? Math.round((v.times_seen / tag.totalValues) * 100) : 0;
+                  return (
+                    <li key={v.value} className="relative mt-0.5 overflow-hidden rounded bg-slate-100 px-2 py-0.5">
+                      <span className="absolute inset-y-0 left-0 bg-indigo-100" style={{ width: `${share}%` }} />
+                      <span className="relative flex justify-between gap-2">
+                        <span className="truncate">{v.value}</span>
+                        <span className="tabular-nums">{share}%</span>
+                      </span>
+                    </li>
+                  );
+                })}
+              </ul>
+            </div>
+          ))}
+        </aside>
+      </div>
+    </main>
+  );
+}
+
+function parseEventSelectorOr404(text: string) {
+  try {
+    return parseEventSelector(text);
+  } catch {
+    notFound();
+  }
+}
+
+function activityText(type: string, data: unknown): string {
+  const d = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
+  switch (type) {
+    case "note":
+      return `commented: ${String(d.text ?? "")}`;
+    case "set_resolved":
+      return "resolved the issue";
+    case "set_unresolved":
+      return "unresolved the issue";
+    case "set_ignored":
+      return "ignored the issue";
+    case "set_regression":
+      return "marked it a regression (a new event after it was resolved)";
+    case "assigned":
+      return `assigned it to ${String(d.assigneeEmail ?? "someone")}`;
+    case "unassigned":
+      return "unassigned it";
+    default:
+      return type.replaceAll("_", " ");
+  }
+}
