@@ -1,12 +1,11 @@
 import type { NextConfig } from "next";
-
-// React needs eval only in development; Next's hydration scripts are inline.
-const scriptSrc = process.env.NODE_ENV === "development" ? "'self' 'unsafe-inline' 'unsafe-eval'" : "'self' 'unsafe-inline'";
+import { contentSecurityPolicy } from "./lib/csp";
 
 const securityHeaders = [
+  // With Clerk configured, proxy.ts sends a policy that also admits Clerk's sign-in UI instead.
   {
     key: "Content-Security-Policy",
-    value: `default-src 'self'; script-src ${scriptSrc}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'`,
+    value: contentSecurityPolicy({ development: process.env.NODE_ENV === "development" }),
   },
   { key: "X-Frame-Options", value: "DENY" },
   { key: "X-Content-Type-Options", value: "nosniff" },

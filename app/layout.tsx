@@ -1,5 +1,8 @@
+import { ClerkProvider } from "@clerk/nextjs";
 import type { Metadata } from "next";
+import { connection } from "next/server";
 import type { ReactNode } from "react";
+import { clerkSettings } from "@/lib/auth/clerk/config";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -7,10 +10,23 @@ export const metadata: Metadata = {
   description: "Error tracking that works with the Sentry SDKs you already use.",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Whether Clerk is on is read per request, not frozen into pages prerendered at build time:
+  // one build serves the self-hosted (built-in accounts) and the hosted (Clerk) service.
+  await connection();
+  const clerk = clerkSettings();
   return (
     <html lang="en">
-      <body className="min-h-screen bg-slate-50 text-slate-900 antialiased">{children}</body>
+      <body className="min-h-screen bg-slate-50 text-slate-900 antialiased">
+        {clerk ? (
+          // Only the publishable key reaches the browser; clerk-js keeps the session fresh.
+          <ClerkProvider publishableKey={clerk.publishableKey} signInUrl="/sign-in" signUpUrl="/sign-up">
+            {children}
+          </ClerkProvider>
+        ) : (
+          children
+        )}
+      </body>
     </html>
   );
 }

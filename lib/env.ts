@@ -38,6 +38,68 @@ const schema = z.object({
   SMTP_FROM: z.string().min(3).default("errorhub <noreply@localhost>"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DEMO_ACCOUNT: z.enum(["on", "off"]).default("on"),
+  // Clerk as the identity provider (the hosted service). Both keys set: Clerk signs people in
+  // and our users, orgs and memberships mirror Clerk's; neither: built-in accounts.
+  CLERK_SECRET_KEY: z
+    .string()
+    .regex(/^sk_(test|live)_\S+$/, "must be a Clerk secret key (sk_live_... or sk_test_...)")
+    .optional(),
+  NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY: z
+    .string()
+    // The part after the prefix is base64 of the instance's Frontend API host followed by "$".
+    .refine(
+      (v) =>
+        /^pk_(test|live)_[A-Za-z0-9+/]+=*$/.test(v) &&
+        Buffer.from(v.slice(8), "base64").toString().endsWith("$"),
+      {
+        message: "must be a Clerk publishable key (pk_live_... or pk_test_...)",
+      },
+    )
+    .optional(),
+  // PEM public key of the instance: session tokens are verified without calling Clerk. Unset:
+  // the signing keys are fetched from Clerk's Backend API (and cached).
+  CLERK_JWT_KEY: z
+    .string()
+    .transform((v) => v.replace(/\\n/g, "\n").trim())
+    .refine(
+      (v) => /^-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----$/.test(v),
+      "must be a PEM public key (-----BEGIN PUBLIC KEY----- ...)",
+    )
+    .optional(),
+  CLERK_WEBHOOK_SIGNING_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be a webhook signing secret (whsec_...)")
+    .optional(),
+  // Origins allowed in a session token's azp claim (comma-separated). Unset: APP_URL's origin.
+  CLERK_AUTHORIZED_PARTIES: z
+    .string()
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (list) => list.every((o) => URL.canParse(o) && new URL(o).origin === o),
+      "must be comma-separated origins like https://app.example.com",
+    )
+    .optional(),
+  // Stripe billing (the hosted service). STRIPE_SECRET_KEY set turns billing on: plans, quotas
+  // by plan, checkout and the customer portal; unset (self-hosted), nothing is limited by plan.
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_\S+$/, "must be a Stripe secret or restricted key (sk_live_..., sk_test_..., rk_...)")
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\S+$/, "must be a webhook signing secret (whsec_...)").optional(),
+  STRIPE_PRICE_TEAM: z.string().regex(/^price_\w+$/, "must be a Stripe price id (price_...)").optional(),
+  STRIPE_PRICE_BUSINESS: z.string().regex(/^price_\w+$/, "must be a Stripe price id (price_...)").optional(),
+  // Pay-as-you-go: the Billing Meter's event name that overage is reported under, and the
+  // metered price (attached to that meter) that checkout adds to new subscriptions.
+  STRIPE_METER_EVENT_NAME: z.string().regex(/^[\w.:-]{1,100}$/, "must be a meter event name (letters, digits, _ . : -)").optional(),
+  STRIPE_PRICE_OVERAGE: z.string().regex(/^price_\w+$/, "must be a Stripe price id (price_...)").optional(),
+  // Only to point the Stripe client at a local stand-in (tests); production leaves it unset.
+  STRIPE_API_BASE: url("e.g. http://127.0.0.1:12111").optional(),
+  BILLING_PAST_DUE_GRACE_DAYS: z.coerce.number().int().min(0).max(90).default(7),
 });
 
 export type Env = ReturnType<typeof parseEnv> & { AUTH_SECRET: string };
@@ -54,10 +116,27 @@ export function parseEnv(source: Record<string, string | undefined>) {
     throw new EnvError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
   }
   const parsed = result.data;
+  // Half a Clerk configuration would silently fall back to built-in accounts: refuse it.
+  if (!parsed.CLERK_SECRET_KEY !== !parsed.NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY) {
+    const missing = parsed.CLERK_SECRET_KEY ? "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY" : "CLERK_SECRET_KEY";
+    throw new EnvError(
+      `Invalid configuration:\n  ${missing}: must be set too (Clerk needs both keys, or neither)`,
+    );
+  }
+  // A secret key without the webhook secret or prices would take money without ever
+  // granting the plan: refuse half a Stripe configuration too.
+  if (parsed.STRIPE_SECRET_KEY) {
+    const missing = (["STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_TEAM", "STRIPE_PRICE_BUSINESS"] as const).filter((name) => !parsed[name]);
+    if (missing.length > 0) {
+      throw new EnvError(`Invalid configuration:\n  ${missing.map((name) => `${name}: must be set too (billing is on: STRIPE_SECRET_KEY is set)`).join("\n  ")}`);
+    }
+  }
+  const APP_URL = parsed.APP_URL ?? `http://localhost:${parsed.PORT}`;
   return {
     ...parsed,
-    APP_URL: parsed.APP_URL ?? `http://localhost:${parsed.PORT}`,
+    APP_URL,
     INGEST_URL: parsed.INGEST_URL ?? `http://localhost:${parsed.INGEST_PORT}`,
+    CLERK_AUTHORIZED_PARTIES: parsed.CLERK_AUTHORIZED_PARTIES ?? [new URL(APP_URL).origin],
   };
 }
 

@@ -11,8 +11,15 @@ export type AuditEntry = {
   data?: Record<string, unknown>;
 };
 
-/** Records a security-relevant action of the viewer, in the caller's transaction if given. */
-export async function audit(viewer: Pick<Viewer, "userId" | "orgId">, entry: AuditEntry, tx: Tx = db()): Promise<void> {
+/**
+ * Records a security-relevant action of the viewer, in the caller's transaction if given. The
+ * actor is null for changes made elsewhere (in Clerk, whose webhooks do not say who acted).
+ */
+export async function audit(
+  viewer: { userId: Viewer["userId"] | null; orgId: Viewer["orgId"] },
+  entry: AuditEntry,
+  tx: Tx = db(),
+): Promise<void> {
   await tx.auditLog.create({
     data: {
       orgId: viewer.orgId,

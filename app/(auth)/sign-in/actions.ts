@@ -2,6 +2,7 @@
 
 import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
+import { clerkSettings } from "@/lib/auth/clerk/config";
 import { SESSION_COOKIE, endSession } from "@/lib/auth/sessions";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { setSessionCookie } from "../cookie";
@@ -10,6 +11,8 @@ export type SignInState = { error?: string; email?: string };
 
 export async function signIn(_previous: SignInState, form: FormData): Promise<SignInState> {
   const email = String(form.get("email") ?? "");
+  // With Clerk, sessions are Clerk's: the form is not shown, and a direct post is refused.
+  if (clerkSettings()) return { error: "Sign in with the sign-in form.", email };
   const requestHeaders = await headers();
   const result = await signInWithPassword({
     email,

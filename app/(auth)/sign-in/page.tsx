@@ -1,6 +1,8 @@
+import { SignIn } from "@clerk/nextjs";
 import type { Metadata } from "next";
 import Link from "next/link";
 import { redirect } from "next/navigation";
+import { clerkSettings } from "@/lib/auth/clerk/config";
 import { currentUser } from "../session";
 import { SignInForm } from "./sign-in-form";
 
@@ -8,7 +10,16 @@ export const metadata: Metadata = { title: "Sign in" };
 
 export default async function SignInPage({ searchParams }: { searchParams: Promise<{ next?: string }> }) {
   const { next } = await searchParams;
-  if (await currentUser()) redirect(next?.startsWith("/") && !next.startsWith("//") ? next : "/");
+  const destination = next?.startsWith("/") && !next.startsWith("//") ? next : "/";
+  if (await currentUser()) redirect(destination);
+  if (clerkSettings()) {
+    // Hash routing keeps Clerk's steps (second factor, SSO callback) on this one route.
+    return (
+      <main className="mx-auto mt-24 flex max-w-md justify-center">
+        <SignIn routing="hash" signUpUrl="/sign-up" fallbackRedirectUrl={destination} />
+      </main>
+    );
+  }
   return (
     <main className="mx-auto mt-24 max-w-sm rounded-lg border border-slate-200 bg-white p-8 shadow-sm">
       <h1 className="mb-6 text-2xl font-semibold">Sign in to errorhub</h1>

@@ -3,11 +3,14 @@
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { signUp } from "@/lib/auth/accounts";
+import { clerkSettings } from "@/lib/auth/clerk/config";
 import { createSession } from "@/lib/auth/sessions";
 import { type ActionState, formAction } from "../../_server/action-state";
 import { setSessionCookie } from "../cookie";
 
 export async function signUpAction(_previous: ActionState, form: FormData): Promise<ActionState> {
+  // With Clerk, accounts are made in Clerk: the form is not shown, and a direct post is refused.
+  if (clerkSettings()) return { error: "Create your account with the sign-up form." };
   let orgSlug = "";
   const state = await formAction(async () => {
     const account = await signUp({
