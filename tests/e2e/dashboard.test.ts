@@ -1,0 +1,111 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { type Browser, type Page, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT, type Running, freePort, run, start, waitForHttp } from "../support/processes";
+
+// A new team's first minutes in the real UI: sign up, create a project, copy its DSN, send an
+// error with the official @sentry/node SDK, watch it arrive, read it, resolve it, and see a new
+// event reopen it. Screenshots of each step go to test-results/dashboard/ (git-ignored).
+describe("the dashboard, from sign-up to a regression", () => {
+  const shots = path.join(ROOT, "test-results/dashboard");
+  let platform: Running;
+  let browser: Browser;
+  let page: Page;
+  let web: string;
+  const suffix = Date.now().toString(36);
+  const org = `team-${suffix}`;
+  const errors: string[] = [];
+  const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    const [port, ingestPort] = [await freePort(), await freePort()];
+    web = `http://localhost:${port}`;
+    // The platform as `npm start` runs it, on the test run's database.
+    platform = start("npm", ["start"], {
+      PORT: String(port),
+      INGEST_PORT: String(ingestPort),
+      APP_URL: web,
+      INGEST_URL: `http://localhost:${ingestPort}`,
+    });
+    await waitForHttp(`${web}/_health/`, 120_000);
+    browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+    });
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    page.on("response", (r) => r.status() >= 500 && errors.push(`${r.status()} ${r.url()}`));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop("SIGTERM");
+  });
+
+  const sendWithSdk = async (dsn: string) => {
+    const result = await run(process.execPath, ["tests/support/sentry-client.mjs"], { SENTRY_DSN: dsn });
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).toContain("flushed true");
+  };
+
+  it("goes from sign-up to a live first event, resolves it, and a new event reopens it", async () => {
+    await page.goto(`${web}/sign-up`);
+    await page.getByLabel("Email").fill(`owner-${suffix}@example.com`);
+    await page.getByLabel("Password").fill("owner-password-1");
+    await page.getByLabel("Organization").fill(`Team ${suffix}`);
+    await shot("01-sign-up");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL(`${web}/${org}`);
+
+    await page.getByRole("link", { name: "Create your first project" }).click();
+    await page.waitForURL(`${web}/${org}/projects/new`);
+    await page.getByLabel("Node.js").check();
+    await page.getByLabel("Project name").fill("Checkout API");
+    await shot("02-new-project");
+    await page.getByRole("button", { name: "Create project" }).click();
+    await page.waitForURL(`${web}/${org}/projects/checkout-api/getting-started`);
+
+    const dsn = (await page.getByTestId("dsn").textContent())!.trim();
+    expect(dsn).toMatch(/^http:\/\/[0-9a-f]{32}@localhost:\d+\/\d+$/);
+    expect(await page.getByTestId("setup-code").textContent()).toContain(dsn);
+    await expect.poll(() => page.getByTestId("waiting-for-event").isVisible()).toBe(true);
+    await shot("03-waiting-for-first-event");
+
+    await sendWithSdk(dsn);
+    // The page polls: the waiting state turns live without a reload.
+    await page.getByTestId("first-event-received").waitFor({ timeout: 30_000 });
+    await shot("04-first-event-received");
+
+    await page.getByRole("link", { name: "See its issue" }).click();
+    const row = page.getByTestId("issue-row").filter({ hasText: "TypeError" });
+    await row.waitFor({ timeout: 30_000 });
+    await shot("05-issues-stream");
+    await row.getByRole("link").first().click();
+    await page.waitForURL(new RegExp(`/${org}/issues/\\d+$`));
+    expect(await page.getByTestId("issue-title").textContent()).toMatch(/^TypeError: Cannot read properties of undefined/);
+    const trace = page.getByTestId("stack-trace");
+    expect(await trace.textContent()).toContain("checkout");
+    expect(await page.getByTestId("breadcrumbs").textContent()).toContain("Loading the cart");
+    await shot("06-issue-detail");
+
+    await page.getByRole("button", { name: "Resolve", exact: true }).click();
+    await expect.poll(() => page.getByTestId("issue-status").textContent(), { timeout: 15_000 }).toBe("resolved");
+    await shot("07-resolved");
+
+    await sendWithSdk(dsn);
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return page.getByTestId("issue-status").textContent();
+        },
+        { timeout: 30_000, interval: 1000 },
+      )
+      .toBe("unresolved");
+    expect(await page.getByTestId("activity").textContent()).toContain("marked it a regression");
+    await shot("08-regressed");
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,364 @@
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions";
+import { db } from "@/lib/db";
+import { inviteMember } from "@/lib/members";
+import { SCOPES, createApiToken } from "@/lib/tokens";
+import { drainAll } from "../support/drain";
+import { errorEvent, eventEnvelope } from "../support/envelopes";
+import { createOrgWithProject } from "../support/factories";
+import { send } from "../support/http";
+import { startIngest } from "../support/ingest";
+import { ROOT, type Running, freePort, run, start, waitForHttp } from "../support/processes";
+
+// Tenant isolation, proven on the running app: org B's owner, with B's session and B's API
+// token, calls every REST route and every server action with org A's slug and ids. Each must
+// answer "not found" and change nothing of A's. The routes are enumerated from app/api/0 on
+// disk and the server actions from the build's server-reference manifest, so a new route or
+// action without a case here fails this suite.
+
+type Tenant = Awaited<ReturnType<typeof createOrgWithProject>>;
+type Ids = {
+  org: string;
+  project: string;
+  projectId: number;
+  issueId: number;
+  eventId: string;
+  keyId: number;
+  memberId: number;
+  tokenId: number;
+};
+
+let A: Tenant;
+let B: Tenant;
+let a: Ids;
+let bToken: string;
+let bCookie: string;
+let web: Running;
+let url: string;
+
+async function sendEvent(tenant: Tenant, ingestBase: string) {
+  const event = errorEvent({ tags: { browser: "Chrome" } });
+  const res = await send(`${ingestBase}/api/${tenant.project.id}/envelope/?sentry_key=${tenant.key.publicKey}`, {
+    body: eventEnvelope(event),
+  });
+  expect(res.status).toBe(200);
+  await drainAll(tenant.project.id);
+  return event.event_id.replaceAll("-", "");
+}
+
+/** Everything of A's that an attempt could change. */
+async function snapshotOfA() {
+  const orgId = A.org.id;
+  return JSON.stringify(
+    await Promise.all([
+      db().organization.findUnique({ where: { id: orgId }, select: { name: true, slug: true, plan: true } }),
+      db().project.findMany({ where: { orgId }, orderBy: { id: "asc" }, select: { id: true, name: true, slug: true, platform: true, scrubData: true, filters: true } }),
+      db().projectKey.findMany({ where: { project: { orgId } }, orderBy: { id: "asc" }, select: { id: true, label: true, active: true, rateLimitCount: true, rateLimitWindow: true } }),
+      db().membership.findMany({ where: { orgId }, orderBy: { id: "asc" }, select: { userId: true, role: true } }),
+      db().apiToken.findMany({ where: { orgId }, orderBy: { id: "asc" }, select: { id: true, revokedAt: true } }),
+      db().invitation.count({ where: { orgId } }),
+      db().issue.findMany({ where: { project: { orgId } }, orderBy: { id: "asc" }, select: { id: true, status: true, assigneeId: true, timesSeen: true } }),
+      db().issueActivity.count({ where: { issue: { project: { orgId } } } }),
+      db().event.count({ where: { project: { orgId } } }),
+      db().auditLog.count({ where: { orgId } }),
+    ]),
+  );
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(ROOT, ".next/BUILD_ID"))) {
+    const build = await run("npm", ["run", "build"]);
+    expect(build.code, build.output).toBe(0);
+  }
+  const ingest = await startIngest();
+  try {
+    A = await createOrgWithProject();
+    B = await createOrgWithProject();
+    const eventId = await sendEvent(A, ingest.base);
+    await sendEvent(B, ingest.base);
+    const issue = await db().issue.findFirstOrThrow({ where: { projectId: A.project.id }, select: { id: true } });
+    const member = await db().user.create({ data: { email: `member-${A.org.slug}@example.com` } });
+    await db().membership.create({ data: { orgId: A.org.id, userId: member.id, role: "member" } });
+    const token = await createApiToken({ userId: A.user.id, orgId: A.org.id, name: "A's", scopes: [...SCOPES] });
+    await inviteMember({ userId: A.user.id, orgId: A.org.id, role: "owner" }, { email: `invited-${A.org.slug}@example.com`, role: "member" });
+    a = {
+      org: A.org.slug,
+      project: A.project.slug,
+      projectId: A.project.id,
+      issueId: issue.id,
+      eventId,
+      keyId: A.key.id,
+      memberId: member.id,
+      tokenId: token.id,
+    };
+  } finally {
+    await ingest.close();
+  }
+  bToken = (await createApiToken({ userId: B.user.id, orgId: B.org.id, name: "B's", scopes: [...SCOPES] })).token;
+  bCookie = `${SESSION_COOKIE}=${(await createSession(B.user.id)).token}`;
+
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  web = start(path.join(ROOT, "node_modules/.bin/next"), ["start", "--port", String(port), "--hostname", "127.0.0.1"], {
+    NODE_ENV: "production",
+    APP_URL: url,
+  });
+  const deadline = Date.now() + 120_000;
+  let health = await waitForHttp(`${url}/_health/`, 120_000);
+  while (health.status !== 200 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    health = await fetch(`${url}/_health/`);
+  }
+  expect(health.status, web.output()).toBe(200);
+}, 600_000);
+
+afterAll(async () => {
+  await web?.stop("SIGKILL");
+});
+
+// ---------------------------------------------------------------- REST API
+
+const API_DIR = path.join(ROOT, "app/api/0");
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+/** Every route file under app/api/0 as the path pattern Next serves it at. */
+function apiRoutes(): { pattern: string; file: string }[] {
+  return (readdirSync(API_DIR, { recursive: true }) as string[])
+    .filter((f) => path.basename(f) === "route.ts")
+    .map((f) => ({ pattern: `/api/0/${path.dirname(f)}`.replace(/\/\.$/, ""), file: path.join(API_DIR, f) }))
+    .sort((x, y) => x.pattern.localeCompare(y.pattern));
+}
+
+// For each route: the paths by which B could reach A's data. With A's org slug, and, where the
+// route takes ids, with B's own slug and A's ids.
+const ev = (ids: Ids) => ids.eventId;
+const ROUTE_CASES: Record<string, (ids: Ids, b: Tenant) => string[]> = {
+  "/api/0/organizations/[org]": (ids) => [`/api/0/organizations/${ids.org}/`],
+  "/api/0/organizations/[org]/projects": (ids) => [`/api/0/organizations/${ids.org}/projects/`],
+  "/api/0/organizations/[org]/issues": (ids, b) => [
+    `/api/0/organizations/${ids.org}/issues/`,
+    `/api/0/organizations/${ids.org}/issues/?id=${ids.issueId}`,
+    `/api/0/organizations/${b.org.slug}/issues/?id=${ids.issueId}`,
+    `/api/0/organizations/${b.org.slug}/issues/?project=${ids.projectId}`,
+  ],
+  "/api/0/organizations/[org]/issues/[id]": (ids, b) => [
+    `/api/0/organizations/${ids.org}/issues/${ids.issueId}/`,
+    `/api/0/organizations/${b.org.slug}/issues/${ids.issueId}/`,
+  ],
+  "/api/0/organizations/[org]/issues/[id]/events": (ids, b) => [
+    `/api/0/organizations/${ids.org}/issues/${ids.issueId}/events/`,
+    `/api/0/organizations/${b.org.slug}/issues/${ids.issueId}/events/`,
+  ],
+  "/api/0/organizations/[org]/issues/[id]/events/[eventId]": (ids, b) => [
+    `/api/0/organizations/${ids.org}/issues/${ids.issueId}/events/${ev(ids)}/`,
+    `/api/0/organizations/${b.org.slug}/issues/${ids.issueId}/events/latest/`,
+  ],
+  "/api/0/organizations/[org]/issues/[id]/tags": (ids, b) => [
+    `/api/0/organizations/${ids.org}/issues/${ids.issueId}/tags/`,
+    `/api/0/organizations/${b.org.slug}/issues/${ids.issueId}/tags/`,
+  ],
+  "/api/0/organizations/[org]/issues/[id]/tags/[key]": (ids, b) => [
+    `/api/0/organizations/${ids.org}/issues/${ids.issueId}/tags/browser/`,
+    `/api/0/organizations/${b.org.slug}/issues/${ids.issueId}/tags/browser/`,
+  ],
+  "/api/0/organizations/[org]/issues/[id]/tags/[key]/values": (ids, b) => [
+    `/api/0/organizations/${ids.org}/issues/${ids.issueId}/tags/browser/values/`,
+    `/api/0/organizations/${b.org.slug}/issues/${ids.issueId}/tags/browser/values/`,
+  ],
+  "/api/0/organizations/[org]/stats_v2": (ids) => [`/api/0/organizations/${ids.org}/stats_v2/?field=sum(quantity)&groupBy=outcome&statsPeriod=30d`],
+  "/api/0/issues/[id]": (ids) => [`/api/0/issues/${ids.issueId}/`],
+  "/api/0/issues/[id]/events": (ids) => [`/api/0/issues/${ids.issueId}/events/`],
+  "/api/0/issues/[id]/events/[eventId]": (ids) => [`/api/0/issues/${ids.issueId}/events/${ev(ids)}/`],
+  "/api/0/issues/[id]/tags": (ids) => [`/api/0/issues/${ids.issueId}/tags/`],
+  "/api/0/issues/[id]/tags/[key]": (ids) => [`/api/0/issues/${ids.issueId}/tags/browser/`],
+  "/api/0/issues/[id]/tags/[key]/values": (ids) => [`/api/0/issues/${ids.issueId}/tags/browser/values/`],
+  "/api/0/projects/[org]/[project]": (ids, b) => [`/api/0/projects/${ids.org}/${ids.project}/`, `/api/0/projects/${b.org.slug}/${ids.project}/`],
+  "/api/0/projects/[org]/[project]/keys": (ids, b) => [
+    `/api/0/projects/${ids.org}/${ids.project}/keys/`,
+    `/api/0/projects/${b.org.slug}/${ids.project}/keys/`,
+  ],
+  "/api/0/projects/[org]/[project]/issues": (ids, b) => [
+    `/api/0/projects/${ids.org}/${ids.project}/issues/`,
+    `/api/0/projects/${b.org.slug}/${ids.project}/issues/`,
+    `/api/0/projects/${b.org.slug}/${b.project.slug}/issues/?id=${ids.issueId}`,
+  ],
+};
+// Routes that take no org or id of anyone's: what they list is checked instead.
+const LISTING_ROUTES: Record<string, string> = {
+  "/api/0/organizations": "/api/0/organizations/",
+};
+
+describe("every REST route, called by org B with org A's slug and ids", () => {
+  it("has an isolation case for each route file", () => {
+    const missing = apiRoutes()
+      .map((r) => r.pattern)
+      .filter((p) => !ROUTE_CASES[p] && !LISTING_ROUTES[p]);
+    expect(missing, "add these routes to ROUTE_CASES in tests/integration/isolation.test.ts").toEqual([]);
+  });
+
+  it("answers 404 for every method and path, and changes nothing of A's", async () => {
+    const before = await snapshotOfA();
+    const answers: string[] = [];
+    const leaks: string[] = [];
+    for (const route of apiRoutes()) {
+      const cases = ROUTE_CASES[route.pattern];
+      if (!cases) continue;
+      const module = (await import(route.file)) as Record<string, unknown>;
+      const methods = METHODS.filter((m) => typeof module[m] === "function");
+      expect(methods.length, route.pattern).toBeGreaterThan(0);
+      for (const method of methods) {
+        for (const p of cases(a, B)) {
+          const res = await fetch(`${url}${p}`, {
+            method,
+            headers: { authorization: `Bearer ${bToken}`, "content-type": "application/json" },
+            body: method === "GET" || method === "DELETE" ? undefined : JSON.stringify({ status: "resolved", assignedTo: "" }),
+          });
+          answers.push(`${method} ${p} -> ${res.status}`);
+          const body = await res.text();
+          // B's own list read with A's ids in the query is B's list: it must not show A's data.
+          const ownList = method === "GET" && res.status === 200 && !p.includes(`/${a.org}/`) && p.includes("?");
+          const showsA = [`"id":"${a.issueId}"`, a.project, a.eventId].some((marker) => body.includes(marker));
+          if (ownList ? showsA : res.status !== 404) leaks.push(`${method} ${p} -> ${res.status} ${body.slice(0, 200)}`);
+        }
+      }
+    }
+    expect(leaks).toEqual([]);
+    expect(answers.length).toBeGreaterThanOrEqual(Object.keys(ROUTE_CASES).length);
+    expect(await snapshotOfA()).toBe(before);
+  });
+
+  it("lists only B's own organization", async () => {
+    for (const p of Object.values(LISTING_ROUTES)) {
+      const res = await fetch(`${url}${p}`, { headers: { authorization: `Bearer ${bToken}` } });
+      expect(res.status).toBe(200);
+      const slugs = ((await res.json()) as { slug: string }[]).map((o) => o.slug);
+      expect(slugs).toEqual([B.org.slug]);
+    }
+  });
+});
+
+// ---------------------------------------------------------------- server actions
+
+type ManifestAction = { id: string; filename: string; exportedName: string; page: string };
+
+/** Every server action of the build, with a page that hosts it (an action is posted to a page). */
+function serverActions(): ManifestAction[] {
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, ".next/server/server-reference-manifest.json"), "utf8")) as {
+    node: Record<string, { filename: string; exportedName: string; workers: Record<string, unknown> }>;
+  };
+  return Object.entries(manifest.node).map(([id, action]) => ({
+    id,
+    filename: action.filename,
+    exportedName: action.exportedName,
+    page: Object.keys(action.workers)[0]!,
+  }));
+}
+
+/** The URL of a page of the manifest ("app/[org]/issues/page") for org B. */
+function pageUrl(page: string): string {
+  return `/${page
+    .replace(/^app\//, "")
+    .replace(/\/?page$/, "")
+    .split("/")
+    .filter((s) => !/^\(.*\)$/.test(s))
+    .map((s) => (s === "[org]" ? B.org.slug : s === "[project]" ? B.project.slug : s.startsWith("[") ? "1" : s))
+    .join("/")}`;
+}
+
+type ActionCase = {
+  /** the action's arguments as the client sends them: bound values, the previous state, the form */
+  args: (ids: Ids, b: Tenant) => unknown[][];
+  form?: Record<string, string> | ((ids: Ids) => Record<string, string>);
+};
+const form = (fields: Record<string, string> = {}) => {
+  const data = new FormData();
+  for (const [k, v] of Object.entries(fields)) data.append(k, v);
+  return data;
+};
+// Org-scoped actions take the org slug first: with A's slug B is a stranger (404); with B's
+// own slug and A's ids, lib finds nothing (its "no such ..." message, or a 404).
+const ACTION_CASES: Record<string, ActionCase> = {
+  "app/[org]/settings/actions.ts#inviteAction": { args: (ids) => [[ids.org]], form: { email: "x@example.com", role: "admin" } },
+  "app/[org]/settings/actions.ts#changeRoleAction": { args: (ids, b) => [[ids.org, ids.memberId], [b.org.slug, ids.memberId]], form: { role: "admin" } },
+  "app/[org]/settings/actions.ts#removeMemberAction": { args: (ids, b) => [[ids.org, ids.memberId], [b.org.slug, ids.memberId]] },
+  "app/[org]/settings/actions.ts#createTokenAction": { args: (ids) => [[ids.org]], form: { name: "x", scopes: "org:read" } },
+  "app/[org]/settings/actions.ts#revokeTokenAction": { args: (ids, b) => [[ids.org, ids.tokenId], [b.org.slug, ids.tokenId]] },
+  "app/[org]/settings/actions.ts#updateOrgAction": { args: (ids) => [[ids.org]], form: { name: "Taken over", slug: "taken-over" } },
+  "app/[org]/projects/actions.ts#createProjectAction": { args: (ids) => [[ids.org]], form: { name: "Intruder", platform: "node" } },
+  "app/[org]/projects/actions.ts#updateProjectAction": {
+    args: (ids, b) => [[ids.org, ids.projectId], [b.org.slug, ids.projectId]],
+    form: { name: "x", slug: "x", platform: "node", currentSlug: "x" },
+  },
+  "app/[org]/projects/actions.ts#deleteProjectAction": { args: (ids, b) => [[ids.org, ids.projectId], [b.org.slug, ids.projectId]], form: (ids) => ({ confirm: ids.project }) },
+  "app/[org]/projects/actions.ts#createKeyAction": { args: (ids, b) => [[ids.org, ids.projectId], [b.org.slug, ids.projectId]], form: { label: "x" } },
+  "app/[org]/projects/actions.ts#updateKeyAction": { args: (ids, b) => [[ids.org, ids.keyId], [b.org.slug, ids.keyId]], form: { label: "x" } },
+  "app/[org]/projects/actions.ts#rotateKeyAction": { args: (ids, b) => [[ids.org, ids.keyId], [b.org.slug, ids.keyId]] },
+  "app/[org]/projects/actions.ts#deleteKeyAction": { args: (ids, b) => [[ids.org, ids.keyId], [b.org.slug, ids.keyId]] },
+  "app/[org]/issues/actions.ts#updateIssuesAction": {
+    args: (ids, b) => [[ids.org], [b.org.slug]],
+    form: (ids) => ({ operation: "resolve", issue: String(ids.issueId) }),
+  },
+  "app/[org]/issues/actions.ts#commentAction": { args: (ids, b) => [[ids.org, ids.issueId], [b.org.slug, ids.issueId]], form: { text: "x" } },
+  "app/[org]/settings/billing/actions.ts#checkoutAction": { args: (ids) => [[ids.org]], form: { plan: "team" } },
+  "app/[org]/settings/billing/actions.ts#portalAction": { args: (ids) => [[ids.org]] },
+  "app/[org]/settings/billing/actions.ts#budgetAction": { args: (ids) => [[ids.org]], form: { budget: "100" } },
+};
+// Actions that take no org and no id: nothing of another tenant's is reachable through them.
+const TENANT_FREE: Record<string, string> = {
+  "app/(auth)/forgot-password/actions.ts#forgotPasswordAction": "an email address; the answer is the same for any",
+  "app/(auth)/reset-password/[token]/actions.ts#resetPasswordAction": "a secret token from an email",
+  "app/(auth)/sign-in/actions.ts#signIn": "credentials",
+  "app/(auth)/sign-in/actions.ts#signOut": "the caller's own session",
+  "app/(auth)/sign-up/actions.ts#signUpAction": "creates the caller's own account and org",
+  "app/invitations/[token]/actions.ts#acceptInvitationAction": "a secret token from an invitation",
+  "app/organizations/new/actions.ts#createOrgAction": "creates an org owned by the caller",
+  "node_modules/@clerk/nextjs/dist/esm/app-router/server-actions.js#invalidateCacheAction": "Clerk's: revalidates the caller's own pages",
+  "node_modules/@clerk/nextjs/dist/esm/app-router/keyless-actions.js#deleteKeylessAction": "Clerk's keyless dev mode, off in production",
+};
+
+/** Posts a server action as React's client does: its id in Next-Action, the arguments encoded by encodeReply. */
+async function callAction(action: ManifestAction, args: unknown[]): Promise<{ status: number; body: string }> {
+  const { encodeReply } = (await import(
+    // @ts-expect-error Next's vendored React client has no type declarations
+    "next/dist/compiled/react-server-dom-webpack/client.node.js"
+  )) as { encodeReply: (value: unknown) => Promise<string | FormData> };
+  const body = await encodeReply(args);
+  const res = await fetch(`${url}${pageUrl(action.page)}`, {
+    method: "POST",
+    headers: { "next-action": action.id, cookie: bCookie, origin: url, accept: "text/x-component" },
+    body,
+    redirect: "manual",
+  });
+  return { status: res.status, body: await res.text() };
+}
+
+describe("every server action, called by org B with org A's slug and ids", () => {
+  it("has an isolation case (or is tenant-free) for each action of the build", () => {
+    const missing = serverActions()
+      .map((x) => `${x.filename}#${x.exportedName}`)
+      .filter((key) => !ACTION_CASES[key] && !TENANT_FREE[key]);
+    expect(missing, "add these actions to ACTION_CASES in tests/integration/isolation.test.ts").toEqual([]);
+  });
+
+  it("refuses every attempt and changes nothing of A's", async () => {
+    const before = await snapshotOfA();
+    let attempts = 0;
+    for (const action of serverActions()) {
+      const key = `${action.filename}#${action.exportedName}`;
+      const spec = ACTION_CASES[key];
+      if (!spec) continue;
+      for (const bound of spec.args(a, B)) {
+        const fields = typeof spec.form === "function" ? spec.form(a) : spec.form;
+        const { status, body } = await callAction(action, [...bound, {}, form(fields)]);
+        attempts++;
+        // A's slug: B is a stranger to that org (404). B's slug with A's ids: lib finds nothing.
+        const refused = status === 404 || /no such|not found|NEXT_HTTP_ERROR_FALLBACK;404/i.test(body);
+        expect(refused, `${key}(${JSON.stringify(bound)}) -> ${status} ${body.slice(0, 300)}`).toBe(true);
+      }
+    }
+    expect(attempts).toBeGreaterThanOrEqual(Object.keys(ACTION_CASES).length);
+    expect(await snapshotOfA()).toBe(before);
+  });
+});
