@@ -3,8 +3,9 @@ import type { Viewer } from "../auth/viewer";
 import { db } from "../db";
 import { AppError } from "../errors";
 
-/** Stats periods an issue list can draw: 24 hourly or 14 daily buckets. */
-export type StatsPeriod = "24h" | "14d";
+/** Stats periods an issue can draw: 24 hourly, or 14 or 30 daily buckets. */
+export type StatsPeriod = "24h" | "14d" | "30d";
+const BUCKETS: Record<StatsPeriod, number> = { "24h": 24, "14d": 14, "30d": 30 };
 
 const issueSelect = {
   id: true,
@@ -93,7 +94,7 @@ const DAY = 24 * HOUR;
 /** Event counts per bucket from issue_hourly_counts (never the events): [unix seconds, count]. */
 async function issueStats(ids: number[], period: StatsPeriod, now: Date) {
   const step = period === "24h" ? HOUR : DAY;
-  const buckets = period === "24h" ? 24 : 14;
+  const buckets = BUCKETS[period];
   const last = Math.floor(now.getTime() / step) * step;
   const first = last - (buckets - 1) * step;
   const rows = await db().$queryRaw<{ issue_id: number; bucket: Date; count: bigint }[]>`

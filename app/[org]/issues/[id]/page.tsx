@@ -42,7 +42,7 @@ export default async function IssuePage({ params, searchParams }: Props) {
   const issueId = /^\d{1,9}$/.test(id) ? Number(id) : notFound();
   const issue = await orNotFound(issueDetail(viewer, issueId));
   const [daily, tags, latest, events, members] = await Promise.all([
-    issueView(viewer, issueId, { stats: "14d" }),
+    issueView(viewer, issueId, { stats: "30d" }),
     issueTagSummaries(viewer, issueId),
     orNotFound(issueEvent(viewer, issueId, parseEventSelectorOr404(eventParam ?? "latest"))).catch((error) => {
       // An issue whose events were all deleted by retention still has its page.
@@ -142,7 +142,7 @@ export default async function IssuePage({ params, searchParams }: Props) {
 
       <section className="grid gap-4 sm:grid-cols-2">
         <BarChart series={issue.stats["24h"] ?? []} label="Last 24 hours" />
-        <BarChart series={daily.stats["14d"] ?? []} label="Last 14 days" />
+        <BarChart series={daily.stats["30d"] ?? []} label="Last 30 days" />
       </section>
 
       <div className="grid gap-6 lg:grid-cols-[1fr_18rem]">
