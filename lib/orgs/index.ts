@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { audit } from "../audit";
+import { assertManagedHere } from "../auth/clerk/config";
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
 import { db, type Tx } from "../db";
@@ -33,6 +34,7 @@ export async function freeOrgSlug(tx: Tx, name: string): Promise<string> {
 
 /** A new org owned by the user; its slug from the input, or derived from the name when blank. */
 export async function createOrganization(userId: number, input: { name: string; slug?: string }) {
+  assertManagedHere("organizations");
   const name = orgInputSchema.shape.name.parse(input.name);
   const wanted = input.slug?.trim() ? orgInputSchema.shape.slug.parse(input.slug) : undefined;
   return db().$transaction(async (tx) => {
@@ -49,6 +51,7 @@ export async function createOrganization(userId: number, input: { name: string; 
 /** Renames the viewer's org and/or changes its slug (owners and admins). */
 export async function updateOrganization(viewer: Viewer, input: { name: string; slug: string }) {
   assertCan(viewer.role, "org:update");
+  assertManagedHere("organization names and addresses");
   const { name, slug } = orgInputSchema.parse(input);
   return db().$transaction(async (tx) => {
     const before = await tx.organization.findUniqueOrThrow({ where: { id: viewer.orgId }, select: { name: true, slug: true } });

@@ -1,4 +1,6 @@
+import { CreateOrganization } from "@clerk/nextjs";
 import type { Metadata } from "next";
+import { clerkSettings } from "@/lib/auth/clerk/config";
 import { requireUser } from "../../(auth)/session";
 import { ActionForm, Field } from "../../_components/action-form";
 import { createOrgAction } from "./actions";
@@ -8,6 +10,14 @@ export const dynamic = "force-dynamic";
 
 export default async function NewOrganizationPage() {
   await requireUser();
+  if (clerkSettings()) {
+    // Created in Clerk, the organization becomes the session's active one and is mirrored on "/".
+    return (
+      <main className="mx-auto mt-16 flex max-w-lg justify-center">
+        <CreateOrganization routing="hash" afterCreateOrganizationUrl="/" />
+      </main>
+    );
+  }
   return (
     <main className="mx-auto mt-16 max-w-sm rounded-lg border border-slate-200 bg-white p-8 shadow-sm">
       <h1 className="mb-6 text-2xl font-semibold">New organization</h1>

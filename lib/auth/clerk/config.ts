@@ -1,4 +1,5 @@
 import { type Env, env } from "../../env";
+import { AppError } from "../../errors";
 
 /** What the app needs to know about Clerk when it is the identity provider. */
 export type ClerkSettings = {
@@ -37,4 +38,12 @@ export function frontendApiOf(publishableKey: string): string {
   return Buffer.from(publishableKey.replace(/^pk_(test|live)_/, ""), "base64")
     .toString()
     .replace(/\$$/, "");
+}
+
+/**
+ * With Clerk, people, organizations and memberships are Clerk's: a change made here would be
+ * overwritten by the next mirrored session. The lib functions that change them refuse.
+ */
+export function assertManagedHere(what: string): void {
+  if (clerkSettings()) throw new AppError("bad_request", `${what} are managed in Clerk: use the organization settings there`);
 }

@@ -1,5 +1,7 @@
+import { OrganizationProfile } from "@clerk/nextjs";
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
+import { clerkSettings } from "@/lib/auth/clerk/config";
 import { can } from "@/lib/auth/permissions";
 import { orgForMember } from "@/lib/orgs";
 import { requireViewer } from "../../../(auth)/session";
@@ -14,6 +16,14 @@ export default async function GeneralSettingsPage({ params }: { params: Promise<
   const viewer = await requireViewer(slug);
   const org = await orgForMember(viewer.userId, slug);
   if (!org) notFound();
+  if (clerkSettings()) {
+    // Clerk owns the organization's name and address; ours follow it through the mirror.
+    return (
+      <main className="mx-auto max-w-4xl p-6">
+        <OrganizationProfile routing="hash" />
+      </main>
+    );
+  }
   const editable = can(viewer.role, "org:update");
   return (
     <main className="mx-auto max-w-3xl space-y-8 p-6">

@@ -1,4 +1,6 @@
+import { OrganizationProfile } from "@clerk/nextjs";
 import type { Metadata } from "next";
+import { clerkSettings } from "@/lib/auth/clerk/config";
 import { can } from "@/lib/auth/permissions";
 import { listMembers } from "@/lib/members";
 import { requireViewer } from "../../../(auth)/session";
@@ -13,6 +15,14 @@ const ROLES = ["owner", "admin", "member", "billing"] as const;
 export default async function MembersPage({ params }: { params: Promise<{ org: string }> }) {
   const { org } = await params;
   const viewer = await requireViewer(org);
+  if (clerkSettings()) {
+    // Clerk owns memberships: its organization profile invites, changes roles and removes.
+    return (
+      <main className="mx-auto max-w-4xl p-6">
+        <OrganizationProfile routing="hash" />
+      </main>
+    );
+  }
   const members = await listMembers(viewer);
   const manage = can(viewer.role, "members:update");
   return (
