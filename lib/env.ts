@@ -98,7 +98,10 @@ const schema = z.object({
   STRIPE_METER_EVENT_NAME: z.string().regex(/^[\w.:-]{1,100}$/, "must be a meter event name (letters, digits, _ . : -)").optional(),
   STRIPE_PRICE_OVERAGE: z.string().regex(/^price_\w+$/, "must be a Stripe price id (price_...)").optional(),
   // Only to point the Stripe client at a local stand-in (tests); production leaves it unset.
-  STRIPE_API_BASE: url("e.g. http://127.0.0.1:12111").optional(),
+  STRIPE_API_BASE: z
+    .string()
+    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { message: "must be an http(s) URL (e.g. http://127.0.0.1:12111)" })
+    .optional(),
   BILLING_PAST_DUE_GRACE_DAYS: z.coerce.number().int().min(0).max(90).default(7),
 });
 

@@ -59,6 +59,9 @@ export default async function OrgLayout({ children, params }: { children: ReactN
               <Link href={`/${org.slug}/settings/audit`} className={link}>
                 Audit log
               </Link>
+              <Link href={`/${org.slug}/settings/billing`} className={link}>
+                Usage &amp; billing
+              </Link>
             </nav>
           </div>
           <SignOut email={user.email} />

@@ -116,6 +116,9 @@ export async function acceptItems(key: KeyInfo, items: PreparedItem[], clientIp:
 }
 
 const RETRY_BACKLOG_SECONDS = 5;
+// Relay's default `max_rate_limit`: SDKs are told to back off at most this long, so a quota
+// lifted by an upgrade or an on-demand budget reaches them within minutes, not at month end.
+export const MAX_RETRY_AFTER_SECONDS = 300;
 
 function rateLimitsFor(items: PreparedItem[], decisions: string[], key: KeyInfo, now: number): RateLimit[] {
   const byReason = new Map<string, Set<string>>();
@@ -125,11 +128,10 @@ function rateLimitsFor(items: PreparedItem[], decisions: string[], key: KeyInfo,
     categories.add(items[i]!.category);
     byReason.set(reason, categories);
   });
-  return [...byReason].map(([reason, categories]) => ({
-    reason,
-    categories: [...categories],
-    ...scopeAndRetry(reason, key, now),
-  }));
+  return [...byReason].map(([reason, categories]) => {
+    const { scope, retryAfterSeconds } = scopeAndRetry(reason, key, now);
+    return { reason, categories: [...categories], scope, retryAfterSeconds: Math.min(retryAfterSeconds, MAX_RETRY_AFTER_SECONDS) };
+  });
 }
 
 function scopeAndRetry(reason: string, key: KeyInfo, now: number): Pick<RateLimit, "scope" | "retryAfterSeconds"> {

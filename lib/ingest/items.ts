@@ -7,9 +7,10 @@ import { LIMITS } from "../protocol/limits";
 import { categoryOf } from "../protocol/rate-limits";
 import type { PreparedItem } from "./accept";
 import type { KeyInfo } from "./keys";
+import { QUOTA_CATEGORIES } from "./quota-policy";
 
 /** Item types that go to the project's stream; anything else is skipped and counted. */
-const ACCEPTED_TYPES = new Set([
+export const ACCEPTED_TYPES: ReadonlySet<string> = new Set([
   "event",
   "security",
   "transaction",
@@ -26,7 +27,7 @@ const EVENT_TYPES = new Set(["event", "security", "transaction", "feedback"]);
 const DROPPED = { limited: false, payload: Buffer.alloc(0), eventId: "" };
 
 /** Categories the key rate limit, monthly quota and spike protection count. */
-const LIMITED_CATEGORIES = new Set(["error", "security"]);
+const LIMITED_CATEGORIES = new Set<string>(QUOTA_CATEGORIES);
 
 export type Prepared = { items: PreparedItem[]; eventId: string | null };
 

@@ -1,6 +1,6 @@
 import { db } from "../db";
 import { compileFilters, parseFilterConfig, type FilterContext, type FilterReason } from "./filters";
-import { limitsForPlan, type OrgLimits } from "./quota-policy";
+import { limitsForOrg, type OrgLimits } from "./quota-policy";
 
 /** What ingest needs to know about a DSN key, cached in memory per process. */
 export type KeyInfo = {
@@ -13,8 +13,8 @@ export type KeyInfo = {
   filter: ((event: Record<string, unknown>, ctx: FilterContext) => FilterReason | null) | null;
 };
 
-// Disabling or rotating a key, or changing a project's filters, reaches every ingest process
-// within this time without any cross-process messaging.
+// Disabling or rotating a key, changing a project's filters, or a plan change (an upgrade lifts
+// the org's quota) reaches every ingest process within this time without cross-process messaging.
 export const KEY_TTL_MS = 3000;
 const MAX_ENTRIES = 50_000;
 
@@ -64,7 +64,14 @@ async function loadKey(publicKey: string): Promise<KeyInfo | null> {
       active: true,
       rateLimitCount: true,
       rateLimitWindow: true,
-      project: { select: { id: true, orgId: true, filters: true, org: { select: { plan: true } } } },
+      project: {
+        select: {
+          id: true,
+          orgId: true,
+          filters: true,
+          org: { select: { plan: true, subscriptionStatus: true, pastDueSince: true, onDemandBudgetCents: true } },
+        },
+      },
     },
   });
   if (!key) return null;
@@ -77,7 +84,7 @@ async function loadKey(publicKey: string): Promise<KeyInfo | null> {
       key.rateLimitCount && key.rateLimitWindow
         ? { count: key.rateLimitCount, windowSeconds: key.rateLimitWindow }
         : null,
-    limits: limitsForPlan(key.project.org.plan),
+    limits: limitsForOrg(key.project.org),
     filter: compileFilters(parseFilterConfig(key.project.filters)),
   };
 }

@@ -1,3 +1,4 @@
+import { type BillingState, billingEnabled, monthlyErrorLimit } from "../billing/plans";
 import { env } from "../env";
 
 /** The event limits an organization's plan grants; null means unlimited. */
@@ -8,13 +9,17 @@ export type OrgLimits = {
   projectErrorsPerHour: number | null;
 };
 
+/** Data categories that count against the monthly quota and spike protection. */
+export const QUOTA_CATEGORIES = ["error", "security"] as const;
+
 /**
- * The seam billing plugs into: plans will come from lib/billing/plans.ts. Until then every
- * org gets the configured default (unlimited when DEFAULT_MONTHLY_ERROR_QUOTA is 0, as a
- * self-hosted install should be).
+ * What ingest enforces for an org. With billing on (STRIPE_SECRET_KEY set), the org's plan
+ * decides (plus its on-demand budget, minus what a lapsed payment takes away: see
+ * lib/billing/plans.ts). Self-hosted, every org gets the configured default: unlimited when
+ * DEFAULT_MONTHLY_ERROR_QUOTA is 0.
  */
-export function limitsForPlan(_plan: string): OrgLimits {
-  const monthly = env().DEFAULT_MONTHLY_ERROR_QUOTA || null;
+export function limitsForOrg(org: BillingState, now = Date.now()): OrgLimits {
+  const monthly = billingEnabled() ? monthlyErrorLimit(org, now) : env().DEFAULT_MONTHLY_ERROR_QUOTA || null;
   return { monthlyErrors: monthly, projectErrorsPerHour: spikeLimit(monthly) };
 }
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Role } from "../generated/prisma/enums.ts";
 import { audit } from "../audit";
 import { assertCan, canAssignRole } from "../auth/permissions";
+import { assertSeatAvailable } from "../billing/seats";
 import type { Viewer } from "../auth/viewer";
 import { db, type Tx } from "../db";
 import { env } from "../env";
@@ -33,6 +34,7 @@ export async function inviteMember(viewer: Viewer, input: { email: string; role:
   if (already) throw new AppError("conflict", `${email} is already a member`);
   const token = randomBytes(32).toString("base64url");
   const invitation = await db().$transaction(async (tx) => {
+    await assertSeatAvailable(tx, viewer.orgId, { countPendingInvitations: true });
     const created = await tx.invitation.create({
       data: { orgId: viewer.orgId, email, role, tokenHash: hashToken(token), invitedById: viewer.userId, expiresAt: new Date(Date.now() + INVITATION_TTL_MS) },
       select: { id: true, org: { select: { name: true } } },
@@ -58,6 +60,8 @@ export async function acceptInvitation(userId: number, token: string) {
     }
     const user = await tx.user.findUniqueOrThrow({ where: { id: userId }, select: { email: true } });
     if (user.email !== invitation.email) throw new AppError("forbidden", `this invitation is for ${invitation.email}`);
+    const member = await tx.membership.findUnique({ where: { orgId_userId: { orgId: invitation.orgId, userId } }, select: { id: true } });
+    if (!member) await assertSeatAvailable(tx, invitation.orgId, { countPendingInvitations: false });
     await tx.membership.upsert({
       where: { orgId_userId: { orgId: invitation.orgId, userId } },
       create: { orgId: invitation.orgId, userId, role: invitation.role },

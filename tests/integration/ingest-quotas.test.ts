@@ -73,7 +73,8 @@ describe("monthly quota and spike protection", () => {
     expect(limit).toMatchObject({ scope: "organization", reason: "usage_exceeded", categories: ["error"] });
     const now = new Date();
     const untilNextMonth = (Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1) - now.getTime()) / 1000;
-    expect(Math.abs(limit.seconds - untilNextMonth)).toBeLessThan(5);
+    // Until the month resets, capped as Relay caps it (300 s), so a lifted quota reaches SDKs soon.
+    expect(Math.abs(limit.seconds - Math.min(untilNextMonth, 300))).toBeLessThan(5);
 
     // Another org is not affected.
     const other = await createOrgWithProject();

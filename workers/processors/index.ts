@@ -1,8 +1,19 @@
 import type { JobDefinition } from "@/lib/queues";
 import { cleanupSessions } from "./cleanup-sessions";
 import { drainJob } from "./drain";
+import { enforceRetentionJob } from "./enforce-retention";
 import { flushOutcomesJob } from "./flush-outcomes";
+import { quotaNoticesJob } from "./quota-notices";
+import { reportOverageJob } from "./report-overage";
 import { requeueStuckDrains } from "./requeue-stuck-drains";
 
 /** Every job the worker process runs. */
-export const processors: JobDefinition<unknown>[] = [drainJob, cleanupSessions, flushOutcomesJob, requeueStuckDrains];
+export const processors: JobDefinition<unknown>[] = [
+  drainJob,
+  cleanupSessions,
+  flushOutcomesJob,
+  requeueStuckDrains,
+  reportOverageJob,
+  quotaNoticesJob,
+  enforceRetentionJob,
+];
