@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { formatDsn } from "@/lib/projects/dsn";
@@ -11,7 +9,7 @@ import { errorEvent, eventEnvelope, newEventId } from "../support/envelopes";
 import { createKey, createOrgWithProject } from "../support/factories";
 import { send } from "../support/http";
 import { startIngest } from "../support/ingest";
-import { ROOT, type Running, freePort, run, start, waitForHttp } from "../support/processes";
+import { type Running, startNextServer } from "../support/processes";
 
 // The Sentry-shaped REST API, fed by real events through ingest and the processing pipeline,
 // in two orgs. Most tests call the route handlers as Next does (a Request and a params
@@ -794,24 +792,7 @@ describe("through the running Next server", () => {
   let url: string;
 
   beforeAll(async () => {
-    if (!existsSync(path.join(ROOT, ".next/BUILD_ID"))) {
-      const build = await run("npm", ["run", "build"]);
-      expect(build.code, build.output).toBe(0);
-    }
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    web = start(path.join(ROOT, "node_modules/.bin/next"), ["start", "--port", String(port), "--hostname", "127.0.0.1"], {
-      NODE_ENV: "production",
-      APP_URL: url,
-    });
-    // Up once health answers 200 (the first answers may come while it still connects).
-    const deadline = Date.now() + 120_000;
-    let health = await waitForHttp(`${url}/_health/`, 120_000);
-    while (health.status !== 200 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      health = await fetch(`${url}/_health/`);
-    }
-    expect(health.status, web.output()).toBe(200);
+    ({ process: web, url } = await startNextServer());
   }, 600_000);
 
   afterAll(async () => {

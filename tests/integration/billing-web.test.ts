@@ -8,7 +8,7 @@ import { db } from "@/lib/db";
 import { createApiToken } from "@/lib/tokens";
 import { addMember } from "../support/billing";
 import { createOrgWithProject } from "../support/factories";
-import { ROOT, type Running, freePort, run, start, waitForHttp } from "../support/processes";
+import { ROOT, type Running, run, startNextServer } from "../support/processes";
 import { signedDelivery, stripeEvent, subscriptionObject } from "../support/stripe-stand-in";
 
 // Billing through the built web app (`next start`), as Stripe and a browser reach it: the
@@ -16,24 +16,7 @@ import { signedDelivery, stripeEvent, subscriptionObject } from "../support/stri
 // stats_v2; and the same build with billing off, as a self-hosted install runs it.
 
 type Web = { process: Running; url: string };
-
-async function startWeb(extra: Record<string, string>): Promise<Web> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const process = start(path.join(ROOT, "node_modules/.bin/next"), ["start", "--port", String(port), "--hostname", "127.0.0.1"], {
-    NODE_ENV: "production",
-    APP_URL: url,
-    ...extra,
-  });
-  const deadline = Date.now() + 120_000;
-  let health = await waitForHttp(`${url}/_health/`, 120_000);
-  while (health.status !== 200 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    health = await fetch(`${url}/_health/`);
-  }
-  expect(health.status, process.output()).toBe(200);
-  return { process, url };
-}
+const startWeb = startNextServer;
 
 let web: Web;
 let selfHosted: Web;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions";
@@ -10,7 +10,7 @@ import { errorEvent, eventEnvelope } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
 import { send } from "../support/http";
 import { startIngest } from "../support/ingest";
-import { ROOT, type Running, freePort, run, start, waitForHttp } from "../support/processes";
+import { ROOT, type Running, startNextServer } from "../support/processes";
 
 // Tenant isolation, proven on the running app: org B's owner, with B's session and B's API
 // token, calls every REST route and every server action with org A's slug and ids. Each must
@@ -68,10 +68,6 @@ async function snapshotOfA() {
 }
 
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, ".next/BUILD_ID"))) {
-    const build = await run("npm", ["run", "build"]);
-    expect(build.code, build.output).toBe(0);
-  }
   const ingest = await startIngest();
   try {
     A = await createOrgWithProject();
@@ -99,19 +95,7 @@ beforeAll(async () => {
   bToken = (await createApiToken({ userId: B.user.id, orgId: B.org.id, name: "B's", scopes: [...SCOPES] })).token;
   bCookie = `${SESSION_COOKIE}=${(await createSession(B.user.id)).token}`;
 
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  web = start(path.join(ROOT, "node_modules/.bin/next"), ["start", "--port", String(port), "--hostname", "127.0.0.1"], {
-    NODE_ENV: "production",
-    APP_URL: url,
-  });
-  const deadline = Date.now() + 120_000;
-  let health = await waitForHttp(`${url}/_health/`, 120_000);
-  while (health.status !== 200 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    health = await fetch(`${url}/_health/`);
-  }
-  expect(health.status, web.output()).toBe(200);
+  ({ process: web, url } = await startNextServer());
 }, 600_000);
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { existsSync } from "node:fs";
 import path from "node:path";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -107,4 +108,30 @@ function killGroup(child: ChildProcess): void {
   } catch {
     // the group is already gone
   }
+}
+
+/**
+ * `next start` of the existing production build (built first when there is none) on a free
+ * port, once its health check answers 200: the first answers may come while it still connects.
+ */
+export async function startNextServer(env: Record<string, string> = {}): Promise<{ process: Running; url: string }> {
+  if (!existsSync(path.join(ROOT, ".next/BUILD_ID"))) {
+    const build = await run("npm", ["run", "build"]);
+    if (build.code !== 0) throw new Error(`npm run build failed:\n${build.output}`);
+  }
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const server = start(path.join(ROOT, "node_modules/.bin/next"), ["start", "--port", String(port), "--hostname", "127.0.0.1"], {
+    NODE_ENV: "production",
+    APP_URL: url,
+    ...env,
+  });
+  const deadline = Date.now() + 120_000;
+  let health = await waitForHttp(`${url}/_health/`, 120_000);
+  while (health.status !== 200 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    health = await fetch(`${url}/_health/`);
+  }
+  if (health.status !== 200) throw new Error(`next start never became healthy:\n${server.output()}`);
+  return { process: server, url };
 }
