@@ -7,6 +7,7 @@ import { db, type Tx } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client.ts";
 import { slugSchema, slugify } from "../slug";
+import { projectKeySelect } from "./listing";
 import { PLATFORM_IDS } from "./platforms";
 
 // Project and DSN key management for the dashboard and the API. Every function takes the
@@ -106,16 +107,6 @@ export const keyInputSchema = z
   })
   .refine((k) => (k.rateLimitCount === null) === (k.rateLimitWindow === null), "a rate limit needs both a count and a window");
 
-const keySelect = {
-  id: true,
-  label: true,
-  publicKey: true,
-  secretKey: true,
-  active: true,
-  rateLimitCount: true,
-  rateLimitWindow: true,
-  createdAt: true,
-} as const;
 
 /** A new DSN key for the project. */
 export async function createKey(viewer: Viewer, projectId: number, input: z.input<typeof keyInputSchema> = {}) {
@@ -125,7 +116,7 @@ export async function createKey(viewer: Viewer, projectId: number, input: z.inpu
     const project = await projectInOrg(tx, viewer, projectId);
     const key = await tx.projectKey.create({
       data: { projectId: project.id, ...settings, publicKey: newProjectKey(), secretKey: newProjectKey() },
-      select: keySelect,
+      select: projectKeySelect,
     });
     await audit(viewer, { action: "key.created", targetType: "project_key", targetId: key.id, data: { project: project.slug, label: key.label } }, tx);
     return key;
@@ -142,7 +133,7 @@ export async function updateKey(
   const settings = keyInputSchema.parse(input);
   return db().$transaction(async (tx) => {
     const before = await keyInOrg(tx, viewer, keyId);
-    const key = await tx.projectKey.update({ where: { id: before.id }, data: { ...settings, active: input.active }, select: keySelect });
+    const key = await tx.projectKey.update({ where: { id: before.id }, data: { ...settings, active: input.active }, select: projectKeySelect });
     if (before.active !== key.active) {
       await audit(viewer, { action: key.active ? "key.enabled" : "key.disabled", targetType: "project_key", targetId: key.id }, tx);
     }
@@ -171,7 +162,7 @@ export async function rotateKey(viewer: Viewer, keyId: number) {
         publicKey: newProjectKey(),
         secretKey: newProjectKey(),
       },
-      select: keySelect,
+      select: projectKeySelect,
     });
     await audit(viewer, { action: "key.rotated", targetType: "project_key", targetId: key.id, data: { replaced: old.id } }, tx);
     return key;

@@ -10,6 +10,7 @@ import { ActionForm } from "../../_components/action-form";
 import { Sparkline } from "../../_components/charts";
 import { LevelBadge, StatusBadges, TimeAgo } from "../../_components/issue-bits";
 import { updateIssuesAction } from "./actions";
+import { BUTTON, OperationButton } from "./operation-button";
 
 export const metadata: Metadata = { title: "Issues" };
 export const dynamic = "force-dynamic";
@@ -24,7 +25,6 @@ const SORT_LABELS: Record<IssueSort, string> = { date: "Last seen", new: "First 
 const all = (value: string | string[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 const one = (value: string | string[] | undefined) => all(value)[0];
 
-const button = "rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100";
 
 export default async function IssuesPage({ params, searchParams }: Props) {
   const { org } = await params;
@@ -122,18 +122,10 @@ export default async function IssuesPage({ params, searchParams }: Props) {
         <ActionForm action={updateIssuesAction.bind(null, org)} className="space-y-2">
           {editable ? (
             <div className="flex flex-wrap items-center gap-2">
-              <button type="submit" name="operation" value="resolve" className={button}>
-                Resolve
-              </button>
-              <button type="submit" name="operation" value="ignore" className={button}>
-                Ignore
-              </button>
-              <button type="submit" name="operation" value="unresolve" className={button}>
-                Unresolve
-              </button>
-              <button type="submit" name="operation" value="assign-me" className={button}>
-                Assign to me
-              </button>
+              <OperationButton operation="resolve">Resolve</OperationButton>
+              <OperationButton operation="ignore">Ignore</OperationButton>
+              <OperationButton operation="unresolve">Unresolve</OperationButton>
+              <OperationButton operation="assign-me">Assign to me</OperationButton>
             </div>
           ) : null}
           <ul className="divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white">
@@ -177,12 +169,12 @@ export default async function IssuesPage({ params, searchParams }: Props) {
       {result ? (
         <nav className="flex justify-end gap-2" aria-label="Pages">
           {result.links.previous.results ? (
-            <Link href={pageUrl(result.links.previous.cursor)} className={button}>
+            <Link href={pageUrl(result.links.previous.cursor)} className={BUTTON}>
               ← Previous
             </Link>
           ) : null}
           {result.links.next.results ? (
-            <Link href={pageUrl(result.links.next.cursor)} className={button}>
+            <Link href={pageUrl(result.links.next.cursor)} className={BUTTON}>
               Next →
             </Link>
           ) : null}

@@ -13,6 +13,7 @@ import { ActionForm } from "../../../_components/action-form";
 import { BarChart } from "../../../_components/charts";
 import { LevelBadge, StatusBadges, TimeAgo } from "../../../_components/issue-bits";
 import { commentAction, updateIssuesAction } from "../actions";
+import { BUTTON, OperationButton } from "../operation-button";
 import { EventEntries } from "./event-entries";
 
 export const metadata: Metadata = { title: "Issue" };
@@ -23,7 +24,6 @@ type Props = {
   searchParams: Promise<{ event?: string; frames?: string }>;
 };
 
-const button = "rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100";
 
 /** Lib's "not found" (a foreign or unknown id) as the page's 404. */
 async function orNotFound<T>(work: Promise<T>): Promise<T> {
@@ -104,23 +104,13 @@ export default async function IssuePage({ params, searchParams }: Props) {
             <input type="hidden" name="issue" value={issueId} />
             {issue.status === "unresolved" ? (
               <>
-                <button type="submit" name="operation" value="resolve" className={button}>
-                  Resolve
-                </button>
-                <button type="submit" name="operation" value="ignore" className={button}>
-                  Ignore
-                </button>
-                <button type="submit" name="operation" value="ignore-24h" className={button}>
-                  Ignore for 24 h
-                </button>
-                <button type="submit" name="operation" value="ignore-100" className={button}>
-                  Ignore until 100 more events
-                </button>
+                <OperationButton operation="resolve">Resolve</OperationButton>
+                <OperationButton operation="ignore">Ignore</OperationButton>
+                <OperationButton operation="ignore-24h">Ignore for 24 h</OperationButton>
+                <OperationButton operation="ignore-100">Ignore until 100 more events</OperationButton>
               </>
             ) : (
-              <button type="submit" name="operation" value="unresolve" className={button}>
-                {issue.status === "resolved" ? "Unresolve" : "Stop ignoring"}
-              </button>
+              <OperationButton operation="unresolve">{issue.status === "resolved" ? "Unresolve" : "Stop ignoring"}</OperationButton>
             )}
           </ActionForm>
           <ActionForm action={updateIssuesAction.bind(null, org)} className="flex items-center gap-2">
@@ -133,9 +123,7 @@ export default async function IssuePage({ params, searchParams }: Props) {
                 </option>
               ))}
             </select>
-            <button type="submit" name="operation" value="assign" className={button}>
-              Assign
-            </button>
+            <OperationButton operation="assign">Assign</OperationButton>
           </ActionForm>
         </section>
       ) : null}
@@ -155,16 +143,16 @@ export default async function IssuePage({ params, searchParams }: Props) {
                 </h2>
                 <nav className="flex gap-2 text-sm" aria-label="Events">
                   {latest.previousEventId ? (
-                    <Link href={withParams({ event: latest.previousEventId })} className={button}>
+                    <Link href={withParams({ event: latest.previousEventId })} className={BUTTON}>
                       ← Older
                     </Link>
                   ) : null}
                   {latest.nextEventId ? (
-                    <Link href={withParams({ event: latest.nextEventId })} className={button}>
+                    <Link href={withParams({ event: latest.nextEventId })} className={BUTTON}>
                       Newer →
                     </Link>
                   ) : null}
-                  <Link href={withParams({ frames: fullFrames ? undefined : "all" })} className={button}>
+                  <Link href={withParams({ frames: fullFrames ? undefined : "all" })} className={BUTTON}>
                     {fullFrames ? "In-app frames only" : "Full stack trace"}
                   </Link>
                 </nav>
