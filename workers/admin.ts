@@ -4,6 +4,7 @@ import { bootstrap } from "@/lib/bootstrap";
 import { closeDb } from "@/lib/db";
 import { stopEmbeddedPostgres } from "@/lib/database-url";
 import { AppError } from "@/lib/errors";
+import { importFromSentry } from "@/lib/migration/sentry-import";
 import { ensureOrgOwnedBy, listOrgs } from "@/lib/orgs";
 import { boot } from "@/lib/runtime";
 import { setPassword, upsertUserWithPassword } from "@/lib/users";
@@ -20,6 +21,11 @@ Commands:
       Set a user's password and sign them out everywhere.
   list-orgs [--json]
       Organizations with their members and projects.
+  import-sentry --url URL --token T --org SLUG --into OURORG [--json]
+      Copy the projects of organization SLUG on a Sentry or GlitchTip server (its REST API at
+      URL, read with token T: scopes org:read, project:read) into our org OURORG, with the
+      same public and secret keys, so only the DSN's host and project id change. Running it
+      again skips what exists.
   migrate
       Apply pending database migrations.
 `;
@@ -33,6 +39,9 @@ const { positionals, values } = parseArgs({
     org: { type: "string" },
     project: { type: "string" },
     platform: { type: "string" },
+    url: { type: "string" },
+    token: { type: "string" },
+    into: { type: "string" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -72,6 +81,18 @@ async function run(command: string | undefined): Promise<void> {
       const orgs = await listOrgs();
       const text = orgs.map((o) => `${o.slug}\t${o.name}\tplan=${o.plan}\tmembers=${o._count.memberships}\tprojects=${o._count.projects}`);
       return print(orgs, text.join("\n") || "no organizations");
+    }
+    case "import-sentry": {
+      const report = await importFromSentry({
+        url: required("url"),
+        token: required("token"),
+        org: required("org"),
+        into: required("into"),
+        // Line by line as it goes, unless the caller wants one JSON document at the end.
+        log: values.json ? undefined : (line) => console.log(line),
+      });
+      if (values.json) console.log(JSON.stringify(report));
+      return;
     }
     case "migrate":
       return; // boot() has applied them, as it does before every command

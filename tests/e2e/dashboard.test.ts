@@ -1,8 +1,9 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { type Browser, type Page, chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, type Running, freePort, run, start, waitForHttp } from "../support/processes";
+import { launchChromium } from "../support/browser";
+import { ROOT, type Running, run, startPlatform } from "../support/processes";
 
 // A new team's first minutes in the real UI: sign up, create a project, copy its DSN, send an
 // error with the official @sentry/node SDK, watch it arrive, read it, resolve it, and see a new
@@ -20,20 +21,8 @@ describe("the dashboard, from sign-up to a regression", () => {
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    const [port, ingestPort] = [await freePort(), await freePort()];
-    web = `http://localhost:${port}`;
-    // The platform as `npm start` runs it, on the test run's database.
-    platform = start("npm", ["start"], {
-      PORT: String(port),
-      INGEST_PORT: String(ingestPort),
-      APP_URL: web,
-      INGEST_URL: `http://localhost:${ingestPort}`,
-    });
-    await waitForHttp(`${web}/_health/`, 120_000);
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-    });
+    ({ process: platform, web } = await startPlatform());
+    browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
     page.on("response", (r) => r.status() >= 500 && errors.push(`${r.status()} ${r.url()}`));
@@ -57,9 +46,7 @@ describe("the dashboard, from sign-up to a regression", () => {
     await page.getByLabel("Organization").fill(`Team ${suffix}`);
     await shot("01-sign-up");
     await page.getByRole("button", { name: "Create account" }).click();
-    await page.waitForURL(`${web}/${org}`);
-
-    await page.getByRole("link", { name: "Create your first project" }).click();
+    // A new account has no project: sign-up leads straight to creating the first one.
     await page.waitForURL(`${web}/${org}/projects/new`);
     await page.getByLabel("Node.js").check();
     await page.getByLabel("Project name").fill("Checkout API");

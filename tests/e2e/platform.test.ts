@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { type Browser, type Page, chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../support/browser";
 import { ROOT, type Running, TSX, freePort, run, start, waitForHttp } from "../support/processes";
 
 // The README's first command on a fresh data folder, with DATABASE_URL unset: the platform
@@ -36,10 +37,7 @@ describe("npm start on the embedded PostgreSQL", () => {
     });
     const signIn = await platform.waitFor(/sign in (\S+) \/ (\S+)\n\s+DSN\s+(\S+)/, 120_000);
     login = { email: signIn[1]!, password: signIn[2]!, dsn: signIn[3]! };
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -66,8 +64,11 @@ describe("npm start on the embedded PostgreSQL", () => {
     const errors: string[] = [];
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
     page.on("response", (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
+    // `/` is the public landing page for a signed-out visitor; its header leads to sign-in.
     await page.goto(web);
-    await expect.poll(() => page.url()).toBe(`${web}/sign-in`);
+    await expect.poll(() => page.url()).toBe(`${web}/`);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" }).click();
+    await page.waitForURL(`${web}/sign-in`);
 
     await page.getByLabel("Email").fill(login.email);
     await page.getByLabel("Password").fill("not the password");
@@ -100,7 +101,7 @@ describe("npm start on the embedded PostgreSQL", () => {
     };
     const a = await (await browser.newContext()).newPage();
     await signUp(a, alice);
-    await a.waitForURL(`${web}/${orgSlug}`);
+    await a.waitForURL(`${web}/${orgSlug}/projects/new`);
 
     // Without SMTP the verification link is in the log.
     const [, verifyPath] = await platform.waitFor(/(\/verify-email\/[\w-]+)/, 10_000);

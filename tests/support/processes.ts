@@ -135,3 +135,13 @@ export async function startNextServer(env: Record<string, string> = {}): Promise
   if (health.status !== 200) throw new Error(`next start never became healthy:\n${server.output()}`);
   return { process: server, url };
 }
+
+/** `npm start` (web, ingest and worker) on free ports, once the web answers its health check. */
+export async function startPlatform(env: Record<string, string> = {}): Promise<{ process: Running; web: string; ingest: string }> {
+  const [port, ingestPort] = [await freePort(), await freePort()];
+  const web = `http://localhost:${port}`;
+  const ingest = `http://localhost:${ingestPort}`;
+  const platform = start("npm", ["start"], { PORT: String(port), INGEST_PORT: String(ingestPort), APP_URL: web, INGEST_URL: ingest, ...env });
+  await waitForHttp(`${web}/_health/`, 180_000);
+  return { process: platform, web, ingest };
+}

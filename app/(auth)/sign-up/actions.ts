@@ -5,6 +5,7 @@ import { redirect } from "next/navigation";
 import { signUp } from "@/lib/auth/accounts";
 import { clerkSettings } from "@/lib/auth/clerk/config";
 import { createSession } from "@/lib/auth/sessions";
+import { afterSignUpPath } from "@/lib/marketing/funnel";
 import { type ActionState, formAction } from "../../_server/action-state";
 import { setSessionCookie } from "../cookie";
 
@@ -25,5 +26,6 @@ export async function signUpAction(_previous: ActionState, form: FormData): Prom
     return undefined;
   });
   if (state.error) return state;
-  redirect(`/${orgSlug}`);
+  // A new account has no project yet: straight to creating one, or to payment for a paid plan.
+  redirect(afterSignUpPath(orgSlug, String(form.get("plan") ?? "")));
 }

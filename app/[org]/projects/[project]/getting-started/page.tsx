@@ -2,10 +2,12 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { AppError } from "@/lib/errors";
+import { listIssues } from "@/lib/issues/list";
 import { projectDsn } from "@/lib/projects";
 import { projectBySlug } from "@/lib/projects/manage";
 import { setupFor } from "@/lib/projects/platforms";
 import { requireViewer } from "../../../../(auth)/session";
+import { LevelBadge } from "../../../../_components/issue-bits";
 import { RefreshWhileWaiting } from "./waiting";
 
 export const metadata: Metadata = { title: "Getting started" };
@@ -22,6 +24,10 @@ export default async function GettingStartedPage({ params }: Props) {
   });
   const dsn = await projectDsn(viewer.orgId, project.id).catch(() => null);
   const setup = setupFor(project.platform, dsn ?? "(this project has no active key: create one in its settings)");
+  // Once live, the first issues show right here: the end of the funnel needs no further click.
+  const issues = project.firstEventAt
+    ? (await listIssues(viewer, { projectIds: [project.id], sort: "date", limit: 3, stats: null })).issues
+    : [];
   return (
     <main className="mx-auto max-w-3xl space-y-6 p-6">
       <div>
@@ -52,12 +58,26 @@ export default async function GettingStartedPage({ params }: Props) {
       </section>
       <section className="rounded-lg border border-slate-200 bg-white p-4">
         {project.firstEventAt ? (
-          <p role="status" className="text-sm text-green-700" data-testid="first-event-received">
-            Your first event arrived {project.firstEventAt.toISOString()}.{" "}
-            <Link className="font-medium text-indigo-700 hover:underline" href={`/${org}/issues?project=${project.id}`}>
-              See its issue
-            </Link>
-          </p>
+          <>
+            <p role="status" className="text-sm text-green-700" data-testid="first-event-received">
+              Your first event arrived {project.firstEventAt.toISOString()}.{" "}
+              <Link className="font-medium text-indigo-700 hover:underline" href={`/${org}/issues?project=${project.id}`}>
+                See its issue
+              </Link>
+            </p>
+            {issues.length > 0 ? (
+              <ul className="mt-3 divide-y divide-slate-200 rounded-md border border-slate-200" data-testid="first-issues">
+                {issues.map((issue) => (
+                  <li key={issue.id} className="flex items-center gap-2 px-3 py-2 text-sm">
+                    <LevelBadge level={issue.level} />
+                    <Link href={`/${org}/issues/${issue.id}`} className="min-w-0 flex-1 truncate hover:underline">
+                      {issue.title}
+                    </Link>
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </>
         ) : (
           <RefreshWhileWaiting />
         )}

@@ -1,0 +1,157 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { ACCEPTED_TYPES } from "@/lib/ingest/items";
+import { QUOTA_CATEGORIES } from "@/lib/ingest/quota-policy";
+import { LIMITS } from "@/lib/protocol/limits";
+import { categoryOf } from "@/lib/protocol/rate-limits";
+import { Code, CodeBlock } from "../../_components/code-block";
+import { PROSE, Table } from "../_content";
+
+export const metadata: Metadata = {
+  title: "Ingest protocol",
+  description:
+    "The Sentry ingest protocol as errorhub supports it: endpoints, authentication, item types, limits and answers.",
+};
+
+const ITEM_NOTES: Record<string, string> = {
+  event: "errors and messages, grouped into issues",
+  security: "browser security reports (CSP)",
+  transaction: "performance transactions, stored",
+  session: "release health: one session",
+  sessions: "release health: aggregated sessions",
+  client_report: "what the SDK itself dropped, counted in usage",
+  check_in: "cron monitor check-ins",
+  feedback: "user feedback",
+  user_report: "user feedback (older SDKs)",
+  attachment: "files attached to an event",
+};
+
+/** "1 MiB", "100 MiB", "64 levels": a limit from lib/protocol/limits.ts as prose. */
+function bytes(n: number): string {
+  const MiB = 1024 * 1024;
+  return n % MiB === 0 ? `${n / MiB} MiB` : `${n.toLocaleString("en-US")} bytes`;
+}
+
+export default function ProtocolPage() {
+  const quota = new Set<string>(QUOTA_CATEGORIES);
+  return (
+    <article className={PROSE}>
+      <h1>Ingest protocol</h1>
+      <p>
+        errorhub's ingest server speaks the Sentry protocol the official SDKs use, so they need nothing but a
+        DSN: <Code>{"{scheme}://{public key}@{host}/{project id}"}</Code>. This page lists what it accepts,
+        for SDK authors, proxies and the curious.
+      </p>
+
+      <h2 id="endpoints">Endpoints</h2>
+      <Table
+        label="Ingest endpoints"
+        testId="endpoints"
+        head={["Endpoint", "Sent by"]}
+        rows={[
+          [
+            <Code key="e">POST /api/&lt;project id&gt;/envelope/</Code>,
+            "every current SDK: envelopes of one or more items",
+          ],
+          [<Code key="s">POST /api/&lt;project id&gt;/store/</Code>, "older SDKs: one event as JSON"],
+          [
+            <Code key="c">POST /api/&lt;project id&gt;/security/</Code>,
+            "browsers: security reports (report-uri), with ?sentry_key=",
+          ],
+          [
+            <Code key="r">POST /api/&lt;project id&gt;/csp-report/</Code>,
+            "browsers: CSP violation reports, with ?sentry_key=",
+          ],
+          [
+            <Code key="o">OPTIONS</Code>,
+            "browsers: CORS preflight on each of the above; any origin is allowed",
+          ],
+          [
+            <Code key="h">GET /_health/</Code>,
+            "load balancers: 200 when PostgreSQL and Redis answer, else 503",
+          ],
+        ]}
+      />
+      <p>
+        The trailing slash is optional. Authentication is the DSN's public key, from <Code>?sentry_key=</Code>
+        , the <Code>X-Sentry-Auth</Code> header or an envelope header's <Code>dsn</Code> (SDK tunnels); when
+        two are given they must agree. An unknown key is refused with 401, a disabled key or another project's
+        key with 403. Bodies may be compressed with <Code>gzip</Code>, <Code>deflate</Code> or <Code>br</Code>
+        , sent chunked or sized, with any content type.
+      </p>
+
+      <h2 id="items">Item types</h2>
+      <p>
+        Envelope items of these types are accepted. Any other type is skipped (not an error) and counted as
+        filtered, reason <Code>unsupported_item_type</Code>.
+      </p>
+      <Table
+        label="Accepted envelope item types"
+        testId="item-types"
+        head={["Item type", "Data category", "Counts against the quota", "What it is"]}
+        rows={[...ACCEPTED_TYPES].map((type) => {
+          const category = categoryOf(type) ?? "";
+          return [
+            <Code key="t">{type}</Code>,
+            <Code key="c">{category}</Code>,
+            quota.has(category) ? "yes" : "no",
+            ITEM_NOTES[type] ?? "",
+          ];
+        })}
+      />
+
+      <h2 id="limits">Limits</h2>
+      <Table
+        label="Ingest limits"
+        testId="limits"
+        head={["Limit", "Value", "When exceeded"]}
+        rows={[
+          ["One event, transaction or other JSON item", bytes(LIMITS.eventItemBytes), "413"],
+          [
+            "Request body as sent (compressed or not)",
+            bytes(LIMITS.bodyBytes),
+            "413, the upload cut off early",
+          ],
+          ["Request body after decompression", bytes(LIMITS.decompressedBytes), "413"],
+          ["JSON nesting depth", `${LIMITS.jsonDepth} levels`, "400"],
+        ]}
+      />
+      <p>
+        Beyond these, quotas apply per organization: a per-key rate limit you can set on each DSN key, the
+        plan's monthly error quota, per-project spike protection and a bound on each project's unprocessed
+        backlog.
+      </p>
+
+      <h2 id="answers">Answers</h2>
+      <Table
+        label="Ingest answers"
+        head={["Status", "Meaning"]}
+        rows={[
+          [
+            <Code key="1">200 {'{"id": "<event id>"}'}</Code>,
+            "accepted (or {} when the envelope held no event)",
+          ],
+          [<Code key="2">400 {'{"detail": "..."}'}</Code>, "malformed: the detail says what"],
+          [<Code key="3">401, 403</Code>, "unknown key; disabled or foreign key"],
+          [<Code key="4">413</Code>, "too large (see the limits)"],
+          [<Code key="5">429</Code>, "rate limited or over quota, with Retry-After and X-Sentry-Rate-Limits"],
+        ]}
+      />
+      <p>A 429 says what is limited, for how long and why, in the header SDKs read to back off:</p>
+      <CodeBlock
+        label="HTTP"
+        code={`HTTP/1.1 429 Too Many Requests
+Retry-After: 3600
+X-Sentry-Rate-Limits: 3600:error;security:organization:usage_exceeded`}
+      />
+      <p>
+        The format is <Code>{"<seconds>:<categories>:<scope>:<reason>"}</Code>; reasons include{" "}
+        <Code>usage_exceeded</Code> (monthly quota), <Code>smart_rate_limit</Code> (spike protection),{" "}
+        <Code>key_quota</Code> (the DSN key's own rate limit) and <Code>backlog_full</Code>. SDKs drop, never
+        retry, what is refused, so errorhub never answers 5xx for bad input. Every decision is counted per
+        project, category and outcome in your organization's usage and in the{" "}
+        <Link href="/docs/api#stats">stats API</Link>.
+      </p>
+    </article>
+  );
+}

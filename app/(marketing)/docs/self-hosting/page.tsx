@@ -1,0 +1,152 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { LIMITS } from "@/lib/protocol/limits";
+import { envVariables, twoCommands } from "@/lib/marketing/sources";
+import { Code, CodeBlock } from "../../_components/code-block";
+import { PROSE, Table } from "../_content";
+
+export const metadata: Metadata = {
+  title: "Self-hosting",
+  description: "Run errorhub on your own servers with two commands: configuration, TLS, backups and scaling.",
+};
+
+const MiB = 1024 * 1024;
+
+export default function SelfHostingPage() {
+  const bodyLimit = `${Math.ceil(LIMITS.bodyBytes / MiB)}m`;
+  return (
+    <article className={PROSE}>
+      <h1>Self-hosting</h1>
+      <p>
+        The hosted service and a self-hosted installation run the same code. Self-hosted, billing is off and
+        no plan limits apply: errors, members, projects and retention are yours to decide.
+      </p>
+
+      <h2 id="two-commands">Two commands</h2>
+      <p>
+        You need Node.js 20.19 or newer and a Redis server (<Code>redis-server --daemonize yes</Code> on most
+        systems). PostgreSQL is optional for a trial: without <Code>DATABASE_URL</Code> an embedded PostgreSQL
+        starts with its data in <Code>./.data/</Code>.
+      </p>
+      <CodeBlock label="Shell" code={twoCommands().join("\n")} testId="two-commands" />
+      <p>
+        <Code>npm start</Code> builds on its first run, applies the database migrations and starts the three
+        processes: the web app, the ingest server SDKs send to, and the worker that turns events into issues.
+        It prints the web address, a demo login and the demo project's DSN. <Code>Ctrl-C</Code> or SIGTERM
+        stops all three cleanly.
+      </p>
+
+      <h2 id="configuration">Configuration</h2>
+      <p>
+        Every variable is optional for a trial and checked at start-up: a bad value stops the process with a
+        line naming it. Set them in the environment or copy <Code>.env.example</Code>, which lists them all:
+      </p>
+      <Table
+        label="Environment variables"
+        testId="env-vars"
+        head={["Variable", "Example", "Meaning"]}
+        rows={envVariables().map((v) => [
+          <code key="n" className="font-mono text-xs font-semibold text-slate-900">
+            {v.name}
+          </code>,
+          v.example ? (
+            <code key="e" className="break-all font-mono text-xs">
+              {v.example}
+            </code>
+          ) : (
+            <span key="e" className="text-slate-600">
+              (unset)
+            </span>
+          ),
+          v.description,
+        ])}
+      />
+
+      <h2 id="production">Production</h2>
+      <h3>A reverse proxy for TLS</h3>
+      <p>
+        Put nginx, Caddy or your load balancer in front, terminating TLS. Send the ingest paths to the ingest
+        server (<Code>INGEST_PORT</Code>) and everything else to the web app (<Code>PORT</Code>); set{" "}
+        <Code>APP_URL</Code> and <Code>INGEST_URL</Code> to the public https addresses (both may be the same
+        host), and <Code>TRUST_PROXY=true</Code> so rate limits see the client's address. Request bodies may
+        be up to {Math.ceil(LIMITS.bodyBytes / MiB)} MiB.
+      </p>
+      <CodeBlock
+        label="nginx"
+        code={`server {
+    listen 443 ssl;
+    server_name errors.example.com;
+    ssl_certificate     /etc/ssl/errors.example.com.pem;
+    ssl_certificate_key /etc/ssl/errors.example.com.key;
+    client_max_body_size ${bodyLimit};
+    proxy_set_header Host $host;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header X-Forwarded-Proto $scheme;
+
+    # The Sentry ingest protocol: SDKs post here
+    location ~ ^/api/[0-9]+/(envelope|store|security|csp-report)/?$ {
+        proxy_pass http://127.0.0.1:3001;
+        proxy_request_buffering off;
+    }
+
+    # Everything else: the web app and its REST API
+    location / {
+        proxy_pass http://127.0.0.1:3000;
+    }
+}`}
+      />
+
+      <h3>Backups</h3>
+      <ul>
+        <li>
+          PostgreSQL holds everything of record: accounts, projects, keys, issues and events. Back it up as
+          you would any database (<Code>pg_dump</Code> nightly, or continuous archiving), and use a managed or
+          dedicated PostgreSQL 15+ via <Code>DATABASE_URL</Code> rather than the embedded one.
+        </li>
+        <li>
+          Redis carries queues, the per-project event streams not yet processed and rate-limit counters. Turn
+          on AOF (<Code>appendonly yes</Code>, <Code>appendfsync everysec</Code>) and set{" "}
+          <Code>maxmemory-policy noeviction</Code>: a lost Redis loses at most the events still waiting, never
+          stored ones.
+        </li>
+        <li>
+          Keep <Code>AUTH_SECRET</Code> with your backups: sessions and derived tokens are signed with it.
+        </li>
+      </ul>
+
+      <h3>Scaling</h3>
+      <p>
+        Run <Code>npm run db:migrate</Code> once per deploy, then run the processes apart and as many of each
+        as you need:
+      </p>
+      <CodeBlock
+        label="Shell"
+        code={`npm run build
+npm run start:web      # stateless: as many as you like behind the proxy (same AUTH_SECRET)
+npm run start:ingest   # stateless: scale with the events per second you receive
+npm run start:worker   # BullMQ workers: add more when the backlog grows`}
+      />
+      <p>
+        Each process stops cleanly on SIGTERM within 10 seconds, and answers <Code>GET /_health/</Code> with
+        200 when PostgreSQL and Redis answer (503 otherwise), for your load balancer or orchestrator. Workers
+        share the queue: one project's flood is one job at a time, so other projects keep flowing. Two
+        installations can share a Redis server with different <Code>REDIS_PREFIX</Code> values.
+      </p>
+
+      <h3>Administration</h3>
+      <CodeBlock
+        label="Admin commands"
+        code={`npm run admin -- bootstrap --email you@example.com --password '...' --org acme --project backend --json
+npm run admin -- create-user --email a@example.com --password '...' [--org acme]
+npm run admin -- reset-password --email a@example.com --password '...'
+npm run admin -- list-orgs [--json]
+npm run admin -- import-sentry --url https://sentry.example.com --token T --org SLUG --into OURORG
+npm run admin -- migrate`}
+      />
+      <p>
+        <Code>import-sentry</Code> is explained in{" "}
+        <Link href="/docs/migrating">migrating from Sentry or GlitchTip</Link>.
+      </p>
+    </article>
+  );
+}
