@@ -188,7 +188,8 @@ describe("time to first event", () => {
     await click(page.getByRole("button", { name: "Create account" }));
     await page.waitForURL(`${web}/${org}/settings/billing?checkout=team`);
     await who.shot("paid-1-billing");
-    await click(page.getByRole("button", { name: `Upgrade to ${team.name}` }));
+    expect(await page.getByTestId("chosen-plan").textContent()).toContain(`You chose the ${team.name} plan`);
+    await click(page.getByRole("button", { name: "Continue to payment" }));
     await page.waitForURL(/^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_/);
     await click(page.getByRole("link", { name: "Pay" }));
     await page.waitForURL(`${web}/${org}/settings/billing?checkout=success`);

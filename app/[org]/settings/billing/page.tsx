@@ -33,6 +33,8 @@ export default async function BillingPage({ params, searchParams }: { params: Pr
   }
   const o = await billingOverview(viewer);
   const { checkout } = await searchParams;
+  // Only an upgrade from Free goes through Checkout; a live subscription changes in the portal.
+  const chosen = o.enabled && o.plan.id === "free" ? o.upgrades.find((plan) => plan.id === checkout) : undefined;
   const pct = o.quota ? Math.min(100, Math.round((o.usage.accepted / o.quota) * 100)) : null;
   return (
     <main className="mx-auto max-w-4xl space-y-8 p-6">
@@ -41,6 +43,19 @@ export default async function BillingPage({ params, searchParams }: { params: Pr
         <p role="status" className="rounded bg-green-50 p-3 text-sm text-green-800">
           Thank you! Your plan changes as soon as Stripe confirms the payment (usually within seconds).
         </p>
+      ) : null}
+
+      {chosen && o.canManage ? (
+        // Arriving from sign-up with a paid plan chosen on the pricing page: one click to pay.
+        <section className="space-y-2 rounded-lg border border-indigo-300 bg-indigo-50 p-4" data-testid="chosen-plan">
+          <p className="text-sm">
+            You chose the <strong>{chosen.name}</strong> plan: {number(chosen.monthlyErrors)} errors a month for{" "}
+            {dollars(chosen.priceCents)}/month.
+          </p>
+          <ActionForm action={checkoutAction.bind(null, org)} submit="Continue to payment">
+            <input type="hidden" name="plan" value={chosen.id} />
+          </ActionForm>
+        </section>
       ) : null}
 
       {o.enabled ? (
