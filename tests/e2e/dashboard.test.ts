@@ -93,6 +93,21 @@ describe("the dashboard, from sign-up to a regression", () => {
       .toBe("unresolved");
     expect(await page.getByTestId("activity").textContent()).toContain("marked it a regression");
     await shot("08-regressed");
+
+    // On a phone: the stream and the issue fit the screen's width (nothing scrolls sideways).
+    const issueUrl = page.url();
+    await page.setViewportSize({ width: 390, height: 844 });
+    const screens = [
+      ["09-phone-issues", `${web}/${org}/issues?query=`, "issue-row"],
+      ["10-phone-issue", issueUrl, "stack-trace"],
+    ] as const;
+    for (const [name, url, content] of screens) {
+      await page.goto(url);
+      await page.getByTestId(content).first().waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, name).toBeLessThanOrEqual(0);
+      await shot(name);
+    }
     expect(errors).toEqual([]);
   });
 });
