@@ -45,13 +45,13 @@ import {
   cpuSeconds,
   freePort,
   machineBusySeconds,
-  killAllChildrenSync,
   rssMb,
   runningChildren,
   sleep,
   startNode,
   stopChild,
 } from "./procs";
+import { cleanups, log, redact, runBench } from "./harness";
 
 const BUNDLE = path.join(ROOT, "dist/workers/ingest.js");
 // The heap cap `npm run start:ingest` runs ingest with (it keeps RSS under 200 MB).
@@ -160,29 +160,7 @@ type RunResult = {
 // ---------------------------------------------------------------------------------------------
 // Cleanup, whatever happens: children stopped by PID, Redis keys and the database removed.
 
-const cleanups: (() => Promise<void>)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const step of cleanups.reverse()) {
-      try {
-        await step();
-      } catch (error) {
-        console.error(`cleanup: ${(error as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-process.on("exit", killAllChildrenSync);
 let currentLoad: Load | undefined;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping and cleaning up`);
-    currentLoad?.stop();
-    void cleanup().finally(() => process.exit(130));
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -710,8 +688,6 @@ async function createProjectKey(): Promise<{ projectId: number; publicKey: strin
   }
 }
 
-
-
 async function redisCpu(redis: Redis): Promise<number | null> {
   try {
     const info = await redis.info("cpu");
@@ -778,27 +754,4 @@ function round(value: number | null, digits = 1): number | null {
   return value === null ? null : Number(value.toFixed(digits));
 }
 
-function redact(url: URL): string {
-  const copy = new URL(url.href);
-  if (copy.password) copy.password = "***";
-  return copy.href;
-}
-
-function log(message: string): void {
-  console.log(`[bench] ${message}`);
-}
-
-let code = 1;
-try {
-  code = await main();
-} catch (error) {
-  console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  for (const child of runningChildren())
-    console.error(
-      `--- ${child.name} output (last lines) ---\n${child.output().split("\n").slice(-20).join("\n")}`,
-    );
-  code = 1;
-} finally {
-  await cleanup();
-}
-process.exit(code);
+await runBench(main, () => currentLoad?.stop());

@@ -51,13 +51,13 @@ import {
   type Child,
   cpuSeconds,
   freePort,
-  killAllChildrenSync,
   machineBusySeconds,
   runningChildren,
   sleep,
   startNode,
   stopChild,
 } from "./procs";
+import { cleanups, log, redact, runBench } from "./harness";
 
 const NEXT_BIN = path.join(ROOT, "node_modules/next/dist/bin/next");
 const NOISY_OTHER_CPU_PCT = 30;
@@ -160,30 +160,6 @@ dbUrl.pathname = `/${DB_NAME}`;
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup, whatever happens: the web server stopped by PID, the database dropped, Redis keys removed.
-
-const cleanups: (() => Promise<void>)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const step of cleanups.reverse()) {
-      try {
-        await step();
-      } catch (error) {
-        console.error(`cleanup: ${(error as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-process.on("exit", killAllChildrenSync);
-let interrupted = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    interrupted = true;
-    console.error(`\n${signal}: stopping and cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // The SQL Prisma sends, seen from the pg driver its adapter (@prisma/adapter-pg) runs it on: the
@@ -1114,29 +1090,4 @@ function round(value: number | null, digits = 1): number | null {
   return value === null ? null : Number.isFinite(value) ? Number(value.toFixed(digits)) : null;
 }
 
-function log(message: string): void {
-  console.log(`[bench] ${message}`);
-}
-
-function redact(url: URL): string {
-  const copy = new URL(url.href);
-  if (copy.password) copy.password = "***";
-  return copy.href;
-}
-
-let code = 1;
-try {
-  code = await main();
-} catch (error) {
-  if (interrupted) {
-    await cleanup();
-    process.exit(130);
-  }
-  console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  for (const child of runningChildren())
-    console.error(`--- ${child.name} output (last lines) ---\n${child.output().split("\n").slice(-20).join("\n")}`);
-  code = 1;
-} finally {
-  await cleanup();
-}
-process.exit(code);
+await runBench(main);

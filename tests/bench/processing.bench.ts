@@ -63,7 +63,6 @@ import {
   type Child,
   cpuSeconds,
   freePort,
-  killAllChildrenSync,
   machineBusySeconds,
   rssMb,
   runningChildren,
@@ -71,6 +70,7 @@ import {
   startNode,
   stopChild,
 } from "./procs";
+import { cleanups, log, redact, runBench } from "./harness";
 
 const DIST = path.join(ROOT, "dist/workers");
 const PRODUCTION_INGEST_FLAGS = "--max-old-space-size=128";
@@ -195,31 +195,7 @@ const REDIS_URL = opts["redis-url"];
 // ---------------------------------------------------------------------------------------------
 // Cleanup, whatever happens: children stopped by PID, Redis keys and the database removed.
 
-const cleanups: (() => Promise<void>)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const step of cleanups.reverse()) {
-      try {
-        await step();
-      } catch (error) {
-        console.error(`cleanup: ${(error as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-process.on("exit", killAllChildrenSync);
 const activeLoads = new Set<Load>();
-let interrupted = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    interrupted = true;
-    console.error(`\n${signal}: stopping and cleaning up`);
-    for (const load of activeLoads) load.stop();
-    void cleanup().finally(() => process.exit(130));
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -1100,10 +1076,6 @@ function round(value: number | null, digits = 1): number | null {
   return value === null ? null : Number.isFinite(value) ? Number(value.toFixed(digits)) : null;
 }
 
-function log(message: string): void {
-  console.log(`[bench] ${message}`);
-}
-
 /**
  * Sums the durations PostgreSQL logged for the bench database (log_min_duration_statement = 0)
  * by statement, from byte `from` of its log: server-side time, without the client's.
@@ -1294,29 +1266,6 @@ async function createTenant(label: string): Promise<Tenant> {
   }
 }
 
-
-
-function redact(url: URL): string {
-  const copy = new URL(url.href);
-  if (copy.password) copy.password = "***";
-  return copy.href;
-}
-
-let code = 1;
-try {
-  code = await main();
-} catch (error) {
-  if (interrupted) {
-    await cleanup();
-    process.exit(130);
-  }
-  console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  for (const child of runningChildren())
-    console.error(
-      `--- ${child.name} output (last lines) ---\n${child.output().split("\n").slice(-20).join("\n")}`,
-    );
-  code = 1;
-} finally {
-  await cleanup();
-}
-process.exit(code);
+await runBench(main, () => {
+  for (const load of activeLoads) load.stop();
+});
