@@ -147,12 +147,14 @@ async function insertEvents(
       payload: p.event.payload,
     })),
   );
+  // json, not jsonb, end to end: the batch document is walked once and each payload is stored
+  // as the text it is (events.payload is json), never parsed into a tree.
   const rows = await tx.$queryRaw<{ event_id: string }[]>`
     insert into events (project_id, issue_id, event_id, timestamp, received_at, level, platform, release, environment,
                         user_tag, title, tags, payload)
-    select ${projectId}, x.* from jsonb_to_recordset(${json}::jsonb) as x(
+    select ${projectId}, x.* from json_to_recordset(${json}::json) as x(
       issue_id int, event_id text, timestamp timestamptz, received_at timestamptz, level text, platform text,
-      release text, environment text, user_tag text, title text, tags jsonb, payload jsonb)
+      release text, environment text, user_tag text, title text, tags jsonb, payload json)
     on conflict (project_id, event_id) do nothing
     returning event_id`;
   return new Set(rows.map((r) => r.event_id));
