@@ -174,12 +174,40 @@ const LISTING_ROUTES: Record<string, string> = {
   "/api/0/organizations": "/api/0/organizations/",
 };
 
-describe("every REST route, called by org B with org A's slug and ids", () => {
+// Route handlers outside the REST API: signed-in pages' downloads (B's session cookie, A's slug)
+// and the routes that belong to no tenant.
+const COOKIE_ROUTE_CASES: Record<string, (ids: Ids) => string> = {
+  "app/[org]/settings/audit/export/route.ts": (ids) => `/${ids.org}/settings/audit/export`,
+};
+const TENANT_FREE_ROUTES: Record<string, string> = {
+  "app/%5Fhealth/route.ts": "health: says only whether Postgres and Redis answer",
+  "app/api/webhooks/stripe/route.ts": "Stripe's signed deliveries; the org comes from the verified event",
+  "app/api/webhooks/clerk/route.ts": "Clerk's signed deliveries; the org comes from the verified event",
+};
+
+/** Every route handler of the app outside app/api/0, relative to the project root. */
+function otherRoutes(): string[] {
+  return (readdirSync(path.join(ROOT, "app"), { recursive: true }) as string[])
+    .filter((f) => path.basename(f) === "route.ts" && !f.startsWith("api/0/"))
+    .map((f) => `app/${f}`)
+    .sort();
+}
+
+describe("every route handler, called by org B with org A's slug and ids", () => {
   it("has an isolation case for each route file", () => {
     const missing = apiRoutes()
       .map((r) => r.pattern)
       .filter((p) => !ROUTE_CASES[p] && !LISTING_ROUTES[p]);
     expect(missing, "add these routes to ROUTE_CASES in tests/integration/isolation.test.ts").toEqual([]);
+    const others = otherRoutes().filter((f) => !COOKIE_ROUTE_CASES[f] && !TENANT_FREE_ROUTES[f]);
+    expect(others, "add these routes to COOKIE_ROUTE_CASES or TENANT_FREE_ROUTES").toEqual([]);
+  });
+
+  it("answers 404 to B's session for A's pages' routes", async () => {
+    for (const [file, pathFor] of Object.entries(COOKIE_ROUTE_CASES)) {
+      const res = await fetch(`${url}${pathFor(a)}`, { headers: { cookie: bCookie }, redirect: "manual" });
+      expect(res.status, file).toBe(404);
+    }
   });
 
   it("answers 404 for every method and path, and changes nothing of A's", async () => {
