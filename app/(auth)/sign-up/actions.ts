@@ -5,16 +5,16 @@ import { redirect } from "next/navigation";
 import { signUp } from "@/lib/auth/accounts";
 import { clerkSettings } from "@/lib/auth/clerk/config";
 import { createSession } from "@/lib/auth/sessions";
-import { afterSignUpPath } from "@/lib/marketing/funnel";
+import { afterSignUpUrl } from "@/lib/marketing/funnel";
 import { type ActionState, formAction } from "../../_server/action-state";
 import { setSessionCookie } from "../cookie";
 
 export async function signUpAction(_previous: ActionState, form: FormData): Promise<ActionState> {
   // With Clerk, accounts are made in Clerk: the form is not shown, and a direct post is refused.
   if (clerkSettings()) return { error: "Create your account with the sign-up form." };
-  let orgSlug = "";
+  let account: { userId: number; orgSlug: string } | undefined;
   const state = await formAction(async () => {
-    const account = await signUp({
+    account = await signUp({
       name: String(form.get("name") ?? ""),
       email: String(form.get("email") ?? ""),
       password: String(form.get("password") ?? ""),
@@ -22,10 +22,9 @@ export async function signUpAction(_previous: ActionState, form: FormData): Prom
     });
     const session = await createSession(account.userId, { userAgent: (await headers()).get("user-agent") ?? undefined });
     await setSessionCookie(session.token, session.expiresAt);
-    orgSlug = account.orgSlug;
     return undefined;
   });
-  if (state.error) return state;
+  if (state.error || !account) return state;
   // A new account has no project yet: straight to creating one, or to payment for a paid plan.
-  redirect(afterSignUpPath(orgSlug, String(form.get("plan") ?? "")));
+  redirect(await afterSignUpUrl(account.userId, account.orgSlug, String(form.get("plan") ?? "")));
 }
