@@ -141,3 +141,12 @@ export function periodBounds(period: string): { start: Date; end: Date } {
   const [year, month] = period.split("-").map(Number) as [number, number];
   return { start: new Date(Date.UTC(year, month - 1, 1)), end: new Date(Date.UTC(year, month, 1)) };
 }
+
+/** "$26", "$0", "$12.50": a price in cents as the pricing and billing pages show it. */
+export function formatDollars(cents: number): string {
+  const dollars = cents / 100;
+  return `$${dollars.toLocaleString("en-US", { minimumFractionDigits: cents % 100 ? 2 : 0, maximumFractionDigits: 2 })}`;
+}
+
+/** "50,000": an event count as the pricing and billing pages show it. */
+export const formatCount = (n: number) => n.toLocaleString("en-US");

@@ -4,6 +4,8 @@ import {
   PLANS,
   type PaidPlanId,
   type Plan,
+  formatCount,
+  formatDollars,
   overageCostCents,
 } from "../billing/plans";
 
@@ -16,14 +18,6 @@ export function plansByPrice(): Plan[] {
     (a, b) => a.priceCents - b.priceCents || a.monthlyErrors - b.monthlyErrors,
   );
 }
-
-/** "$26", "$0", "$12.50": a price in cents as the pricing page shows it. */
-export function formatDollars(cents: number): string {
-  const dollars = cents / 100;
-  return `$${dollars.toLocaleString("en-US", { minimumFractionDigits: cents % 100 ? 2 : 0, maximumFractionDigits: 2 })}`;
-}
-
-export const formatCount = (n: number) => n.toLocaleString("en-US");
 
 export function isPaidPlan(id: string): id is PaidPlanId {
   return (PAID_PLANS as readonly string[]).includes(id);

@@ -64,3 +64,17 @@ export function redact(url: URL): string {
   if (copy.password) copy.password = "***";
   return copy.href;
 }
+
+/** Prints rows as columns padded to their widest cell (the last column is left ragged). */
+export function printRows(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  for (const row of rows)
+    console.log(
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join("  ")
+        .trimEnd(),
+    );
+}
+
+export const mark = (ok: boolean) => (ok ? "PASS" : "FAIL");

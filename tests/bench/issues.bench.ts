@@ -57,7 +57,7 @@ import {
   startNode,
   stopChild,
 } from "./procs";
-import { cleanups, log, redact, runBench } from "./harness";
+import { cleanups, log, mark, printRows, redact, runBench } from "./harness";
 
 const NEXT_BIN = path.join(ROOT, "node_modules/next/dist/bin/next");
 const NOISY_OTHER_CPU_PCT = 30;
@@ -980,22 +980,29 @@ function printInProcess(p: Phase, before: Phase): void {
     ["case", "sort", "rows", "p50", "p95", "p99", "max", "p95/base", ...(p === before ? [] : ["p95 before"]), "target", "query"],
   ];
   for (const r of p.inProcess) {
-    const b = before.inProcess.find((x) => x.name === r.name);
-    rows.push([
-      r.name,
-      r.sort,
-      String(r.rows),
-      fmt(r.stats.p50, 1),
-      fmt(r.stats.p95, 1),
-      fmt(r.stats.p99, 1),
-      fmt(r.stats.max, 1),
-      `${fmt(r.stats.p95 / base.stats.p95, 2)}x`,
-      ...(p === before ? [] : [b ? fmt(b.stats.p95, 1) : "-"]),
-      mark(r.stats.p95 < TARGET_MS),
-      r.query,
-    ]);
+    rows.push(caseRow(r, base, p === before ? undefined : (before.inProcess.find((x) => x.name === r.name) ?? null)));
   }
   printRows(rows);
+}
+
+/**
+ * A case's row of a phase table: its timings, p95 as a ratio to its baseline, and (after the
+ * first phase; `prior` undefined in it) its p95 in the first phase.
+ */
+function caseRow(r: CaseResult, base: CaseResult | undefined, prior: CaseResult | null | undefined): string[] {
+  return [
+    r.name,
+    r.sort,
+    String(r.rows),
+    fmt(r.stats.p50, 1),
+    fmt(r.stats.p95, 1),
+    fmt(r.stats.p99, 1),
+    fmt(r.stats.max, 1),
+    base ? `${fmt(r.stats.p95 / base.stats.p95, 2)}x` : "-",
+    ...(prior === undefined ? [] : [prior ? fmt(prior.stats.p95, 1) : "-"]),
+    mark(r.stats.p95 < TARGET_MS),
+    r.query,
+  ];
 }
 
 function printHttp(p: Phase, before: Phase): void {
@@ -1009,21 +1016,7 @@ function printHttp(p: Phase, before: Phase): void {
     ["case", "sort", "rows", "p50", "p95", "p99", "max", "p95/base", ...(p === before ? [] : ["p95 before"]), "target", "query"],
   ];
   for (const r of p.http) {
-    const b = base(r.name.split("_")[0]!);
-    const prior = before.http.find((x) => x.name === r.name);
-    rows.push([
-      r.name,
-      r.sort,
-      String(r.rows),
-      fmt(r.stats.p50, 1),
-      fmt(r.stats.p95, 1),
-      fmt(r.stats.p99, 1),
-      fmt(r.stats.max, 1),
-      b ? `${fmt(r.stats.p95 / b.stats.p95, 2)}x` : "-",
-      ...(p === before ? [] : [prior ? fmt(prior.stats.p95, 1) : "-"]),
-      mark(r.stats.p95 < TARGET_MS),
-      r.query,
-    ]);
+    rows.push(caseRow(r, base(r.name.split("_")[0]!), p === before ? undefined : (before.http.find((x) => x.name === r.name) ?? null)));
   }
   printRows(rows);
 }
@@ -1067,19 +1060,6 @@ function resultJson(r: CaseResult, base: CaseResult) {
     p95_ratio_to_base: round(r.stats.p95 / base.stats.p95, 2),
   };
 }
-
-function printRows(rows: string[][]): void {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  for (const row of rows)
-    console.log(
-      row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
-        .join("  ")
-        .trimEnd(),
-    );
-}
-
-const mark = (ok: boolean) => (ok ? "PASS" : "FAIL");
 
 function fmt(value: number | null | undefined, digits: number): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "-";

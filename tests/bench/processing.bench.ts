@@ -70,7 +70,7 @@ import {
   startNode,
   stopChild,
 } from "./procs";
-import { cleanups, log, redact, runBench } from "./harness";
+import { cleanups, log, mark, printRows, redact, runBench } from "./harness";
 
 const DIST = path.join(ROOT, "dist/workers");
 const PRODUCTION_INGEST_FLAGS = "--max-old-space-size=128";
@@ -1052,19 +1052,6 @@ function otherCpu(c: Cpu): number | null {
   if (c.machine === null) return null;
   return c.machine - (c.worker ?? 0) - (c.ingest ?? 0) - (c.postgres ?? 0) - (c.redis ?? 0) - c.loadgen;
 }
-
-function printRows(rows: string[][]): void {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  for (const row of rows)
-    console.log(
-      row
-        .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!)))
-        .join("  ")
-        .trimEnd(),
-    );
-}
-
-const mark = (ok: boolean) => (ok ? "PASS" : "FAIL");
 
 function fmt(value: number | null | undefined, digits: number): string {
   if (value === null || value === undefined) return "-";

@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { clerkSettings } from "@/lib/auth/clerk/config";
 import { PLANS } from "@/lib/billing/plans";
 import { checkoutPlan } from "@/lib/marketing/funnel";
-import { formatCount, formatDollars } from "@/lib/marketing/pricing";
+import { formatCount, formatDollars } from "@/lib/billing/plans";
 import { ActionForm, Field } from "../../_components/action-form";
 import { currentUser } from "../session";
 import { signUpAction } from "./actions";

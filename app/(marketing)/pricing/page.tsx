@@ -1,12 +1,10 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import type { Plan } from "@/lib/billing/plans";
+import { type Plan, formatCount, formatDollars } from "@/lib/billing/plans";
 import { QUOTA_CATEGORIES } from "@/lib/ingest/quota-policy";
 import {
   MAX_CALCULATOR_EVENTS,
   type QuotaAnswer,
-  formatCount,
-  formatDollars,
   overagePer1000,
   parseEvents,
   planForVolume,

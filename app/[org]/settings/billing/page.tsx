@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { can } from "@/lib/auth/permissions";
 import { billingOverview } from "@/lib/billing/overview";
-import { OVERAGE_CENTS_PER_1000_ERRORS } from "@/lib/billing/plans";
+import { OVERAGE_CENTS_PER_1000_ERRORS, formatCount, formatDollars } from "@/lib/billing/plans";
 import { requireViewer } from "../../../(auth)/session";
 import { ActionForm } from "../../../_components/action-form";
 import { budgetAction, checkoutAction, portalAction } from "./actions";
@@ -10,8 +10,6 @@ import { UsageChart } from "./usage-chart";
 export const metadata: Metadata = { title: "Usage & billing" };
 export const dynamic = "force-dynamic";
 
-const number = (n: number) => n.toLocaleString("en-US");
-const dollars = (cents: number) => `$${(cents / 100).toLocaleString("en-US", { minimumFractionDigits: cents % 100 ? 2 : 0 })}`;
 const date = (d: Date) => d.toISOString().slice(0, 10);
 
 const STATUS_TEXT: Record<string, string> = {
@@ -49,8 +47,8 @@ export default async function BillingPage({ params, searchParams }: { params: Pr
         // Arriving from sign-up with a paid plan chosen on the pricing page: one click to pay.
         <section className="space-y-2 rounded-lg border border-indigo-300 bg-indigo-50 p-4" data-testid="chosen-plan">
           <p className="text-sm">
-            You chose the <strong>{chosen.name}</strong> plan: {number(chosen.monthlyErrors)} errors a month for{" "}
-            {dollars(chosen.priceCents)}/month.
+            You chose the <strong>{chosen.name}</strong> plan: {formatCount(chosen.monthlyErrors)} errors a month for{" "}
+            {formatDollars(chosen.priceCents)}/month.
           </p>
           <ActionForm action={checkoutAction.bind(null, org)} submit="Continue to payment">
             <input type="hidden" name="plan" value={chosen.id} />
@@ -73,7 +71,7 @@ export default async function BillingPage({ params, searchParams }: { params: Pr
             </p>
           ) : null}
           <p className="text-sm">
-            {number(o.plan.monthlyErrors)} errors a month · {o.plan.maxMembers === null ? "unlimited members" : `${o.plan.maxMembers} member`} ·{" "}
+            {formatCount(o.plan.monthlyErrors)} errors a month · {o.plan.maxMembers === null ? "unlimited members" : `${o.plan.maxMembers} member`} ·{" "}
             {o.plan.retentionDays}-day retention{o.plan.auditLogExport ? " · audit log export" : ""}
           </p>
           {o.canManage ? (
@@ -81,7 +79,7 @@ export default async function BillingPage({ params, searchParams }: { params: Pr
               {/* A live subscription changes plan in the portal, never through a second checkout. */}
               {o.plan.id === "free"
                 ? o.upgrades.map((plan) => (
-                    <ActionForm key={plan.id} action={checkoutAction.bind(null, org)} submit={`Upgrade to ${plan.name} (${dollars(plan.priceCents)}/month)`}>
+                    <ActionForm key={plan.id} action={checkoutAction.bind(null, org)} submit={`Upgrade to ${plan.name} (${formatDollars(plan.priceCents)}/month)`}>
                       <input type="hidden" name="plan" value={plan.id} />
                     </ActionForm>
                   ))
@@ -99,18 +97,18 @@ export default async function BillingPage({ params, searchParams }: { params: Pr
       <section className="space-y-2" data-testid="month-usage">
         <h2 className="text-lg font-medium">This month</h2>
         <p className="text-sm">
-          <span data-testid="month-accepted">{number(o.usage.accepted)}</span>
+          <span data-testid="month-accepted">{formatCount(o.usage.accepted)}</span>
           {o.quota ? (
             <>
               {" "}
-              of <span data-testid="month-quota">{number(o.quota)}</span> errors ({pct}%), resets {date(o.resetsAt)}
+              of <span data-testid="month-quota">{formatCount(o.quota)}</span> errors ({pct}%), resets {date(o.resetsAt)}
             </>
           ) : (
             " errors (no quota)"
           )}
           {o.usage.rateLimited > 0 ? (
             <span className="ml-2 text-red-700">
-              · <span data-testid="month-rate-limited">{number(o.usage.rateLimited)}</span> dropped over quota or rate limits
+              · <span data-testid="month-rate-limited">{formatCount(o.usage.rateLimited)}</span> dropped over quota or rate limits
             </span>
           ) : null}
         </p>
@@ -125,8 +123,8 @@ export default async function BillingPage({ params, searchParams }: { params: Pr
         <section className="space-y-2">
           <h2 className="text-lg font-medium">On-demand budget</h2>
           <p className="text-sm text-slate-600">
-            Keep receiving errors past the plan's quota: {dollars(OVERAGE_CENTS_PER_1000_ERRORS)} per 1,000 errors, up to this much a month. Currently{" "}
-            <span data-testid="budget">{dollars(o.budgetCents)}</span> ({number(o.budgetEvents)} extra errors).
+            Keep receiving errors past the plan's quota: {formatDollars(OVERAGE_CENTS_PER_1000_ERRORS)} per 1,000 errors, up to this much a month. Currently{" "}
+            <span data-testid="budget">{formatDollars(o.budgetCents)}</span> ({formatCount(o.budgetEvents)} extra errors).
           </p>
           {o.isOwner ? (
             <ActionForm action={budgetAction.bind(null, org)} submit="Save budget" className="flex items-end gap-3">
