@@ -4,7 +4,7 @@ import { db } from "../db";
 import { env } from "../env";
 import { AppError } from "../errors";
 import { formatDsn } from "../projects/dsn";
-import { newProjectKey } from "../projects/manage";
+import { newProjectKey } from "../projects";
 import { PLATFORM_IDS, type PlatformId } from "../projects/platforms";
 import { slugSchema, slugify } from "../slug";
 

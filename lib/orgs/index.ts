@@ -5,7 +5,7 @@ import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
 import { db, type Tx } from "../db";
 import { AppError } from "../errors";
-import { slugSchema, slugify } from "../slug";
+import { freeSlug, slugSchema, slugify } from "../slug";
 
 // An org's slug is the first segment of its dashboard's URLs, so it must not shadow the app's
 // own top-level routes (present or planned).
@@ -23,13 +23,11 @@ export const orgInputSchema = z.object({
 });
 
 /** A free slug for a new org named `name`: "Acme Inc." -> "acme-inc", then "acme-inc-2" ... */
-export async function freeOrgSlug(tx: Tx, name: string): Promise<string> {
-  const base = slugify(name, "org");
-  for (let n = 1; ; n++) {
-    const slug = n === 1 ? base : `${base}-${n}`;
-    if (RESERVED_SLUGS.has(slug)) continue;
-    if (!(await tx.organization.findUnique({ where: { slug }, select: { id: true } }))) return slug;
-  }
+export function freeOrgSlug(tx: Tx, name: string): Promise<string> {
+  return freeSlug(
+    slugify(name, "org"),
+    async (slug) => RESERVED_SLUGS.has(slug) || Boolean(await tx.organization.findUnique({ where: { slug }, select: { id: true } })),
+  );
 }
 
 /** A new org owned by the user; its slug from the input, or derived from the name when blank. */

@@ -5,7 +5,8 @@ import { AppError } from "../errors";
 import { slugSchema } from "../slug";
 import { formatDsn } from "./dsn";
 
-const newKey = () => randomBytes(16).toString("hex");
+/** A DSN key's public or secret part: 32 hex characters, as Sentry makes them. */
+export const newProjectKey = () => randomBytes(16).toString("hex");
 
 /** Returns the org's project with this slug, creating it (with a first DSN key) when missing. */
 export async function ensureProject(orgId: number, input: { slug: string; name?: string; platform?: string }) {
@@ -18,7 +19,7 @@ export async function ensureProject(orgId: number, input: { slug: string; name?:
       slug,
       name: input.name ?? slug,
       platform: input.platform ?? "other",
-      keys: { create: { publicKey: newKey(), secretKey: newKey() } },
+      keys: { create: { publicKey: newProjectKey(), secretKey: newProjectKey() } },
     },
     select: { id: true },
   });

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { audit } from "../audit";
 import { assertCan } from "../auth/permissions";
@@ -6,15 +5,14 @@ import type { Viewer } from "../auth/viewer";
 import { db, type Tx } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client.ts";
-import { slugSchema, slugify } from "../slug";
+import { freeSlug, slugSchema, slugify } from "../slug";
+import { newProjectKey } from "./index";
 import { projectKeySelect } from "./listing";
 import { PLATFORM_IDS } from "./platforms";
 
 // Project and DSN key management for the dashboard and the API. Every function takes the
 // Viewer, checks the role, and finds the project or key within the viewer's org, so a foreign
 // id is "not found" and never touched.
-
-export const newProjectKey = () => randomBytes(16).toString("hex");
 
 export const projectInputSchema = z.object({
   name: z.string().trim().min(1, "name the project").max(100),
@@ -200,10 +198,5 @@ async function keyInOrg(tx: Tx, viewer: Viewer, keyId: number) {
 const findProjectBySlug = (tx: Tx, orgId: number, slug: string) =>
   tx.project.findUnique({ where: { orgId_slug: { orgId, slug } }, select: { id: true } });
 
-async function freeProjectSlug(tx: Tx, orgId: number, name: string): Promise<string> {
-  const base = slugify(name, "project");
-  for (let n = 1; ; n++) {
-    const slug = n === 1 ? base : `${base}-${n}`;
-    if (!(await findProjectBySlug(tx, orgId, slug))) return slug;
-  }
-}
+const freeProjectSlug = (tx: Tx, orgId: number, name: string) =>
+  freeSlug(slugify(name, "project"), async (slug) => Boolean(await findProjectBySlug(tx, orgId, slug)));
