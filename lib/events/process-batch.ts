@@ -100,8 +100,8 @@ export class StreamDrain {
       bytes += read[kept]!.payload.length;
       kept++;
     }
-    if (read.length > 0) {
-      const sample = read.reduce((sum, e) => sum + e.payload.length, 0) / read.length;
+    if (kept > 0) {
+      const sample = bytes / kept;
       this.averageBytes = this.averageBytes === 0 ? sample : (this.averageBytes + sample) / 2;
     }
     // Entries beyond the byte limit stay pending: the next read (pending first) takes them.
