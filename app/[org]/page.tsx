@@ -27,11 +27,14 @@ export default async function OrgHome({ params }: Props) {
       </main>
     );
   }
-  const [projects, counts, issues] = await Promise.all([
+  const [projects, issues] = await Promise.all([
     listProjectsWithDsns(viewer.orgId),
-    projectHourlyCounts(viewer),
     listIssues(viewer, { sort: "date", limit: 10, statsPeriod: "14d" }),
   ]);
+  const counts = await projectHourlyCounts(
+    viewer,
+    projects.map((p) => p.id),
+  );
   return (
     <main className="mx-auto max-w-6xl space-y-8 p-4 sm:p-6">
       <section>
