@@ -1,4 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { type Prisma, PrismaClient } from "./generated/prisma/client.ts";
 import { env } from "./env";
 
@@ -25,4 +26,65 @@ export function db(): PrismaClient {
 export async function closeDb(): Promise<void> {
   await client?.$disconnect();
   client = undefined;
+  await pool?.end();
+  pool = undefined;
+}
+
+let pool: pg.Pool | undefined;
+
+/**
+ * The event-processing hot path's own connections: the batch transaction runs its statements
+ * through `pg` directly, because Prisma's raw queries serialize and deserialize every
+ * parameter (a batch's 1 MB events document included) before `pg` encodes it once more.
+ */
+function sqlPool(): pg.Pool {
+  if (!pool) {
+    const connectionString = env().DATABASE_URL;
+    if (!connectionString) throw new Error("DATABASE_URL is not resolved yet");
+    pool = new pg.Pool({ connectionString, max: 8, statement_timeout: 120_000 });
+    // An idle connection's error (the server restarted) must not crash the process; the pool
+    // drops it and connects again.
+    pool.on("error", () => {});
+  }
+  return pool;
+}
+
+type SqlTag<R> = (strings: TemplateStringsArray, ...values: unknown[]) => Promise<R>;
+
+/** A transaction on a `pg` connection, queried with tagged templates like Prisma's raw API. */
+export type SqlTx = {
+  /** The rows of a statement. Values become parameters; untyped ones in a select list need a cast. */
+  rows: <T>(strings: TemplateStringsArray, ...values: unknown[]) => Promise<T[]>;
+  /** Runs a statement; the number of rows it touched. */
+  run: SqlTag<number>;
+};
+
+function toQuery(strings: TemplateStringsArray, values: unknown[]): pg.QueryConfig {
+  let text = strings[0]!;
+  for (let i = 1; i < strings.length; i++) text += `$${i}${strings[i]}`;
+  return { text, values };
+}
+
+/** Runs `fn` in one transaction on a connection of its own: committed when it resolves. */
+export async function sqlTransaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+  const connection = await sqlPool().connect();
+  const tx: SqlTx = {
+    rows: async (strings, ...values) => (await connection.query(toQuery(strings, values))).rows,
+    run: async (strings, ...values) => (await connection.query(toQuery(strings, values))).rowCount ?? 0,
+  };
+  try {
+    await connection.query("begin");
+    const result = await fn(tx);
+    await connection.query("commit");
+    connection.release();
+    return result;
+  } catch (error) {
+    // A connection that cannot even roll back is broken: the pool closes it.
+    const broken = await connection.query("rollback").then(
+      () => undefined,
+      (rollbackError: Error) => rollbackError,
+    );
+    connection.release(broken);
+    throw error;
+  }
 }

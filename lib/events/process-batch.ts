@@ -1,4 +1,4 @@
-import { db, type Tx } from "../db";
+import { type SqlTx, sqlTransaction } from "../db";
 import { type PreparedBatch, prepareBatch, preparedFor } from "./prepare";
 import { storeErrorEvents } from "./store-errors";
 import {
@@ -50,31 +50,26 @@ export class StreamDrain {
   ) {}
 
   async next(options: { readAhead: boolean } = { readAhead: false }): Promise<BatchResult> {
-    const project = await db().project.findUnique({
-      where: { id: this.projectId },
-      select: { id: true, orgId: true, scrubData: true },
-    });
     const ahead = this.ahead;
     this.ahead = null;
-    const result = await db().$transaction(
-      async (tx) => {
-        // A deleted project's items have nowhere to go: they are only acknowledged.
-        if (!project) return { ...(await this.read(null, "0")), stored: emptyCounts };
-        const checkpoint = await lockCheckpoint(tx, project.id);
-        const batch = ahead ?? (await this.read(project, "0"));
-        if (options.readAhead && batch.more) {
-          this.ahead = await this.read(project, batch.entries.at(-1)!.id);
-        }
-        const fresh = batch.entries.filter((e) => isAfter(e.id, checkpoint));
-        if (fresh.length === 0) return { ...batch, stored: emptyCounts };
-        const prepared = preparedFor(await batch.prepared, new Set(fresh.map((e) => e.id)));
-        const stored = await storeBatch(tx, project, prepared);
-        const [lastMs, lastSeq] = parseStreamId(fresh.at(-1)!.id);
-        await tx.$executeRaw`update stream_checkpoints set last_ms = ${lastMs}, last_seq = ${lastSeq} where project_id = ${project.id}`;
-        return { ...batch, stored: { ...stored, skipped: batch.entries.length - fresh.length } };
-      },
-      { timeout: 120_000, maxWait: 30_000 },
-    ).catch((error) => {
+    const result = await sqlTransaction(async (tx) => {
+      const [project] = await tx.rows<Project>`
+        select id, org_id as "orgId", scrub_data as "scrubData" from projects where id = ${this.projectId}`;
+      // A deleted project's items have nowhere to go: they are only acknowledged.
+      if (!project) return { ...(await this.read(null, "0")), stored: emptyCounts };
+      const checkpoint = await lockCheckpoint(tx, project.id);
+      const batch = ahead ?? (await this.read(project, "0"));
+      if (options.readAhead && batch.more) {
+        this.ahead = await this.read(project, batch.entries.at(-1)!.id);
+      }
+      const fresh = batch.entries.filter((e) => isAfter(e.id, checkpoint));
+      if (fresh.length === 0) return { ...batch, stored: emptyCounts };
+      const prepared = preparedFor(await batch.prepared, new Set(fresh.map((e) => e.id)));
+      const stored = await storeBatch(tx, project, prepared);
+      const [lastMs, lastSeq] = parseStreamId(fresh.at(-1)!.id);
+      await tx.run`update stream_checkpoints set last_ms = ${lastMs}, last_seq = ${lastSeq} where project_id = ${project.id}`;
+      return { ...batch, stored: { ...stored, skipped: batch.entries.length - fresh.length } };
+    }).catch((error) => {
       // The read-ahead entries stay pending in the stream; the next read takes them again.
       this.ahead = null;
       throw error;
@@ -123,11 +118,12 @@ export function drainBatch(projectId: number, batchSize: number): Promise<BatchR
 const emptyCounts = { skipped: 0, inserted: 0, newIssues: 0 };
 const emptyPrepared: PreparedBatch = { events: [], transactions: [], others: [], invalid: [] };
 
-async function lockCheckpoint(tx: Tx, projectId: number): Promise<[bigint, bigint]> {
-  await tx.$executeRaw`insert into stream_checkpoints (project_id, last_ms, last_seq) values (${projectId}, 0, 0) on conflict do nothing`;
-  const [row] = await tx.$queryRaw<{ last_ms: bigint; last_seq: bigint }[]>`
+async function lockCheckpoint(tx: SqlTx, projectId: number): Promise<[bigint, bigint]> {
+  await tx.run`insert into stream_checkpoints (project_id, last_ms, last_seq) values (${projectId}, 0, 0) on conflict do nothing`;
+  // bigint columns arrive from pg as strings
+  const [row] = await tx.rows<{ last_ms: string; last_seq: string }>`
     select last_ms, last_seq from stream_checkpoints where project_id = ${projectId} for update`;
-  return [row!.last_ms, row!.last_seq];
+  return [BigInt(row!.last_ms), BigInt(row!.last_seq)];
 }
 
 function isAfter(id: string, [lastMs, lastSeq]: [bigint, bigint]): boolean {
@@ -135,7 +131,7 @@ function isAfter(id: string, [lastMs, lastSeq]: [bigint, bigint]): boolean {
   return ms > lastMs || (ms === lastMs && seq > lastSeq);
 }
 
-async function storeBatch(tx: Tx, project: Project, prepared: PreparedBatch) {
+async function storeBatch(tx: SqlTx, project: Project, prepared: PreparedBatch) {
   const ofType = (...types: string[]) => prepared.others.filter((o) => types.includes(o.type));
   const now = new Date();
   const errors = await storeErrorEvents(tx, project, prepared.events, now);

@@ -1,4 +1,4 @@
-import type { Tx } from "../db";
+import type { SqlTx } from "../db";
 import { type IssueState, transitionOnNewEvents } from "../issues/lifecycle";
 import type { PreparedEvent } from "./prepare";
 
@@ -13,7 +13,7 @@ const MAX_TAGS_PER_EVENT = 50;
  * move only for events actually inserted, so a retried batch never double-counts.
  */
 export async function storeErrorEvents(
-  tx: Tx,
+  tx: SqlTx,
   project: Project,
   prepared: PreparedEvent[],
   now: Date,
@@ -36,21 +36,21 @@ export async function storeErrorEvents(
   await upsertTagValues(tx, byIssue);
   await upsertReleasesAndEnvironments(tx, project, stored, created);
   if (stored.length > 0) {
-    await tx.$executeRaw`update projects set first_event_at = coalesce(first_event_at, now()) where id = ${project.id} and first_event_at is null`;
+    await tx.run`update projects set first_event_at = coalesce(first_event_at, now()) where id = ${project.id} and first_event_at is null`;
   }
   return { inserted: stored.length, newIssues: created.size };
 }
 
 /** Drops events already stored (SDK retries, duplicate sends) and repeats within the batch. */
 async function withoutStoredEvents(
-  tx: Tx,
+  tx: SqlTx,
   projectId: number,
   prepared: PreparedEvent[],
 ): Promise<PreparedEvent[]> {
   const seen = new Set<string>();
   const unique = prepared.filter((p) => !seen.has(p.event.eventId) && seen.add(p.event.eventId));
   const ids = unique.map((p) => p.event.eventId);
-  const stored = await tx.$queryRaw<{ event_id: string }[]>`
+  const stored = await tx.rows<{ event_id: string }>`
     select event_id from events where project_id = ${projectId} and event_id = any(${ids}::text[])`;
   const storedIds = new Set(stored.map((r) => r.event_id));
   return unique.filter((p) => !storedIds.has(p.event.eventId));
@@ -60,9 +60,9 @@ async function withoutStoredEvents(
  * Maps each event to its issue through its grouping hashes, creating one issue per new
  * primary hash (with the next short ids of the project) and recording every hash.
  */
-async function resolveIssues(tx: Tx, projectId: number, events: PreparedEvent[]) {
+async function resolveIssues(tx: SqlTx, projectId: number, events: PreparedEvent[]) {
   const allHashes = [...new Set(events.flatMap((p) => p.grouping.hashes))];
-  const known = await tx.$queryRaw<{ hash: string; issue_id: number }[]>`
+  const known = await tx.rows<{ hash: string; issue_id: number }>`
     select hash, issue_id from issue_hashes where project_id = ${projectId} and hash = any(${allHashes}::text[])`;
   const issueOfHash = new Map(known.map((r) => [r.hash, r.issue_id]));
 
@@ -78,14 +78,14 @@ async function resolveIssues(tx: Tx, projectId: number, events: PreparedEvent[])
   const created = new Map<number, string | undefined>();
   if (firstOfNewGroup.size > 0) {
     const groups = [...firstOfNewGroup.values()];
-    const [allocated] = await tx.$queryRaw<{ next: number }[]>`
-      update projects set next_short_id = next_short_id + ${groups.length} where id = ${projectId}
-      returning next_short_id - ${groups.length} as next`;
+    const [allocated] = await tx.rows<{ next: number }>`
+      update projects set next_short_id = next_short_id + ${groups.length}::int where id = ${projectId}
+      returning next_short_id - ${groups.length}::int as next`;
     const next = allocated!.next;
-    const rows = await tx.$queryRaw<{ id: number; short_id: number }[]>`
+    const rows = await tx.rows<{ id: number; short_id: number }>`
       insert into issues (project_id, short_id, title, culprit, type, level, platform, metadata, status, substatus,
                           grouping_version, times_seen, user_count, first_seen, last_seen, first_release, last_release)
-      select ${projectId}, g.short_id, g.title, g.culprit, g.type, g.level, g.platform, g.metadata, 'unresolved', 'new',
+      select ${projectId}::int, g.short_id, g.title, g.culprit, g.type, g.level, g.platform, g.metadata, 'unresolved', 'new',
              g.grouping_version, 0, 0, g.ts, g.ts, g.release, g.release
       from unnest(${groups.map((_, i) => next + i)}::int[], ${groups.map((p) => p.grouping.title)}::text[],
                   ${groups.map((p) => p.grouping.culprit)}::text[], ${groups.map((p) => issueType(p))}::text[],
@@ -113,9 +113,9 @@ async function resolveIssues(tx: Tx, projectId: number, events: PreparedEvent[])
   }
   const newPairs = [...unrecorded];
   if (newPairs.length > 0) {
-    await tx.$executeRaw`
+    await tx.run`
       insert into issue_hashes (project_id, hash, issue_id)
-      select ${projectId}, h, i from unnest(${newPairs.map(([h]) => h)}::text[], ${newPairs.map(([, i]) => i)}::int[]) as x(h, i)
+      select ${projectId}::int, h, i from unnest(${newPairs.map(([h]) => h)}::text[], ${newPairs.map(([, i]) => i)}::int[]) as x(h, i)
       on conflict (project_id, hash) do nothing`;
   }
   return { issueOf, created };
@@ -126,7 +126,7 @@ function issueType(p: PreparedEvent): string {
 }
 
 async function insertEvents(
-  tx: Tx,
+  tx: SqlTx,
   projectId: number,
   events: PreparedEvent[],
   issueOf: Map<string, number>,
@@ -149,10 +149,10 @@ async function insertEvents(
   );
   // json, not jsonb, end to end: the batch document is walked once and each payload is stored
   // as the text it is (events.payload is json), never parsed into a tree.
-  const rows = await tx.$queryRaw<{ event_id: string }[]>`
+  const rows = await tx.rows<{ event_id: string }>`
     insert into events (project_id, issue_id, event_id, timestamp, received_at, level, platform, release, environment,
                         user_tag, title, tags, payload)
-    select ${projectId}, x.* from json_to_recordset(${json}::json) as x(
+    select ${projectId}::int, x.* from json_to_recordset(${json}::json) as x(
       issue_id int, event_id text, timestamp timestamptz, received_at timestamptz, level text, platform text,
       release text, environment text, user_tag text, title text, tags jsonb, payload json)
     on conflict (project_id, event_id) do nothing
@@ -160,7 +160,7 @@ async function insertEvents(
   return new Set(rows.map((r) => r.event_id));
 }
 
-async function insertIssueUsers(tx: Tx, byIssue: Map<number, PreparedEvent[]>): Promise<Map<number, number>> {
+async function insertIssueUsers(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>): Promise<Map<number, number>> {
   const pairs = new Map<string, [number, string]>();
   for (const [issueId, events] of byIssue) {
     for (const p of events)
@@ -169,7 +169,7 @@ async function insertIssueUsers(tx: Tx, byIssue: Map<number, PreparedEvent[]>): 
   const added = new Map<number, number>();
   if (pairs.size === 0) return added;
   const values = [...pairs.values()];
-  const rows = await tx.$queryRaw<{ issue_id: number }[]>`
+  const rows = await tx.rows<{ issue_id: number }>`
     insert into issue_users (issue_id, user_tag)
     select * from unnest(${values.map(([i]) => i)}::int[], ${values.map(([, u]) => u)}::text[])
     on conflict do nothing
@@ -180,14 +180,14 @@ async function insertIssueUsers(tx: Tx, byIssue: Map<number, PreparedEvent[]>): 
 
 /** One statement for all touched issues: counters, last level and release, status changes. */
 async function updateIssues(
-  tx: Tx,
+  tx: SqlTx,
   byIssue: Map<number, PreparedEvent[]>,
   newUsers: Map<number, number>,
   now: Date,
 ): Promise<void> {
   const ids = [...byIssue.keys()];
   if (ids.length === 0) return;
-  const states = await tx.$queryRaw<
+  const states = await tx.rows<
     {
       id: number;
       status: IssueState["status"];
@@ -195,7 +195,7 @@ async function updateIssues(
       ignore_until: Date | null;
       ignore_until_count: number | null;
       times_seen: number;
-    }[]
+    }
   >`
     select id, status, substatus, ignore_until, ignore_until_count, times_seen from issues where id = any(${ids}::int[]) for update`;
   const rows = states.map((state) => {
@@ -222,7 +222,7 @@ async function updateIssues(
       transition,
     };
   });
-  await tx.$executeRaw`
+  await tx.run`
     update issues i set
       times_seen = i.times_seen + u.count,
       user_count = i.user_count + u.users,
@@ -247,14 +247,14 @@ async function updateIssues(
     where i.id = u.id`;
   const changes = rows.filter((r) => r.transition);
   if (changes.length > 0) {
-    await tx.$executeRaw`
+    await tx.run`
       insert into issue_activities (issue_id, type, data)
       select * from unnest(${changes.map((r) => r.id)}::int[], ${changes.map((r) => r.transition!.activity.type)}::text[],
                            ${changes.map((r) => JSON.stringify({ ...r.transition!.activity.data, eventId: r.latest.event.eventId }))}::jsonb[])`;
   }
 }
 
-async function upsertHourlyCounts(tx: Tx, byIssue: Map<number, PreparedEvent[]>): Promise<void> {
+async function upsertHourlyCounts(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>): Promise<void> {
   const counts = new Map<string, [number, string, number]>();
   for (const [issueId, events] of byIssue) {
     for (const p of events) {
@@ -266,13 +266,13 @@ async function upsertHourlyCounts(tx: Tx, byIssue: Map<number, PreparedEvent[]>)
   }
   if (counts.size === 0) return;
   const rows = [...counts.values()];
-  await tx.$executeRaw`
+  await tx.run`
     insert into issue_hourly_counts (issue_id, hour, count)
     select * from unnest(${rows.map((r) => r[0])}::int[], ${rows.map((r) => r[1])}::timestamptz[], ${rows.map((r) => r[2])}::int[])
     on conflict (issue_id, hour) do update set count = issue_hourly_counts.count + excluded.count`;
 }
 
-async function upsertTagValues(tx: Tx, byIssue: Map<number, PreparedEvent[]>): Promise<void> {
+async function upsertTagValues(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>): Promise<void> {
   const values = new Map<
     string,
     { issueId: number; key: string; value: string; count: number; first: Date; last: Date }
@@ -293,7 +293,7 @@ async function upsertTagValues(tx: Tx, byIssue: Map<number, PreparedEvent[]>): P
   }
   if (values.size === 0) return;
   const rows = [...values.values()];
-  await tx.$executeRaw`
+  await tx.run`
     insert into issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen)
     select * from unnest(${rows.map((r) => r.issueId)}::int[], ${rows.map((r) => r.key)}::text[], ${rows.map((r) => r.value)}::text[],
                          ${rows.map((r) => r.count)}::int[], ${rows.map((r) => r.first.toISOString())}::timestamptz[],
@@ -305,7 +305,7 @@ async function upsertTagValues(tx: Tx, byIssue: Map<number, PreparedEvent[]>): P
 }
 
 async function upsertReleasesAndEnvironments(
-  tx: Tx,
+  tx: SqlTx,
   project: Project,
   stored: PreparedEvent[],
   created: Map<number, string | undefined>,
@@ -329,12 +329,12 @@ async function upsertReleasesAndEnvironments(
   }
   if (releases.size > 0) {
     const versions = [...releases.keys()];
-    await tx.$executeRaw`
-      insert into releases (org_id, version) select ${project.orgId}, v from unnest(${versions}::text[]) as v
+    await tx.run`
+      insert into releases (org_id, version) select ${project.orgId}::int, v from unnest(${versions}::text[]) as v
       on conflict (org_id, version) do nothing`;
-    await tx.$executeRaw`
+    await tx.run`
       insert into release_projects (release_id, project_id, first_seen, last_seen, new_issues)
-      select r.id, ${project.id}, x.first_seen, x.last_seen, x.new_issues
+      select r.id, ${project.id}::int, x.first_seen, x.last_seen, x.new_issues
       from unnest(${versions}::text[], ${versions.map((v) => releases.get(v)!.first.toISOString())}::timestamptz[],
                   ${versions.map((v) => releases.get(v)!.last.toISOString())}::timestamptz[],
                   ${versions.map((v) => newIssues.get(v) ?? 0)}::int[]) as x(version, first_seen, last_seen, new_issues)
@@ -345,9 +345,9 @@ async function upsertReleasesAndEnvironments(
         new_issues = release_projects.new_issues + excluded.new_issues`;
   }
   if (environments.size > 0) {
-    await tx.$executeRaw`
+    await tx.run`
       insert into environments (org_id, project_id, name)
-      select ${project.orgId}, ${project.id}, e from unnest(${[...environments]}::text[]) as e
+      select ${project.orgId}::int, ${project.id}::int, e from unnest(${[...environments]}::text[]) as e
       on conflict (project_id, name) do nothing`;
   }
 }

@@ -1,5 +1,4 @@
-import type { Prisma } from "../generated/prisma/client.ts";
-import type { Tx } from "../db";
+import type { SqlTx } from "../db";
 import type { PreparedItem, PreparedTransaction } from "./prepare";
 
 type Project = { id: number; orgId: number };
@@ -24,7 +23,7 @@ const hourOf = (ms: number) => new Date(Math.floor(ms / 3_600_000) * 3_600_000).
 
 /** Transactions: name, op, status, trace id and duration, for a later performance view. */
 export async function storeTransactions(
-  tx: Tx,
+  tx: SqlTx,
   project: Project,
   items: PreparedTransaction[],
 ): Promise<void> {
@@ -45,9 +44,9 @@ export async function storeTransactions(
       environment: event.environment ?? null,
     };
   });
-  await tx.$executeRaw`
+  await tx.run`
     insert into transactions (project_id, event_id, name, op, status, trace_id, duration_ms, timestamp, release, environment)
-    select ${project.id}, * from unnest(${rows.map((r) => r.eventId)}::text[], ${rows.map((r) => r.name)}::text[],
+    select ${project.id}::int, * from unnest(${rows.map((r) => r.eventId)}::text[], ${rows.map((r) => r.name)}::text[],
       ${rows.map((r) => r.op)}::text[], ${rows.map((r) => r.status)}::text[], ${rows.map((r) => r.traceId)}::text[],
       ${rows.map((r) => r.durationMs)}::float8[], ${rows.map((r) => r.timestamp)}::timestamptz[],
       ${rows.map((r) => r.release)}::text[], ${rows.map((r) => r.environment)}::text[])
@@ -70,7 +69,7 @@ type SessionTotals = {
  * hour, release and environment. A session counts as started on its init update and as
  * exited, crashed, abnormal or errored on its final one, so each is counted once.
  */
-export async function storeSessions(tx: Tx, project: Project, items: PreparedItem[]): Promise<void> {
+export async function storeSessions(tx: SqlTx, project: Project, items: PreparedItem[]): Promise<void> {
   const totals = new Map<string, SessionTotals>();
   const add = (startedMs: number, attrs: Record<string, unknown>, counts: Partial<SessionTotals>) => {
     const release = str(attrs.release);
@@ -121,9 +120,9 @@ export async function storeSessions(tx: Tx, project: Project, items: PreparedIte
   }
   if (totals.size === 0) return;
   const rows = [...totals.values()];
-  await tx.$executeRaw`
+  await tx.run`
     insert into session_counts (project_id, hour, release, environment, started, exited, errored, crashed, abnormal)
-    select ${project.id}, * from unnest(${rows.map((r) => r.hour)}::timestamptz[], ${rows.map((r) => r.release)}::text[],
+    select ${project.id}::int, * from unnest(${rows.map((r) => r.hour)}::timestamptz[], ${rows.map((r) => r.release)}::text[],
       ${rows.map((r) => r.environment)}::text[], ${rows.map((r) => r.started)}::int[], ${rows.map((r) => r.exited)}::int[],
       ${rows.map((r) => r.errored)}::int[], ${rows.map((r) => r.crashed)}::int[], ${rows.map((r) => r.abnormal)}::int[])
     on conflict (project_id, hour, release, environment) do update set
@@ -133,38 +132,24 @@ export async function storeSessions(tx: Tx, project: Project, items: PreparedIte
 }
 
 /** Cron check-ins; a later update of the same check-in (in_progress -> ok) replaces its status. */
-export async function storeCheckIns(tx: Tx, project: Project, items: PreparedItem[]): Promise<void> {
+export async function storeCheckIns(tx: SqlTx, project: Project, items: PreparedItem[]): Promise<void> {
   for (const { data, entry } of items) {
     const checkInId = str(data.check_in_id, 64);
     const monitorSlug = str(data.monitor_slug);
     if (!checkInId || !monitorSlug) continue;
     const at = entry.receivedAt;
     const duration = typeof data.duration === "number" ? data.duration : null;
-    await tx.checkIn.upsert({
-      where: { projectId_checkInId: { projectId: project.id, checkInId } },
-      create: {
-        projectId: project.id,
-        checkInId,
-        monitorSlug,
-        status: str(data.status, 20) ?? "unknown",
-        durationS: duration,
-        environment: str(data.environment),
-        createdAt: at,
-        updatedAt: at,
-        payload: data as Prisma.InputJsonObject,
-      },
-      update: {
-        status: str(data.status, 20) ?? "unknown",
-        durationS: duration,
-        updatedAt: at,
-        payload: data as Prisma.InputJsonObject,
-      },
-    });
+    await tx.run`
+      insert into check_ins (project_id, check_in_id, monitor_slug, status, duration_s, environment, created_at, updated_at, payload)
+      values (${project.id}, ${checkInId}, ${monitorSlug}, ${str(data.status, 20) ?? "unknown"}, ${duration},
+              ${str(data.environment)}, ${at}, ${at}, ${JSON.stringify(data)}::jsonb)
+      on conflict (project_id, check_in_id) do update set
+        status = excluded.status, duration_s = excluded.duration_s, updated_at = excluded.updated_at, payload = excluded.payload`;
   }
 }
 
 /** User feedback: the feedback widget's `feedback` items and legacy `user_report` items. */
-export async function storeFeedback(tx: Tx, project: Project, items: PreparedItem[]): Promise<void> {
+export async function storeFeedback(tx: SqlTx, project: Project, items: PreparedItem[]): Promise<void> {
   const rows = items.flatMap(({ type, data, entry }) => {
     if (type === "feedback") {
       const feedback = obj(obj(data.contexts).feedback);
@@ -198,34 +183,23 @@ export async function storeFeedback(tx: Tx, project: Project, items: PreparedIte
     ];
   });
   if (rows.length === 0) return;
-  await tx.feedback.createMany({
-    data: rows.map((r) => ({
-      projectId: project.id,
-      eventId: r.eventId,
-      associatedEventId: r.associated,
-      name: r.name,
-      email: r.email,
-      message: r.message,
-      url: r.url,
-      createdAt: r.at,
-    })),
-    skipDuplicates: true,
-  });
+  await tx.run`
+    insert into feedback (project_id, event_id, associated_event_id, name, email, message, url, created_at)
+    select ${project.id}::int, * from unnest(${rows.map((r) => r.eventId)}::text[], ${rows.map((r) => r.associated)}::text[],
+      ${rows.map((r) => r.name)}::text[], ${rows.map((r) => r.email)}::text[], ${rows.map((r) => r.message)}::text[],
+      ${rows.map((r) => r.url)}::text[], ${rows.map((r) => r.at.toISOString())}::timestamptz[])
+    on conflict do nothing`;
 }
 
-export async function storeAttachments(tx: Tx, project: Project, items: PreparedItem[]): Promise<void> {
+export async function storeAttachments(tx: SqlTx, project: Project, items: PreparedItem[]): Promise<void> {
   const rows = items.filter(({ entry }) => entry.eventId);
   if (rows.length === 0) return;
-  await tx.eventAttachment.createMany({
-    data: rows.map(({ entry }) => ({
-      projectId: project.id,
-      eventId: entry.eventId,
-      name: str(entry.itemHeader.filename, 500) ?? "attachment",
-      contentType: str(entry.itemHeader.content_type, 200) ?? "application/octet-stream",
-      size: entry.payload.length,
-      data: new Uint8Array(entry.payload),
-    })),
-  });
+  for (const { entry } of rows) {
+    await tx.run`
+      insert into event_attachments (project_id, event_id, name, content_type, size, data)
+      values (${project.id}, ${entry.eventId}, ${str(entry.itemHeader.filename, 500) ?? "attachment"},
+              ${str(entry.itemHeader.content_type, 200) ?? "application/octet-stream"}, ${entry.payload.length}, ${entry.payload})`;
+  }
 }
 
 /**
@@ -233,7 +207,7 @@ export async function storeAttachments(tx: Tx, project: Project, items: Prepared
  * it could not process. Added to the same daily counters ingest's outcomes go to.
  */
 export async function storeOutcomes(
-  tx: Tx,
+  tx: SqlTx,
   project: Project,
   clientReports: PreparedItem[],
   invalid: { category: string; reason: string }[],
@@ -262,9 +236,9 @@ export async function storeOutcomes(
   if (counts.size === 0) return;
   const rows = [...counts.values()];
   const day = now.toISOString().slice(0, 10);
-  await tx.$executeRaw`
+  await tx.run`
     insert into outcome_counts (org_id, project_id, day, category, outcome, reason, quantity)
-    select ${project.orgId}, ${project.id}, ${day}::date, c, o::"Outcome", r, q
+    select ${project.orgId}::int, ${project.id}::int, ${day}::date, c, o::"Outcome", r, q
     from unnest(${rows.map((r) => r.category)}::text[], ${rows.map((r) => r.outcome)}::text[], ${rows.map((r) => r.reason)}::text[],
                 ${rows.map((r) => r.quantity)}::bigint[]) as x(c, o, r, q)
     on conflict (org_id, project_id, day, category, outcome, reason)
