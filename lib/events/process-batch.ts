@@ -9,7 +9,7 @@ import {
   storeSessions,
   storeTransactions,
 } from "./store-other";
-import { acknowledge, parseStreamId, readBatch, type StreamEntry } from "./stream";
+import { acknowledge, type Lane, parseStreamId, readBatch, type StreamEntry } from "./stream";
 
 export type BatchResult = {
   entries: number;
@@ -28,13 +28,15 @@ type Project = { id: number; orgId: number; scrubData: boolean };
 type Batch = { entries: StreamEntry[]; more: boolean; prepared: Promise<PreparedBatch> };
 
 /**
- * Drains one project's stream into Postgres, one transaction per batch, acknowledging each
- * batch after its commit.
+ * Drains one lane of a project (see lib/ingest/stream-keys.ts) into Postgres, one transaction
+ * per batch, acknowledging each batch after its commit.
  *
- * Every read of the stream happens while holding the project's checkpoint row lock, pending
- * entries first, so two drains of one project (a stalled job retried while the first still
+ * Every read of the stream happens while holding the lane's checkpoint row lock, pending
+ * entries first, so two drains of one lane (a stalled job retried while the first still
  * runs) take batches strictly in stream order; entries at or before the checkpoint, committed
  * by an attempt that crashed before acknowledging, are skipped rather than stored twice.
+ * Drains of different lanes run side by side: see store-errors.ts for how their transactions
+ * keep out of each other's way.
  *
  * With `readAhead`, the transaction of one batch also reads the next (still under the lock)
  * and prepares it while the current batch's statements run, so the CPU work of normalizing
@@ -45,7 +47,7 @@ export class StreamDrain {
   private averageBytes = 0;
 
   constructor(
-    readonly projectId: number,
+    readonly lane: Lane,
     readonly maxEntries = 500,
   ) {}
 
@@ -54,10 +56,10 @@ export class StreamDrain {
     this.ahead = null;
     const result = await sqlTransaction(async (tx) => {
       const [project] = await tx.rows<Project>`
-        select id, org_id as "orgId", scrub_data as "scrubData" from projects where id = ${this.projectId}`;
+        select id, org_id as "orgId", scrub_data as "scrubData" from projects where id = ${this.lane.projectId}`;
       // A deleted project's items have nowhere to go: they are only acknowledged.
       if (!project) return { ...(await this.read(null, "0")), stored: emptyCounts };
-      const checkpoint = await lockCheckpoint(tx, project.id);
+      const checkpoint = await lockCheckpoint(tx, this.lane);
       const batch = ahead ?? (await this.read(project, "0"));
       if (options.readAhead && batch.more) {
         this.ahead = await this.read(project, batch.entries.at(-1)!.id);
@@ -67,7 +69,9 @@ export class StreamDrain {
       const prepared = preparedFor(await batch.prepared, new Set(fresh.map((e) => e.id)));
       const stored = await storeBatch(tx, project, prepared);
       const [lastMs, lastSeq] = parseStreamId(fresh.at(-1)!.id);
-      await tx.run`update stream_checkpoints set last_ms = ${lastMs}, last_seq = ${lastSeq} where project_id = ${project.id}`;
+      await tx.run`
+        update stream_checkpoints set last_ms = ${lastMs}, last_seq = ${lastSeq}
+        where project_id = ${this.lane.projectId} and lane = ${this.lane.lane}`;
       return { ...batch, stored: { ...stored, skipped: batch.entries.length - fresh.length } };
     }).catch((error) => {
       // The read-ahead entries stay pending in the stream; the next read takes them again.
@@ -77,7 +81,7 @@ export class StreamDrain {
     // Only after the commit: a crash before this line leaves the batch pending, to be re-read
     // and skipped by the checkpoint.
     await acknowledge(
-      this.projectId,
+      this.lane,
       result.entries.map((e) => e.id),
     );
     return { entries: result.entries.length, more: result.more, ...result.stored };
@@ -88,7 +92,7 @@ export class StreamDrain {
     const count = this.averageBytes > 0
       ? Math.max(1, Math.min(this.maxEntries, Math.floor(MAX_BATCH_BYTES / this.averageBytes)))
       : this.maxEntries;
-    const read = await readBatch(this.projectId, count, after);
+    const read = await readBatch(this.lane, count, after);
     let bytes = 0;
     let kept = 0;
     while (kept < read.length && (kept === 0 || bytes + read[kept]!.payload.length <= MAX_BATCH_BYTES)) {
@@ -110,19 +114,21 @@ export class StreamDrain {
   }
 }
 
-/** One batch of a project's stream, without reading ahead (tests and one-off drains). */
-export function drainBatch(projectId: number, batchSize: number): Promise<BatchResult> {
-  return new StreamDrain(projectId, batchSize).next();
+/** One batch of a lane, without reading ahead (tests and one-off drains). */
+export function drainBatch(lane: Lane, batchSize: number): Promise<BatchResult> {
+  return new StreamDrain(lane, batchSize).next();
 }
 
 const emptyCounts = { skipped: 0, inserted: 0, newIssues: 0 };
 const emptyPrepared: PreparedBatch = { events: [], transactions: [], others: [], invalid: [] };
 
-async function lockCheckpoint(tx: SqlTx, projectId: number): Promise<[bigint, bigint]> {
-  await tx.run`insert into stream_checkpoints (project_id, last_ms, last_seq) values (${projectId}, 0, 0) on conflict do nothing`;
+async function lockCheckpoint(tx: SqlTx, { projectId, lane }: Lane): Promise<[bigint, bigint]> {
+  await tx.run`
+    insert into stream_checkpoints (project_id, lane, last_ms, last_seq) values (${projectId}, ${lane}, 0, 0)
+    on conflict do nothing`;
   // bigint columns arrive from pg as strings
   const [row] = await tx.rows<{ last_ms: string; last_seq: string }>`
-    select last_ms, last_seq from stream_checkpoints where project_id = ${projectId} for update`;
+    select last_ms, last_seq from stream_checkpoints where project_id = ${projectId} and lane = ${lane} for update`;
   return [BigInt(row!.last_ms), BigInt(row!.last_seq)];
 }
 

@@ -11,6 +11,12 @@ const MAX_TAGS_PER_EVENT = 50;
  * inserts the events (a duplicate event id changes nothing), then moves each touched issue's
  * counters, status, users, hourly counts and tag values once for the whole batch. Counters
  * move only for events actually inserted, so a retried batch never double-counts.
+ *
+ * Batches of a project's lanes run at the same time. They cannot deadlock because every
+ * batch takes its row locks in one order: the project row (only to create issues or mark the
+ * first event), grouping hashes, events, issue users, issues, then the issues' hourly counts
+ * and tag values, releases and environments; within each table, rows sorted by key. An
+ * issue's row lock also makes its counters' updates take turns.
  */
 export async function storeErrorEvents(
   tx: SqlTx,
@@ -20,6 +26,8 @@ export async function storeErrorEvents(
 ): Promise<{ inserted: number; newIssues: number }> {
   const fresh = await withoutStoredEvents(tx, project.id, prepared);
   if (fresh.length === 0) return { inserted: 0, newIssues: 0 };
+  // Locks the project row only while it is null, i.e. for the project's first batches.
+  await tx.run`update projects set first_event_at = now() where id = ${project.id} and first_event_at is null`;
 
   const { issueOf, created } = await resolveIssues(tx, project.id, fresh);
   const inserted = await insertEvents(tx, project.id, fresh, issueOf);
@@ -35,9 +43,6 @@ export async function storeErrorEvents(
   await upsertHourlyCounts(tx, byIssue);
   await upsertTagValues(tx, byIssue);
   await upsertReleasesAndEnvironments(tx, project, stored, created);
-  if (stored.length > 0) {
-    await tx.run`update projects set first_event_at = coalesce(first_event_at, now()) where id = ${project.id} and first_event_at is null`;
-  }
   return { inserted: stored.length, newIssues: created.size };
 }
 
@@ -66,13 +71,19 @@ async function resolveIssues(tx: SqlTx, projectId: number, events: PreparedEvent
     select hash, issue_id from issue_hashes where project_id = ${projectId} and hash = any(${allHashes}::text[])`;
   const issueOfHash = new Map(known.map((r) => [r.hash, r.issue_id]));
 
-  // Events whose hashes are all unknown start a new issue, one per primary hash.
-  const firstOfNewGroup = new Map<string, PreparedEvent>();
-  for (const p of events) {
-    if (p.grouping.hashes.some((h) => issueOfHash.has(h))) continue;
-    const primary = p.grouping.hashes[0]!;
-    const current = firstOfNewGroup.get(primary);
-    if (!current || p.event.timestamp < current.event.timestamp) firstOfNewGroup.set(primary, p);
+  let firstOfNewGroup = newGroups(events, issueOfHash);
+  if (firstOfNewGroup.size > 0) {
+    // Another lane's batch may be creating the same issues right now. Whoever holds the
+    // project row creates them; the other reads their hashes once that commits.
+    await tx.run`select 1 from projects where id = ${projectId} for no key update`;
+    const unknown = [...new Set([...firstOfNewGroup.values()].flatMap((p) => p.grouping.hashes))];
+    const createdMeanwhile = await tx.rows<{ hash: string; issue_id: number }>`
+      select hash, issue_id from issue_hashes where project_id = ${projectId} and hash = any(${unknown}::text[])`;
+    for (const r of createdMeanwhile) {
+      issueOfHash.set(r.hash, r.issue_id);
+      known.push(r);
+    }
+    firstOfNewGroup = newGroups(events, issueOfHash);
   }
   // new issue id -> the release of its first event
   const created = new Map<number, string | undefined>();
@@ -111,7 +122,7 @@ async function resolveIssues(tx: SqlTx, projectId: number, events: PreparedEvent
     for (const hash of p.grouping.hashes)
       if (!knownHashes.has(hash) && !unrecorded.has(hash)) unrecorded.set(hash, issueId);
   }
-  const newPairs = [...unrecorded];
+  const newPairs = [...unrecorded].sort(([a], [b]) => compare(a, b));
   if (newPairs.length > 0) {
     await tx.run`
       insert into issue_hashes (project_id, hash, issue_id)
@@ -120,6 +131,21 @@ async function resolveIssues(tx: SqlTx, projectId: number, events: PreparedEvent
   }
   return { issueOf, created };
 }
+
+/** Events whose hashes are all unknown start a new issue: its first event per primary hash. */
+function newGroups(events: PreparedEvent[], issueOfHash: Map<string, number>): Map<string, PreparedEvent> {
+  const firstOfNewGroup = new Map<string, PreparedEvent>();
+  for (const p of events) {
+    if (p.grouping.hashes.some((h) => issueOfHash.has(h))) continue;
+    const primary = p.grouping.hashes[0]!;
+    const current = firstOfNewGroup.get(primary);
+    if (!current || p.event.timestamp < current.event.timestamp) firstOfNewGroup.set(primary, p);
+  }
+  return firstOfNewGroup;
+}
+
+// Sorts keys the same way in every batch, which is what keeps lanes from deadlocking.
+const compare = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
 
 function issueType(p: PreparedEvent): string {
   return p.event.type === "csp" ? "csp" : p.event.type === "error" ? "error" : "default";
@@ -168,7 +194,7 @@ async function insertIssueUsers(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>
   }
   const added = new Map<number, number>();
   if (pairs.size === 0) return added;
-  const values = [...pairs.values()];
+  const values = [...pairs.values()].sort((a, b) => a[0] - b[0] || compare(a[1], b[1]));
   const rows = await tx.rows<{ issue_id: number }>`
     insert into issue_users (issue_id, user_tag)
     select * from unnest(${values.map(([i]) => i)}::int[], ${values.map(([, u]) => u)}::text[])
@@ -197,7 +223,8 @@ async function updateIssues(
       times_seen: number;
     }
   >`
-    select id, status, substatus, ignore_until, ignore_until_count, times_seen from issues where id = any(${ids}::int[]) for update`;
+    select id, status, substatus, ignore_until, ignore_until_count, times_seen from issues where id = any(${ids}::int[])
+    order by id for no key update`;
   const rows = states.map((state) => {
     const events = byIssue.get(state.id)!;
     const latest = events.reduce((a, b) => (b.event.timestamp > a.event.timestamp ? b : a));
@@ -265,7 +292,7 @@ async function upsertHourlyCounts(tx: SqlTx, byIssue: Map<number, PreparedEvent[
     }
   }
   if (counts.size === 0) return;
-  const rows = [...counts.values()];
+  const rows = [...counts.values()].sort((a, b) => a[0] - b[0] || compare(a[1], b[1]));
   await tx.run`
     insert into issue_hourly_counts (issue_id, hour, count)
     select * from unnest(${rows.map((r) => r[0])}::int[], ${rows.map((r) => r[1])}::timestamptz[], ${rows.map((r) => r[2])}::int[])
@@ -292,7 +319,9 @@ async function upsertTagValues(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>)
     }
   }
   if (values.size === 0) return;
-  const rows = [...values.values()];
+  const rows = [...values.values()].sort(
+    (a, b) => a.issueId - b.issueId || compare(a.key, b.key) || compare(a.value, b.value),
+  );
   await tx.run`
     insert into issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen)
     select * from unnest(${rows.map((r) => r.issueId)}::int[], ${rows.map((r) => r.key)}::text[], ${rows.map((r) => r.value)}::text[],
@@ -328,7 +357,7 @@ async function upsertReleasesAndEnvironments(
     }
   }
   if (releases.size > 0) {
-    const versions = [...releases.keys()];
+    const versions = [...releases.keys()].sort(compare);
     await tx.run`
       insert into releases (org_id, version) select ${project.orgId}::int, v from unnest(${versions}::text[]) as v
       on conflict (org_id, version) do nothing`;
@@ -347,7 +376,7 @@ async function upsertReleasesAndEnvironments(
   if (environments.size > 0) {
     await tx.run`
       insert into environments (org_id, project_id, name)
-      select ${project.orgId}::int, ${project.id}::int, e from unnest(${[...environments]}::text[]) as e
+      select ${project.orgId}::int, ${project.id}::int, e from unnest(${[...environments].sort(compare)}::text[]) as e
       on conflict (project_id, name) do nothing`;
   }
 }

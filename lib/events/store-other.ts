@@ -119,7 +119,8 @@ export async function storeSessions(tx: SqlTx, project: Project, items: Prepared
     }
   }
   if (totals.size === 0) return;
-  const rows = [...totals.values()];
+  // In key order, as every batch takes its row locks (see store-errors.ts).
+  const rows = [...totals.keys()].sort().map((key) => totals.get(key)!);
   await tx.run`
     insert into session_counts (project_id, hour, release, environment, started, exited, errored, crashed, abnormal)
     select ${project.id}::int, * from unnest(${rows.map((r) => r.hour)}::timestamptz[], ${rows.map((r) => r.release)}::text[],
@@ -234,7 +235,8 @@ export async function storeOutcomes(
   }
   for (const { category, reason } of invalid) add(category, "invalid", reason, 1);
   if (counts.size === 0) return;
-  const rows = [...counts.values()];
+  // In key order, as every batch takes its row locks (see store-errors.ts).
+  const rows = [...counts.keys()].sort().map((key) => counts.get(key)!);
   const day = now.toISOString().slice(0, 10);
   await tx.run`
     insert into outcome_counts (org_id, project_id, day, category, outcome, reason, quantity)

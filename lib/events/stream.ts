@@ -4,10 +4,13 @@ import { drainFlagKey, projectStreamKey } from "../ingest/stream-keys";
 // The worker side of the per-project streams ingest writes (see lib/ingest/accept-script.ts).
 
 const GROUP = "drain";
-// One consumer name for all workers: a project is drained by one job at a time (its
-// checkpoint row is locked for the batch), and a crashed job's batch is still pending under
-// this name, so the next job re-reads it first instead of waiting for an idle timeout.
+// One consumer name for all workers: a lane is drained by one job at a time (its checkpoint
+// row is locked for the batch), and a crashed job's batch is still pending under this name,
+// so the next job re-reads it first instead of waiting for an idle timeout.
 const CONSUMER = "drain";
+
+/** One lane of a project: a stream with its own drain job and checkpoint. */
+export type Lane = { projectId: number; lane: number };
 
 export type StreamEntry = {
   id: string;
@@ -20,26 +23,26 @@ export type StreamEntry = {
   envelopeHeader: Record<string, unknown>;
 };
 
-const groupsCreated = new Set<number>();
+const groupsCreated = new Set<string>();
 
-async function ensureGroup(projectId: number): Promise<void> {
-  if (groupsCreated.has(projectId)) return;
+async function ensureGroup(key: string): Promise<void> {
+  if (groupsCreated.has(key)) return;
   try {
     // From 0: entries added before the group existed are part of the first batch.
-    await redis().xgroup("CREATE", projectStreamKey(projectId), GROUP, "0", "MKSTREAM");
+    await redis().xgroup("CREATE", key, GROUP, "0", "MKSTREAM");
   } catch (error) {
     if (!String((error as Error).message).includes("BUSYGROUP")) throw error;
   }
-  groupsCreated.add(projectId);
+  groupsCreated.add(key);
 }
 
 /**
  * The next batch: entries already delivered but not acknowledged (a crashed job's batch, or
  * the rest of one cut short) after `after` first, in stream order, then new ones.
  */
-export async function readBatch(projectId: number, count: number, after = "0"): Promise<StreamEntry[]> {
-  await ensureGroup(projectId);
-  const key = projectStreamKey(projectId);
+export async function readBatch({ projectId, lane }: Lane, count: number, after = "0"): Promise<StreamEntry[]> {
+  const key = projectStreamKey(projectId, lane);
+  await ensureGroup(key);
   for (const from of [after, ">"]) {
     const result = (await redis().xreadgroupBuffer(
       "GROUP",
@@ -58,7 +61,7 @@ export async function readBatch(projectId: number, count: number, after = "0"): 
     if (gone.length > 0) await redis().xack(key, GROUP, ...gone);
     const entries = all.filter(([, fields]) => fields !== null) as [Buffer, Buffer[]][];
     if (entries.length > 0) return entries.map(([id, fields]) => parseEntry(id.toString(), fields));
-    if (gone.length > 0 && from !== ">") return readBatch(projectId, count, after);
+    if (gone.length > 0 && from !== ">") return readBatch({ projectId, lane }, count, after);
   }
   return [];
 }
@@ -89,9 +92,9 @@ function parseObject(json: string): Record<string, unknown> {
 }
 
 /** After the batch's transaction committed: the entries are done, remove them. */
-export async function acknowledge(projectId: number, ids: string[]): Promise<void> {
+export async function acknowledge({ projectId, lane }: Lane, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  const key = projectStreamKey(projectId);
+  const key = projectStreamKey(projectId, lane);
   await redis()
     .multi()
     .xack(key, GROUP, ...ids)
@@ -108,9 +111,9 @@ if redis.call('XLEN', KEYS[1]) == 0 then
 end
 return 1`;
 
-/** True when the stream still has entries, so the caller must queue another drain job. */
-export async function finishDrain(projectId: number): Promise<boolean> {
-  const more = await redis().eval(FINISH_LUA, 2, projectStreamKey(projectId), drainFlagKey(projectId));
+/** True when the lane's stream still has entries, so the caller must queue another drain job. */
+export async function finishDrain({ projectId, lane }: Lane): Promise<boolean> {
+  const more = await redis().eval(FINISH_LUA, 2, projectStreamKey(projectId, lane), drainFlagKey(projectId, lane));
   return more === 1;
 }
 
@@ -120,18 +123,21 @@ export function parseStreamId(id: string): [bigint, bigint] {
   return [BigInt(ms ?? 0), BigInt(seq ?? 0)];
 }
 
-/** Projects whose stream has entries older than `olderThanMs`: their drain may be stuck. */
-export async function projectsWithStaleEntries(olderThanMs: number, now = Date.now()): Promise<number[]> {
-  const stale: number[] = [];
-  const pattern = projectStreamKey(0).replace("{p0}", "{p*}");
+/** Lanes whose stream has entries older than `olderThanMs`: their drain may be stuck. */
+export async function lanesWithStaleEntries(olderThanMs: number, now = Date.now()): Promise<Lane[]> {
+  const stale: Lane[] = [];
+  // Lane 0's key is "…:{p<id>}:stream", the others' "…:{p<id>}:stream:<lane>".
+  const pattern = `${projectStreamKey(0, 0).replace("{p0}", "{p*}")}*`;
   let cursor = "0";
   do {
     const [next, keys] = await redis().scan(cursor, "MATCH", pattern, "COUNT", 1000);
     cursor = next;
     for (const key of keys) {
+      const match = /\{p(\d+)\}:stream(?::(\d+))?$/.exec(key);
+      if (!match) continue;
       const [first] = await redis().xrange(key, "-", "+", "COUNT", 1);
-      const projectId = Number(/\{p(\d+)\}/.exec(key)?.[1]);
-      if (first && projectId && Number(first[0].split("-")[0]) < now - olderThanMs) stale.push(projectId);
+      const lane = { projectId: Number(match[1]), lane: Number(match[2] ?? 0) };
+      if (first && Number(first[0].split("-")[0]) < now - olderThanMs) stale.push(lane);
     }
   } while (cursor !== "0");
   return stale;

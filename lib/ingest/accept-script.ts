@@ -1,13 +1,16 @@
 // The Lua script ingest runs for each batch of requests (see the comment at its top). Kept in
 // a .ts file so tsx, vitest and the esbuild bundle all load it without a custom loader.
-export const KEYS_PER_REQUEST = 7;
+import { PROJECT_LANES } from "./stream-keys";
+
+export const KEYS_PER_REQUEST = 7 + PROJECT_LANES;
 
 export const ACCEPT_LUA = `
 -- For each request of a batch, decides atomically which of its items the project accepts,
--- appends those to the project's stream, and counts every decision as an outcome.
+-- appends those to the stream of the request's lane, and counts every decision as an outcome.
 --
--- KEYS, 7 per request: stream, drain flag, key rate-limit counter, org monthly counter,
---   project hourly (spike) counter, outcomes hash, outcome bucket set
+-- KEYS, ${KEYS_PER_REQUEST} per request: stream, drain flag, key rate-limit counter, org monthly counter,
+--   project hourly (spike) counter, outcomes hash, outcome bucket set, then the streams of all
+--   ${PROJECT_LANES} lanes of the project (the backlog bound is on their sum)
 -- ARGV: request count, then per request: key limit (0 = none), its window (s), monthly quota
 --   (0 = none), its ttl (s), spike limit (0 = none), max backlog, outcome field prefix, bucket
 --   id, client ip, received at (ms), envelope header, item count; then per item: category,
@@ -31,7 +34,9 @@ local function accept(k, a)
   local ip, ts, envelopeHeader = ARGV[a + 8], ARGV[a + 9], ARGV[a + 10]
   local count = tonumber(ARGV[a + 11])
 
-  local backlogFull = redis.call('XLEN', stream) >= maxBacklog
+  local backlog = 0
+  for lane = 0, ${PROJECT_LANES - 1} do backlog = backlog + redis.call('XLEN', KEYS[k + 7 + lane]) end
+  local backlogFull = backlog >= maxBacklog
   local keyUsed, quotaUsed, spikeUsed = used(keyCounter, keyLimit), used(quotaCounter, quota), used(spikeCounter, spike)
   local decisions, outcomes = {}, {}
   local accepted, limitedAccepted = 0, 0

@@ -6,7 +6,7 @@ import { createRedis, redisKey } from "../redis";
 import { bucketOf, dayOf, outcomeBucketKey, outcomeBucketSetKey, outcomeFieldPrefix } from "../usage/outcome-buckets";
 import { ACCEPT_LUA } from "./accept-script";
 import type { KeyInfo } from "./keys";
-import { drainFlagKey, projectStreamKey } from "./stream-keys";
+import { allLanes, drainFlagKey, laneOf, projectStreamKey } from "./stream-keys";
 
 /** One envelope item, checked and ready for the stream. */
 export type PreparedItem = {
@@ -74,21 +74,23 @@ async function flush(): Promise<void> {
 
 /**
  * Applies backlog bound, key rate limit, monthly quota and spike protection to the items in
- * one atomic step, appends the accepted ones to the project's stream, counts outcomes, and
- * queues a drain job when the project has none pending.
+ * one atomic step, appends the accepted ones to the stream of the request's lane, counts
+ * outcomes, and queues a drain job when that lane has none pending.
  */
 export async function acceptItems(key: KeyInfo, items: PreparedItem[], clientIp: string, envelopeHeader: Buffer): Promise<AcceptResult> {
   const now = Date.now();
   const time = timeParts(now);
   const keyWindow = key.rateLimit?.windowSeconds ?? 60;
+  const lane = laneOf(items);
   const keys: Arg[] = [
-    projectStreamKey(key.projectId),
-    drainFlagKey(key.projectId),
+    projectStreamKey(key.projectId, lane),
+    drainFlagKey(key.projectId, lane),
     redisKey("rl", "key", key.keyId, Math.floor(now / 1000 / keyWindow)),
     redisKey("quota", "org", key.orgId, time.month),
     redisKey("spike", key.projectId, time.hour),
     time.bucketKey,
     time.bucketSetKey,
+    ...allLanes.map((l) => projectStreamKey(key.projectId, l)),
   ];
   const args: Arg[] = [
     key.rateLimit?.count ?? 0,
@@ -108,7 +110,7 @@ export async function acceptItems(key: KeyInfo, items: PreparedItem[], clientIp:
     args.push(item.category, item.limited ? "1" : "0", item.type, item.itemHeader, item.payload, item.eventId, item.filterReason);
   }
   const [drain, decisions] = await enqueue({ keys, args });
-  if (drain === 1) await queue("events").add("drain", { projectId: key.projectId });
+  if (drain === 1) await queue("events").add("drain", { projectId: key.projectId, lane });
   return {
     accepted: decisions.filter((d) => d === "").length,
     rateLimits: rateLimitsFor(items, decisions, key, now),

@@ -22,7 +22,7 @@
  *   run from A's first send until A's flood is counted (at least 20). Target p99 < 2 s.
  *
  * A warm-up tenant gets a few thousand events first (JIT, connection pools; --warmup 0 skips).
- * Per scenario: a table with times, rates, checks, the longest backlog (XLEN of the stream),
+ * Per scenario: a table with times, rates, checks, the longest backlog (XLEN summed over the project's lane streams),
  * CPU of worker, ingest, PostgreSQL (all its processes), Redis and the load generator, and
  * worker RSS; then PASS/FAIL against the targets and one JSON line with every figure. Exit code
  * 1 when a check failed (non-2xx, wrong counts, a scenario that never completed); targets
@@ -55,6 +55,7 @@ import { parseArgs } from "node:util";
 import type { Result } from "autocannon";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { PROJECT_LANES } from "../../lib/ingest/stream-keys";
 import { migrate } from "../../lib/migrate";
 import { ROOT, buildBundles, deleteKeys, dropDatabase, newestSource } from "./build";
 import { Load } from "./load";
@@ -523,7 +524,11 @@ async function runFlood(
   );
   const requestPath = `/api/${tenant.projectId}/envelope/?sentry_key=${tenant.publicKey}&sentry_version=7&sentry_client=sentry.javascript.node%2F11.12.0`;
   const load = new Load(pool.entries, requestPath, CONNECTIONS, "raw");
-  const streamKey = `${PREFIX}:{p${tenant.projectId}}:stream`;
+  // The project's lane streams, named as lib/ingest/stream-keys.ts names them under PREFIX.
+  const streamKeys = Array.from(
+    { length: PROJECT_LANES },
+    (_, lane) => `${PREFIX}:{p${tenant.projectId}}:stream${lane === 0 ? "" : `:${lane}`}`,
+  );
 
   const monitor = new Monitor(ctx);
   await monitor.start();
@@ -562,7 +567,9 @@ async function runFlood(
         "select coalesce(sum(times_seen), 0)::int8 as n from issues where project_id = $1",
         [tenant.projectId],
       ),
-      ctx.redis.xlen(streamKey).catch(() => -1),
+      Promise.all(streamKeys.map((key) => ctx.redis.xlen(key)))
+        .then((lengths) => lengths.reduce((a, b) => a + b))
+        .catch(() => -1),
     ]);
     const now = performance.now();
     const value = Number(row.rows[0]!.n);

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { createIngestServer } from "@/lib/ingest/server";
-import { projectStreamKey } from "@/lib/ingest/stream-keys";
+import { allLanes, projectStreamKey } from "@/lib/ingest/stream-keys";
 import { redis } from "@/lib/redis";
 
 /** The ingest server, in this process, on a free port. */
@@ -22,9 +22,14 @@ export async function startIngest(): Promise<{ server: Server; base: string; clo
 
 export type StreamItem = { type: string; header: Record<string, unknown>; payload: Buffer; eventId: string; clientIp: string; envelopeHeader: Record<string, unknown> };
 
-/** What ingest handed to a project's stream, oldest first. */
+/** What ingest handed to a project's streams (all lanes), oldest first. */
 export async function streamItems(projectId: number): Promise<StreamItem[]> {
-  const entries = await redis().xrangeBuffer(projectStreamKey(projectId), "-", "+");
+  const lanes = await Promise.all(allLanes.map((lane) => redis().xrangeBuffer(projectStreamKey(projectId, lane), "-", "+")));
+  const streamId = (id: Buffer) => id.toString().split("-").map(Number) as [number, number];
+  const entries = lanes.flat().sort(([a], [b]) => {
+    const [[aMs, aSeq], [bMs, bSeq]] = [streamId(a), streamId(b)];
+    return aMs - bMs || aSeq - bSeq;
+  });
   return entries.map(([, fields]) => {
     const map = new Map<string, Buffer>();
     for (let i = 0; i < fields.length; i += 2) map.set(fields[i]!.toString(), fields[i + 1]!);

@@ -1,19 +1,29 @@
 import { z } from "zod";
 import { StreamDrain } from "@/lib/events/process-batch";
 import { finishDrain } from "@/lib/events/stream";
+import { PROJECT_LANES } from "@/lib/ingest/stream-keys";
 import { queue, type JobDefinition } from "@/lib/queues";
 
 // A job yields after about this long so other projects' jobs get their turn: a flooding
-// tenant is one job at a time in the queue, re-queued at the back.
+// tenant is one job per lane in the queue, re-queued at the back.
 const TIME_SLICE_MS = 1000;
 
-/** Drains a project's stream into Postgres, a batch per transaction. */
-export const drainJob: JobDefinition<{ projectId: number }> = {
+/** Drains one lane of a project's streams into Postgres, a batch per transaction. */
+export const drainJob: JobDefinition<{ projectId: number; lane: number }> = {
   name: "drain",
   queue: "events",
-  schema: z.object({ projectId: z.number().int().positive() }),
-  async handle({ projectId }) {
-    const drain = new StreamDrain(projectId);
+  schema: z.object({
+    projectId: z.number().int().positive(),
+    // Jobs queued before lanes existed drain lane 0, whose keys are the old ones.
+    lane: z
+      .number()
+      .int()
+      .min(0)
+      .max(PROJECT_LANES - 1)
+      .default(0),
+  }),
+  async handle(lane) {
+    const drain = new StreamDrain(lane);
     const started = Date.now();
     let processed = 0;
     let lastBatchMs = 0;
@@ -28,7 +38,7 @@ export const drainJob: JobDefinition<{ projectId: number }> = {
       if (!another || !batch.more) break;
     }
     // Another job is queued while entries remain; otherwise the flag is cleared atomically.
-    if (await finishDrain(projectId)) await queue("events").add("drain", { projectId });
+    if (await finishDrain(lane)) await queue("events").add("drain", lane);
     return { processed };
   },
 };
