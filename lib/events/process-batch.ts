@@ -24,7 +24,7 @@ export type BatchResult = {
 // would hold the project's lock (and this worker's event loop) for seconds.
 export const MAX_BATCH_BYTES = 2 * 1024 * 1024;
 
-type Project = { id: number; orgId: number; scrubData: boolean };
+type Project = { id: number; orgId: number; scrubData: boolean; hasFirstEvent: boolean };
 type Batch = { entries: StreamEntry[]; more: boolean; prepared: Promise<PreparedBatch> };
 
 /**
@@ -56,7 +56,8 @@ export class StreamDrain {
     this.ahead = null;
     const result = await sqlTransaction(async (tx) => {
       const [project] = await tx.rows<Project>`
-        select id, org_id as "orgId", scrub_data as "scrubData" from projects where id = ${this.lane.projectId}`;
+        select id, org_id as "orgId", scrub_data as "scrubData", first_event_at is not null as "hasFirstEvent"
+        from projects where id = ${this.lane.projectId}`;
       // A deleted project's items have nowhere to go: they are only acknowledged.
       if (!project) return { ...(await this.read(null, "0")), stored: emptyCounts };
       const checkpoint = await lockCheckpoint(tx, this.lane);

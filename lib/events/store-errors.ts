@@ -2,7 +2,7 @@ import type { SqlTx } from "../db";
 import { type IssueState, transitionOnNewEvents } from "../issues/lifecycle";
 import type { PreparedEvent } from "./prepare";
 
-type Project = { id: number; orgId: number };
+type Project = { id: number; orgId: number; hasFirstEvent: boolean };
 
 const MAX_TAGS_PER_EVENT = 50;
 
@@ -24,10 +24,14 @@ export async function storeErrorEvents(
   prepared: PreparedEvent[],
   now: Date,
 ): Promise<{ inserted: number; newIssues: number }> {
-  const fresh = await withoutStoredEvents(tx, project.id, prepared);
+  // Repeats within the batch; events stored before (SDK retries, duplicate sends) are
+  // skipped by the insert and counted nowhere.
+  const seen = new Set<string>();
+  const fresh = prepared.filter((p) => !seen.has(p.event.eventId) && seen.add(p.event.eventId));
   if (fresh.length === 0) return { inserted: 0, newIssues: 0 };
-  // Locks the project row only while it is null, i.e. for the project's first batches.
-  await tx.run`update projects set first_event_at = now() where id = ${project.id} and first_event_at is null`;
+  if (!project.hasFirstEvent) {
+    await tx.run`update projects set first_event_at = now() where id = ${project.id} and first_event_at is null`;
+  }
 
   const { issueOf, created } = await resolveIssues(tx, project.id, fresh);
   const inserted = await insertEvents(tx, project.id, fresh, issueOf);
@@ -36,7 +40,16 @@ export async function storeErrorEvents(
   const byIssue = new Map<number, PreparedEvent[]>();
   for (const p of stored) {
     const issueId = issueOf.get(p.event.eventId)!;
-    byIssue.set(issueId, [...(byIssue.get(issueId) ?? []), p]);
+    const events = byIssue.get(issueId);
+    if (events) events.push(p);
+    else byIssue.set(issueId, [p]);
+  }
+  // An issue created for events that all turn out to be stored already (their first copies
+  // were grouped differently, before a grouping change) would stay empty.
+  const empty = [...created.keys()].filter((id) => !byIssue.has(id));
+  if (empty.length > 0) {
+    await tx.run`delete from issues where id = any(${empty}::int[])`;
+    for (const id of empty) created.delete(id);
   }
   const newUsers = await insertIssueUsers(tx, byIssue);
   await updateIssues(tx, byIssue, newUsers, now);
@@ -44,21 +57,6 @@ export async function storeErrorEvents(
   await upsertTagValues(tx, byIssue);
   await upsertReleasesAndEnvironments(tx, project, stored, created);
   return { inserted: stored.length, newIssues: created.size };
-}
-
-/** Drops events already stored (SDK retries, duplicate sends) and repeats within the batch. */
-async function withoutStoredEvents(
-  tx: SqlTx,
-  projectId: number,
-  prepared: PreparedEvent[],
-): Promise<PreparedEvent[]> {
-  const seen = new Set<string>();
-  const unique = prepared.filter((p) => !seen.has(p.event.eventId) && seen.add(p.event.eventId));
-  const ids = unique.map((p) => p.event.eventId);
-  const stored = await tx.rows<{ event_id: string }>`
-    select event_id from events where project_id = ${projectId} and event_id = any(${ids}::text[])`;
-  const storedIds = new Set(stored.map((r) => r.event_id));
-  return unique.filter((p) => !storedIds.has(p.event.eventId));
 }
 
 /**

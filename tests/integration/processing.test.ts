@@ -109,6 +109,18 @@ describe("exactly once in effect", () => {
     expect(await db().event.count({ where: { projectId: tenant.project.id } })).toBe(1);
     expect((await issuesOf(tenant.project.id))[0]!.timesSeen).toBe(1);
   });
+
+  it("creates no empty issue for a resent event whose first copy was grouped differently", async () => {
+    const tenant = await createOrgWithProject();
+    const event = errorEvent();
+    await sendEvents(tenant, [event]);
+    const [issue] = await issuesOf(tenant.project.id);
+    // As if the grouping had changed since: the event's hashes now point nowhere.
+    await db().issueHash.deleteMany({ where: { issueId: issue!.id } });
+    await sendEvents(tenant, [event]);
+    expect((await issuesOf(tenant.project.id)).map((i) => [i.id, i.timesSeen])).toEqual([[issue!.id, 1]]);
+    expect(await db().event.count({ where: { projectId: tenant.project.id } })).toBe(1);
+  });
 });
 
 describe("issue lifecycle", () => {
