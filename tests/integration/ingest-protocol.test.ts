@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { clearKeyCache } from "@/lib/ingest/keys";
 import { queue } from "@/lib/queues";
+import { eventIdInLane } from "../support/drain";
 import { createOrgWithProject } from "../support/factories";
 import { envelope, errorEvent, eventEnvelope, newEventId } from "../support/envelopes";
 import { send } from "../support/http";
@@ -288,10 +289,12 @@ describe("store and security endpoints", () => {
 });
 
 describe("hand-off to the worker", () => {
-  it("queues one drain job per project while one is pending", async () => {
-    for (let i = 0; i < 3; i++) expect((await send(envelopeUrl(), { body: eventEnvelope() })).status).toBe(200);
+  it("queues one drain job per lane of the project while one is pending", async () => {
+    const inLane = (lane: number) => eventEnvelope(errorEvent({ event_id: eventIdInLane(lane) }));
+    for (const lane of [1, 1, 1, 0, 0]) expect((await send(envelopeUrl(), { body: inLane(lane) })).status).toBe(200);
     const jobs = await queue("events").getJobs(["waiting", "active", "delayed", "prioritized"]);
-    expect(jobs.filter((j) => j.data.projectId === tenant.project.id)).toHaveLength(1);
-    expect(await streamItems(tenant.project.id)).toHaveLength(3);
+    const mine = jobs.filter((j) => j.data.projectId === tenant.project.id);
+    expect(mine.map((j) => j.data.lane).sort()).toEqual([0, 1]);
+    expect(await streamItems(tenant.project.id)).toHaveLength(5);
   });
 });
