@@ -74,7 +74,15 @@ import {
 import { cleanups, log, mark, printRows, redact, runBench } from "./harness";
 
 const DIST = path.join(ROOT, "dist/workers");
-const PRODUCTION_INGEST_FLAGS = "--max-old-space-size=128";
+/** The node flags `npm run start:<service>` runs the service with (package.json is the one source). */
+function productionFlags(service: "ingest" | "worker"): string {
+  const scripts = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
+  const flags = /\bnode\s+(.*?)\s*dist\/workers\//.exec(scripts[`start:${service}`] ?? "");
+  if (!flags) throw new Error(`package.json start:${service} does not run node dist/workers/…`);
+  return flags[1]!;
+}
+const PRODUCTION_INGEST_FLAGS = productionFlags("ingest");
+const PRODUCTION_WORKER_FLAGS = productionFlags("worker");
 const TARGETS = { smallRate: 5000, largeRate: 500, fairnessP99Ms: 2000 };
 const COUNT_POLL_MS = 100;
 const PROBE_POLL_MS = 20;
@@ -106,7 +114,7 @@ const { values: opts } = parseArgs({
     "pg-log-file": { type: "string", default: "/var/log/postgresql/postgresql-15-main.log" },
     "worker-script": { type: "string" },
     "ingest-script": { type: "string" },
-    "worker-flags": { type: "string", default: "" },
+    "worker-flags": { type: "string", default: PRODUCTION_WORKER_FLAGS },
     "ingest-flags": { type: "string", default: PRODUCTION_INGEST_FLAGS },
     "worker-env": { type: "string", multiple: true, default: [] },
     "ingest-env": { type: "string", multiple: true, default: [] },
@@ -143,7 +151,7 @@ if (opts.help) {
   --worker-script F    run this worker entry instead (e.g. a patched bundle outside the project;
                        packages resolve from a node_modules next to it)
   --ingest-script F    the same for the ingest
-  --worker-flags=F     extra node flags for the worker
+  --worker-flags=F     node flags for the worker (default ${PRODUCTION_WORKER_FLAGS}, as start:worker)
   --ingest-flags=F     node flags for the ingest (default ${PRODUCTION_INGEST_FLAGS}, as start:ingest)
   --worker-env K=V     extra environment variable for the worker (repeatable)
   --ingest-env K=V     extra environment variable for the ingest (repeatable)
