@@ -43,7 +43,8 @@ export type Variant = { name: string; components: Component[] };
 /** Exported for tests: the version is part of every hash input, so v2 rules never collide with v1 hashes. */
 export function hashVariant(version: string, variant: Variant): string {
   const input = JSON.stringify([version, variant.name, ...variant.components]);
-  return createHash("md5").update(input).digest("hex");
+  // The same errors recur: most events hash an input seen moments ago.
+  return memo(hashCache, input, () => createHash("md5").update(input).digest("hex"));
 }
 
 /** A v2 adds its rules here and bumps GROUPING_VERSION; issues keep the hashes they were found by. */
@@ -212,6 +213,7 @@ function frameComponents(frames: Frame[], platform: string, include: (f: Frame) 
 // pure functions of the raw strings: memoized, with a bound.
 const CACHE_MAX = 20_000;
 const pathCache = new Map<string, string>();
+const hashCache = new Map<string, string>();
 const functionCache = new Map<string, string>();
 
 function memo(cache: Map<string, string>, key: string, compute: () => string): string {

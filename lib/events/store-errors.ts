@@ -295,16 +295,20 @@ async function upsertHourlyCounts(tx: SqlTx, byIssue: Map<number, PreparedEvent[
 }
 
 async function upsertTagValues(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>): Promise<void> {
+  // first and last as epoch milliseconds: a batch has a thousand or more of these rows, and
+  // numbers cost far less to send than ISO strings.
   const values = new Map<
     string,
-    { issueId: number; key: string; value: string; count: number; first: Date; last: Date }
+    { issueId: number; key: string; value: string; count: number; first: number; last: number }
   >();
   for (const [issueId, events] of byIssue) {
     for (const p of events) {
-      for (const [key, value] of p.event.tags.slice(0, MAX_TAGS_PER_EVENT)) {
+      const ts = p.event.timestamp.getTime();
+      const tags = p.event.tags;
+      for (let i = 0; i < tags.length && i < MAX_TAGS_PER_EVENT; i++) {
+        const [key, value] = tags[i]!;
         const id = `${issueId}\n${key}\n${value}`;
         const current = values.get(id);
-        const ts = p.event.timestamp;
         if (current) {
           current.count += 1;
           if (ts < current.first) current.first = ts;
@@ -319,9 +323,10 @@ async function upsertTagValues(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>)
   );
   await tx.run`
     insert into issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen)
-    select * from unnest(${rows.map((r) => r.issueId)}::int[], ${rows.map((r) => r.key)}::text[], ${rows.map((r) => r.value)}::text[],
-                         ${rows.map((r) => r.count)}::int[], ${rows.map((r) => r.first.toISOString())}::timestamptz[],
-                         ${rows.map((r) => r.last.toISOString())}::timestamptz[])
+    select i, k, v, n, to_timestamp(f / 1000), to_timestamp(l / 1000)
+    from unnest(${rows.map((r) => r.issueId)}::int[], ${rows.map((r) => r.key)}::text[], ${rows.map((r) => r.value)}::text[],
+                ${rows.map((r) => r.count)}::int[], ${rows.map((r) => r.first)}::float8[], ${rows.map((r) => r.last)}::float8[])
+         as x(i, k, v, n, f, l)
     on conflict (issue_id, key, value) do update set
       times_seen = issue_tag_values.times_seen + excluded.times_seen,
       first_seen = least(issue_tag_values.first_seen, excluded.first_seen),
