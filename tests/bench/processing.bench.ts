@@ -592,8 +592,10 @@ async function runFlood(
     }
     if (loadDone) {
       if (loadError) break;
+      // Complete only when every event was accepted and counted: a run whose sends failed
+      // (a crashed ingest answers nothing) counts nothing and must not pass as fast.
       if (counted >= result!["2xx"]) {
-        completed = true;
+        completed = result!["2xx"] === n;
         break;
       }
       if (now - lastChange > STALL_TIMEOUT_MS) {
