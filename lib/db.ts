@@ -33,9 +33,10 @@ export async function closeDb(): Promise<void> {
 let pool: pg.Pool | undefined;
 
 /**
- * The event-processing hot path's own connections: the batch transaction runs its statements
- * through `pg` directly, because Prisma's raw queries serialize and deserialize every
- * parameter (a batch's 1 MB events document included) before `pg` encodes it once more.
+ * The hot paths' own connections: the drain's batch transaction runs its statements through
+ * `pg` directly, because Prisma's raw queries serialize and deserialize every parameter (a
+ * batch's 1 MB of payloads included) before `pg` encodes it once more; ingest looks its DSN
+ * keys up here too, so its process never loads Prisma's query engine.
  */
 function sqlPool(): pg.Pool {
   if (!pool) {
@@ -63,6 +64,11 @@ function toQuery(strings: TemplateStringsArray, values: unknown[]): pg.QueryConf
   let text = strings[0]!;
   for (let i = 1; i < strings.length; i++) text += `$${i}${strings[i]}`;
   return { text, values };
+}
+
+/** One statement on the `pg` pool, outside any transaction: its rows. */
+export async function sqlRows<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]> {
+  return (await sqlPool().query(toQuery(strings, values))).rows;
 }
 
 /** Runs `fn` in one transaction on a connection of its own: committed when it resolves. */

@@ -1,4 +1,4 @@
-import { db } from "../db";
+import { sqlRows } from "../db";
 import { compileFilters, parseFilterConfig, type FilterContext, type FilterReason } from "./filters";
 import { limitsForOrg, type OrgLimits } from "./quota-policy";
 
@@ -57,35 +57,36 @@ async function refresh(publicKey: string): Promise<KeyInfo | null> {
 
 async function loadKey(publicKey: string): Promise<KeyInfo | null> {
   if (!/^[0-9a-f]{32}$/.test(publicKey)) return null;
-  const key = await db().projectKey.findUnique({
-    where: { publicKey },
-    select: {
-      id: true,
-      active: true,
-      rateLimitCount: true,
-      rateLimitWindow: true,
-      project: {
-        select: {
-          id: true,
-          orgId: true,
-          filters: true,
-          org: { select: { plan: true, subscriptionStatus: true, pastDueSince: true, onDemandBudgetCents: true } },
-        },
-      },
-    },
-  });
+  const [key] = await sqlRows<{
+    id: number;
+    active: boolean;
+    rateLimitCount: number | null;
+    rateLimitWindow: number | null;
+    projectId: number;
+    orgId: number;
+    filters: unknown;
+    plan: string;
+    subscriptionStatus: string | null;
+    pastDueSince: Date | null;
+    onDemandBudgetCents: number;
+  }>`
+    select k.id, k.active, k.rate_limit_count as "rateLimitCount", k.rate_limit_window as "rateLimitWindow",
+           p.id as "projectId", p.org_id as "orgId", p.filters, o.plan, o.subscription_status as "subscriptionStatus",
+           o.past_due_since as "pastDueSince", o.on_demand_budget_cents as "onDemandBudgetCents"
+    from project_keys k join projects p on p.id = k.project_id join organizations o on o.id = p.org_id
+    where k.public_key = ${publicKey}`;
   if (!key) return null;
   return {
     keyId: key.id,
-    projectId: key.project.id,
-    orgId: key.project.orgId,
+    projectId: key.projectId,
+    orgId: key.orgId,
     active: key.active,
     rateLimit:
       key.rateLimitCount && key.rateLimitWindow
         ? { count: key.rateLimitCount, windowSeconds: key.rateLimitWindow }
         : null,
-    limits: limitsForOrg(key.project.org),
-    filter: compileFilters(parseFilterConfig(key.project.filters)),
+    limits: limitsForOrg(key),
+    filter: compileFilters(parseFilterConfig(key.filters)),
   };
 }
 

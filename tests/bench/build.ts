@@ -4,8 +4,22 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Redis } from "ioredis";
 import pg from "pg";
+import { PROJECT_LANES } from "../../lib/ingest/stream-keys";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
+
+/** A project's lane streams under a bench's Redis prefix, named as lib/ingest/stream-keys.ts names them. */
+export function laneStreamKeys(prefix: string, projectId: number): string[] {
+  return Array.from({ length: PROJECT_LANES }, (_, lane) => `${prefix}:{p${projectId}}:stream${lane === 0 ? "" : `:${lane}`}`);
+}
+
+/** The node flags `npm run start:<service>` runs the service with (package.json is the one source). */
+export function productionFlags(service: "ingest" | "worker"): string {
+  const scripts = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
+  const flags = /\bnode\s+(.*?)\s*dist\/workers\//.exec(scripts[`start:${service}`] ?? "");
+  if (!flags) throw new Error(`package.json start:${service} does not run node dist/workers/…`);
+  return flags[1]!;
+}
 
 /** Bundles the given entries with the flags of `npm run build:workers`, into `outdir`. */
 export async function buildBundles(entries: string[], outdir: string, extra: string[]): Promise<void> {

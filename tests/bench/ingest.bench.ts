@@ -37,7 +37,7 @@ import type { Result } from "autocannon";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { migrate } from "../../lib/migrate";
-import { ROOT, buildBundles, deleteKeys, dropDatabase, newestSource } from "./build";
+import { ROOT, buildBundles, deleteKeys, dropDatabase, laneStreamKeys, newestSource, productionFlags } from "./build";
 import { Load } from "./load";
 import { buildPool } from "./payloads";
 import {
@@ -54,8 +54,8 @@ import {
 import { cleanups, log, redact, runBench } from "./harness";
 
 const BUNDLE = path.join(ROOT, "dist/workers/ingest.js");
-// The heap cap `npm run start:ingest` runs ingest with (it keeps RSS under 200 MB).
-const PRODUCTION_INGEST_FLAGS = "--max-old-space-size=128";
+// The flags `npm run start:ingest` runs ingest with (a heap cap keeps RSS under 200 MB).
+const PRODUCTION_INGEST_FLAGS = productionFlags("ingest");
 const TARGETS = { ratio: 0.3, p99Ms: 50, rssMb: 200 };
 const SINK_INTERVAL_MS = 50;
 const SINK_MAXLEN = 1000;
@@ -274,7 +274,7 @@ async function main(): Promise<number> {
   log(
     `load generator: autocannon in this process, ${opts["setup-request"] ? "request rebuilt by setupRequest" : "pre-built request bytes"} (--setup-request to switch)`,
   );
-  const streamKey = `${PREFIX}:{p${key.projectId}}:stream`;
+  const streamKeys = laneStreamKeys(PREFIX, key.projectId);
   const ingestIdleRss = rssMb(ingest.pid);
 
   // A quick check that bodies really differ per request: with the sink off, the stream must
@@ -282,18 +282,18 @@ async function main(): Promise<number> {
   // name the id that was sent.
   let check: Awaited<ReturnType<typeof checkDistinct>> | null = null;
   if (CHECK_REQUESTS > 0) {
-    check = await checkDistinct(load, redis, ingestUrl, streamKey);
+    check = await checkDistinct(load, redis, ingestUrl, streamKeys);
     log(
       `check: ${check.sent} requests, ${check.ok} answered 200, ${check.streamEntries} stream entries, ` +
         `${check.distinctIds} distinct event ids (all sent: ${check.allSent}), ${check.idMismatches} answers naming another id -> ${check.pass ? "OK" : "FAILED"}`,
     );
   }
 
-  const sink = new Sink(redis, streamKey);
+  const sink = new Sink(redis, streamKeys);
   sink.start();
   cleanups.push(() => sink.stop());
   log(
-    `sink: trims ${streamKey} to ${SINK_MAXLEN} entries every ${SINK_INTERVAL_MS} ms (stands in for the worker)`,
+    `sink: trims ${streamKeys.join(" and ")} to ${SINK_MAXLEN} entries each every ${SINK_INTERVAL_MS} ms (stands in for the worker)`,
   );
 
   const runs: RunResult[] = [];
@@ -317,7 +317,7 @@ async function main(): Promise<number> {
     await sleep(500);
   }
   await sink.stop();
-  const finalLen = await redis.xlen(streamKey);
+  const finalLen = await totalLength(redis, streamKeys);
   const ingestEndRss = rssMb(ingest.pid);
 
   // ------------------------------------------------------------------------------------------
@@ -525,8 +525,13 @@ async function measure(
   };
 }
 
-async function checkDistinct(load: Load, redis: Redis, url: string, streamKey: string) {
-  await redis.del(streamKey);
+async function totalLength(redis: Redis, keys: string[]): Promise<number> {
+  const lengths = await Promise.all(keys.map((key) => redis.xlen(key)));
+  return lengths.reduce((a, b) => a + b, 0);
+}
+
+async function checkDistinct(load: Load, redis: Redis, url: string, streamKeys: string[]) {
+  await redis.del(...streamKeys);
   const sentIds = new Set<string>();
   let idMismatches = 0;
   const before = load.sent;
@@ -543,22 +548,24 @@ async function checkDistinct(load: Load, redis: Redis, url: string, streamKey: s
     },
   });
   const sent = load.sent - before;
-  const streamEntries = await redis.xlen(streamKey);
+  const streamEntries = await totalLength(redis, streamKeys);
   const ids = new Set<string>();
   let allSent = true;
-  for (let start = "-"; ; ) {
-    const page = await redis.xrange(streamKey, start, "+", "COUNT", 2000);
-    for (const [, fields] of page) {
-      for (let i = 0; i < fields.length; i += 2) {
-        if (fields[i] !== "id") continue;
-        ids.add(fields[i + 1]!);
-        if (!sentIds.has(fields[i + 1]!)) allSent = false;
+  for (const streamKey of streamKeys) {
+    for (let start = "-"; ; ) {
+      const page = await redis.xrange(streamKey, start, "+", "COUNT", 2000);
+      for (const [, fields] of page) {
+        for (let i = 0; i < fields.length; i += 2) {
+          if (fields[i] !== "id") continue;
+          ids.add(fields[i + 1]!);
+          if (!sentIds.has(fields[i + 1]!)) allSent = false;
+        }
       }
+      if (page.length < 2000) break;
+      start = `(${page.at(-1)![0]}`;
     }
-    if (page.length < 2000) break;
-    start = `(${page.at(-1)![0]}`;
   }
-  await redis.del(streamKey);
+  await redis.del(...streamKeys);
   const ok = result["2xx"];
   return {
     sent,
@@ -579,7 +586,7 @@ async function checkDistinct(load: Load, redis: Redis, url: string, streamKey: s
   };
 }
 
-/** Keeps the project's stream short, as a worker would: XTRIM MAXLEN every 50 ms. */
+/** Keeps the project's lane streams short, as a worker would: XTRIM MAXLEN every 50 ms. */
 class Sink {
   trimmed = 0;
   maxLen = 0;
@@ -589,7 +596,7 @@ class Sink {
 
   constructor(
     private readonly redis: Redis,
-    private readonly key: string,
+    private readonly keys: string[],
   ) {}
 
   start(): void {
@@ -606,13 +613,15 @@ class Sink {
   }
 
   private async tick(): Promise<void> {
-    const [[, len], [, trimmed]] = (await this.redis
-      .multi()
-      .xlen(this.key)
-      .xtrim(this.key, "MAXLEN", SINK_MAXLEN)
-      .exec()) as [[Error | null, number], [Error | null, number]];
-    this.maxLen = Math.max(this.maxLen, len);
-    this.trimmed += trimmed;
+    for (const key of this.keys) {
+      const [[, len], [, trimmed]] = (await this.redis
+        .multi()
+        .xlen(key)
+        .xtrim(key, "MAXLEN", SINK_MAXLEN)
+        .exec()) as [[Error | null, number], [Error | null, number]];
+      this.maxLen = Math.max(this.maxLen, len);
+      this.trimmed += trimmed;
+    }
   }
 
   async stop(): Promise<void> {

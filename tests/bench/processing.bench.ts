@@ -55,9 +55,8 @@ import { parseArgs } from "node:util";
 import type { Result } from "autocannon";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { PROJECT_LANES } from "../../lib/ingest/stream-keys";
 import { migrate } from "../../lib/migrate";
-import { ROOT, buildBundles, deleteKeys, dropDatabase, newestSource } from "./build";
+import { ROOT, buildBundles, deleteKeys, dropDatabase, laneStreamKeys, newestSource, productionFlags } from "./build";
 import { Load } from "./load";
 import { buildShapedPool, probeEnvelope } from "./processing-payloads";
 import {
@@ -74,13 +73,6 @@ import {
 import { cleanups, log, mark, printRows, redact, runBench } from "./harness";
 
 const DIST = path.join(ROOT, "dist/workers");
-/** The node flags `npm run start:<service>` runs the service with (package.json is the one source). */
-function productionFlags(service: "ingest" | "worker"): string {
-  const scripts = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
-  const flags = /\bnode\s+(.*?)\s*dist\/workers\//.exec(scripts[`start:${service}`] ?? "");
-  if (!flags) throw new Error(`package.json start:${service} does not run node dist/workers/…`);
-  return flags[1]!;
-}
 const PRODUCTION_INGEST_FLAGS = productionFlags("ingest");
 const PRODUCTION_WORKER_FLAGS = productionFlags("worker");
 const TARGETS = { smallRate: 5000, largeRate: 500, fairnessP99Ms: 2000 };
@@ -532,11 +524,7 @@ async function runFlood(
   );
   const requestPath = `/api/${tenant.projectId}/envelope/?sentry_key=${tenant.publicKey}&sentry_version=7&sentry_client=sentry.javascript.node%2F11.12.0`;
   const load = new Load(pool.entries, requestPath, CONNECTIONS, "raw");
-  // The project's lane streams, named as lib/ingest/stream-keys.ts names them under PREFIX.
-  const streamKeys = Array.from(
-    { length: PROJECT_LANES },
-    (_, lane) => `${PREFIX}:{p${tenant.projectId}}:stream${lane === 0 ? "" : `:${lane}`}`,
-  );
+  const streamKeys = laneStreamKeys(PREFIX, tenant.projectId);
 
   const monitor = new Monitor(ctx);
   await monitor.start();
