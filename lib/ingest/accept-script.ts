@@ -18,6 +18,16 @@ export const ACCEPT_LUA = `
 --   reason ("" when not filtered)
 -- Returns per request: { drain job needed (0/1), decision per item ("" accepted, else why) }
 
+-- What this call already knows, so each request after the first of a project or bucket costs
+-- fewer commands: stream lengths (kept exact as entries are added), drain flags set, and
+-- outcome hashes already given their TTL.
+local lengths, flagged, stamped = {}, {}, {}
+
+local function length(stream)
+  if lengths[stream] == nil then lengths[stream] = redis.call('XLEN', stream) end
+  return lengths[stream]
+end
+
 local function used(key, limit)
   if limit == 0 then return 0 end
   return tonumber(redis.call('GET', key) or '0')
@@ -35,7 +45,7 @@ local function accept(k, a)
   local count = tonumber(ARGV[a + 11])
 
   local backlog = 0
-  for lane = 0, ${PROJECT_LANES - 1} do backlog = backlog + redis.call('XLEN', KEYS[k + 7 + lane]) end
+  for lane = 0, ${PROJECT_LANES - 1} do backlog = backlog + length(KEYS[k + 7 + lane]) end
   local backlogFull = backlog >= maxBacklog
   local keyUsed, quotaUsed, spikeUsed = used(keyCounter, keyLimit), used(quotaCounter, quota), used(spikeCounter, spike)
   local decisions, outcomes = {}, {}
@@ -61,6 +71,7 @@ local function accept(k, a)
       if reason == '' then
         redis.call('XADD', stream, '*', 't', ARGV[b + 2], 'h', ARGV[b + 3], 'p', ARGV[b + 4],
           'id', ARGV[b + 5], 'ip', ip, 'ts', ts, 'eh', envelopeHeader)
+        lengths[stream] = length(stream) + 1
         accepted = accepted + 1
         if limited then limitedAccepted = limitedAccepted + 1 end
         outcome(category, 'accepted', '')
@@ -80,12 +91,16 @@ local function accept(k, a)
     end
   end
   for field, n in pairs(outcomes) do redis.call('HINCRBY', outcomeHash, field, n) end
-  if next(outcomes) ~= nil then
+  if next(outcomes) ~= nil and not stamped[outcomeHash] then
     redis.call('EXPIRE', outcomeHash, 604800)
     redis.call('SADD', bucketSet, bucket)
+    stamped[outcomeHash] = true
   end
   local drain = 0
-  if accepted > 0 and redis.call('SET', flag, '1', 'NX') then drain = 1 end
+  if accepted > 0 and not flagged[flag] then
+    flagged[flag] = true
+    if redis.call('SET', flag, '1', 'NX') then drain = 1 end
+  end
   return { drain, decisions }, a + 12 + count * 7
 end
 

@@ -103,6 +103,12 @@ describe("monthly quota and spike protection", () => {
     expect(limited.status).toBe(429);
     expect(parseRateLimits(limited.headers["x-sentry-rate-limits"])).toMatchObject({ scope: "project", reason: "backlog_full" });
     expect(await streamItems(project.id)).toHaveLength(3);
+
+    // Requests that arrive together: the bound still holds (accept-batch.test.ts checks it within one script call).
+    const other = await createOrgWithProject();
+    const together = await Promise.all(Array.from({ length: 8 }, () => post(ingest.base, other.project.id, other.key.publicKey)));
+    expect(together.map((r) => r.status).sort()).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);
+    expect(await streamItems(other.project.id)).toHaveLength(3);
   });
 });
 
