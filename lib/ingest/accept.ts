@@ -82,15 +82,16 @@ export async function acceptItems(key: KeyInfo, items: PreparedItem[], clientIp:
   const time = timeParts(now);
   const keyWindow = key.rateLimit?.windowSeconds ?? 60;
   const lane = laneOf(items);
+  const streams = allLanes.map((l) => projectStreamKey(key.projectId, l));
   const keys: Arg[] = [
-    projectStreamKey(key.projectId, lane),
+    streams[lane]!,
     drainFlagKey(key.projectId, lane),
     redisKey("rl", "key", key.keyId, Math.floor(now / 1000 / keyWindow)),
     redisKey("quota", "org", key.orgId, time.month),
     redisKey("spike", key.projectId, time.hour),
     time.bucketKey,
     time.bucketSetKey,
-    ...allLanes.map((l) => projectStreamKey(key.projectId, l)),
+    ...streams,
   ];
   const args: Arg[] = [
     key.rateLimit?.count ?? 0,

@@ -11,8 +11,9 @@ import { redisKey } from "../redis";
 export const PROJECT_LANES = 2;
 
 const suffix = (lane: number) => (lane === 0 ? "" : `:${lane}`);
-export const projectStreamKey = (projectId: number, lane: number) =>
-  redisKey(`{p${projectId}}`, `stream${suffix(lane)}`);
+/** A lane stream's key below the Redis prefix (benchmarks put their own prefix in front). */
+export const streamKeyName = (projectId: number, lane: number) => `{p${projectId}}:stream${suffix(lane)}`;
+export const projectStreamKey = (projectId: number, lane: number) => redisKey(streamKeyName(projectId, lane));
 export const drainFlagKey = (projectId: number, lane: number) => redisKey(`{p${projectId}}`, `drain${suffix(lane)}`);
 export const allLanes = Array.from({ length: PROJECT_LANES }, (_, lane) => lane);
 
@@ -28,14 +29,3 @@ export function laneOf(items: { type: string; eventId: string }[]): number {
   // Event ids are hex; anything else (NaN) goes to lane 0.
   return item ? Number.parseInt(item.eventId.slice(-6), 16) % PROJECT_LANES || 0 : 0;
 }
-
-/** Field names of a stream entry (short: they are repeated in every entry). */
-export const STREAM_FIELDS = {
-  type: "t",
-  itemHeader: "h",
-  payload: "p",
-  eventId: "id",
-  clientIp: "ip",
-  receivedAt: "ts",
-  envelopeHeader: "eh",
-} as const;

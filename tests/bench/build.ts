@@ -4,13 +4,13 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Redis } from "ioredis";
 import pg from "pg";
-import { PROJECT_LANES } from "../../lib/ingest/stream-keys";
+import { allLanes, streamKeyName } from "../../lib/ingest/stream-keys";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 
-/** A project's lane streams under a bench's Redis prefix, named as lib/ingest/stream-keys.ts names them. */
+/** A project's lane streams under a bench's own Redis prefix. */
 export function laneStreamKeys(prefix: string, projectId: number): string[] {
-  return Array.from({ length: PROJECT_LANES }, (_, lane) => `${prefix}:{p${projectId}}:stream${lane === 0 ? "" : `:${lane}`}`);
+  return allLanes.map((lane) => `${prefix}:${streamKeyName(projectId, lane)}`);
 }
 
 /** The node flags `npm run start:<service>` runs the service with (package.json is the one source). */
