@@ -4,6 +4,27 @@ import { currentUser } from "../(auth)/session";
 import { primaryButton } from "./_components/buttons";
 import { Logo } from "./_components/logo";
 
+const FOOTER_SECTIONS: { title: string; links: [href: string, label: string][] }[] = [
+  {
+    title: "Product",
+    links: [
+      ["/pricing", "Pricing"],
+      ["/sign-up", "Create an account"],
+      ["/sign-in", "Sign in"],
+    ],
+  },
+  {
+    title: "Documentation",
+    links: [
+      ["/docs/quick-start/node", "Quick start"],
+      ["/docs/self-hosting", "Self-hosting"],
+      ["/docs/protocol", "Ingest protocol"],
+      ["/docs/api", "REST API"],
+      ["/docs/migrating", "Migrating from Sentry"],
+    ],
+  },
+];
+
 const navLink = "rounded-md px-3 py-2 font-medium text-slate-700 hover:bg-slate-100 hover:text-slate-900";
 
 /** The public site's frame: landing, pricing and docs share this header and footer. */
@@ -77,56 +98,20 @@ export default async function MarketingLayout({ children }: { children: ReactNod
               Open-source error tracking for the Sentry SDKs you already use. Hosted, or on your own servers.
             </p>
           </div>
-          <nav aria-label="Product" className="space-y-2">
-            <h2 className="font-semibold text-slate-900">Product</h2>
-            <ul className="space-y-1 text-slate-700">
-              <li>
-                <Link href="/pricing" className="hover:underline">
-                  Pricing
-                </Link>
-              </li>
-              <li>
-                <Link href="/sign-up" className="hover:underline">
-                  Create an account
-                </Link>
-              </li>
-              <li>
-                <Link href="/sign-in" className="hover:underline">
-                  Sign in
-                </Link>
-              </li>
-            </ul>
-          </nav>
-          <nav aria-label="Documentation" className="space-y-2">
-            <h2 className="font-semibold text-slate-900">Documentation</h2>
-            <ul className="space-y-1 text-slate-700">
-              <li>
-                <Link href="/docs/quick-start/node" className="hover:underline">
-                  Quick start
-                </Link>
-              </li>
-              <li>
-                <Link href="/docs/self-hosting" className="hover:underline">
-                  Self-hosting
-                </Link>
-              </li>
-              <li>
-                <Link href="/docs/protocol" className="hover:underline">
-                  Ingest protocol
-                </Link>
-              </li>
-              <li>
-                <Link href="/docs/api" className="hover:underline">
-                  REST API
-                </Link>
-              </li>
-              <li>
-                <Link href="/docs/migrating" className="hover:underline">
-                  Migrating from Sentry
-                </Link>
-              </li>
-            </ul>
-          </nav>
+          {FOOTER_SECTIONS.map((section) => (
+            <nav key={section.title} aria-label={section.title} className="space-y-2">
+              <h2 className="font-semibold text-slate-900">{section.title}</h2>
+              <ul className="space-y-1 text-slate-700">
+                {section.links.map(([href, label]) => (
+                  <li key={href}>
+                    <Link href={href} className="hover:underline">
+                      {label}
+                    </Link>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+          ))}
         </div>
       </footer>
     </div>
