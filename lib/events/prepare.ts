@@ -3,7 +3,26 @@ import { normalizeEvent } from "./normalize";
 import type { StreamEntry } from "./stream";
 import type { NormalizedEvent } from "./types";
 
-export type PreparedEvent = { entryId: string; event: NormalizedEvent; grouping: Grouping };
+/** The columns of an error event the batch transaction reads. */
+export type EventColumns = Pick<
+  NormalizedEvent,
+  "eventId" | "timestamp" | "receivedAt" | "level" | "platform" | "type" | "release" | "environment" | "userTag" | "tags"
+>;
+
+/**
+ * An error event ready to store: its columns, its grouping, and its stored JSON already
+ * serialized to UTF-8 outside the JS heap. A batch lives for several young-generation
+ * collections (it is prepared while the one before is stored); whatever of it stays on the
+ * heap is copied by each of them and then promoted, so the parsed and normalized trees are
+ * dropped here, and the documents kept as Buffers, which the collector never copies.
+ */
+export type PreparedEvent = {
+  entryId: string;
+  event: EventColumns;
+  grouping: Grouping;
+  payloadJson: Buffer;
+  tagsJson: Buffer;
+};
 export type PreparedTransaction = { entryId: string; event: NormalizedEvent; raw: Record<string, unknown> };
 export type PreparedItem = {
   entryId: string;
@@ -65,14 +84,20 @@ function prepareEntry(entry: StreamEntry, options: { scrub: boolean }, batch: Pr
     eventId: entry.eventId,
     receivedAt: entry.receivedAt,
     clientIp: entry.clientIp,
-    sentAt: typeof entry.envelopeHeader.sent_at === "string" ? entry.envelopeHeader.sent_at : undefined,
+    sentAt: entry.sentAt,
     scrub: options.scrub,
   };
   switch (entry.type) {
     case "event":
     case "security": {
       const event = normalizeEvent(parseJson(entry.payload), { ...context, itemType: entry.type });
-      batch.events.push({ entryId: entry.id, event, grouping: groupEvent(event) });
+      batch.events.push({
+        entryId: entry.id,
+        event: columnsOf(event),
+        grouping: groupEvent(event),
+        payloadJson: Buffer.from(JSON.stringify(event.payload)),
+        tagsJson: Buffer.from(JSON.stringify(event.tags)),
+      });
       return;
     }
     case "transaction": {
@@ -90,6 +115,11 @@ function prepareEntry(entry: StreamEntry, options: { scrub: boolean }, batch: Pr
     default:
       batch.others.push({ entryId: entry.id, type: entry.type, data: parseJson(entry.payload), entry });
   }
+}
+
+function columnsOf(event: NormalizedEvent): EventColumns {
+  const { eventId, timestamp, receivedAt, level, platform, type, release, environment, userTag, tags } = event;
+  return { eventId, timestamp, receivedAt, level, platform, type, release, environment, userTag, tags };
 }
 
 function parseJson(payload: Buffer): Record<string, unknown> {

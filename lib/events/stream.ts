@@ -20,7 +20,8 @@ export type StreamEntry = {
   eventId: string;
   clientIp: string;
   receivedAt: Date;
-  envelopeHeader: Record<string, unknown>;
+  /** The envelope header's sent_at (all the worker reads of that header). */
+  sentAt: string | undefined;
 };
 
 const groupsCreated = new Set<string>();
@@ -78,9 +79,11 @@ function parseEntry(id: string, fields: Buffer[]): StreamEntry {
     eventId: text("id"),
     clientIp: text("ip"),
     receivedAt: new Date(Number(text("ts")) || Date.now()),
-    envelopeHeader: parseObject(text("eh")),
+    sentAt: stringOrUndefined(parseObject(text("eh")).sent_at),
   };
 }
+
+const stringOrUndefined = (value: unknown) => (typeof value === "string" ? value : undefined);
 
 function parseObject(json: string): Record<string, unknown> {
   try {
