@@ -6,15 +6,19 @@ import type { NormalizedEvent } from "./types";
 /** The columns of an error event the batch transaction reads. */
 export type EventColumns = Pick<
   NormalizedEvent,
-  "eventId" | "timestamp" | "receivedAt" | "level" | "platform" | "type" | "release" | "environment" | "userTag" | "tags"
->;
+  "eventId" | "timestamp" | "receivedAt" | "level" | "platform" | "type" | "release" | "environment" | "userTag"
+> & {
+  /** The event's tags flattened, key then value: one array instead of one per tag. */
+  flatTags: string[];
+};
 
 /**
  * An error event ready to store: its columns, its grouping, and its stored JSON already
  * serialized to UTF-8 outside the JS heap. A batch lives for several young-generation
  * collections (it is prepared while the one before is stored); whatever of it stays on the
  * heap is copied by each of them and then promoted, so the parsed and normalized trees are
- * dropped here, and the documents kept as Buffers, which the collector never copies.
+ * dropped here, the documents kept as Buffers, which the collector never copies, and the
+ * tags as one flat array.
  */
 export type PreparedEvent = {
   entryId: string;
@@ -119,7 +123,7 @@ function prepareEntry(entry: StreamEntry, options: { scrub: boolean }, batch: Pr
 
 function columnsOf(event: NormalizedEvent): EventColumns {
   const { eventId, timestamp, receivedAt, level, platform, type, release, environment, userTag, tags } = event;
-  return { eventId, timestamp, receivedAt, level, platform, type, release, environment, userTag, tags };
+  return { eventId, timestamp, receivedAt, level, platform, type, release, environment, userTag, flatTags: tags.flat() };
 }
 
 function parseJson(payload: Buffer): Record<string, unknown> {

@@ -9,7 +9,7 @@ import {
   storeSessions,
   storeTransactions,
 } from "./store-other";
-import { acknowledge, type Lane, parseStreamId, readBatch, type StreamEntry } from "./stream";
+import { acknowledge, type Lane, parseStreamId, readBatch } from "./stream";
 
 export type BatchResult = {
   entries: number;
@@ -25,7 +25,8 @@ export type BatchResult = {
 export const MAX_BATCH_BYTES = 2 * 1024 * 1024;
 
 type Project = { id: number; orgId: number; scrubData: boolean; hasFirstEvent: boolean };
-type Batch = { entries: StreamEntry[]; more: boolean; prepared: Promise<PreparedBatch> };
+// Only the entries' ids outlive the read: the entries themselves are dropped once prepared.
+type Batch = { ids: string[]; more: boolean; prepared: Promise<PreparedBatch> };
 
 /**
  * Drains one lane of a project (see lib/ingest/stream-keys.ts) into Postgres, one transaction
@@ -63,17 +64,17 @@ export class StreamDrain {
       const checkpoint = await lockCheckpoint(tx, this.lane);
       const batch = ahead ?? (await this.read(project, "0"));
       if (options.readAhead && batch.more) {
-        this.ahead = await this.read(project, batch.entries.at(-1)!.id);
+        this.ahead = await this.read(project, batch.ids.at(-1)!);
       }
-      const fresh = batch.entries.filter((e) => isAfter(e.id, checkpoint));
+      const fresh = batch.ids.filter((id) => isAfter(id, checkpoint));
       if (fresh.length === 0) return { ...batch, stored: emptyCounts };
-      const prepared = preparedFor(await batch.prepared, new Set(fresh.map((e) => e.id)));
+      const prepared = preparedFor(await batch.prepared, new Set(fresh));
       const stored = await storeBatch(tx, project, prepared);
-      const [lastMs, lastSeq] = parseStreamId(fresh.at(-1)!.id);
+      const [lastMs, lastSeq] = parseStreamId(fresh.at(-1)!);
       await tx.run`
         update stream_checkpoints set last_ms = ${lastMs}, last_seq = ${lastSeq}
         where project_id = ${this.lane.projectId} and lane = ${this.lane.lane}`;
-      return { ...batch, stored: { ...stored, skipped: batch.entries.length - fresh.length } };
+      return { ...batch, stored: { ...stored, skipped: batch.ids.length - fresh.length } };
     }).catch((error) => {
       // The read-ahead entries stay pending in the stream; the next read takes them again.
       this.ahead = null;
@@ -81,11 +82,8 @@ export class StreamDrain {
     });
     // Only after the commit: a crash before this line leaves the batch pending, to be re-read
     // and skipped by the checkpoint.
-    await acknowledge(
-      this.lane,
-      result.entries.map((e) => e.id),
-    );
-    return { entries: result.entries.length, more: result.more, ...result.stored };
+    await acknowledge(this.lane, result.ids);
+    return { entries: result.ids.length, more: result.more, ...result.stored };
   }
 
   /** Reads (the caller holds the checkpoint lock) and starts preparing the next batch. */
@@ -111,7 +109,7 @@ export class StreamDrain {
       : Promise.resolve(emptyPrepared);
     // A transaction that fails before awaiting it must not leave an unhandled rejection.
     prepared.catch(() => {});
-    return { entries, more: read.length === count || kept < read.length, prepared };
+    return { ids: entries.map((e) => e.id), more: read.length === count || kept < read.length, prepared };
   }
 }
 

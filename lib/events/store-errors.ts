@@ -322,9 +322,10 @@ async function upsertTagValues(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>)
   for (const [issueId, events] of byIssue) {
     for (const p of events) {
       const ts = p.event.timestamp.getTime();
-      const tags = p.event.tags;
-      for (let i = 0; i < tags.length && i < MAX_TAGS_PER_EVENT; i++) {
-        const [key, value] = tags[i]!;
+      const tags = p.event.flatTags;
+      for (let i = 0; i < tags.length && i < 2 * MAX_TAGS_PER_EVENT; i += 2) {
+        const key = tags[i]!;
+        const value = tags[i + 1]!;
         const id = `${issueId}\n${key}\n${value}`;
         const current = values.get(id);
         if (current) {
