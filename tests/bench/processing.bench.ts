@@ -100,6 +100,7 @@ const { values: opts } = parseArgs({
     "stall-timeout": { type: "string", default: "60" },
     warmup: { type: "string", default: "3000" },
     "skip-build": { type: "boolean", default: false },
+    "hold-worker": { type: "boolean", default: false },
     "cpu-prof": { type: "boolean", default: false },
     "pg-log-statements": { type: "boolean", default: false },
     "db-sql": { type: "string", multiple: true, default: [] },
@@ -130,6 +131,10 @@ if (opts.help) {
   --probe-timeout S    fairness: a probe not visible after S seconds counts as lost (default 30)
   --stall-timeout S    give a scenario up when nothing more is counted for S seconds (default 60)
   --warmup N           events sent to a warm-up tenant before the scenarios (default 3000, 0 = none)
+  --hold-worker        small/large: stop the worker (SIGSTOP) while sending and let it go once all
+                       is sent, so the drain runs alone and its CPU per 1,000 events (worker and
+                       Postgres) is measured without ingest and the load generator competing;
+                       the end-to-end rate of such a run is not the target's figure
   --skip-build         use dist/workers/{ingest,worker}.js as they are, even if older than the sources
   --pg-log-statements  time every statement server-side: sets log_min_duration_statement = 0 (and
                        log_parameter_max_length = 0) on the bench database only, then sums the
@@ -392,7 +397,8 @@ async function main(): Promise<number> {
     } else {
       const n = scenario === "small" ? SMALL_N : LARGE_N;
       const tenant = await createTenant(scenario);
-      const result = await runFlood(ctx, scenario, tenant, scenario, n, {});
+      const hold = opts["hold-worker"] ? holdWorker(ctx) : {};
+      const result = await runFlood(ctx, scenario, tenant, scenario, n, hold);
       results.push(result);
       printFlood(result, scenario === "small" ? TARGETS.smallRate : TARGETS.largeRate);
     }
@@ -497,6 +503,14 @@ async function main(): Promise<number> {
     }),
   );
   return checksOk ? 0 : 1;
+}
+
+/** --hold-worker: the worker sleeps through the send phase, then drains the whole backlog. */
+function holdWorker(ctx: Ctx) {
+  return {
+    onStart: () => process.kill(ctx.worker.pid, "SIGSTOP"),
+    onSent: () => process.kill(ctx.worker.pid, "SIGCONT"),
+  };
 }
 
 const targetOf = (scenario: string) => (scenario === "large" ? TARGETS.largeRate : TARGETS.smallRate);
@@ -940,6 +954,8 @@ function percentile(sorted: number[], p: number): number | null {
 
 function printFlood(r: FloodResult, target: number): void {
   const cpu = r.cpuPct;
+  // CPU seconds per 1,000 events of a process over the whole scenario: steadier than rates.
+  const perThousand = (pct: number | null) => (pct === null ? "-" : ((pct / 100) * r.totalSeconds * (1000 / r.n)).toFixed(3));
   const rows: string[][] = [
     ["", "", ""],
     [
@@ -973,6 +989,12 @@ function printFlood(r: FloodResult, target: number): void {
       "",
       `worker ${fmt(cpu.worker, 0)}, ingest ${fmt(cpu.ingest, 0)}, postgres ${fmt(cpu.postgres, 0)}, redis ${fmt(cpu.redis, 0)}, loadgen ${fmt(cpu.loadgen, 0)}, ` +
         `other ${fmt(otherCpu(cpu), 0)} (machine ${fmt(cpu.machine, 0)} of ${os.cpus().length * 100} incl. hypervisor steal ${fmt(cpu.steal, 0)})`,
+    ],
+    [
+      "CPU s/1000",
+      "",
+      `worker ${perThousand(cpu.worker)}, postgres ${perThousand(cpu.postgres)}, redis ${perThousand(cpu.redis)}, ingest ${perThousand(cpu.ingest)}` +
+        (opts["hold-worker"] ? "   (worker held while sending: worker and postgres figures are the drain's own)" : ""),
     ],
     ["RSS max", "", `worker ${fmt(r.workerRssMaxMb, 1)} MB, ingest ${fmt(r.ingestRssMaxMb, 1)} MB`],
   ];
