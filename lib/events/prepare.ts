@@ -99,7 +99,7 @@ function prepareEntry(entry: StreamEntry, options: { scrub: boolean }, batch: Pr
         entryId: entry.id,
         event: columnsOf(event),
         grouping: groupEvent(event),
-        payloadJson: Buffer.from(JSON.stringify(event.payload)),
+        payloadJson: Buffer.from(JSON.stringify(storedPayload(event))),
         tagsJson: Buffer.from(JSON.stringify(event.tags)),
       });
       return;
@@ -119,6 +119,15 @@ function prepareEntry(entry: StreamEntry, options: { scrub: boolean }, batch: Pr
     default:
       batch.others.push({ entryId: entry.id, type: entry.type, data: parseJson(entry.payload), entry });
   }
+}
+
+/**
+ * The event document as stored: without its tags, which have their own column (where the API
+ * reads them) and were an eighth of a typical document's bytes.
+ */
+function storedPayload(event: NormalizedEvent): Record<string, unknown> {
+  const { tags: _, ...rest } = event.payload;
+  return rest;
 }
 
 function columnsOf(event: NormalizedEvent): EventColumns {

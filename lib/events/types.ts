@@ -81,6 +81,6 @@ export type NormalizedEvent = {
   /** Stable user identity for distinct-user counts: "id:..", "email:..", "username:..", "ip:..". */
   userTag?: string;
   sdk?: { name?: string; version?: string };
-  /** The full event JSON to store: Sentry's shapes, normalized fields written back, scrubbed. */
+  /** The full event JSON: Sentry's shapes, normalized fields written back, scrubbed (stored without `tags`, which have their own column). */
   payload: Record<string, unknown>;
 };

@@ -142,6 +142,8 @@ describe("storage", () => {
     const first = stored.find((e) => e.eventId === events[0]!.event_id)!;
     expect((first.payload as { extra: { odd: string } }).extra.odd).toBe(odd);
     expect(first.tags).toContainEqual(["odd", oddTag]);
+    // Tags are stored once, in their own column.
+    expect(first.payload).not.toHaveProperty("tags");
     const second = stored.find((e) => e.eventId === events[1]!.event_id)!;
     expect((second.payload as { extra: { odd: string } }).extra.odd).toBe("plain");
   });
