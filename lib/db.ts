@@ -71,15 +71,27 @@ export async function sqlRows<T>(strings: TemplateStringsArray, ...values: unkno
   return (await sqlPool().query(toQuery(strings, values))).rows;
 }
 
-/** Runs `fn` in one transaction on a connection of its own: committed when it resolves. */
-export async function sqlTransaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` in one transaction on a connection of its own: committed when it resolves.
+ *
+ * `genericPlans`: plan the transaction's statements without looking at their parameters.
+ * A custom plan (Postgres's default for one-off statements) folds every parameter into the
+ * plan as a constant, copying it twice more, which for the drain's megabytes of event
+ * documents per statement is costly; its statements' plans do not depend on the values.
+ */
+export async function sqlTransaction<T>(
+  fn: (tx: SqlTx) => Promise<T>,
+  options: { genericPlans?: boolean } = {},
+): Promise<T> {
   const connection = await sqlPool().connect();
   const tx: SqlTx = {
     rows: async (strings, ...values) => (await connection.query(toQuery(strings, values))).rows,
     run: async (strings, ...values) => (await connection.query(toQuery(strings, values))).rowCount ?? 0,
   };
   try {
-    await connection.query("begin");
+    await connection.query(
+      options.genericPlans ? "begin; set local plan_cache_mode = force_generic_plan" : "begin",
+    );
     const result = await fn(tx);
     await connection.query("commit");
     connection.release();

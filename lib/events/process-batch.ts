@@ -75,7 +75,7 @@ export class StreamDrain {
         update stream_checkpoints set last_ms = ${lastMs}, last_seq = ${lastSeq}
         where project_id = ${this.lane.projectId} and lane = ${this.lane.lane}`;
       return { ...batch, stored: { ...stored, skipped: batch.ids.length - fresh.length } };
-    }).catch((error) => {
+    }, { genericPlans: true }).catch((error) => {
       // The read-ahead entries stay pending in the stream; the next read takes them again.
       this.ahead = null;
       throw error;
