@@ -146,11 +146,11 @@ describe("batches", () => {
 
   it("a batch stops at MAX_BATCH_BYTES and the rest follows in the next batches", async () => {
     const tenant = await createOrgWithProject();
-    const big = "x".repeat(300 * 1024);
+    const big = "x".repeat(600 * 1024);
     for (let i = 0; i < 10; i++) await post(tenant, errorEvent({ event_id: eventIdInLane(0), extra: { big } }));
     const drain = new StreamDrain({ projectId: tenant.project.id, lane: 0 }, 500);
     const first = await drain.next({ readAhead: true });
-    expect(first.entries).toBe(Math.floor(MAX_BATCH_BYTES / (300 * 1024)));
+    expect(first.entries).toBe(Math.floor(MAX_BATCH_BYTES / (600 * 1024)));
     expect(first.more).toBe(true);
     let total = first.entries;
     for (let batch = await drain.next({ readAhead: true }); batch.entries > 0; batch = await drain.next({ readAhead: true }))
