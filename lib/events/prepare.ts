@@ -131,8 +131,10 @@ function storedPayload(event: NormalizedEvent): Record<string, unknown> {
 }
 
 function columnsOf(event: NormalizedEvent): EventColumns {
-  const { eventId, timestamp, receivedAt, level, platform, type, release, environment, userTag, tags } = event;
-  return { eventId, timestamp, receivedAt, level, platform, type, release, environment, userTag, flatTags: tags.flat() };
+  const { eventId, timestamp, receivedAt, level, platform, type, release, environment, userTag } = event;
+  const flatTags: string[] = [];
+  for (const [key, value] of event.tags) flatTags.push(key, value);
+  return { eventId, timestamp, receivedAt, level, platform, type, release, environment, userTag, flatTags };
 }
 
 function parseJson(payload: Buffer): Record<string, unknown> {
