@@ -57,27 +57,10 @@ export class StreamDrain {
   async next(options: { readAhead: boolean } = { readAhead: false }): Promise<BatchResult> {
     const ahead = this.ahead;
     this.ahead = null;
-    const result = await sqlTransaction(async (tx) => {
-      const [project] = await tx.rows<Project>`
-        select id, org_id as "orgId", scrub_data as "scrubData", first_event_at is not null as "hasFirstEvent"
-        from projects where id = ${this.lane.projectId}`;
-      // A deleted project's items have nowhere to go: they are only acknowledged.
-      if (!project) return { ...(await this.read(null, "0")), stored: emptyCounts };
-      const checkpoint = await lockCheckpoint(tx, this.lane);
-      const batch = ahead ?? (await this.read(project, "0"));
-      if (options.readAhead && batch.more) {
-        this.ahead = await this.read(project, batch.ids.at(-1)!);
-      }
-      const fresh = batch.ids.filter((id) => isAfter(id, checkpoint));
-      if (fresh.length === 0) return { ...batch, stored: emptyCounts };
-      const prepared = preparedFor(await batch.prepared, new Set(fresh));
-      const stored = await storeBatch(tx, project, prepared);
-      const [lastMs, lastSeq] = parseStreamId(fresh.at(-1)!);
-      await tx.run`
-        update stream_checkpoints set last_ms = ${lastMs}, last_seq = ${lastSeq}
-        where project_id = ${this.lane.projectId} and lane = ${this.lane.lane}`;
-      return { ...batch, stored: { ...stored, skipped: batch.ids.length - fresh.length } };
-    }, { genericPlans: true }).catch((error) => {
+    // Generic plans: see sqlTransaction; the events insert carries megabytes of documents.
+    const result = await sqlTransaction((tx) => this.storeNext(tx, ahead, options.readAhead), {
+      genericPlans: true,
+    }).catch((error) => {
       // The read-ahead entries stay pending in the stream; the next read takes them again.
       this.ahead = null;
       throw error;
@@ -86,6 +69,29 @@ export class StreamDrain {
     // and skipped by the checkpoint.
     await acknowledge(this.lane, result.ids);
     return { entries: result.ids.length, more: result.more, ...result.stored };
+  }
+
+  /** The batch transaction: reads (or takes the read-ahead batch), stores, moves the checkpoint. */
+  private async storeNext(tx: SqlTx, ahead: Batch | null, readAhead: boolean) {
+    const [project] = await tx.rows<Project>`
+      select id, org_id as "orgId", scrub_data as "scrubData", first_event_at is not null as "hasFirstEvent"
+      from projects where id = ${this.lane.projectId}`;
+    // A deleted project's items have nowhere to go: they are only acknowledged.
+    if (!project) return { ...(await this.read(null, "0")), stored: emptyCounts };
+    const checkpoint = await lockCheckpoint(tx, this.lane);
+    const batch = ahead ?? (await this.read(project, "0"));
+    if (readAhead && batch.more) {
+      this.ahead = await this.read(project, batch.ids.at(-1)!);
+    }
+    const fresh = batch.ids.filter((id) => isAfter(id, checkpoint));
+    if (fresh.length === 0) return { ...batch, stored: emptyCounts };
+    const prepared = preparedFor(await batch.prepared, new Set(fresh));
+    const stored = await storeBatch(tx, project, prepared);
+    const [lastMs, lastSeq] = parseStreamId(fresh.at(-1)!);
+    await tx.run`
+      update stream_checkpoints set last_ms = ${lastMs}, last_seq = ${lastSeq}
+      where project_id = ${this.lane.projectId} and lane = ${this.lane.lane}`;
+    return { ...batch, stored: { ...stored, skipped: batch.ids.length - fresh.length } };
   }
 
   /** Reads (the caller holds the checkpoint lock) and starts preparing the next batch. */
