@@ -20,7 +20,10 @@ export type StreamEntry = {
   eventId: string;
   clientIp: string;
   receivedAt: Date;
-  /** The envelope header's sent_at (all the worker reads of that header). */
+  /**
+   * The envelope header's sent_at (all the worker reads of that header). Entries written
+   * before ingest sent it alone ("sa") carry the whole header ("eh").
+   */
   sentAt: string | undefined;
 };
 
@@ -79,7 +82,7 @@ function parseEntry(id: string, fields: Buffer[]): StreamEntry {
     eventId: text("id"),
     clientIp: text("ip"),
     receivedAt: new Date(Number(text("ts")) || Date.now()),
-    sentAt: stringOrUndefined(parseObject(text("eh")).sent_at),
+    sentAt: map.has("sa") ? text("sa") || undefined : stringOrUndefined(parseObject(text("eh")).sent_at),
   };
 }
 

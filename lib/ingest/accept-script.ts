@@ -2,111 +2,145 @@
 // a .ts file so tsx, vitest and the esbuild bundle all load it without a custom loader.
 import { PROJECT_LANES } from "./stream-keys";
 
-export const KEYS_PER_REQUEST = 7 + PROJECT_LANES;
+/** Keys of one context (a DSN key within one second): see the script's comment. */
+const KEYS_PER_CONTEXT = 2 * PROJECT_LANES + 5;
+const ARGS_PER_CONTEXT = 8;
+const ARGS_PER_REQUEST = 6;
+const ARGS_PER_ITEM = 7;
 
 export const ACCEPT_LUA = `
 -- For each request of a batch, decides atomically which of its items the project accepts,
 -- appends those to the stream of the request's lane, and counts every decision as an outcome.
 --
--- KEYS, ${KEYS_PER_REQUEST} per request: stream, drain flag, key rate-limit counter, org monthly counter,
---   project hourly (spike) counter, outcomes hash, outcome bucket set, then the streams of all
---   ${PROJECT_LANES} lanes of the project (the backlog bound is on their sum)
--- ARGV: request count, then per request: key limit (0 = none), its window (s), monthly quota
+-- What requests of one DSN key within one second share (their keys, limits and outcome
+-- prefix) is a "context", sent once per call however many of its requests the call carries.
+-- KEYS, ${KEYS_PER_CONTEXT} per context: the streams of the project's ${PROJECT_LANES} lanes (the backlog bound is on
+--   their sum), the lanes' drain flags, key rate-limit counter, org monthly counter, project
+--   hourly (spike) counter, outcomes hash, outcome bucket set
+-- ARGV: context count, then per context: key limit (0 = none), its window (s), monthly quota
 --   (0 = none), its ttl (s), spike limit (0 = none), max backlog, outcome field prefix, bucket
---   id, client ip, received at (ms), envelope header, item count; then per item: category,
---   limited ("1" when event quotas apply), type, item header, payload, event id, filter
---   reason ("" when not filtered)
+--   id; then the request count, then per request: its context (1-based), lane, client ip,
+--   received at (ms), the envelope's sent_at ("" when none), item count; then per item:
+--   category, limited ("1" when event quotas apply), type, item header, payload, event id,
+--   filter reason ("" when not filtered)
 -- Returns per request: { drain job needed (0/1), decision per item ("" accepted, else why) }
-
--- What this call already knows, so each request after the first of a project or bucket costs
--- fewer commands: stream lengths (kept exact as entries are added), drain flags set, and
--- outcome hashes already given their TTL.
-local lengths, flagged, stamped = {}, {}, {}
+--
+-- Within the call, state is kept per key name, as two contexts can share keys (projects of one
+-- org share its monthly counter): stream lengths (kept exact as entries are added), counter
+-- values plus what this call adds to them (written once, at the end), drain flags set, and
+-- outcome counts (written once per field, at the end).
+local lengths, counters, flagged, outcomes = {}, {}, {}, {}
 
 local function length(stream)
   if lengths[stream] == nil then lengths[stream] = redis.call('XLEN', stream) end
   return lengths[stream]
 end
 
-local function used(key, limit)
-  if limit == 0 then return 0 end
-  return tonumber(redis.call('GET', key) or '0')
+local function counter(key, limit, ttl)
+  if limit == 0 then return nil end
+  local c = counters[key]
+  if c == nil then
+    c = { used = tonumber(redis.call('GET', key) or '0'), added = 0, ttl = ttl }
+    counters[key] = c
+  end
+  return c
 end
 
-local function accept(k, a)
-  local stream, flag = KEYS[k], KEYS[k + 1]
-  local keyCounter, quotaCounter, spikeCounter = KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
-  local outcomeHash, bucketSet = KEYS[k + 5], KEYS[k + 6]
-  local keyLimit, keyWindow = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
-  local quota, quotaTtl = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local spike, maxBacklog = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
-  local prefix, bucket = ARGV[a + 6], ARGV[a + 7]
-  local ip, ts, envelopeHeader = ARGV[a + 8], ARGV[a + 9], ARGV[a + 10]
-  local count = tonumber(ARGV[a + 11])
+local function exceeded(c, limit)
+  return c ~= nil and c.used + c.added >= limit
+end
+
+local contexts, a = {}, 2
+for c = 1, tonumber(ARGV[1]) do
+  local k = (c - 1) * ${KEYS_PER_CONTEXT}
+  contexts[c] = {
+    k = k,
+    keyLimit = tonumber(ARGV[a]), keyWindow = tonumber(ARGV[a + 1]),
+    quota = tonumber(ARGV[a + 2]), quotaTtl = tonumber(ARGV[a + 3]),
+    spike = tonumber(ARGV[a + 4]), maxBacklog = tonumber(ARGV[a + 5]),
+    prefix = ARGV[a + 6], bucket = ARGV[a + 7],
+    outcomeHash = KEYS[k + ${2 * PROJECT_LANES + 4}], bucketSet = KEYS[k + ${2 * PROJECT_LANES + 5}],
+  }
+  a = a + ${ARGS_PER_CONTEXT}
+end
+
+local function outcome(ctx, category, name, reason)
+  local fields = outcomes[ctx.outcomeHash]
+  if fields == nil then
+    fields = { bucketSet = ctx.bucketSet, bucket = ctx.bucket, counts = {} }
+    outcomes[ctx.outcomeHash] = fields
+  end
+  local field = ctx.prefix .. category .. '|' .. name .. '|' .. reason
+  fields.counts[field] = (fields.counts[field] or 0) + 1
+end
+
+local function accept(a)
+  local ctx = contexts[tonumber(ARGV[a])]
+  local k, lane = ctx.k, tonumber(ARGV[a + 1])
+  local stream, flag = KEYS[k + 1 + lane], KEYS[k + ${PROJECT_LANES + 1} + lane]
+  local ip, ts, sentAt, count = ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], tonumber(ARGV[a + 5])
 
   local backlog = 0
-  for lane = 0, ${PROJECT_LANES - 1} do backlog = backlog + length(KEYS[k + 7 + lane]) end
-  local backlogFull = backlog >= maxBacklog
-  local keyUsed, quotaUsed, spikeUsed = used(keyCounter, keyLimit), used(quotaCounter, quota), used(spikeCounter, spike)
-  local decisions, outcomes = {}, {}
-  local accepted, limitedAccepted = 0, 0
-  local function outcome(category, name, reason)
-    local field = prefix .. category .. '|' .. name .. '|' .. reason
-    outcomes[field] = (outcomes[field] or 0) + 1
-  end
+  for l = 1, ${PROJECT_LANES} do backlog = backlog + length(KEYS[k + l]) end
+  local backlogFull = backlog >= ctx.maxBacklog
+  local keyCounter = counter(KEYS[k + ${2 * PROJECT_LANES + 1}], ctx.keyLimit, ctx.keyWindow)
+  local quotaCounter = counter(KEYS[k + ${2 * PROJECT_LANES + 2}], ctx.quota, ctx.quotaTtl)
+  local spikeCounter = counter(KEYS[k + ${2 * PROJECT_LANES + 3}], ctx.spike, 3600)
+  local decisions, accepted = {}, 0
 
   for i = 0, count - 1 do
-    local b = a + 12 + i * 7
+    local b = a + ${ARGS_PER_REQUEST} + i * ${ARGS_PER_ITEM}
     local category, limited, filterReason = ARGV[b], ARGV[b + 1] == '1', ARGV[b + 6]
     local reason = ''
     if filterReason ~= '' then
       reason = filterReason
-      outcome(category, 'filtered', reason)
+      outcome(ctx, category, 'filtered', reason)
     else
       if backlogFull then reason = 'backlog_full'
-      elseif limited and keyLimit > 0 and keyUsed + limitedAccepted >= keyLimit then reason = 'key_quota'
-      elseif limited and quota > 0 and quotaUsed + limitedAccepted >= quota then reason = 'usage_exceeded'
-      elseif limited and spike > 0 and spikeUsed + limitedAccepted >= spike then reason = 'smart_rate_limit'
+      elseif limited and exceeded(keyCounter, ctx.keyLimit) then reason = 'key_quota'
+      elseif limited and exceeded(quotaCounter, ctx.quota) then reason = 'usage_exceeded'
+      elseif limited and exceeded(spikeCounter, ctx.spike) then reason = 'smart_rate_limit'
       end
       if reason == '' then
         redis.call('XADD', stream, '*', 't', ARGV[b + 2], 'h', ARGV[b + 3], 'p', ARGV[b + 4],
-          'id', ARGV[b + 5], 'ip', ip, 'ts', ts, 'eh', envelopeHeader)
+          'id', ARGV[b + 5], 'ip', ip, 'ts', ts, 'sa', sentAt)
         lengths[stream] = length(stream) + 1
         accepted = accepted + 1
-        if limited then limitedAccepted = limitedAccepted + 1 end
-        outcome(category, 'accepted', '')
+        if limited then
+          if keyCounter then keyCounter.added = keyCounter.added + 1 end
+          if quotaCounter then quotaCounter.added = quotaCounter.added + 1 end
+          if spikeCounter then spikeCounter.added = spikeCounter.added + 1 end
+        end
+        outcome(ctx, category, 'accepted', '')
       else
-        outcome(category, 'rate_limited', reason)
+        outcome(ctx, category, 'rate_limited', reason)
       end
     end
     decisions[i + 1] = reason
   end
 
-  if limitedAccepted > 0 then
-    for _, counter in ipairs({ { keyCounter, keyLimit, keyWindow }, { quotaCounter, quota, quotaTtl }, { spikeCounter, spike, 3600 } }) do
-      if counter[2] > 0 then
-        redis.call('INCRBY', counter[1], limitedAccepted)
-        redis.call('EXPIRE', counter[1], counter[3])
-      end
-    end
-  end
-  for field, n in pairs(outcomes) do redis.call('HINCRBY', outcomeHash, field, n) end
-  if next(outcomes) ~= nil and not stamped[outcomeHash] then
-    redis.call('EXPIRE', outcomeHash, 604800)
-    redis.call('SADD', bucketSet, bucket)
-    stamped[outcomeHash] = true
-  end
   local drain = 0
   if accepted > 0 and not flagged[flag] then
     flagged[flag] = true
     if redis.call('SET', flag, '1', 'NX') then drain = 1 end
   end
-  return { drain, decisions }, a + 12 + count * 7
+  return { drain, decisions }, a + ${ARGS_PER_REQUEST} + count * ${ARGS_PER_ITEM}
 end
 
-local results, a = {}, 2
-for r = 1, tonumber(ARGV[1]) do
-  results[r], a = accept((r - 1) * ${KEYS_PER_REQUEST} + 1, a)
+local results, requests = {}, tonumber(ARGV[a])
+a = a + 1
+for r = 1, requests do results[r], a = accept(a) end
+
+for key, c in pairs(counters) do
+  if c.added > 0 then
+    redis.call('INCRBY', key, c.added)
+    redis.call('EXPIRE', key, c.ttl)
+  end
+end
+for hash, fields in pairs(outcomes) do
+  for field, n in pairs(fields.counts) do redis.call('HINCRBY', hash, field, n) end
+  redis.call('EXPIRE', hash, 604800)
+  redis.call('SADD', fields.bucketSet, fields.bucket)
 end
 return results
 `;

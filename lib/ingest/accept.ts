@@ -43,7 +43,9 @@ export async function closeAcceptConnection(): Promise<void> {
   if (redis) await redis.quit().catch(() => redis.disconnect());
 }
 
-type Request = { keys: Arg[]; args: Arg[] };
+/** What the requests of one DSN key within one second share: sent once per script call. */
+type Context = { second: number; keys: string[]; args: Arg[] };
+type Request = { context: Context; args: Arg[] };
 type Waiting = { request: Request; resolve: (r: [number, string[]]) => void; reject: (e: unknown) => void };
 
 // Requests that finish parsing in the same turn of the event loop share one script call:
@@ -60,10 +62,24 @@ function enqueue(request: Request): Promise<[number, string[]]> {
 async function flush(): Promise<void> {
   const batch = waiting;
   waiting = [];
-  const keys = batch.flatMap((w) => w.request.keys);
-  const args = batch.flatMap((w) => w.request.args);
+  // Under load a call carries dozens of requests of a few keys: each context's keys and
+  // limits travel once, and the requests refer to it by number.
+  const contextNumbers = new Map<Context, number>();
+  const keys: string[] = [];
+  const contextArgs: Arg[] = [];
+  const requestArgs: Arg[] = [batch.length];
+  for (const { request } of batch) {
+    let number = contextNumbers.get(request.context);
+    if (number === undefined) {
+      number = contextNumbers.size + 1;
+      contextNumbers.set(request.context, number);
+      keys.push(...request.context.keys);
+      contextArgs.push(...request.context.args);
+    }
+    requestArgs.push(number, ...request.args);
+  }
   try {
-    const results = await client().acceptBatch(keys.length, ...keys, batch.length, ...args);
+    const results = await client().acceptBatch(keys.length, ...keys, contextNumbers.size, ...contextArgs, ...requestArgs);
     batch.forEach((w, i) => {
       w.resolve(results[i]!);
     });
@@ -72,45 +88,56 @@ async function flush(): Promise<void> {
   }
 }
 
+// The key's current context; a key refreshed from the database is a new object, so a changed
+// limit takes effect with the refresh.
+const contexts = new WeakMap<KeyInfo, Context>();
+
+function contextOf(key: KeyInfo, now: number): Context {
+  const time = timeParts(now);
+  const maxBacklog = env().INGEST_MAX_BACKLOG;
+  const cached = contexts.get(key);
+  if (cached?.second === time.second && cached.args[5] === maxBacklog) return cached;
+  const keyWindow = key.rateLimit?.windowSeconds ?? 60;
+  const context: Context = {
+    second: time.second,
+    keys: [
+      ...allLanes.map((lane) => projectStreamKey(key.projectId, lane)),
+      ...allLanes.map((lane) => drainFlagKey(key.projectId, lane)),
+      redisKey("rl", "key", key.keyId, Math.floor(now / 1000 / keyWindow)),
+      redisKey("quota", "org", key.orgId, time.month),
+      redisKey("spike", key.projectId, time.hour),
+      time.bucketKey,
+      time.bucketSetKey,
+    ],
+    args: [
+      key.rateLimit?.count ?? 0,
+      keyWindow,
+      key.limits.monthlyErrors ?? 0,
+      32 * 24 * 3600,
+      key.limits.projectErrorsPerHour ?? 0,
+      maxBacklog,
+      outcomeFieldPrefix(key.orgId, key.projectId, time.day),
+      time.bucket,
+    ],
+  };
+  contexts.set(key, context);
+  return context;
+}
+
 /**
  * Applies backlog bound, key rate limit, monthly quota and spike protection to the items in
  * one atomic step, appends the accepted ones to the stream of the request's lane, counts
- * outcomes, and queues a drain job when that lane has none pending.
+ * outcomes, and queues a drain job when that lane has none pending. `sentAt` is the
+ * envelope header's sent_at, the one field of that header the worker reads.
  */
-export async function acceptItems(key: KeyInfo, items: PreparedItem[], clientIp: string, envelopeHeader: Buffer): Promise<AcceptResult> {
+export async function acceptItems(key: KeyInfo, items: PreparedItem[], clientIp: string, sentAt: string | undefined): Promise<AcceptResult> {
   const now = Date.now();
-  const time = timeParts(now);
-  const keyWindow = key.rateLimit?.windowSeconds ?? 60;
   const lane = laneOf(items);
-  const streams = allLanes.map((l) => projectStreamKey(key.projectId, l));
-  const keys: Arg[] = [
-    streams[lane]!,
-    drainFlagKey(key.projectId, lane),
-    redisKey("rl", "key", key.keyId, Math.floor(now / 1000 / keyWindow)),
-    redisKey("quota", "org", key.orgId, time.month),
-    redisKey("spike", key.projectId, time.hour),
-    time.bucketKey,
-    time.bucketSetKey,
-    ...streams,
-  ];
-  const args: Arg[] = [
-    key.rateLimit?.count ?? 0,
-    keyWindow,
-    key.limits.monthlyErrors ?? 0,
-    32 * 24 * 3600,
-    key.limits.projectErrorsPerHour ?? 0,
-    env().INGEST_MAX_BACKLOG,
-    outcomeFieldPrefix(key.orgId, key.projectId, time.day),
-    time.bucket,
-    clientIp,
-    now,
-    envelopeHeader,
-    items.length,
-  ];
+  const args: Arg[] = [lane, clientIp, now, sentAt ?? "", items.length];
   for (const item of items) {
     args.push(item.category, item.limited ? "1" : "0", item.type, item.itemHeader, item.payload, item.eventId, item.filterReason);
   }
-  const [drain, decisions] = await enqueue({ keys, args });
+  const [drain, decisions] = await enqueue({ context: contextOf(key, now), args });
   if (drain === 1) await queue("events").add("drain", { projectId: key.projectId, lane });
   return {
     accepted: decisions.filter((d) => d === "").length,

@@ -52,7 +52,7 @@ export async function ingest(req: IncomingMessage, res: ServerResponse, projectI
     const prepared = prepareItems(envelope, key, { clientIp, userAgent });
     if (prepared.items.length === 0) return reply(res, 200, {});
 
-    const result = await acceptItems(key, prepared.items, clientIp, envelope.rawHeader);
+    const result = await acceptItems(key, prepared.items, clientIp, sentAtOf(envelope));
     const body200 = prepared.eventId ? { id: prepared.eventId } : {};
     if (result.rateLimits.length === 0) return reply(res, 200, body200);
     const headers = {
@@ -69,6 +69,10 @@ export async function ingest(req: IncomingMessage, res: ServerResponse, projectI
     }
     replyError(req, res, error);
   }
+}
+
+function sentAtOf(envelope: Envelope): string | undefined {
+  return typeof envelope.header.sent_at === "string" ? envelope.header.sent_at : undefined;
 }
 
 function headerKey(req: IncomingMessage): string | null {

@@ -125,7 +125,6 @@ function firstNonSpace(body: Buffer): string {
 function synthesized(items: { type: string; payload: Buffer }[]): Envelope {
   return {
     header: {},
-    rawHeader: Buffer.from("{}"),
     items: items.map(({ type, payload }) => ({ header: { type }, rawHeader: Buffer.from(JSON.stringify({ type })), payload })),
   };
 }

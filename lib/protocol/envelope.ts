@@ -14,7 +14,7 @@ export type ItemHeader = { type: string; length?: number; [key: string]: unknown
 /** `rawHeader`: the header line as sent, passed on as is rather than serialized again. */
 export type EnvelopeItem = { header: ItemHeader; rawHeader: Buffer; payload: Buffer };
 
-export type Envelope = { header: EnvelopeHeader; rawHeader: Buffer; items: EnvelopeItem[] };
+export type Envelope = { header: EnvelopeHeader; items: EnvelopeItem[] };
 
 const NEWLINE = 0x0a;
 
@@ -70,7 +70,7 @@ export function parseEnvelope(body: Buffer): Envelope {
     }
     items.push({ header: itemHeader, rawHeader: line, payload });
   }
-  return { header, rawHeader: first, items };
+  return { header, items };
 }
 
 function parseObject(line: Buffer, what: string): Record<string, unknown> {

@@ -147,6 +147,22 @@ describe("storage", () => {
     const second = stored.find((e) => e.eventId === events[1]!.event_id)!;
     expect((second.payload as { extra: { odd: string } }).extra.odd).toBe("plain");
   });
+
+  it("corrects the SDK's clock with the envelope's sent_at", async () => {
+    const tenant = await createOrgWithProject();
+    // The SDK's clock is two hours behind: it sent the event 5 s after it happened.
+    const sdkNow = Date.now() - 2 * 3600_000;
+    const event = errorEvent({ timestamp: (sdkNow - 5000) / 1000 });
+    const res = await send(`${ingest.base}/api/${tenant.project.id}/envelope/?sentry_key=${tenant.key.publicKey}`, {
+      body: eventEnvelope(event, { sent_at: new Date(sdkNow).toISOString() }),
+    });
+    expect(res.status, res.body).toBe(200);
+    await drainAll(tenant.project.id);
+    const stored = await db().event.findFirstOrThrow({ where: { projectId: tenant.project.id } });
+    const behindReceipt = stored.receivedAt.getTime() - stored.timestamp.getTime();
+    expect(behindReceipt).toBeGreaterThanOrEqual(4000);
+    expect(behindReceipt).toBeLessThan(10_000);
+  });
 });
 
 describe("issue lifecycle", () => {

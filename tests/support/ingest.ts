@@ -20,7 +20,7 @@ export async function startIngest(): Promise<{ server: Server; base: string; clo
   };
 }
 
-export type StreamItem = { type: string; header: Record<string, unknown>; payload: Buffer; eventId: string; clientIp: string; envelopeHeader: Record<string, unknown> };
+export type StreamItem = { type: string; header: Record<string, unknown>; payload: Buffer; eventId: string; clientIp: string; sentAt: string };
 
 /** What ingest handed to a project's streams (all lanes), oldest first. */
 export async function streamItems(projectId: number): Promise<StreamItem[]> {
@@ -39,7 +39,7 @@ export async function streamItems(projectId: number): Promise<StreamItem[]> {
       payload: map.get("p")!,
       eventId: map.get("id")!.toString(),
       clientIp: map.get("ip")!.toString(),
-      envelopeHeader: JSON.parse(map.get("eh")!.toString()),
+      sentAt: map.get("sa")!.toString(),
     };
   });
 }
