@@ -161,20 +161,22 @@ function stackVariants(
   stacks: { type?: string; frames: Frame[] }[],
   platform: string,
 ): Variant[] {
-  const all = stacks.flatMap((s) => s.frames);
-  const hasInApp = all.some((f) => f.inApp);
-  const components = (include: (f: Frame) => boolean): Component[] | undefined => {
+  // Each frame's part is the same in both variants: computed once, then picked per variant.
+  const parts = stacks.map((s) => frameParts(s.frames, platform));
+  const hasInApp = stacks.some((s) => s.frames.some((f) => f.inApp));
+  const components = (inAppOnly: boolean): Component[] | undefined => {
     let usable = 0;
-    const perStack = stacks.map((s) => {
-      const frames = frameComponents(s.frames, platform, include);
+    const perStack = stacks.map((s, i) => {
+      const frames: Component[] = [];
+      for (const { inApp, part } of parts[i]!) if (inApp || !inAppOnly) frames.push(part);
       usable += frames.length;
       return s.type === undefined ? frames : [s.type, ...frames];
     });
     if (usable === 0) return undefined;
     return stacks.length === 1 && stacks[0]!.type === undefined ? perStack[0] : perStack;
   };
-  const app = hasInApp ? components((f) => f.inApp === true) : undefined;
-  const system = components(() => true);
+  const app = hasInApp ? components(true) : undefined;
+  const system = components(false);
   // in-app frames that yield nothing usable leave the system variant as the primary one
   return [app, system].filter((c) => c !== undefined).map((c) => ({ name, components: c }));
 }
@@ -183,28 +185,23 @@ function stackVariants(
  * Each frame contributes where it is (module, else normalized path) and its normalized
  * function name, never line or column numbers: those move with every unrelated edit.
  */
-function frameComponents(frames: Frame[], platform: string, include: (f: Frame) => boolean): Component[] {
-  const out: Component[] = [];
+function frameParts(frames: Frame[], platform: string): { inApp: boolean; part: [string, string] }[] {
+  const out: { inApp: boolean; part: [string, string] }[] = [];
   let previous: Frame | undefined;
   for (const frame of frames) {
     const recursion = previous !== undefined && sameFrame(frame, previous);
     previous = frame;
-    if (recursion || !include(frame)) continue;
+    if (recursion) continue;
     const framePlatform = frame.platform ?? platform;
     if (isJavaScript(framePlatform) && isLowQualityJsFrame(frame)) continue;
-    const fn =
-      frame.function === undefined
-        ? ""
-        : memo(functionCache, `${framePlatform}\0${frame.function}`, () =>
-            normalizeFunction(frame.function, framePlatform),
-          );
+    const fn = frame.function === undefined ? "" : cachedFunction(frame.function, framePlatform);
     // A native frame without symbols has only its binary and an address that moves with every
     // run (ASLR): it contributes nothing, so such crashes group by type and value, as in Sentry.
     const where =
       moduleOf(frame, framePlatform) ||
       cachedPath(frame.filename ?? frame.absPath) ||
       (fn ? binaryName(frame) : "");
-    if (where || fn) out.push([where, fn]);
+    if (where || fn) out.push({ inApp: frame.inApp === true, part: [where, fn] });
   }
   return out;
 }
@@ -214,7 +211,8 @@ function frameComponents(frames: Frame[], platform: string, include: (f: Frame) 
 const CACHE_MAX = 20_000;
 const pathCache = new Map<string, string>();
 const hashCache = new Map<string, string>();
-const functionCache = new Map<string, string>();
+// per platform, so the lookup needs no key built from both
+const functionCaches = new Map<string, Map<string, string>>();
 
 function memo(cache: Map<string, string>, key: string, compute: () => string): string {
   let value = cache.get(key);
@@ -224,6 +222,16 @@ function memo(cache: Map<string, string>, key: string, compute: () => string): s
     cache.set(key, value);
   }
   return value;
+}
+
+function cachedFunction(raw: string, platform: string): string {
+  let cache = functionCaches.get(platform);
+  if (!cache) {
+    if (functionCaches.size >= 100) functionCaches.clear();
+    cache = new Map();
+    functionCaches.set(platform, cache);
+  }
+  return memo(cache, raw, () => normalizeFunction(raw, platform));
 }
 
 function cachedPath(raw: string | undefined): string {

@@ -1,5 +1,6 @@
 import type { SqlTx } from "../db";
 import type { PreparedItem, PreparedTransaction } from "./prepare";
+import { itemHeaderOf } from "./stream";
 
 type Project = { id: number; orgId: number };
 
@@ -196,10 +197,11 @@ export async function storeAttachments(tx: SqlTx, project: Project, items: Prepa
   const rows = items.filter(({ entry }) => entry.eventId);
   if (rows.length === 0) return;
   for (const { entry } of rows) {
+    const header = itemHeaderOf(entry);
     await tx.run`
       insert into event_attachments (project_id, event_id, name, content_type, size, data)
-      values (${project.id}, ${entry.eventId}, ${str(entry.itemHeader.filename, 500) ?? "attachment"},
-              ${str(entry.itemHeader.content_type, 200) ?? "application/octet-stream"}, ${entry.payload.length}, ${entry.payload})`;
+      values (${project.id}, ${entry.eventId}, ${str(header.filename, 500) ?? "attachment"},
+              ${str(header.content_type, 200) ?? "application/octet-stream"}, ${entry.payload.length}, ${entry.payload})`;
   }
 }
 

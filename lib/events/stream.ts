@@ -15,7 +15,8 @@ export type Lane = { projectId: number; lane: number };
 export type StreamEntry = {
   id: string;
   type: string;
-  itemHeader: Record<string, unknown>;
+  /** The item header's JSON, parsed only where it is read (see itemHeaderOf). */
+  itemHeader: Buffer;
   payload: Buffer;
   eventId: string;
   clientIp: string;
@@ -77,13 +78,18 @@ function parseEntry(id: string, fields: Buffer[]): StreamEntry {
   return {
     id,
     type: text("t"),
-    itemHeader: parseObject(text("h")),
+    itemHeader: map.get("h") ?? Buffer.alloc(0),
     payload: map.get("p") ?? Buffer.alloc(0),
     eventId: text("id"),
     clientIp: text("ip"),
     receivedAt: new Date(Number(text("ts")) || Date.now()),
     sentAt: map.has("sa") ? text("sa") || undefined : stringOrUndefined(parseObject(text("eh")).sent_at),
   };
+}
+
+/** The entry's item header; only attachments read theirs (file name, content type). */
+export function itemHeaderOf(entry: StreamEntry): Record<string, unknown> {
+  return parseObject(entry.itemHeader.toString());
 }
 
 const stringOrUndefined = (value: unknown) => (typeof value === "string" ? value : undefined);
