@@ -71,19 +71,63 @@ export async function readBatch({ projectId, lane }: Lane, count: number, after 
   return [];
 }
 
-function parseEntry(id: string, fields: Buffer[]): StreamEntry {
-  const map = new Map<string, Buffer>();
-  for (let i = 0; i < fields.length; i += 2) map.set(fields[i]!.toString(), fields[i + 1]!);
-  const text = (name: string) => map.get(name)?.toString() ?? "";
+/**
+ * An entry's fields: "m" (what ingest knows of the item, see entryMeta), "h" (item header) and
+ * "p" (payload). Entries written before "m" existed carry those facts as fields of their own.
+ */
+export function parseEntry(id: string, fields: Buffer[]): StreamEntry {
+  let meta: Buffer | undefined;
+  let itemHeader: Buffer | undefined;
+  let payload: Buffer | undefined;
+  const legacy = new Map<string, Buffer>();
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!.toString();
+    const value = fields[i + 1]!;
+    if (name === "m") meta = value;
+    else if (name === "h") itemHeader = value;
+    else if (name === "p") payload = value;
+    else legacy.set(name, value);
+  }
+  const common = { id, itemHeader: itemHeader ?? Buffer.alloc(0), payload: payload ?? Buffer.alloc(0) };
+  if (meta) return { ...common, ...parseMeta(meta.toString()) };
+  const text = (name: string) => legacy.get(name)?.toString() ?? "";
   return {
-    id,
+    ...common,
     type: text("t"),
-    itemHeader: map.get("h") ?? Buffer.alloc(0),
-    payload: map.get("p") ?? Buffer.alloc(0),
     eventId: text("id"),
     clientIp: text("ip"),
     receivedAt: new Date(Number(text("ts")) || Date.now()),
-    sentAt: map.has("sa") ? text("sa") || undefined : stringOrUndefined(parseObject(text("eh")).sent_at),
+    sentAt: legacy.has("sa") ? text("sa") || undefined : stringOrUndefined(parseObject(text("eh")).sent_at),
+  };
+}
+
+type EntryMeta = Pick<StreamEntry, "type" | "eventId" | "clientIp" | "receivedAt" | "sentAt">;
+
+/**
+ * What ingest knows of an item besides its header and payload, as the one field "m": type,
+ * event id, client IP, received at (epoch ms) and the envelope's sent_at, one per line, sent_at
+ * last as the only one that could hold a line break. One field instead of five: each field
+ * costs Redis, and the worker's Redis client, an allocation per entry.
+ */
+export function entryMeta(meta: Omit<EntryMeta, "receivedAt"> & { receivedAt: number }): string {
+  return `${meta.type}\n${meta.eventId}\n${meta.clientIp}\n${meta.receivedAt}\n${meta.sentAt ?? ""}`;
+}
+
+function parseMeta(text: string): EntryMeta {
+  const parts: string[] = [];
+  let from = 0;
+  for (let i = 0; i < 4; i++) {
+    const end = text.indexOf("\n", from);
+    parts.push(text.slice(from, end === -1 ? text.length : end));
+    from = end === -1 ? text.length : end + 1;
+  }
+  const sentAt = text.slice(from);
+  return {
+    type: parts[0]!,
+    eventId: parts[1]!,
+    clientIp: parts[2]!,
+    receivedAt: new Date(Number(parts[3]) || Date.now()),
+    sentAt: sentAt || undefined,
   };
 }
 

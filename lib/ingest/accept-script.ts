@@ -5,8 +5,8 @@ import { PROJECT_LANES } from "./stream-keys";
 /** Keys of one context (a DSN key within one second): see the script's comment. */
 const KEYS_PER_CONTEXT = 2 * PROJECT_LANES + 5;
 const ARGS_PER_CONTEXT = 8;
-const ARGS_PER_REQUEST = 6;
-const ARGS_PER_ITEM = 7;
+const ARGS_PER_REQUEST = 3;
+const ARGS_PER_ITEM = 6;
 
 export const ACCEPT_LUA = `
 -- For each request of a batch, decides atomically which of its items the project accepts,
@@ -19,10 +19,10 @@ export const ACCEPT_LUA = `
 --   hourly (spike) counter, outcomes hash, outcome bucket set
 -- ARGV: context count, then per context: key limit (0 = none), its window (s), monthly quota
 --   (0 = none), its ttl (s), spike limit (0 = none), max backlog, outcome field prefix, bucket
---   id; then the request count, then per request: its context (1-based), lane, client ip,
---   received at (ms), the envelope's sent_at ("" when none), item count; then per item:
---   category, limited ("1" when event quotas apply), type, item header, payload, event id,
---   filter reason ("" when not filtered)
+--   id; then the request count, then per request: its context (1-based), lane, item count;
+--   then per item: category, limited ("1" when event quotas apply), the entry's fields m
+--   (see entryMeta in lib/events/stream.ts), h (item header) and p (payload), filter reason
+--   ("" when not filtered)
 -- Returns per request: { drain job needed (0/1), decision per item ("" accepted, else why) }
 --
 -- Within the call, state is kept per key name, as two contexts can share keys (projects of one
@@ -78,7 +78,7 @@ local function accept(a)
   local ctx = contexts[tonumber(ARGV[a])]
   local k, lane = ctx.k, tonumber(ARGV[a + 1])
   local stream, flag = KEYS[k + 1 + lane], KEYS[k + ${PROJECT_LANES + 1} + lane]
-  local ip, ts, sentAt, count = ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], tonumber(ARGV[a + 5])
+  local count = tonumber(ARGV[a + 2])
 
   local backlog = 0
   for l = 1, ${PROJECT_LANES} do backlog = backlog + length(KEYS[k + l]) end
@@ -90,7 +90,7 @@ local function accept(a)
 
   for i = 0, count - 1 do
     local b = a + ${ARGS_PER_REQUEST} + i * ${ARGS_PER_ITEM}
-    local category, limited, filterReason = ARGV[b], ARGV[b + 1] == '1', ARGV[b + 6]
+    local category, limited, filterReason = ARGV[b], ARGV[b + 1] == '1', ARGV[b + 5]
     local reason = ''
     if filterReason ~= '' then
       reason = filterReason
@@ -102,8 +102,7 @@ local function accept(a)
       elseif limited and exceeded(spikeCounter, ctx.spike) then reason = 'smart_rate_limit'
       end
       if reason == '' then
-        redis.call('XADD', stream, '*', 't', ARGV[b + 2], 'h', ARGV[b + 3], 'p', ARGV[b + 4],
-          'id', ARGV[b + 5], 'ip', ip, 'ts', ts, 'sa', sentAt)
+        redis.call('XADD', stream, '*', 'm', ARGV[b + 2], 'h', ARGV[b + 3], 'p', ARGV[b + 4])
         lengths[stream] = length(stream) + 1
         accepted = accepted + 1
         if limited then

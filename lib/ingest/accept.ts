@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { env } from "../env";
+import { entryMeta } from "../events/stream";
 import type { RateLimit } from "../protocol/rate-limits";
 import { queue } from "../queues";
 import { createRedis, redisKey } from "../redis";
@@ -133,9 +134,10 @@ function contextOf(key: KeyInfo, now: number): Context {
 export async function acceptItems(key: KeyInfo, items: PreparedItem[], clientIp: string, sentAt: string | undefined): Promise<AcceptResult> {
   const now = Date.now();
   const lane = laneOf(items);
-  const args: Arg[] = [lane, clientIp, now, sentAt ?? "", items.length];
+  const args: Arg[] = [lane, items.length];
   for (const item of items) {
-    args.push(item.category, item.limited ? "1" : "0", item.type, item.itemHeader, item.payload, item.eventId, item.filterReason);
+    const meta = entryMeta({ type: item.type, eventId: item.eventId, clientIp, receivedAt: now, sentAt });
+    args.push(item.category, item.limited ? "1" : "0", meta, item.itemHeader, item.payload, item.filterReason);
   }
   const [drain, decisions] = await enqueue({ context: contextOf(key, now), args });
   if (drain === 1) await queue("events").add("drain", { projectId: key.projectId, lane });

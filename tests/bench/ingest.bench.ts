@@ -36,6 +36,7 @@ import { parseArgs } from "node:util";
 import type { Result } from "autocannon";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { parseEntry } from "../../lib/events/stream";
 import { migrate } from "../../lib/migrate";
 import { ROOT, buildBundles, deleteKeys, dropDatabase, laneStreamKeys, newestSource, productionFlags } from "./build";
 import { Load } from "./load";
@@ -553,16 +554,14 @@ async function checkDistinct(load: Load, redis: Redis, url: string, streamKeys: 
   let allSent = true;
   for (const streamKey of streamKeys) {
     for (let start = "-"; ; ) {
-      const page = await redis.xrange(streamKey, start, "+", "COUNT", 2000);
-      for (const [, fields] of page) {
-        for (let i = 0; i < fields.length; i += 2) {
-          if (fields[i] !== "id") continue;
-          ids.add(fields[i + 1]!);
-          if (!sentIds.has(fields[i + 1]!)) allSent = false;
-        }
+      const page = await redis.xrangeBuffer(streamKey, start, "+", "COUNT", 2000);
+      for (const [id, fields] of page) {
+        const { eventId } = parseEntry(id.toString(), fields);
+        ids.add(eventId);
+        if (!sentIds.has(eventId)) allSent = false;
       }
       if (page.length < 2000) break;
-      start = `(${page.at(-1)![0]}`;
+      start = `(${page.at(-1)![0].toString()}`;
     }
   }
   await redis.del(...streamKeys);

@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
+import { itemHeaderOf, parseEntry } from "@/lib/events/stream";
 import { createIngestServer } from "@/lib/ingest/server";
 import { allLanes, projectStreamKey } from "@/lib/ingest/stream-keys";
 import { redis } from "@/lib/redis";
@@ -20,26 +21,23 @@ export async function startIngest(): Promise<{ server: Server; base: string; clo
   };
 }
 
-export type StreamItem = { type: string; header: Record<string, unknown>; payload: Buffer; eventId: string; clientIp: string; sentAt: string };
+export type StreamItem = { type: string; header: Record<string, unknown>; payload: Buffer; eventId: string; clientIp: string; sentAt: string | undefined };
 
 /** What ingest handed to a project's streams (all lanes), oldest first. */
 export async function streamItems(projectId: number): Promise<StreamItem[]> {
   const lanes = await Promise.all(allLanes.map((lane) => redis().xrangeBuffer(projectStreamKey(projectId, lane), "-", "+")));
-  const streamId = (id: Buffer) => id.toString().split("-").map(Number) as [number, number];
-  const entries = lanes.flat().sort(([a], [b]) => {
-    const [[aMs, aSeq], [bMs, bSeq]] = [streamId(a), streamId(b)];
+  const entries = lanes.flat().map(([id, fields]) => parseEntry(id.toString(), fields));
+  const streamId = (id: string) => id.split("-").map(Number) as [number, number];
+  entries.sort((a, b) => {
+    const [[aMs, aSeq], [bMs, bSeq]] = [streamId(a.id), streamId(b.id)];
     return aMs - bMs || aSeq - bSeq;
   });
-  return entries.map(([, fields]) => {
-    const map = new Map<string, Buffer>();
-    for (let i = 0; i < fields.length; i += 2) map.set(fields[i]!.toString(), fields[i + 1]!);
-    return {
-      type: map.get("t")!.toString(),
-      header: JSON.parse(map.get("h")!.toString()),
-      payload: map.get("p")!,
-      eventId: map.get("id")!.toString(),
-      clientIp: map.get("ip")!.toString(),
-      sentAt: map.get("sa")!.toString(),
-    };
-  });
+  return entries.map((entry) => ({
+    type: entry.type,
+    header: itemHeaderOf(entry),
+    payload: entry.payload,
+    eventId: entry.eventId,
+    clientIp: entry.clientIp,
+    sentAt: entry.sentAt,
+  }));
 }
