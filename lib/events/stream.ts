@@ -21,10 +21,7 @@ export type StreamEntry = {
   eventId: string;
   clientIp: string;
   receivedAt: Date;
-  /**
-   * The envelope header's sent_at (all the worker reads of that header). Entries written
-   * before ingest sent it alone ("sa") carry the whole header ("eh").
-   */
+  /** The envelope header's sent_at: all the worker reads of that header. */
   sentAt: string | undefined;
 };
 
@@ -73,7 +70,9 @@ export async function readBatch({ projectId, lane }: Lane, count: number, after 
 
 /**
  * An entry's fields: "m" (what ingest knows of the item, see entryMeta), "h" (item header) and
- * "p" (payload). Entries written before "m" existed carry those facts as fields of their own.
+ * "p" (payload). Entries an older ingest wrote, still in a stream after an upgrade, carry
+ * those facts as fields of their own, with sent_at alone ("sa") or the whole envelope header
+ * ("eh").
  */
 export function parseEntry(id: string, fields: Buffer[]): StreamEntry {
   let meta: Buffer | undefined;

@@ -45,7 +45,7 @@ export async function closeAcceptConnection(): Promise<void> {
 }
 
 /** What the requests of one DSN key within one second share: sent once per script call. */
-type Context = { second: number; keys: string[]; args: Arg[] };
+type Context = { second: number; maxBacklog: number; keys: string[]; args: Arg[] };
 type Request = { context: Context; args: Arg[] };
 type Waiting = { request: Request; resolve: (r: [number, string[]]) => void; reject: (e: unknown) => void };
 
@@ -97,10 +97,11 @@ function contextOf(key: KeyInfo, now: number): Context {
   const time = timeParts(now);
   const maxBacklog = env().INGEST_MAX_BACKLOG;
   const cached = contexts.get(key);
-  if (cached?.second === time.second && cached.args[5] === maxBacklog) return cached;
+  if (cached?.second === time.second && cached.maxBacklog === maxBacklog) return cached;
   const keyWindow = key.rateLimit?.windowSeconds ?? 60;
   const context: Context = {
     second: time.second,
+    maxBacklog,
     keys: [
       ...allLanes.map((lane) => projectStreamKey(key.projectId, lane)),
       ...allLanes.map((lane) => drainFlagKey(key.projectId, lane)),
