@@ -210,6 +210,7 @@ function frameParts(frames: Frame[], platform: string): { inApp: boolean; part: 
 // pure functions of the raw strings: memoized, with a bound.
 const CACHE_MAX = 20_000;
 const pathCache = new Map<string, string>();
+const moduleCache = new Map<string, string>();
 const hashCache = new Map<string, string>();
 // per platform, so the lookup needs no key built from both
 const functionCaches = new Map<string, Map<string, string>>();
@@ -267,7 +268,7 @@ function moduleOf(frame: Frame, platform: string): string {
   if (!module) return "";
   // browser SDKs derive a "module" from the URL path; it carries the same bundle hashes
   if (isJavaScript(platform) && module.includes("/") && (frame.absPath ?? "").endsWith(module)) return "";
-  return normalizeGeneratedNames(module);
+  return memo(moduleCache, module, () => normalizeGeneratedNames(module));
 }
 
 const UNUSABLE_PATHS = new Set([
