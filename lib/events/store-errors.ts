@@ -313,38 +313,56 @@ async function upsertHourlyCounts(tx: SqlTx, byIssue: Map<number, PreparedEvent[
 }
 
 async function upsertTagValues(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>): Promise<void> {
-  // first and last as epoch milliseconds: a batch has a thousand or more of these rows, and
-  // numbers cost far less to send than ISO strings.
-  const values = new Map<
-    string,
-    { issueId: number; key: string; value: string; count: number; first: number; last: number }
-  >();
-  for (const [issueId, events] of byIssue) {
-    for (const p of events) {
+  // Counted per issue, then key, then value, so the rows come out in lock order by sorting a
+  // few short lists instead of thousands of rows on three fields. First and last as epoch
+  // milliseconds: a batch has thousands of these rows, and numbers cost far less to send than
+  // ISO strings.
+  const rows = {
+    issueIds: [] as number[],
+    keys: [] as string[],
+    values: [] as string[],
+    counts: [] as number[],
+    firsts: [] as number[],
+    lasts: [] as number[],
+  };
+  for (const issueId of [...byIssue.keys()].sort((a, b) => a - b)) {
+    const byKey = new Map<string, Map<string, { count: number; first: number; last: number }>>();
+    for (const p of byIssue.get(issueId)!) {
       const ts = p.event.timestamp.getTime();
       const tags = p.event.flatTags;
       for (let i = 0; i < tags.length && i < 2 * MAX_TAGS_PER_EVENT; i += 2) {
-        const key = tags[i]!;
-        const value = tags[i + 1]!;
-        const id = `${issueId}\n${key}\n${value}`;
-        const current = values.get(id);
+        let byValue = byKey.get(tags[i]!);
+        if (!byValue) {
+          byValue = new Map();
+          byKey.set(tags[i]!, byValue);
+        }
+        const current = byValue.get(tags[i + 1]!);
         if (current) {
           current.count += 1;
           if (ts < current.first) current.first = ts;
           if (ts > current.last) current.last = ts;
-        } else values.set(id, { issueId, key, value, count: 1, first: ts, last: ts });
+        } else byValue.set(tags[i + 1]!, { count: 1, first: ts, last: ts });
+      }
+    }
+    for (const key of [...byKey.keys()].sort(compare)) {
+      const byValue = byKey.get(key)!;
+      for (const value of [...byValue.keys()].sort(compare)) {
+        const { count, first, last } = byValue.get(value)!;
+        rows.issueIds.push(issueId);
+        rows.keys.push(key);
+        rows.values.push(value);
+        rows.counts.push(count);
+        rows.firsts.push(first);
+        rows.lasts.push(last);
       }
     }
   }
-  if (values.size === 0) return;
-  const rows = [...values.values()].sort(
-    (a, b) => a.issueId - b.issueId || compare(a.key, b.key) || compare(a.value, b.value),
-  );
+  if (rows.issueIds.length === 0) return;
   await tx.run`
     insert into issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen)
     select i, k, v, n, to_timestamp(f / 1000), to_timestamp(l / 1000)
-    from unnest(${rows.map((r) => r.issueId)}::int[], ${rows.map((r) => r.key)}::text[], ${rows.map((r) => r.value)}::text[],
-                ${rows.map((r) => r.count)}::int[], ${rows.map((r) => r.first)}::float8[], ${rows.map((r) => r.last)}::float8[])
+    from unnest(${rows.issueIds}::int[], ${rows.keys}::text[], ${rows.values}::text[],
+                ${rows.counts}::int[], ${rows.firsts}::float8[], ${rows.lasts}::float8[])
          as x(i, k, v, n, f, l)
     on conflict (issue_id, key, value) do update set
       times_seen = issue_tag_values.times_seen + excluded.times_seen,
