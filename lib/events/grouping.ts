@@ -615,11 +615,15 @@ function errorDescription(view: EventView): Pick<Grouping, "title" | "culprit" |
   const filename = crash?.filename ?? crash?.absPath;
   if (filename) metadata.filename = filename;
   if (crash?.function) metadata.function = crash.function;
-  const frames = view.exceptions.flatMap((x) => x.frames);
-  if (frames.length) {
-    const inApp = frames.filter((f) => f.inApp).length;
-    metadata.in_app_frame_mix =
-      inApp === frames.length ? "in-app-only" : inApp === 0 ? "system-only" : "mixed";
+  // counted in loops: Array.prototype.flatMap is slow in this V8, and this runs per event
+  let frames = 0;
+  let inApp = 0;
+  for (const exception of view.exceptions) {
+    frames += exception.frames.length;
+    for (const frame of exception.frames) if (frame.inApp) inApp++;
+  }
+  if (frames) {
+    metadata.in_app_frame_mix = inApp === frames ? "in-app-only" : inApp === 0 ? "system-only" : "mixed";
   }
   return { title, culprit: culpritOf(view), metadata };
 }

@@ -83,7 +83,8 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizedE
   const attributes = normalizeAttributes(payload, errors, sdkTags, report !== undefined);
   const { user, userTag } = normalizeUser(payload, platform, ctx, report !== undefined);
   const fingerprint = normalizeFingerprint(payload.fingerprint);
-  const builtIns = { ...attributes, level, userTag };
+  // not spread into one object: a copy of every attribute per event showed in profiles
+  const builtIns = { attributes, level, userTag };
   const tags = buildTags(sdkTags, builtIns, payload.contexts, exceptions, report?.tags ?? []);
   normalizeBreadcrumbs(payload);
 
@@ -908,7 +909,7 @@ const TAG_KEY = /^[a-zA-Z0-9_.:-]+$/;
 // Derived by Sentry itself; a client's own value would be ambiguous (Relay removes them).
 const RESERVED_TAGS = new Set(["release", "dist", "user", "filename", "function", "environment"]);
 
-type BuiltIns = Attributes & { level: Level; userTag?: string };
+type BuiltIns = { attributes: Attributes; level: Level; userTag?: string };
 
 /**
  * The SDK's tags (a map or a list of pairs; first occurrence of a key wins, as Relay dedups),
@@ -922,18 +923,19 @@ function buildTags(
   exceptions: ExceptionValue[],
   reportTags: [string, string][],
 ): [string, string][] {
+  const { attributes } = builtIns;
   const tags = new Map<string, string>();
   for (const [key, value] of sdkTags) {
     if (!RESERVED_TAGS.has(key) && !tags.has(key)) tags.set(key, value);
   }
   const derived: [string, unknown][] = [
     ["level", builtIns.level],
-    ["logger", builtIns.logger],
-    ["release", builtIns.release],
-    ["dist", builtIns.release === undefined ? undefined : builtIns.dist],
-    ["environment", builtIns.environment],
-    ["server_name", builtIns.serverName],
-    ["transaction", builtIns.transaction],
+    ["logger", attributes.logger],
+    ["release", attributes.release],
+    ["dist", attributes.release === undefined ? undefined : attributes.dist],
+    ["environment", attributes.environment],
+    ["server_name", attributes.serverName],
+    ["transaction", attributes.transaction],
     ["user", builtIns.userTag],
     ...contextTags(contexts),
     ...mechanismTags(exceptions),
