@@ -109,11 +109,19 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizedE
     level,
     platform,
     type,
-    ...attributes,
     exceptions,
     tags,
     payload,
   };
+  // set one by one rather than spread: the attributes' object differs in shape from event to
+  // event, and a spread of it took the slow path
+  put(event, "release", attributes.release);
+  put(event, "environment", attributes.environment);
+  put(event, "dist", attributes.dist);
+  put(event, "serverName", attributes.serverName);
+  put(event, "transaction", attributes.transaction);
+  put(event, "logger", attributes.logger);
+  put(event, "culprit", attributes.culprit);
   put(event, "startTimestamp", startTimestamp);
   put(event, "message", message);
   put(event, "stacktrace", stacktrace);
