@@ -68,6 +68,9 @@ export async function readBatch({ projectId, lane }: Lane, count: number, after 
   return [];
 }
 
+// The packed layout's field names, as bytes.
+const [M, H, P] = [..."mhp"].map((c) => c.charCodeAt(0));
+
 /**
  * An entry's fields: "m" (what ingest knows of the item, see entryMeta), "h" (item header) and
  * "p" (payload). Entries an older ingest wrote, still in a stream after an upgrade, carry
@@ -78,29 +81,37 @@ export function parseEntry(id: string, fields: Buffer[]): StreamEntry {
   let meta: Buffer | undefined;
   let itemHeader: Buffer | undefined;
   let payload: Buffer | undefined;
-  const legacy = new Map<string, Buffer>();
+  let legacy: Map<string, Buffer> | undefined;
   for (let i = 0; i < fields.length; i += 2) {
-    const name = fields[i]!.toString();
+    const name = fields[i]!;
     const value = fields[i + 1]!;
-    if (name === "m") meta = value;
-    else if (name === "h") itemHeader = value;
-    else if (name === "p") payload = value;
-    else legacy.set(name, value);
+    // names compared as bytes: a string per field name and entry showed in profiles
+    const single = name.length === 1 ? name[0] : undefined;
+    if (single === M) meta = value;
+    else if (single === H) itemHeader = value;
+    else if (single === P) payload = value;
+    else {
+      legacy ??= new Map();
+      legacy.set(name.toString(), value);
+    }
   }
-  const common = { id, itemHeader: itemHeader ?? Buffer.alloc(0), payload: payload ?? Buffer.alloc(0) };
-  if (meta) return { ...common, ...parseMeta(meta.toString()) };
-  const text = (name: string) => legacy.get(name)?.toString() ?? "";
+  itemHeader ??= Buffer.alloc(0);
+  payload ??= Buffer.alloc(0);
+  if (meta) return entryFromMeta(id, itemHeader, payload, meta.toString());
+  const text = (name: string) => legacy?.get(name)?.toString() ?? "";
   return {
-    ...common,
+    id,
+    itemHeader,
+    payload,
     type: text("t"),
     eventId: text("id"),
     clientIp: text("ip"),
     receivedAt: new Date(Number(text("ts")) || Date.now()),
-    sentAt: legacy.has("sa") ? text("sa") || undefined : stringOrUndefined(parseObject(text("eh")).sent_at),
+    sentAt: legacy?.has("sa") ? text("sa") || undefined : stringOrUndefined(parseObject(text("eh")).sent_at),
   };
 }
 
-type EntryMeta = Pick<StreamEntry, "type" | "eventId" | "clientIp" | "receivedAt" | "sentAt">;
+type EntryMeta = Omit<StreamEntry, "id" | "itemHeader" | "payload">;
 
 /**
  * What ingest knows of an item besides its header and payload, as the one field "m": type,
@@ -112,16 +123,19 @@ export function entryMeta(meta: Omit<EntryMeta, "receivedAt"> & { receivedAt: nu
   return `${meta.type}\n${meta.eventId}\n${meta.clientIp}\n${meta.receivedAt}\n${meta.sentAt ?? ""}`;
 }
 
-function parseMeta(text: string): EntryMeta {
+function entryFromMeta(id: string, itemHeader: Buffer, payload: Buffer, meta: string): StreamEntry {
   const parts: string[] = [];
   let from = 0;
   for (let i = 0; i < 4; i++) {
-    const end = text.indexOf("\n", from);
-    parts.push(text.slice(from, end === -1 ? text.length : end));
-    from = end === -1 ? text.length : end + 1;
+    const end = meta.indexOf("\n", from);
+    parts.push(meta.slice(from, end === -1 ? meta.length : end));
+    from = end === -1 ? meta.length : end + 1;
   }
-  const sentAt = text.slice(from);
+  const sentAt = meta.slice(from);
   return {
+    id,
+    itemHeader,
+    payload,
     type: parts[0]!,
     eventId: parts[1]!,
     clientIp: parts[2]!,
