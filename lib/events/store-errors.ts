@@ -295,20 +295,23 @@ async function updateIssues(
 }
 
 async function upsertHourlyCounts(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>): Promise<void> {
-  const counts = new Map<string, [number, string, number]>();
+  // hours as numbers while counting; an ISO string only per row sent
+  const counts = new Map<string, [number, number, number]>();
   for (const [issueId, events] of byIssue) {
     for (const p of events) {
-      const hour = new Date(Math.floor(p.event.timestamp.getTime() / 3_600_000) * 3_600_000).toISOString();
+      const hour = Math.floor(p.event.timestamp.getTime() / 3_600_000);
       const key = `${issueId}|${hour}`;
       const current = counts.get(key);
-      counts.set(key, [issueId, hour, (current?.[2] ?? 0) + 1]);
+      if (current) current[2]++;
+      else counts.set(key, [issueId, hour, 1]);
     }
   }
   if (counts.size === 0) return;
-  const rows = [...counts.values()].sort((a, b) => a[0] - b[0] || compare(a[1], b[1]));
+  const rows = [...counts.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   await tx.run`
     insert into issue_hourly_counts (issue_id, hour, count)
-    select * from unnest(${rows.map((r) => r[0])}::int[], ${rows.map((r) => r[1])}::timestamptz[], ${rows.map((r) => r[2])}::int[])
+    select * from unnest(${rows.map((r) => r[0])}::int[], ${rows.map((r) => new Date(r[1] * 3_600_000).toISOString())}::timestamptz[],
+                         ${rows.map((r) => r[2])}::int[])
     on conflict (issue_id, hour) do update set count = issue_hourly_counts.count + excluded.count`;
 }
 
