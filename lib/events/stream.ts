@@ -111,7 +111,6 @@ export function parseEntry(id: string, fields: Buffer[]): StreamEntry {
   };
 }
 
-type EntryMeta = Omit<StreamEntry, "id" | "itemHeader" | "payload">;
 
 /**
  * What ingest knows of an item besides its header and payload, as the one field "m": type,
@@ -119,7 +118,14 @@ type EntryMeta = Omit<StreamEntry, "id" | "itemHeader" | "payload">;
  * last as the only one that could hold a line break. One field instead of five: each field
  * costs Redis, and the worker's Redis client, an allocation per entry.
  */
-export function entryMeta(meta: Omit<EntryMeta, "receivedAt"> & { receivedAt: number }): string {
+export function entryMeta(meta: {
+  type: string;
+  eventId: string;
+  clientIp: string;
+  /** epoch milliseconds */
+  receivedAt: number;
+  sentAt: string | undefined;
+}): string {
   return `${meta.type}\n${meta.eventId}\n${meta.clientIp}\n${meta.receivedAt}\n${meta.sentAt ?? ""}`;
 }
 

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { itemHeaderOf, parseEntry } from "@/lib/events/stream";
+import { itemHeaderOf, parseEntry, parseStreamId } from "@/lib/events/stream";
 import { createIngestServer } from "@/lib/ingest/server";
 import { allLanes, projectStreamKey } from "@/lib/ingest/stream-keys";
 import { redis } from "@/lib/redis";
@@ -27,10 +27,9 @@ export type StreamItem = { type: string; header: Record<string, unknown>; payloa
 export async function streamItems(projectId: number): Promise<StreamItem[]> {
   const lanes = await Promise.all(allLanes.map((lane) => redis().xrangeBuffer(projectStreamKey(projectId, lane), "-", "+")));
   const entries = lanes.flat().map(([id, fields]) => parseEntry(id.toString(), fields));
-  const streamId = (id: string) => id.split("-").map(Number) as [number, number];
   entries.sort((a, b) => {
-    const [[aMs, aSeq], [bMs, bSeq]] = [streamId(a.id), streamId(b.id)];
-    return aMs - bMs || aSeq - bSeq;
+    const [[aMs, aSeq], [bMs, bSeq]] = [parseStreamId(a.id), parseStreamId(b.id)];
+    return aMs < bMs ? -1 : aMs > bMs ? 1 : Number(aSeq - bSeq);
   });
   return entries.map((entry) => ({
     type: entry.type,
