@@ -5,7 +5,7 @@
  *
  * Sends realistic 2-3 KB error envelopes (a pool of 20000 distinct ones, each request stamped
  * with an event id never sent before) over 50 keep-alive connections, no pipelining, from
- * autocannon in this process, against the ingest server (the production bundle,
+ * the load generator in this process (tests/bench/load.ts), against the ingest server (the production bundle,
  * dist/workers/ingest.js, rebuilt when older than the sources) and against a bare node:http
  * server that only reads the body and answers (tests/bench/bare-server.mjs). Runs alternate
  * bare, ingest, bare so machine noise shows; each measured run follows its own warm-up. Before
@@ -33,13 +33,12 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type { Result } from "autocannon";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { parseEntry } from "../../lib/events/stream";
 import { migrate } from "../../lib/migrate";
 import { ROOT, buildBundles, deleteKeys, dropDatabase, laneStreamKeys, newestSource, productionFlags } from "./build";
-import { Load } from "./load";
+import { Load, type LoadResult } from "./load";
 import { buildPool } from "./payloads";
 import {
   type Child,
@@ -74,7 +73,6 @@ const { values: opts } = parseArgs({
     pool: { type: "string", default: "20000" },
     "check-requests": { type: "string", default: "10000" },
     source: { type: "boolean", default: false },
-    "setup-request": { type: "boolean", default: false },
     "skip-build": { type: "boolean", default: false },
     "cpu-prof": { type: "boolean", default: false },
     "ingest-flags": { type: "string", default: PRODUCTION_INGEST_FLAGS },
@@ -93,8 +91,6 @@ if (opts.help) {
   --connections N     concurrent keep-alive connections (default 50)
   --pool N            distinct pre-built envelopes cycled through (default 20000)
   --check-requests N  requests in the distinct-event-id check before the runs (default 10000, 0 = skip)
-  --setup-request     build each request in autocannon's setupRequest (documented API, but costs
-                      the load generator ~40% more CPU) instead of pre-built request bytes
   --source            run workers/ingest.ts through tsx instead of the production bundle
   --skip-build        use dist/workers/ingest.js as it is, even if older than the sources
   --cpu-prof          profile the ingest (V8 --cpu-prof, on a source-mapped build of the
@@ -270,10 +266,10 @@ async function main(): Promise<number> {
     `payloads: ${POOL_SIZE} distinct envelopes, ${bodyBytes.min}-${bodyBytes.max} bytes (avg ${bodyBytes.avg}), built in ${Date.now() - poolStarted} ms; every request gets a fresh event id`,
   );
 
-  const load = new Load(pool, requestPath, CONNECTIONS, opts["setup-request"] ? "setup-request" : "raw");
+  const load = new Load(pool, requestPath, CONNECTIONS);
   currentLoad = load;
   log(
-    `load generator: autocannon in this process, ${opts["setup-request"] ? "request rebuilt by setupRequest" : "pre-built request bytes"} (--setup-request to switch)`,
+    "load generator: tests/bench/load.ts in this process, pre-built request bytes",
   );
   const streamKeys = laneStreamKeys(PREFIX, key.projectId);
   const ingestIdleRss = rssMb(ingest.pid);
@@ -405,7 +401,7 @@ async function main(): Promise<number> {
       warmup_s: WARMUP,
       body_bytes: bodyBytes,
       pool: POOL_SIZE,
-      loadgen: `autocannon ${opts["setup-request"] ? "setupRequest" : "pre-built requests"}, 1 process`,
+      loadgen: "tests/bench/load.ts, pre-built requests, 1 process",
       cpu_profiled: opts["cpu-prof"],
       ingest_flags: opts["ingest-flags"] || undefined,
       ingest_env: opts["ingest-env"].length > 0 ? opts["ingest-env"] : undefined,
@@ -476,7 +472,7 @@ async function measure(
     self: process.cpuUsage(),
     at: performance.now(),
   };
-  let result: Result;
+  let result: LoadResult;
   try {
     result = await load.run(url, { duration: DURATION });
   } finally {
@@ -492,9 +488,6 @@ async function measure(
   };
   const pct = (a: number | null, b: number | null) =>
     a === null || b === null ? null : ((b - a) / wall) * 100;
-  const statusCodes = Object.fromEntries(
-    Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]),
-  );
   const serverCpuPct = pct(cpu0.server, cpu1.server);
   const redisCpuPct = pct(cpu0.redis, cpu1.redis);
   const loadgenCpuPct = ((cpu1.self.user + cpu1.self.system) / 1e6 / wall) * 100;
@@ -502,10 +495,10 @@ async function measure(
   return {
     label,
     target,
-    seconds: result.duration,
-    requests: result.requests.total,
-    ok: result["2xx"],
-    rate: result["2xx"] / result.duration,
+    seconds: result.seconds,
+    requests: result.sent,
+    ok: result.ok,
+    rate: result.ok / result.seconds,
     p50: result.latency.p50,
     p90: result.latency.p90,
     p99: result.latency.p99,
@@ -513,7 +506,7 @@ async function measure(
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
-    statusCodes,
+    statusCodes: result.statusCodes,
     serverRssMaxMb: rssMax,
     serverCpuPct,
     redisCpuPct,
@@ -565,7 +558,7 @@ async function checkDistinct(load: Load, redis: Redis, url: string, streamKeys: 
     }
   }
   await redis.del(...streamKeys);
-  const ok = result["2xx"];
+  const ok = result.ok;
   return {
     sent,
     ok,

@@ -8,7 +8,7 @@ import type { PoolEntry } from "./payloads";
  * type, its exception value and the function names of all its stack frames (in-app ones and
  * the others), so grouping gives one issue per shape whatever variant is primary. Entries use
  * the pool format of payloads.ts (event id at two offsets, rewritten per request by `stamp`),
- * so the autocannon driver in load.ts sends them with a fresh event id every time.
+ * so the load generator in load.ts sends them with a fresh event id every time.
  */
 
 const BASE_TYPES = ["TypeError", "RangeError", "ReferenceError", "SyntaxError", "Error"];

@@ -5,7 +5,7 @@
  *
  * Everything runs on this machine: the ingest (dist/workers/ingest.js, as `npm run
  * start:ingest` runs it) and the worker (dist/workers/worker.js), both rebuilt when older than
- * lib/ or workers/, PostgreSQL, Redis, and autocannon in this process as the load generator
+ * lib/ or workers/, PostgreSQL, Redis, and the load generator in this process
  * (tests/bench/load.ts: 50 keep-alive connections, no pipelining, pre-built requests each
  * stamped with an event id never sent before). Scenarios, each on a tenant (org + project) of
  * its own:
@@ -52,12 +52,11 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type { Result } from "autocannon";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { migrate } from "../../lib/migrate";
 import { ROOT, buildBundles, deleteKeys, dropDatabase, laneStreamKeys, newestSource, productionFlags } from "./build";
-import { Load } from "./load";
+import { Load, type LoadResult } from "./load";
 import { buildShapedPool, probeEnvelope } from "./processing-payloads";
 import {
   type Child,
@@ -229,6 +228,7 @@ type FloodResult = {
   status429: number;
   errors: number;
   timeouts: number;
+  firstError: string | undefined;
   statusCodes: Record<string, number>;
   ingestSeconds: number;
   ingestRate: number;
@@ -537,7 +537,7 @@ async function runFlood(
       `${pool.bodyBytes.min}-${pool.bodyBytes.max} bytes (avg ${pool.bodyBytes.avg}), built in ${Date.now() - builtAt} ms`,
   );
   const requestPath = `/api/${tenant.projectId}/envelope/?sentry_key=${tenant.publicKey}&sentry_version=7&sentry_client=sentry.javascript.node%2F11.12.0`;
-  const load = new Load(pool.entries, requestPath, CONNECTIONS, "raw");
+  const load = new Load(pool.entries, requestPath, CONNECTIONS);
   const streamKeys = laneStreamKeys(PREFIX, tenant.projectId);
 
   const monitor = new Monitor(ctx);
@@ -545,7 +545,7 @@ async function runFlood(
   // Timeline of polls: [ms since the first send, counted, stream length].
   const timeline: [number, number, number][] = [];
   let loadDone = false;
-  let result: Result | undefined;
+  let result: LoadResult | undefined;
   let loadError: unknown;
   const t0 = performance.now();
   let ingestMs = 0;
@@ -596,13 +596,13 @@ async function runFlood(
       if (loadError) break;
       // Complete only when every event was accepted and counted: a run whose sends failed
       // (a crashed ingest answers nothing) counts nothing and must not pass as fast.
-      if (counted >= result!["2xx"]) {
-        completed = result!["2xx"] === n;
+      if (counted >= result!.ok) {
+        completed = result!.ok === n;
         break;
       }
       if (now - lastChange > STALL_TIMEOUT_MS) {
         say(
-          `  ${scenario}: nothing counted for ${STALL_TIMEOUT_MS / 1000} s, giving up (${counted}/${result!["2xx"]})`,
+          `  ${scenario}: nothing counted for ${STALL_TIMEOUT_MS / 1000} s, giving up (${counted}/${result!.ok})`,
         );
         break;
       }
@@ -627,10 +627,7 @@ async function runFlood(
   const c = checks.rows[0]!;
   const firstCounted = timeline.find(([, v]) => v > 0);
   const atIngestEnd = [...timeline].reverse().find(([ms]) => ms <= ingestMs)?.[1] ?? 0;
-  const statusCodes = Object.fromEntries(
-    Object.entries(r.statusCodeStats).map(([code, s]) => [code, s.count]),
-  );
-  const ok = r["2xx"];
+  const { statusCodes, ok } = r;
   const out: FloodResult = {
     scenario,
     n,
@@ -643,6 +640,7 @@ async function runFlood(
     status429: statusCodes["429"] ?? 0,
     errors: r.errors,
     timeouts: r.timeouts,
+    firstError: r.firstError,
     statusCodes,
     ingestSeconds: ingestMs / 1000,
     ingestRate: ok / (ingestMs / 1000),
@@ -977,7 +975,7 @@ function printFlood(r: FloodResult, target: number): void {
     [
       "answers",
       "",
-      `${r.ok} x 200 of ${r.sent} sent; non-2xx ${r.non2xx} (429 backlog_full: ${r.status429}); errors ${r.errors}, timeouts ${r.timeouts}   ${mark(r.checks.noNon2xx)}`,
+      `${r.ok} x 200 of ${r.sent} sent; non-2xx ${r.non2xx} (429 backlog_full: ${r.status429}); errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ""}, timeouts ${r.timeouts}   ${mark(r.checks.noNon2xx)}`,
     ],
     [
       "stored",
@@ -1048,6 +1046,7 @@ function floodJson(r: FloodResult) {
     status_429: r.status429,
     errors: r.errors,
     timeouts: r.timeouts,
+    first_error: r.firstError,
     status: r.statusCodes,
     ingest_s: round(r.ingestSeconds, 2),
     ingest_rate: Math.round(r.ingestRate),
