@@ -14,7 +14,7 @@ const MAX_TAGS_PER_EVENT = 50;
  *
  * Batches of a project's lanes run at the same time. They cannot deadlock because every
  * batch takes its row locks in one order: the project row (only to create issues or mark the
- * first event), grouping hashes, events, issue users, issues, then the issues' hourly counts
+ * first event), grouping hashes, events, issues, then the issues' hourly counts
  * and tag values, releases and environments; within each table, rows sorted by key. An
  * issue's row lock also makes its counters' updates take turns.
  */
@@ -51,10 +51,10 @@ export async function storeErrorEvents(
     await tx.run`delete from issues where id = any(${empty}::int[])`;
     for (const id of empty) created.delete(id);
   }
-  const newUsers = await insertIssueUsers(tx, byIssue);
-  await updateIssues(tx, byIssue, newUsers, now);
+  const states = await lockIssues(tx, byIssue);
   await upsertHourlyCounts(tx, byIssue);
-  await upsertTagValues(tx, byIssue);
+  const newUsers = await upsertTagValues(tx, byIssue);
+  await updateIssues(tx, states, byIssue, newUsers, now);
   await upsertReleasesAndEnvironments(tx, project, stored, created);
   return { inserted: stored.length, newIssues: created.size };
 }
@@ -199,45 +199,33 @@ async function insertEvents(
   return new Set(rows.map((r) => r.event_id));
 }
 
-async function insertIssueUsers(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>): Promise<Map<number, number>> {
-  const pairs = new Map<string, [number, string]>();
-  for (const [issueId, events] of byIssue) {
-    for (const p of events)
-      if (p.event.userTag) pairs.set(`${issueId}\n${p.event.userTag}`, [issueId, p.event.userTag]);
-  }
-  const added = new Map<number, number>();
-  if (pairs.size === 0) return added;
-  const values = [...pairs.values()].sort((a, b) => a[0] - b[0] || compare(a[1], b[1]));
-  const rows = await tx.rows<{ issue_id: number }>`
-    insert into issue_users (issue_id, user_tag)
-    select * from unnest(${values.map(([i]) => i)}::int[], ${values.map(([, u]) => u)}::text[])
-    on conflict do nothing
-    returning issue_id`;
-  for (const { issue_id } of rows) added.set(issue_id, (added.get(issue_id) ?? 0) + 1);
-  return added;
+type LockedIssue = {
+  id: number;
+  status: IssueState["status"];
+  substatus: string | null;
+  ignore_until: Date | null;
+  ignore_until_count: number | null;
+  times_seen: number;
+};
+
+/** Locks the touched issues (before their hourly counts and tag values) and reads their state. */
+async function lockIssues(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>): Promise<LockedIssue[]> {
+  const ids = [...byIssue.keys()];
+  if (ids.length === 0) return [];
+  return tx.rows<LockedIssue>`
+    select id, status, substatus, ignore_until, ignore_until_count, times_seen from issues where id = any(${ids}::int[])
+    order by id for no key update`;
 }
 
 /** One statement for all touched issues: counters, last level and release, status changes. */
 async function updateIssues(
   tx: SqlTx,
+  states: LockedIssue[],
   byIssue: Map<number, PreparedEvent[]>,
   newUsers: Map<number, number>,
   now: Date,
 ): Promise<void> {
-  const ids = [...byIssue.keys()];
-  if (ids.length === 0) return;
-  const states = await tx.rows<
-    {
-      id: number;
-      status: IssueState["status"];
-      substatus: string | null;
-      ignore_until: Date | null;
-      ignore_until_count: number | null;
-      times_seen: number;
-    }
-  >`
-    select id, status, substatus, ignore_until, ignore_until_count, times_seen from issues where id = any(${ids}::int[])
-    order by id for no key update`;
+  if (states.length === 0) return;
   const rows = states.map((state) => {
     const events = byIssue.get(state.id)!;
     const latest = events.reduce((a, b) => (b.event.timestamp > a.event.timestamp ? b : a));
@@ -315,7 +303,13 @@ async function upsertHourlyCounts(tx: SqlTx, byIssue: Map<number, PreparedEvent[
     on conflict (issue_id, hour) do update set count = issue_hourly_counts.count + excluded.count`;
 }
 
-async function upsertTagValues(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>): Promise<void> {
+/**
+ * Counts the batch's tag values per issue, key and value; returns how many distinct users each
+ * issue gained. An issue's users are the values of its "user" tag, as in Sentry's tag store, so
+ * the rows this upsert inserts (rather than updates) under that key are its new users: a row
+ * a statement inserted has xmax 0, one it updated carries the updating transaction's id.
+ */
+async function upsertTagValues(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>): Promise<Map<number, number>> {
   // Counted per issue, then key, then value, so the rows come out in lock order by sorting a
   // few short lists instead of thousands of rows on three fields. First and last as epoch
   // milliseconds: a batch has thousands of these rows, and numbers cost far less to send than
@@ -333,7 +327,9 @@ async function upsertTagValues(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>)
     for (const p of byIssue.get(issueId)!) {
       const ts = p.event.timestamp.getTime();
       const tags = p.event.flatTags;
-      for (let i = 0; i < tags.length && i < 2 * MAX_TAGS_PER_EVENT; i += 2) {
+      for (let i = 0; i < tags.length; i += 2) {
+        // Past the cap only the user tag still counts: an issue's users are counted by it.
+        if (i >= 2 * MAX_TAGS_PER_EVENT && tags[i] !== "user") continue;
         let byValue = byKey.get(tags[i]!);
         if (!byValue) {
           byValue = new Map();
@@ -360,17 +356,23 @@ async function upsertTagValues(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>)
       }
     }
   }
-  if (rows.issueIds.length === 0) return;
-  await tx.run`
-    insert into issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen)
-    select i, k, v, n, to_timestamp(f / 1000), to_timestamp(l / 1000)
-    from unnest(${rows.issueIds}::int[], ${rows.keys}::text[], ${rows.values}::text[],
-                ${rows.counts}::int[], ${rows.firsts}::float8[], ${rows.lasts}::float8[])
-         as x(i, k, v, n, f, l)
-    on conflict (issue_id, key, value) do update set
-      times_seen = issue_tag_values.times_seen + excluded.times_seen,
-      first_seen = least(issue_tag_values.first_seen, excluded.first_seen),
-      last_seen = greatest(issue_tag_values.last_seen, excluded.last_seen)`;
+  const newUsers = new Map<number, number>();
+  if (rows.issueIds.length === 0) return newUsers;
+  const added = await tx.rows<{ issue_id: number; users: number }>`
+    with upserted as (
+      insert into issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen)
+      select i, k, v, n, to_timestamp(f / 1000), to_timestamp(l / 1000)
+      from unnest(${rows.issueIds}::int[], ${rows.keys}::text[], ${rows.values}::text[],
+                  ${rows.counts}::int[], ${rows.firsts}::float8[], ${rows.lasts}::float8[])
+           as x(i, k, v, n, f, l)
+      on conflict (issue_id, key, value) do update set
+        times_seen = issue_tag_values.times_seen + excluded.times_seen,
+        first_seen = least(issue_tag_values.first_seen, excluded.first_seen),
+        last_seen = greatest(issue_tag_values.last_seen, excluded.last_seen)
+      returning issue_id, key, xmax = 0 as inserted)
+    select issue_id, count(*)::int as users from upserted where inserted and key = 'user' group by issue_id`;
+  for (const { issue_id, users } of added) newUsers.set(issue_id, users);
+  return newUsers;
 }
 
 async function upsertReleasesAndEnvironments(

@@ -1,7 +1,7 @@
 // Set-based seeding for the issues-list benchmark (tests/bench/issues.bench.ts): everything is
 // generated inside PostgreSQL with generate_series and insert ... select, from a handful of
 // staging tables that are dropped at the end. Counters are derived from the generated events,
-// so issues.times_seen / user_count, issue_users, issue_tag_values and issue_hourly_counts
+// so issues.times_seen / user_count, issue_tag_values and issue_hourly_counts
 // agree with the events rows the way the real pipeline (lib/events/store-errors.ts) keeps them.
 import type pg from "pg";
 
@@ -348,11 +348,6 @@ export async function seed(client: pg.Client, o: SeedOptions): Promise<SeedResul
      join projects p on p.id = e.project_id`,
   );
   await step(
-    "issue_users",
-    `insert into issue_users (issue_id, user_tag)
-     select distinct issue_id, usr from bench_events where usr is not null`,
-  );
-  await step(
     "issue_tag_values",
     `insert into issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen)
      select issue_id, tk, tv, count(*), min(ts), max(ts)
@@ -384,7 +379,8 @@ export async function seed(client: pg.Client, o: SeedOptions): Promise<SeedResul
             s.assignee_id, s.first_t, s.last_t
      from bench_issues s
      join projects p on p.id = s.project_id
-     left join (select issue_id, count(*)::int as users from issue_users group by 1) u on u.issue_id = s.id`,
+     left join (select issue_id, count(*)::int as users from issue_tag_values where key = 'user' group by 1) u
+       on u.issue_id = s.id`,
   );
   await client.query("select setval(pg_get_serial_sequence('issues', 'id'), (select max(id) from issues))");
   await step(
@@ -416,7 +412,7 @@ export async function seed(client: pg.Client, o: SeedOptions): Promise<SeedResul
   await client.query("set session_replication_role = origin");
   const t0 = performance.now();
   await client.query(
-    "vacuum (analyze) issues, events, issue_tag_values, issue_hourly_counts, issue_users, issue_hashes, projects, environments",
+    "vacuum (analyze) issues, events, issue_tag_values, issue_hourly_counts, issue_hashes, projects, environments",
   );
   steps.push({ step: "vacuum analyze", ms: performance.now() - t0, rows: null });
   o.log(`seed: vacuum analyze in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -74,6 +74,24 @@ describe("grouping into issues", () => {
     expect(issues.map((i) => i.shortId).sort()).toEqual([1, 2]);
   });
 
+  it("counts an issue's users by its user tag: once each across batches, also past the tag cap", async () => {
+    const tenant = await createOrgWithProject();
+    // 60 tags of its own: the user tag comes after the 50 an event's tag counts keep.
+    const manyTags = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`t${i}`, "x"]));
+    const user = (id: string) => ({ ...withFrames([1]), tags: manyTags, user: { id } });
+    await sendEvents(tenant, [user("u1"), user("u1")]);
+    await sendEvents(tenant, [user("u1"), user("u2")]);
+    const [issue] = await issuesOf(tenant.project.id);
+    expect(issue).toMatchObject({ timesSeen: 4, userCount: 2 });
+    const users = await db().issueTagValue.findMany({ where: { issueId: issue!.id, key: "user" }, orderBy: { value: "asc" } });
+    expect(users.map((u) => [u.value, u.timesSeen])).toEqual([
+      ["id:u1", 3],
+      ["id:u2", 1],
+    ]);
+    const capped = await db().issueTagValue.count({ where: { issueId: issue!.id, key: { startsWith: "t" } } });
+    expect(capped).toBeLessThanOrEqual(50);
+  });
+
   it("groups messages that differ only in numbers, ids and durations", async () => {
     const tenant = await createOrgWithProject();
     const message = (text: string) => ({ ...errorEvent(), exception: undefined, message: text, level: "warning" });
