@@ -23,8 +23,9 @@
  *
  * A warm-up tenant gets a few thousand events first (JIT, connection pools; --warmup 0 skips).
  * Per scenario: a table with times, rates, checks, the longest backlog (XLEN summed over the project's lane streams),
- * CPU of worker, ingest, PostgreSQL (all its processes), Redis and the load generator, and
- * worker RSS; then PASS/FAIL against the targets and one JSON line with every figure. Exit code
+ * CPU of worker, ingest, PostgreSQL (all its processes), Redis and the load generator,
+ * worker RSS, and the machine's speed just before and after (machineSpeedMs in procs.ts: the
+ * same code's rate moves by tens of percent from minute to minute here); then PASS/FAIL against the targets and one JSON line with every figure. Exit code
  * 1 when a check failed (non-2xx, wrong counts, a scenario that never completed); targets
  * missed alone exit 0.
  *
@@ -63,6 +64,7 @@ import {
   cpuSeconds,
   freePort,
   machineBusySeconds,
+  machineSpeedMs,
   rssMb,
   runningChildren,
   sleep,
@@ -229,6 +231,8 @@ type FloodResult = {
   errors: number;
   timeouts: number;
   firstError: string | undefined;
+  /** machineSpeedMs() right before the scenario and right after it */
+  speedMs: { before: number; after: number };
   statusCodes: Record<string, number>;
   ingestSeconds: number;
   ingestRate: number;
@@ -547,6 +551,7 @@ async function runFlood(
   let loadDone = false;
   let result: LoadResult | undefined;
   let loadError: unknown;
+  const speedBefore = machineSpeedMs();
   const t0 = performance.now();
   let ingestMs = 0;
   activeLoads.add(load);
@@ -615,6 +620,7 @@ async function runFlood(
   await loading;
   const totalMs = timeline.at(-1)![0];
   const usage = await monitor.stop();
+  const speedAfter = machineSpeedMs();
   if (loadError) throw loadError;
   const r = result!;
 
@@ -641,6 +647,7 @@ async function runFlood(
     errors: r.errors,
     timeouts: r.timeouts,
     firstError: r.firstError,
+    speedMs: { before: speedBefore, after: speedAfter },
     statusCodes,
     ingestSeconds: ingestMs / 1000,
     ingestRate: ok / (ingestMs / 1000),
@@ -995,6 +1002,11 @@ function printFlood(r: FloodResult, target: number): void {
         (opts["hold-worker"] ? "   (worker held while sending: worker and postgres figures are the drain's own)" : ""),
     ],
     ["RSS max", "", `worker ${fmt(r.workerRssMaxMb, 1)} MB, ingest ${fmt(r.ingestRssMaxMb, 1)} MB`],
+    [
+      "machine speed",
+      "",
+      `fixed task ${fmt(r.speedMs.before, 1)} ms of CPU before, ${fmt(r.speedMs.after, 1)} ms after (lower is faster: compare runs with it)`,
+    ],
   ];
   if ((otherCpu(cpu) ?? 0) > NOISY_OTHER_CPU_PCT)
     rows.push([
@@ -1047,6 +1059,7 @@ function floodJson(r: FloodResult) {
     errors: r.errors,
     timeouts: r.timeouts,
     first_error: r.firstError,
+    machine_speed_ms: { before: round(r.speedMs.before, 1), after: round(r.speedMs.after, 1) },
     status: r.statusCodes,
     ingest_s: round(r.ingestSeconds, 2),
     ingest_rate: Math.round(r.ingestRate),
