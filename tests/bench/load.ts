@@ -35,8 +35,9 @@ export type LoadResult = {
  * and answers are read just far enough to find the status and the body's length. It speaks
  * only what the servers under test answer (HTTP/1.1 with content-length), and it is lean on
  * purpose: it shares the machine's two cores with the servers it measures, and every CPU
- * second it takes is one they lose. autocannon, used before, took about 0.05 ms of CPU per
- * request here.
+ * second it takes is one they lose. Against the bare server it takes 25-28 µs of CPU per
+ * request, autocannon (used before) 36-42 µs; more than half of what is left is the write
+ * syscall itself.
  */
 export class Load {
   private next = 0;
