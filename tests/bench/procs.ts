@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { errorEvent } from "../support/envelopes";
 
 /** A child process of the benchmark: a server that prints a line when ready. */
 export type Child = {
@@ -130,29 +131,8 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-// A fixed document for machineSpeedMs: the size and shape of a small error event.
-const SPEED_DOC = {
-  exception: {
-    values: [
-      {
-        type: "TypeError",
-        value: "Cannot read properties of undefined (reading 'total')",
-        stacktrace: {
-          frames: Array.from({ length: 12 }, (_, i) => ({
-            filename: `/app/src/checkout/step-${i}.js`,
-            function: `step${i}`,
-            lineno: 10 + i,
-            colno: 7,
-            in_app: i > 4,
-            context_line: `  const total = cart.total; // ${i}`,
-          })),
-        },
-      },
-    ],
-  },
-  tags: { region: "eu-west-1", feature: "checkout", shard: "7" },
-  contexts: { runtime: { name: "node", version: "v20.20.2" }, os: { name: "Linux" } },
-};
+// A fixed document for machineSpeedMs: a small error event as the tests send it.
+const SPEED_DOC = errorEvent();
 
 /**
  * CPU milliseconds this process takes for a fixed task (2,000 JSON round trips of an
