@@ -558,6 +558,14 @@ describe("tags", () => {
     expect(event.tags.filter(([key]) => key === "a")).toEqual([["a", "1"]]);
   });
 
+  it("keeps the SDK's first 50 tags, and the built-ins on top of them", () => {
+    const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`t${i}`, "x"]));
+    const event = normalize({ tags: many, release: "1.0", environment: "prod", user: { id: "7" } });
+    const own = event.tags.filter(([key]) => key.startsWith("t"));
+    expect(own.map(([key]) => key)).toEqual(Array.from({ length: 50 }, (_, i) => `t${i}`));
+    expect(tagsOf(event)).toMatchObject({ level: "info", release: "1.0", environment: "prod", user: "id:7" });
+  });
+
   it("adds Sentry's built-in tags, which win over the SDK's", () => {
     const event = normalize({
       level: "error",

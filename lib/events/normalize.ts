@@ -919,9 +919,13 @@ const RESERVED_TAGS = new Set(["release", "dist", "user", "filename", "function"
 
 type BuiltIns = { attributes: Attributes; level: Level; userTag?: string };
 
+// Each tag is a row of its issue's tag counts: an event keeps at most this many of its SDK's
+// own tags, and Sentry's built-ins (level, release, environment, user, ...) on top of them.
+const MAX_SDK_TAGS = 50;
+
 /**
- * The SDK's tags (a map or a list of pairs; first occurrence of a key wins, as Relay dedups),
- * then Sentry's built-ins, which replace a same-named SDK tag: `level`, `logger`, `release`,
+ * The SDK's tags (a map or a list of pairs; first occurrence of a key wins, as Relay dedups;
+ * the first MAX_SDK_TAGS keys), then Sentry's built-ins, which replace a same-named SDK tag: `level`, `logger`, `release`,
  * `environment`, ... always describe the event's own fields, as Sentry's `set_tag` does.
  */
 function buildTags(
@@ -934,6 +938,7 @@ function buildTags(
   const { attributes } = builtIns;
   const tags = new Map<string, string>();
   for (const [key, value] of sdkTags) {
+    if (tags.size === MAX_SDK_TAGS) break;
     if (!RESERVED_TAGS.has(key) && !tags.has(key)) tags.set(key, value);
   }
   const derived: [string, unknown][] = [

@@ -4,8 +4,6 @@ import type { PreparedEvent } from "./prepare";
 
 type Project = { id: number; orgId: number; hasFirstEvent: boolean };
 
-const MAX_TAGS_PER_EVENT = 50;
-
 /**
  * Stores a batch of error events in the caller's transaction: finds or creates their issues,
  * inserts the events (a duplicate event id changes nothing), then moves each touched issue's
@@ -328,8 +326,6 @@ async function upsertTagValues(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>)
       const ts = p.event.timestamp.getTime();
       const tags = p.event.flatTags;
       for (let i = 0; i < tags.length; i += 2) {
-        // Past the cap only the user tag still counts: an issue's users are counted by it.
-        if (i >= 2 * MAX_TAGS_PER_EVENT && tags[i] !== "user") continue;
         let byValue = byKey.get(tags[i]!);
         if (!byValue) {
           byValue = new Map();

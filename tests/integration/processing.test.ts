@@ -76,7 +76,7 @@ describe("grouping into issues", () => {
 
   it("counts an issue's users by its user tag: once each across batches, also past the tag cap", async () => {
     const tenant = await createOrgWithProject();
-    // 60 tags of its own: the user tag comes after the 50 an event's tag counts keep.
+    // 60 tags of its own, of which an event keeps 50; the user tag is a built-in, on top.
     const manyTags = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`t${i}`, "x"]));
     const user = (id: string) => ({ ...withFrames([1]), tags: manyTags, user: { id } });
     await sendEvents(tenant, [user("u1"), user("u1")]);
@@ -90,6 +90,8 @@ describe("grouping into issues", () => {
     ]);
     const capped = await db().issueTagValue.count({ where: { issueId: issue!.id, key: { startsWith: "t" } } });
     expect(capped).toBeLessThanOrEqual(50);
+    const levels = await db().issueTagValue.findMany({ where: { issueId: issue!.id, key: "level" } });
+    expect(levels.map((l) => [l.value, l.timesSeen])).toEqual([["error", 4]]);
   });
 
   it("groups messages that differ only in numbers, ids and durations", async () => {
