@@ -74,8 +74,7 @@ const [M, H, P] = [..."mhp"].map((c) => c.charCodeAt(0));
 /**
  * An entry's fields: "m" (what ingest knows of the item, see entryMeta), "h" (item header) and
  * "p" (payload). Entries an older ingest wrote, still in a stream after an upgrade, carry
- * those facts as fields of their own, with sent_at alone ("sa") or the whole envelope header
- * ("eh").
+ * those facts as fields of their own, with the whole envelope header ("eh").
  */
 export function parseEntry(id: string, fields: Buffer[]): StreamEntry {
   let meta: Buffer | undefined;
@@ -107,10 +106,9 @@ export function parseEntry(id: string, fields: Buffer[]): StreamEntry {
     eventId: text("id"),
     clientIp: text("ip"),
     receivedAt: new Date(Number(text("ts")) || Date.now()),
-    sentAt: legacy?.has("sa") ? text("sa") || undefined : stringOrUndefined(parseObject(text("eh")).sent_at),
+    sentAt: stringOrUndefined(parseObject(text("eh")).sent_at),
   };
 }
-
 
 /**
  * What ingest knows of an item besides its header and payload, as the one field "m": type,
