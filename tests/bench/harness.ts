@@ -78,3 +78,9 @@ export function printRows(rows: string[][]): void {
 }
 
 export const mark = (ok: boolean) => (ok ? "PASS" : "FAIL");
+
+/** The p-th percentile (nearest rank) of values sorted ascending; null when there are none. */
+export function percentile(sorted: ArrayLike<number>, p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}

@@ -57,7 +57,7 @@ import {
   startNode,
   stopChild,
 } from "./procs";
-import { cleanups, log, mark, printRows, redact, runBench } from "./harness";
+import { cleanups, log, mark, percentile, printRows, redact, runBench } from "./harness";
 
 const NEXT_BIN = path.join(ROOT, "node_modules/next/dist/bin/next");
 const NOISY_OTHER_CPU_PCT = 30;
@@ -657,7 +657,7 @@ async function measure<K extends { name: string }>(
 
 function stats(values: number[]): Stats {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  const at = (p: number) => percentile(sorted, p)!;
   return {
     n: sorted.length,
     p50: at(50),

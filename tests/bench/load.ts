@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { percentile } from "./harness";
 import { eventIdOf, type PoolEntry, stamp } from "./payloads";
 
 const HEADERS = {
@@ -258,7 +259,7 @@ class Latencies {
   summary(): LoadResult["latency"] {
     if (this.count === 0) return { p50: 0, p90: 0, p99: 0, max: 0 };
     const sorted = this.values.subarray(0, this.count).sort();
-    const at = (q: number) => Math.ceil(sorted[Math.min(this.count - 1, Math.floor(q * this.count))]!);
-    return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: Math.ceil(sorted[this.count - 1]!) };
+    const at = (p: number) => Math.ceil(percentile(sorted, p)!);
+    return { p50: at(50), p90: at(90), p99: at(99), max: Math.ceil(sorted[this.count - 1]!) };
   }
 }

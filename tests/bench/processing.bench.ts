@@ -71,7 +71,7 @@ import {
   startNode,
   stopChild,
 } from "./procs";
-import { cleanups, log, mark, printRows, redact, runBench } from "./harness";
+import { cleanups, log, mark, percentile, printRows, redact, runBench } from "./harness";
 
 const DIST = path.join(ROOT, "dist/workers");
 const PRODUCTION_INGEST_FLAGS = productionFlags("ingest");
@@ -949,11 +949,6 @@ async function runFairness(ctx: Ctx): Promise<FairnessResult> {
 }
 
 /** Nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Output
 
