@@ -404,7 +404,7 @@ async function main(): Promise<number> {
       const hold = opts["hold-worker"] ? holdWorker(ctx) : {};
       const result = await runFlood(ctx, scenario, tenant, scenario, n, hold);
       results.push(result);
-      printFlood(result, scenario === "small" ? TARGETS.smallRate : TARGETS.largeRate);
+      printFlood(result, targetOf(scenario));
     }
   }
 
@@ -1018,7 +1018,8 @@ function printFlood(r: FloodResult, target: number): void {
 }
 
 function printFairness(f: FairnessResult): void {
-  printFlood(f.flood, TARGETS.smallRate);
+  // The flood is held to the rate target of its event size (--flood-size).
+  printFlood(f.flood, targetOf(FLOOD_SIZE));
   const s = (x: Stats) =>
     `p50 ${fmt(x.p50, 0)}  p99 ${fmt(x.p99, 0)}  max ${fmt(x.max, 0)} ms (${x.n} probes)`;
   console.log(
