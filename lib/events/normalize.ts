@@ -115,13 +115,7 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizedE
   };
   // set one by one rather than spread: the attributes' object differs in shape from event to
   // event, and a spread of it took the slow path
-  put(event, "release", attributes.release);
-  put(event, "environment", attributes.environment);
-  put(event, "dist", attributes.dist);
-  put(event, "serverName", attributes.serverName);
-  put(event, "transaction", attributes.transaction);
-  put(event, "logger", attributes.logger);
-  put(event, "culprit", attributes.culprit);
+  for (const key of ATTRIBUTE_KEYS) put(event, key, attributes[key]);
   put(event, "startTimestamp", startTimestamp);
   put(event, "message", message);
   put(event, "stacktrace", stacktrace);
@@ -710,10 +704,17 @@ function normalizeThreads(payload: Json): Stacktrace | undefined {
 // ---------------------------------------------------------------------------------------------
 // Top-level attributes
 
-type Attributes = Pick<
-  NormalizedEvent,
-  "release" | "environment" | "dist" | "serverName" | "transaction" | "logger" | "culprit"
->;
+// The top-level fields normalizeAttributes returns, which normalizeEvent copies onto the event.
+const ATTRIBUTE_KEYS = [
+  "release",
+  "environment",
+  "dist",
+  "serverName",
+  "transaction",
+  "logger",
+  "culprit",
+] as const;
+type Attributes = Pick<NormalizedEvent, (typeof ATTRIBUTE_KEYS)[number]>;
 
 function normalizeAttributes(
   payload: Json,
@@ -925,8 +926,9 @@ const MAX_SDK_TAGS = 50;
 
 /**
  * The SDK's tags (a map or a list of pairs; first occurrence of a key wins, as Relay dedups;
- * the first MAX_SDK_TAGS keys), then Sentry's built-ins, which replace a same-named SDK tag: `level`, `logger`, `release`,
- * `environment`, ... always describe the event's own fields, as Sentry's `set_tag` does.
+ * the first MAX_SDK_TAGS keys), then Sentry's built-ins, which replace a same-named SDK tag:
+ * `level`, `logger`, `release`, `environment`, ... always describe the event's own fields, as
+ * Sentry's `set_tag` does.
  */
 function buildTags(
   sdkTags: [string, string][],
