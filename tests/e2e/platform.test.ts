@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../support/browser";
-import { ROOT, type Running, TSX, freePort, run, start, waitForHttp } from "../support/processes";
+import { ROOT, type Running, NODE, WITH_TSX, freePort, run, start, waitForHttp } from "../support/processes";
 
 // The README's first command on a fresh data folder, with DATABASE_URL unset: the platform
 // must come up on the embedded PostgreSQL, print the demo login and DSN, serve a sign-in page
@@ -139,7 +139,7 @@ describe("npm start on the embedded PostgreSQL", () => {
 
   it("lets another process (the admin CLI) join the running embedded PostgreSQL", async () => {
     // No EMBEDDED_POSTGRES_PORT given: the port is read from the running cluster's postmaster.pid.
-    const list = await run(TSX, ["workers/admin.ts", "list-orgs", "--json"], {
+    const list = await run(NODE, [...WITH_TSX, "workers/admin.ts", "list-orgs", "--json"], {
       DATABASE_URL: "",
       DATA_DIR: dataDir,
       LOG_LEVEL: "warn",

@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { hashToken } from "@/lib/tokens";
 import { verifyPassword } from "@/lib/auth/password";
-import { TSX, run } from "../support/processes";
+import { NODE, WITH_TSX, run } from "../support/processes";
 
 const admin = (args: string[], env: Record<string, string> = {}) =>
-  run(TSX, ["workers/admin.ts", ...args], { LOG_LEVEL: "warn", ...env });
+  run(NODE, [...WITH_TSX, "workers/admin.ts", ...args], { LOG_LEVEL: "warn", ...env });
 
 const bootstrapArgs = (suffix: string) => [
   "bootstrap",

@@ -10,7 +10,7 @@ import { createOrgWithProject } from "../support/factories";
 import { errorEvent, eventEnvelope } from "../support/envelopes";
 import { send } from "../support/http";
 import { startIngest } from "../support/ingest";
-import { type Running, TSX, start } from "../support/processes";
+import { type Running, NODE, WITH_TSX, start } from "../support/processes";
 
 let ingest: Awaited<ReturnType<typeof startIngest>>;
 beforeAll(async () => {
@@ -168,7 +168,7 @@ describe("with the worker process", () => {
   });
 
   it("processes bursts from several tenants with pauses in between: every event stored, nothing stranded", async () => {
-    worker = start(TSX, ["workers/worker.ts"]);
+    worker = start(NODE, [...WITH_TSX, "workers/worker.ts"]);
     await worker.waitFor(/worker started/);
     const tenants = [await createOrgWithProject(), await createOrgWithProject(), await createOrgWithProject()];
     const sent = new Map<number, number>();
@@ -195,13 +195,13 @@ describe("with the worker process", () => {
     const total = 3000;
     // Queue everything before a worker runs, so the kill lands in the middle of the work.
     for (let i = 0; i < total; i += 100) await Promise.all(Array.from({ length: 100 }, () => post(tenant)));
-    worker = start(TSX, ["workers/worker.ts"]);
+    worker = start(NODE, [...WITH_TSX, "workers/worker.ts"]);
     await expect.poll(() => storedEvents(tenant.project.id), { timeout: 30_000, interval: 20 }).toBeGreaterThan(0);
     await worker.stop("SIGKILL");
     const atKill = await storedEvents(tenant.project.id);
     expect(atKill).toBeLessThan(total);
 
-    worker = start(TSX, ["workers/worker.ts"]);
+    worker = start(NODE, [...WITH_TSX, "workers/worker.ts"]);
     await expect.poll(() => storedEvents(tenant.project.id), { timeout: 60_000, interval: 250 }).toBe(total);
     const issues = await db().issue.findMany({ where: { projectId: tenant.project.id } });
     expect(issues.reduce((n, i) => n + i.timesSeen, 0)).toBe(total);

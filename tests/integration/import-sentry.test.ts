@@ -8,7 +8,7 @@ import { db } from "@/lib/db";
 import { migrate } from "@/lib/migrate";
 import { nextPage, ourSlug, platformFromSentry } from "@/lib/migration/sentry-import";
 import { createOrgWithProject } from "../support/factories";
-import { ROOT, type Running, TSX, freePort, run, startNextServer } from "../support/processes";
+import { ROOT, type Running, NODE, WITH_TSX, freePort, run, startNextServer } from "../support/processes";
 
 // `npm run admin -- import-sentry` against our own REST API, which serves Sentry's shapes: a
 // second errorhub (its own database, `next start`) plays the Sentry server, and its org's
@@ -51,7 +51,7 @@ const source = {
 };
 
 const admin = (args: string[]) =>
-  run(TSX, ["workers/admin.ts", ...args], { LOG_LEVEL: "warn", INGEST_URL: "https://ingest.example.test" });
+  run(NODE, [...WITH_TSX, "workers/admin.ts", ...args], { LOG_LEVEL: "warn", INGEST_URL: "https://ingest.example.test" });
 
 const importArgs = (into: string, url = sourceUrl, tokenArg = token) => [
   "import-sentry",
@@ -93,8 +93,9 @@ beforeAll(async () => {
   sourceDb = url.toString();
   await migrate(sourceDb);
   const bootstrap = await run(
-    TSX,
+    NODE,
     [
+      ...WITH_TSX,
       "workers/admin.ts",
       "bootstrap",
       "--email",

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { TSX, freePort, start, waitForHttp, type Running } from "../support/processes";
+import { NODE, WITH_TSX, freePort, start, waitForHttp, type Running } from "../support/processes";
 
 describe("ingest process", () => {
   let ingest: Running;
@@ -9,7 +9,7 @@ describe("ingest process", () => {
   beforeAll(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    ingest = start(TSX, ["workers/ingest.ts"], { INGEST_PORT: String(port) });
+    ingest = start(NODE, [...WITH_TSX, "workers/ingest.ts"], { INGEST_PORT: String(port) });
     await ingest.waitFor(/ingest listening/);
   });
 
@@ -47,7 +47,7 @@ describe("ingest health when Postgres goes away", () => {
     const url = new URL(server);
     url.pathname = `/${name}`;
     const port = await freePort();
-    const ingest = start(TSX, ["workers/ingest.ts"], { INGEST_PORT: String(port), DATABASE_URL: url.toString() });
+    const ingest = start(NODE, [...WITH_TSX, "workers/ingest.ts"], { INGEST_PORT: String(port), DATABASE_URL: url.toString() });
     try {
       await ingest.waitFor(/ingest listening/);
       await admin.query(`drop database "${name}" with (force)`);

@@ -5,12 +5,12 @@ import { createKey, createOrgWithProject } from "../support/factories";
 import { envelope, errorEvent, eventEnvelope, newEventId } from "../support/envelopes";
 import { send } from "../support/http";
 import { streamItems } from "../support/ingest";
-import { type Running, TSX, freePort, start } from "../support/processes";
+import { type Running, NODE, WITH_TSX, freePort, start } from "../support/processes";
 
 // Quotas come from the environment at boot, so each scenario runs its own ingest process.
 async function ingestWith(env: Record<string, string>) {
   const port = await freePort();
-  const process = start(TSX, ["workers/ingest.ts"], { INGEST_PORT: String(port), ...env });
+  const process = start(NODE, [...WITH_TSX, "workers/ingest.ts"], { INGEST_PORT: String(port), ...env });
   await process.waitFor(/ingest listening/);
   return { process, base: `http://127.0.0.1:${port}` };
 }

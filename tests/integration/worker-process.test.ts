@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { closeQueues, queue } from "@/lib/queues";
-import { TSX, start } from "../support/processes";
+import { NODE, WITH_TSX, start } from "../support/processes";
 
 describe("worker process", () => {
   afterAll(async () => {
@@ -17,7 +17,7 @@ describe("worker process", () => {
       data: { userId: user.id, tokenHash: `live-${user.id}`, expiresAt: new Date(Date.now() + 3600_000) },
     });
 
-    const worker = start(TSX, ["workers/worker.ts"]);
+    const worker = start(NODE, [...WITH_TSX, "workers/worker.ts"]);
     try {
       await worker.waitFor(/worker started/);
       const job = await queue("maintenance").add("cleanup-sessions", {});
@@ -35,7 +35,7 @@ describe("worker process", () => {
   });
 
   it("fails a job with an invalid payload for good instead of retrying it", async () => {
-    const worker = start(TSX, ["workers/worker.ts"]);
+    const worker = start(NODE, [...WITH_TSX, "workers/worker.ts"]);
     try {
       await worker.waitFor(/worker started/);
       const job = await queue("maintenance").add("cleanup-sessions", { unexpected: true });

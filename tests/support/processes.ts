@@ -4,7 +4,11 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
-export const TSX = path.join(ROOT, "node_modules/.bin/tsx");
+// TypeScript entries run as `npm start` runs them: `node --import tsx <entry>`, not through
+// tsx's CLI, which SIGKILLs its child when the child does not acknowledge a relayed SIGTERM
+// within 30 ms: on a loaded machine, a stop test then saw exit code 143 instead of a clean 0.
+export const NODE = process.execPath;
+export const WITH_TSX = ["--import", "tsx"];
 
 export async function freePort(): Promise<number> {
   const server = createServer();
