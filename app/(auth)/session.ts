@@ -1,13 +1,13 @@
 import "server-only";
 import { auth } from "@clerk/nextjs/server";
-import { cookies } from "next/headers";
 import { notFound, redirect } from "next/navigation";
 import { cache } from "react";
 import { clerkSettings } from "@/lib/auth/clerk/config";
 import { lookupClerkUser } from "@/lib/auth/clerk/lookup";
 import { identityFromClaims, mirrorSession } from "@/lib/auth/clerk/mirror";
-import { SESSION_COOKIE, userForSession } from "@/lib/auth/sessions";
+import { userForSession } from "@/lib/auth/sessions";
 import { type Viewer, viewerForOrg } from "@/lib/auth/viewer";
+import { sessionToken } from "./cookie";
 
 // The one place a request's identity is resolved. With Clerk configured, Clerk's session (its
 // token verified by proxy.ts) decides who is signed in, and our user, org and membership are
@@ -24,8 +24,7 @@ export type SessionUser = {
 /** The signed-in user of this request, or null. Resolved once per request. */
 export const currentUser = cache(async (): Promise<SessionUser | null> => {
   if (clerkSettings()) return clerkUser();
-  const jar = await cookies();
-  const user = await userForSession(jar.get(SESSION_COOKIE)?.value);
+  const user = await userForSession(await sessionToken());
   return user && { ...user, activeOrgSlug: null };
 });
 

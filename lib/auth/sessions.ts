@@ -1,8 +1,20 @@
 import { randomBytes } from "node:crypto";
-import { db } from "../db";
+import { db, type Tx } from "../db";
+import { env } from "../env";
 import { hashToken } from "../tokens";
 
+/** The session cookie's name on plain http; see sessionCookieName(). */
 export const SESSION_COOKIE = "errorhub_session";
+
+/**
+ * The session cookie's name. On https it carries the __Host- prefix, which browsers accept only
+ * with Secure, Path=/ and no Domain, so a sibling subdomain cannot plant or overwrite it. Plain
+ * http (a local install) keeps the bare name: browsers may refuse a Secure cookie there.
+ */
+export function sessionCookieName(): string {
+  return env().APP_URL.startsWith("https:") ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE;
+}
+
 export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
 // Refresh lastSeenAt and extend expiry at most this often, not on every request.
 const TOUCH_INTERVAL_MS = 3600 * 1000;
@@ -36,4 +48,9 @@ export async function userForSession(token: string | undefined) {
 
 export async function endSession(token: string | undefined): Promise<void> {
   if (token) await db().session.deleteMany({ where: { tokenHash: hashToken(token) } });
+}
+
+/** Ends every session of the user except `keep` (the one making the request, if any). */
+export async function endOtherSessions(userId: number, keep?: string, tx: Tx = db()): Promise<void> {
+  await tx.session.deleteMany({ where: { userId, ...(keep ? { tokenHash: { not: hashToken(keep) } } : {}) } });
 }

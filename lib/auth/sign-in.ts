@@ -1,20 +1,17 @@
 import { db } from "../db";
-import { redis, redisKey } from "../redis";
+import { emailSchema } from "../users";
 import { verifyPassword } from "./password";
 import { createSession } from "./sessions";
-import { emailSchema } from "../users";
-
-const WINDOW_SECONDS = 15 * 60;
-const MAX_PER_ACCOUNT = 10;
-const MAX_PER_IP = 50;
+import { clearSignInFailures, reserveSignIn } from "./throttle";
 
 export type SignInResult =
   | { ok: true; token: string; expiresAt: Date; userId: number }
   | { ok: false; error: string };
 
 /**
- * Checks email and password and starts a session. Attempts are counted per account (reset by a
- * success) and per IP, so guessing is slow whichever one an attacker varies.
+ * Checks email and password and starts a session. Guessing is slowed per (account, IP) with a
+ * growing delay, and per IP across accounts (lib/auth/throttle.ts); no lock is global, so a
+ * stranger's failures never keep the owner, signing in from elsewhere, out.
  */
 export async function signInWithPassword(input: {
   email: string;
@@ -24,30 +21,19 @@ export async function signInWithPassword(input: {
 }): Promise<SignInResult> {
   const email = emailSchema.safeParse(input.email);
   if (!email.success || !input.password) return { ok: false, error: "Enter your email and password." };
-  if (!(await allowAttempt(email.data, input.ip))) {
-    return { ok: false, error: "Too many sign-in attempts. Try again in 15 minutes." };
-  }
+  const wait = await reserveSignIn(email.data, input.ip);
+  if (wait > 0) return { ok: false, error: `Too many sign-in attempts. Try again in ${describeWait(wait)}.` };
   const user = await db().user.findUnique({ where: { email: email.data }, select: { id: true, passwordHash: true } });
   if (!user?.passwordHash || !(await verifyPassword(user.passwordHash, input.password))) {
     return { ok: false, error: "Wrong email or password." };
   }
-  await redis().del(accountKey(email.data));
+  await clearSignInFailures(email.data, input.ip);
   const session = await createSession(user.id, { ip: input.ip, userAgent: input.userAgent });
   return { ok: true, userId: user.id, ...session };
 }
 
-async function allowAttempt(email: string, ip: string): Promise<boolean> {
-  const keys = [accountKey(email), redisKey("signin", "ip", ip)];
-  const results = await redis()
-    .multi()
-    .incr(keys[0]!)
-    .expire(keys[0]!, WINDOW_SECONDS, "NX")
-    .incr(keys[1]!)
-    .expire(keys[1]!, WINDOW_SECONDS, "NX")
-    .exec();
-  const account = Number(results?.[0]?.[1] ?? 0);
-  const perIp = Number(results?.[2]?.[1] ?? 0);
-  return account <= MAX_PER_ACCOUNT && perIp <= MAX_PER_IP;
+function describeWait(seconds: number): string {
+  if (seconds < 60) return seconds === 1 ? "1 second" : `${seconds} seconds`;
+  const minutes = Math.ceil(seconds / 60);
+  return minutes === 1 ? "1 minute" : `${minutes} minutes`;
 }
-
-const accountKey = (email: string) => redisKey("signin", "account", email);

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { clientIp } from "../client-ip";
 import { env } from "../env";
 import { checkHealth } from "../health";
 import { logger } from "../logger";
@@ -46,7 +47,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, trustProxy: boo
       return reply(res, 405, { detail: "use POST" }, { allow: "POST, OPTIONS" });
     }
     const query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
-    return ingest(req, res, Number(match[1]), match[2] as Endpoint, query, clientIp(req, trustProxy));
+    return ingest(req, res, Number(match[1]), match[2] as Endpoint, query, clientIp(req.headers["x-forwarded-for"], req.socket.remoteAddress, trustProxy));
   }
   req.resume();
   if (path === "/_health/" || path === "/_health") {
@@ -54,12 +55,4 @@ async function handle(req: IncomingMessage, res: ServerResponse, trustProxy: boo
     return reply(res, report.ok ? 200 : 503, report);
   }
   reply(res, 404, { detail: "not found" });
-}
-
-// Behind a reverse proxy (TRUST_PROXY=true) the client is the address the proxy appended
-// last to X-Forwarded-For; anything left of it is whatever the client claimed.
-function clientIp(req: IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? req.headers["x-forwarded-for"] : undefined;
-  const address = typeof forwarded === "string" ? forwarded.split(",").at(-1)!.trim() : req.socket.remoteAddress ?? "";
-  return address.startsWith("::ffff:") ? address.slice(7) : address;
 }
