@@ -1,19 +1,40 @@
-import { spawn } from "node:child_process";
-import { env } from "@/lib/env";
+import { createServer } from "node:http";
 import { stopEmbeddedPostgres } from "@/lib/database-url";
+import { env } from "@/lib/env";
+import { logger } from "@/lib/logger";
 import { boot } from "@/lib/runtime";
-import { binPath, forwardSignals } from "./children";
+import { setPeerAddress } from "@/lib/web-peer";
 
-// The web process: Next.js's own production server, started once the database is known
-// (which may mean starting the embedded PostgreSQL) so pages never boot against nothing.
-await boot();
+// The web process: Next.js on a node:http server of ours, started once the database is known
+// (which may mean starting the embedded PostgreSQL) so pages never boot against nothing. The
+// server is ours rather than `next start`'s because Next.js hands the app headers, never the
+// socket: each request gets the socket's address in a header the client cannot choose
+// (lib/web-peer.ts), which sign-in throttling needs when TRUST_PROXY is off.
 const dev = process.argv.includes("--dev");
-const next = spawn(binPath("next"), [dev ? "dev" : "start", "--port", String(env().PORT)], {
-  stdio: "inherit",
-  env: { ...process.env, NODE_ENV: dev ? "development" : "production" },
+// Next.js decides development or production from NODE_ENV; `npm run start:web` alone sets none.
+Object.assign(process.env, { NODE_ENV: dev ? "development" : "production" });
+await boot();
+const { default: next } = await import("next");
+const server = createServer();
+const app = next({ dev, port: env().PORT, httpServer: server });
+await app.prepare();
+const handle = app.getRequestHandler();
+server.on("request", (req, res) => {
+  setPeerAddress(req);
+  handle(req, res).catch((error: unknown) => {
+    logger.error({ err: error instanceof Error ? error.message : String(error), path: req.url }, "web request failed");
+    if (!res.headersSent) res.writeHead(500).end();
+    else res.destroy();
+  });
 });
-forwardSignals([next]);
-next.on("exit", async (code, signal) => {
-  await stopEmbeddedPostgres();
-  process.exit(code ?? (signal === "SIGTERM" || signal === "SIGINT" ? 0 : 1));
-});
+server.listen(env().PORT, () => logger.info({ port: env().PORT, dev }, "web listening"));
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, async () => {
+    server.close();
+    server.closeAllConnections();
+    await app.close().catch(() => undefined);
+    await stopEmbeddedPostgres();
+    process.exit(0);
+  });
+}
