@@ -5,9 +5,11 @@ import { env } from "../env";
 import { AppError } from "../errors";
 import { sendMail } from "../mail";
 import { freeOrgSlug } from "../orgs";
-import { hashToken } from "../tokens";
+import { hashToken, revokeAllApiTokensOfUser } from "../tokens";
 import { emailSchema, passwordSchema, setPassword } from "../users";
 import { hashPassword } from "./password";
+import { endOtherSessions } from "./sessions";
+import { throttleMail } from "./throttle";
 
 const VERIFY_TTL_MS = 3 * 24 * 3600 * 1000;
 const RESET_TTL_MS = 3600 * 1000;
@@ -19,9 +21,13 @@ export const signUpSchema = z.object({
   organization: z.string().trim().min(1, "name your organization").max(100),
 });
 
-/** A new account: the user, an organization they own, and an email to verify the address. */
-export async function signUp(input: z.input<typeof signUpSchema>) {
+/**
+ * A new account: the user, an organization they own, and an email to verify the address.
+ * Limited per IP and per address, as each one sends an email.
+ */
+export async function signUp(input: z.input<typeof signUpSchema>, request: { ip: string }) {
   const { name, email, password, organization } = signUpSchema.parse(input);
+  await throttleMail("sign_up", request.ip, email);
   if (await db().user.findUnique({ where: { email }, select: { id: true } })) {
     throw new AppError("conflict", "an account with this email already exists: sign in or reset your password");
   }
@@ -64,15 +70,24 @@ async function consumeToken(token: string, purpose: "verify_email" | "reset_pass
   return row.userId;
 }
 
-export async function verifyEmail(token: string): Promise<void> {
+/**
+ * Confirms the address. Whoever made the account before the owner confirmed it may have been
+ * someone else using their address (pre-hijacking): their sessions, except the one clicking
+ * the link (`keepSession`), and their API tokens end.
+ */
+export async function verifyEmail(token: string, keepSession?: string): Promise<void> {
   const userId = await consumeToken(token, "verify_email");
-  await db().user.update({ where: { id: userId }, data: { emailVerifiedAt: new Date() } });
+  await takeBackAccount(userId, keepSession);
 }
 
-/** Emails a reset link when the address has an account; says nothing either way. */
-export async function requestPasswordReset(email: string): Promise<void> {
+/**
+ * Emails a reset link when the address has an account; says nothing either way. Limited per IP
+ * and per address, counted whether or not the account exists.
+ */
+export async function requestPasswordReset(email: string, request: { ip: string }): Promise<void> {
   const parsed = emailSchema.safeParse(email);
   if (!parsed.success) return;
+  await throttleMail("password_reset", request.ip, parsed.data);
   const user = await db().user.findUnique({ where: { email: parsed.data }, select: { id: true } });
   if (!user) return;
   const token = await issueToken(user.id, "reset_password", RESET_TTL_MS);
@@ -83,11 +98,21 @@ export async function requestPasswordReset(email: string): Promise<void> {
   });
 }
 
-/** Sets a new password through a reset link; every session of the user ends. */
+/** Sets a new password through a reset link; every session and API token of the user ends. */
 export async function resetPassword(token: string, password: string): Promise<void> {
   passwordSchema.parse(password);
   const userId = await consumeToken(token, "reset_password");
   const user = await db().user.findUniqueOrThrow({ where: { id: userId }, select: { email: true } });
   await setPassword(user.email, password);
-  await db().user.update({ where: { id: userId }, data: { emailVerifiedAt: new Date() } });
+  await takeBackAccount(userId);
+}
+
+// The owner of the address has proven it: the address is verified, and what anyone else made
+// with the account while it was not (sessions, API tokens) stops working.
+async function takeBackAccount(userId: number, keepSession?: string): Promise<void> {
+  await db().$transaction(async (tx) => {
+    await tx.user.update({ where: { id: userId }, data: { emailVerifiedAt: new Date() } });
+    await endOtherSessions(userId, keepSession, tx);
+    await revokeAllApiTokensOfUser(userId, tx);
+  });
 }

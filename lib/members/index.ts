@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { Role } from "../generated/prisma/enums.ts";
 import { audit } from "../audit";
+import { assertManagedHere } from "../auth/clerk/config";
 import { assertCan, canAssignRole } from "../auth/permissions";
+import { throttleMail } from "../auth/throttle";
 import { assertSeatAvailable } from "../billing/seats";
 import type { Viewer } from "../auth/viewer";
 import { db, type Tx } from "../db";
@@ -10,7 +12,7 @@ import { env } from "../env";
 import { AppError } from "../errors";
 import { sendMail } from "../mail";
 import { hashToken } from "../tokens";
-import { emailSchema } from "../users";
+import { assertEmailVerified, emailSchema } from "../users";
 
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 export const roleSchema = z.enum(["owner", "admin", "member", "billing"]);
@@ -24,14 +26,24 @@ export function listMembers(viewer: Viewer) {
   });
 }
 
-/** Invites someone by email; the link (also emailed) is valid for a week. */
+// With Clerk, memberships are Clerk's (mirrored into ours on each session): the functions that
+// change them here refuse, as the next mirrored session would undo their work.
+const MEMBERSHIPS = "members and invitations";
+
+/**
+ * Invites someone by email; the link (also emailed) is valid for a week. The inviter must have
+ * verified their own address, and invitations are limited per inviter and per address.
+ */
 export async function inviteMember(viewer: Viewer, input: { email: string; role: Role }) {
+  assertManagedHere(MEMBERSHIPS);
   assertCan(viewer.role, "members:invite");
   const email = emailSchema.parse(input.email);
   const role = roleSchema.parse(input.role);
   if (!canAssignRole(viewer.role, role)) throw new AppError("forbidden", `your role (${viewer.role}) may not invite an ${role}`);
+  await assertEmailVerified(viewer.userId, "invite members");
   const already = await db().membership.findFirst({ where: { orgId: viewer.orgId, user: { email } }, select: { id: true } });
   if (already) throw new AppError("conflict", `${email} is already a member`);
+  await throttleMail("invitation", `user-${viewer.userId}`, email);
   const token = randomBytes(32).toString("base64url");
   const invitation = await db().$transaction(async (tx) => {
     await assertSeatAvailable(tx, viewer.orgId, { countPendingInvitations: true });
@@ -53,6 +65,7 @@ export async function inviteMember(viewer: Viewer, input: { email: string; role:
 
 /** Joins the invitation's org as the signed-in user, whose email must be the one invited. */
 export async function acceptInvitation(userId: number, token: string) {
+  assertManagedHere(MEMBERSHIPS);
   return db().$transaction(async (tx) => {
     const invitation = await tx.invitation.findUnique({ where: { tokenHash: hashToken(token) } });
     if (!invitation || invitation.acceptedAt || invitation.expiresAt < new Date()) {
@@ -75,6 +88,7 @@ export async function acceptInvitation(userId: number, token: string) {
 
 /** Changes a member's role. Only owners grant or take away ownership; an org keeps an owner. */
 export async function changeRole(viewer: Viewer, memberUserId: number, role: Role): Promise<void> {
+  assertManagedHere(MEMBERSHIPS);
   assertCan(viewer.role, "members:update");
   const next = roleSchema.parse(role);
   await db().$transaction(async (tx) => {
@@ -90,6 +104,7 @@ export async function changeRole(viewer: Viewer, memberUserId: number, role: Rol
 
 /** Removes a member (or, for oneself, leaves). Admins cannot remove owners; the last owner stays. */
 export async function removeMember(viewer: Viewer, memberUserId: number): Promise<void> {
+  assertManagedHere(MEMBERSHIPS);
   const leaving = memberUserId === viewer.userId;
   if (!leaving) assertCan(viewer.role, "members:remove");
   await db().$transaction(async (tx) => {
@@ -104,6 +119,7 @@ export async function removeMember(viewer: Viewer, memberUserId: number): Promis
 
 /** Makes another member the owner; the current owner stays on as admin. */
 export async function transferOwnership(viewer: Viewer, toUserId: number): Promise<void> {
+  assertManagedHere(MEMBERSHIPS);
   if (viewer.role !== "owner") throw new AppError("forbidden", "only an owner may transfer ownership");
   await db().$transaction(async (tx) => {
     const target = await lockedMembership(tx, viewer.orgId, toUserId);

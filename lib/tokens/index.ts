@@ -3,9 +3,10 @@ import { z } from "zod";
 import type { Role } from "../generated/prisma/enums.ts";
 import { audit } from "../audit";
 import type { Viewer } from "../auth/viewer";
-import { db } from "../db";
+import { db, type Tx } from "../db";
 import { env } from "../env";
 import { AppError } from "../errors";
+import { assertEmailVerified } from "../users";
 
 export const SCOPES = ["project:read", "project:write", "event:read", "event:write", "org:read", "org:admin"] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -59,6 +60,7 @@ export function listApiTokens(viewer: Viewer) {
 /** A new token for the viewer in this org; `org:admin` only for owners and admins. */
 export async function createApiTokenFor(viewer: Viewer, input: { name: string; scopes: Scope[] }) {
   const { name, scopes } = tokenInputSchema.parse(input);
+  await assertEmailVerified(viewer.userId, "create API tokens");
   if (scopes.includes("org:admin") && viewer.role !== "owner" && viewer.role !== "admin") {
     throw new AppError("forbidden", "only owners and admins may create org:admin tokens");
   }
@@ -75,6 +77,12 @@ export async function revokeApiToken(viewer: Viewer, tokenId: number): Promise<v
   });
   if (count === 0) throw new AppError("not_found", "no such token");
   await audit(viewer, { action: "token.revoke", targetType: "api_token", targetId: tokenId });
+}
+
+/** Revokes every API token of the user, in all orgs (the address changed hands, see lib/auth/accounts). */
+export async function revokeAllApiTokensOfUser(userId: number, tx: Tx = db()): Promise<number> {
+  const { count } = await tx.apiToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
+  return count;
 }
 
 // lastUsedAt is refreshed at most this often, not on every API call.

@@ -28,3 +28,15 @@ export async function setPassword(email: string, password: string) {
     db().session.deleteMany({ where: { userId: user.id } }),
   ]);
 }
+
+/**
+ * Refuses an account whose address is not confirmed yet. Anyone can sign up with someone
+ * else's address; such an account must not mint API tokens or invite people that would
+ * outlive the real owner taking the address back (by verifying it or resetting the password).
+ */
+export async function assertEmailVerified(userId: number, action: string): Promise<void> {
+  const user = await db().user.findUnique({ where: { id: userId }, select: { emailVerifiedAt: true } });
+  if (!user?.emailVerifiedAt) {
+    throw new AppError("forbidden", `verify your email address before you ${action}: follow the link we emailed you`);
+  }
+}

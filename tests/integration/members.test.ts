@@ -11,7 +11,7 @@ import { authenticateApiToken, createApiTokenFor, listApiTokens, revokeApiToken 
 import { createOrgWithProject } from "../support/factories";
 
 async function addMember(orgId: number, role: Role) {
-  const user = await db().user.create({ data: { email: `${role}-${Math.random().toString(36).slice(2)}@example.com` } });
+  const user = await db().user.create({ data: { email: `${role}-${Math.random().toString(36).slice(2)}@example.com`, emailVerifiedAt: new Date() } });
   await db().membership.create({ data: { orgId, userId: user.id, role } });
   return { user, viewer: { userId: user.id, orgId, role } satisfies Viewer };
 }

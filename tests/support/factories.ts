@@ -3,10 +3,10 @@ import { db } from "@/lib/db";
 
 const unique = () => randomBytes(4).toString("hex");
 
-/** An org with one project and one active DSN key, owned by a new user. */
+/** An org with one project and one active DSN key, owned by a new user (address verified). */
 export async function createOrgWithProject(options: { filters?: object; rateLimit?: { count: number; window: number } } = {}) {
   const suffix = unique();
-  const user = await db().user.create({ data: { email: `owner-${suffix}@example.com` } });
+  const user = await db().user.create({ data: { email: `owner-${suffix}@example.com`, emailVerifiedAt: new Date() } });
   const org = await db().organization.create({
     data: { slug: `org-${suffix}`, name: `Org ${suffix}`, memberships: { create: { userId: user.id, role: "owner" } } },
   });

@@ -1,23 +1,20 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { verifyEmail } from "@/lib/auth/accounts";
-import { AppError } from "@/lib/errors";
+import { ActionForm } from "../../../_components/action-form";
+import { verifyEmailAction } from "./actions";
 
 export const metadata: Metadata = { title: "Verify your email" };
 export const dynamic = "force-dynamic";
 
+// Confirming takes a click (a POST): it signs out every other session of the account, which a
+// mail scanner opening the link must not do on its own.
 export default async function VerifyEmailPage({ params }: { params: Promise<{ token: string }> }) {
-  let error: string | null = null;
-  try {
-    await verifyEmail((await params).token);
-  } catch (e) {
-    if (!(e instanceof AppError)) throw e;
-    error = e.message;
-  }
+  const { token } = await params;
   return (
     <main className="mx-auto mt-24 max-w-sm rounded-lg border border-slate-200 bg-white p-8 shadow-sm">
-      <h1 className="mb-4 text-2xl font-semibold">{error ? "This link does not work" : "Email verified"}</h1>
-      <p className="text-slate-600">{error ?? "Thank you: your address is confirmed."}</p>
+      <h1 className="mb-4 text-2xl font-semibold">Verify your email</h1>
+      <p className="mb-6 text-slate-600">Confirm this address is yours. Sessions of this account elsewhere will be signed out.</p>
+      <ActionForm action={verifyEmailAction.bind(null, token)} submit="Confirm my address" />
       <Link href="/" className="mt-6 inline-block text-indigo-700 hover:underline">
         Continue
       </Link>
