@@ -5,13 +5,24 @@ import { logger } from "./logger";
 let transport: Transporter | undefined;
 
 /**
- * Sends a plain-text email through SMTP_URL. Without SMTP (a fresh self-hosted install) the
- * message, with its link, is logged instead, so nobody is locked out for want of a mail server.
+ * Sends a plain-text email through SMTP_URL. Without SMTP the message is not sent, and its text
+ * is not logged either: it carries one-time links (password reset, verification, invitation)
+ * that anyone reading the logs could use. Only `npm run dev` (NODE_ENV=development) shows it,
+ * so a developer can follow the link.
  */
 export async function sendMail(message: { to: string; subject: string; text: string }): Promise<void> {
   const smtp = env().SMTP_URL;
   if (!smtp) {
-    logger.info({ mail: { to: message.to, subject: message.subject }, text: message.text }, "email not sent (SMTP_URL unset)");
+    const mail = { to: message.to, subject: message.subject };
+    if (env().NODE_ENV === "development") {
+      logger.info({ mail, text: message.text }, "email not sent (SMTP_URL unset); its text, shown in development only");
+    } else {
+      logger.warn(
+        { mail },
+        "email suppressed: SMTP_URL is unset. Set SMTP_URL (smtp://user:password@host:587) to send mail; " +
+          "meanwhile `npm run admin -- reset-password --email E --password P` sets a password without one",
+      );
+    }
     return;
   }
   transport ??= nodemailer.createTransport(smtp);

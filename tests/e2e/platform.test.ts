@@ -1,3 +1,5 @@
+// First: it points SMTP_URL (inherited by the platform's processes) at a catcher in this process.
+import { closeSmtp, mails } from "../support/smtp-catcher";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -43,6 +45,7 @@ describe("npm start on the embedded PostgreSQL", () => {
   afterAll(async () => {
     await browser?.close();
     await platform?.stop("SIGKILL");
+    await closeSmtp();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -103,11 +106,12 @@ describe("npm start on the embedded PostgreSQL", () => {
     await signUp(a, alice);
     await a.waitForURL(`${web}/${orgSlug}/projects/new`);
 
-    // Without SMTP the verification link is in the log.
-    const [, verifyPath] = await platform.waitFor(/(\/verify-email\/[\w-]+)/, 10_000);
-    expect(platform.output()).toContain(alice.email);
+    await expect.poll(() => mails.find((m) => m.to.includes(alice.email)), { timeout: 10_000 }).toBeDefined();
+    const verifyPath = /\/verify-email\/[\w-]+/.exec(mails.find((m) => m.to.includes(alice.email))!.text)![0];
+    expect(platform.output()).not.toContain(verifyPath); // one-time links are never logged
     await a.goto(`${web}${verifyPath}`);
-    await expect.poll(() => a.getByRole("heading").first().textContent()).toBe("Email verified");
+    await a.getByRole("button", { name: "Confirm my address" }).click();
+    await expect.poll(() => a.getByRole("status").first().textContent()).toBe("Thank you: your address is confirmed.");
 
     await a.goto(`${web}/${orgSlug}/settings/members`);
     await a.getByLabel("Email").fill(bob.email);
