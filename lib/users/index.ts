@@ -30,13 +30,14 @@ export async function setPassword(email: string, password: string) {
 }
 
 /**
- * Refuses an account whose address is not confirmed yet. Anyone can sign up with someone
- * else's address; such an account must not mint API tokens or invite people that would
+ * Refuses a built-in account whose address is not confirmed yet. Anyone can sign up with
+ * someone else's address; such an account must not mint API tokens or invite people that would
  * outlive the real owner taking the address back (by verifying it or resetting the password).
+ * A Clerk user is Clerk's to verify (they may sign in without any email at all).
  */
 export async function assertEmailVerified(userId: number, action: string): Promise<void> {
-  const user = await db().user.findUnique({ where: { id: userId }, select: { emailVerifiedAt: true } });
-  if (!user?.emailVerifiedAt) {
+  const user = await db().user.findUnique({ where: { id: userId }, select: { emailVerifiedAt: true, clerkId: true } });
+  if (!user?.emailVerifiedAt && !user?.clerkId) {
     throw new AppError("forbidden", `verify your email address before you ${action}: follow the link we emailed you`);
   }
 }
