@@ -15,6 +15,19 @@ export function sessionCookieName(): string {
   return env().APP_URL.startsWith("https:") ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE;
 }
 
+/** The session cookie for a token: httpOnly, SameSite=Lax, Path=/, no Domain; Secure on https. */
+export function sessionCookie(token: string, expires: Date) {
+  return {
+    name: sessionCookieName(),
+    value: token,
+    httpOnly: true,
+    sameSite: "lax" as const,
+    secure: env().APP_URL.startsWith("https:"),
+    path: "/",
+    expires,
+  };
+}
+
 export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
 // Refresh lastSeenAt and extend expiry at most this often, not on every request.
 const TOUCH_INTERVAL_MS = 3600 * 1000;

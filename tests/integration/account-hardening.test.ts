@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { requestPasswordReset, resetPassword, signUp, verifyEmail } from "@/lib/auth/accounts";
-import { createSession, userForSession } from "@/lib/auth/sessions";
+import { createSession, sessionCookie, userForSession } from "@/lib/auth/sessions";
 import { type SignInResult, signInWithPassword } from "@/lib/auth/sign-in";
 import { FREE_SIGN_IN_ATTEMPTS, MAX_SIGN_INS_PER_IP, throttleSubject } from "@/lib/auth/throttle";
 import type { Viewer } from "@/lib/auth/viewer";
@@ -201,5 +201,11 @@ describe("emails without SMTP", () => {
     const { code, output } = await sendOne("development");
     expect(code, output).toBe(0);
     expect(output).toContain("SECRET-LINK-TOKEN");
+  });
+});
+
+describe("the session cookie on a plain http site (APP_URL unset in tests)", () => {
+  it("keeps the bare name and is not Secure: browsers may refuse a Secure cookie over http", () => {
+    expect(sessionCookie("t", new Date(0))).toMatchObject({ name: "errorhub_session", secure: false, httpOnly: true, path: "/" });
   });
 });
