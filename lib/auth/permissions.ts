@@ -18,6 +18,8 @@ export const PERMISSIONS = {
   "projects:update": ["owner", "admin"],
   "projects:delete": ["owner", "admin"],
   "keys:manage": ["owner", "admin"],
+  // See and revoke every member's API tokens; anyone may see and revoke their own.
+  "tokens:manage": ["owner", "admin"],
   "issues:read": ["owner", "admin", "member"],
   "issues:update": ["owner", "admin", "member"],
   "billing:read": ["owner", "admin", "billing"],

@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { Role } from "../generated/prisma/enums.ts";
 import { audit } from "../audit";
+import { can } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
 import { db, type Tx } from "../db";
 import { env } from "../env";
@@ -16,7 +17,13 @@ const PREFIX = "ehb_";
 export const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
 
 /** Creates a token for a user in an org; the plain token is returned once and never stored. */
-export async function createApiToken(input: { userId: number; orgId: number; name: string; scopes: Scope[] }) {
+export async function createApiToken(input: {
+  userId: number;
+  orgId: number;
+  name: string;
+  scopes: Scope[];
+  expiresAt?: Date | null;
+}) {
   const token = PREFIX + randomBytes(32).toString("base64url");
   const row = await db().apiToken.create({
     data: { ...input, tokenHash: hashToken(token), tokenPrefix: token.slice(0, 10) },
@@ -46,33 +53,76 @@ export async function ensureBootstrapToken(userId: number, orgId: number): Promi
 export const tokenInputSchema = z.object({
   name: z.string().trim().min(1).max(100),
   scopes: z.array(z.enum(SCOPES)).min(1),
+  // Sentry's field name; null or absent: the token never expires.
+  expiresAt: z.coerce
+    .date()
+    .nullish()
+    .refine((date) => !date || date.getTime() > Date.now(), "expiresAt must be in the future"),
 });
 
-/** The viewer's own tokens in this org (never the token itself, only its first characters). */
+/** The lifetimes the settings page offers, in days; "never" is the other choice. */
+export const EXPIRY_DAYS = [30, 90, 365] as const;
+
+/** The expiry of a token created now with the settings page's choice ("never" or a number of days). */
+export function expiryFromChoice(choice: string, now = Date.now()): Date | null {
+  const days = Number(choice);
+  if (choice === "never" || !(EXPIRY_DAYS as readonly number[]).includes(days)) return null;
+  return new Date(now + days * 86_400_000);
+}
+
+/**
+ * The org's live tokens (never the token itself, only its first characters): every member's
+ * for owners and admins, so they can revoke them; only their own for everyone else. Expired
+ * tokens stay listed, marked by their expiresAt, until revoked.
+ */
 export function listApiTokens(viewer: Viewer) {
   return db().apiToken.findMany({
-    where: { orgId: viewer.orgId, userId: viewer.userId, revokedAt: null },
+    where: { orgId: viewer.orgId, revokedAt: null, ...ownTokensUnlessManager(viewer) },
     orderBy: { id: "desc" },
-    select: { id: true, name: true, tokenPrefix: true, scopes: true, lastUsedAt: true, createdAt: true },
+    select: {
+      id: true,
+      name: true,
+      tokenPrefix: true,
+      scopes: true,
+      lastUsedAt: true,
+      createdAt: true,
+      expiresAt: true,
+      user: { select: { id: true, name: true, email: true } },
+    },
   });
 }
 
+function ownTokensUnlessManager(viewer: Viewer): { userId?: number } {
+  return can(viewer.role, "tokens:manage") ? {} : { userId: viewer.userId };
+}
+
 /** A new token for the viewer in this org; `org:admin` only for owners and admins. */
-export async function createApiTokenFor(viewer: Viewer, input: { name: string; scopes: Scope[] }) {
-  const { name, scopes } = tokenInputSchema.parse(input);
+export async function createApiTokenFor(
+  viewer: Viewer,
+  input: { name: string; scopes: Scope[]; expiresAt?: Date | string | null },
+) {
+  const { name, scopes, expiresAt = null } = tokenInputSchema.parse(input);
   await assertEmailVerified(viewer.userId, "create API tokens");
   if (scopes.includes("org:admin") && viewer.role !== "owner" && viewer.role !== "admin") {
     throw new AppError("forbidden", "only owners and admins may create org:admin tokens");
   }
-  const created = await createApiToken({ userId: viewer.userId, orgId: viewer.orgId, name, scopes });
-  await audit(viewer, { action: "token.create", targetType: "api_token", targetId: created.id, data: { name, scopes } });
+  const created = await createApiToken({ userId: viewer.userId, orgId: viewer.orgId, name, scopes, expiresAt });
+  await audit(viewer, {
+    action: "token.create",
+    targetType: "api_token",
+    targetId: created.id,
+    data: { name, scopes, expiresAt: expiresAt?.toISOString() ?? null },
+  });
   return created;
 }
 
-/** Revokes one of the viewer's tokens; someone else's token id is not found. */
+/**
+ * Revokes a token of this org: any member's for owners and admins, else only the viewer's own;
+ * a token the viewer may not see is not found.
+ */
 export async function revokeApiToken(viewer: Viewer, tokenId: number): Promise<void> {
   const { count } = await db().apiToken.updateMany({
-    where: { id: tokenId, orgId: viewer.orgId, userId: viewer.userId, revokedAt: null },
+    where: { id: tokenId, orgId: viewer.orgId, revokedAt: null, ...ownTokensUnlessManager(viewer) },
     data: { revokedAt: new Date() },
   });
   if (count === 0) throw new AppError("not_found", "no such token");
@@ -90,15 +140,19 @@ const LAST_USED_PRECISION_MS = 60_000;
 
 /**
  * The viewer a bearer token acts as, with its scopes; null for an unknown or revoked token, or
- * when its user is no longer a member of the token's org.
+ * when its user is no longer a member of the token's org. An expired token throws a 401 that
+ * says so, so its holder knows to make a new one rather than hunt for a typo.
  */
 export async function authenticateApiToken(token: string): Promise<(Viewer & { scopes: Scope[] }) | null> {
   if (!token.startsWith(PREFIX)) return null;
   const row = await db().apiToken.findUnique({
     where: { tokenHash: hashToken(token) },
-    select: { id: true, userId: true, orgId: true, scopes: true, revokedAt: true, lastUsedAt: true },
+    select: { id: true, userId: true, orgId: true, scopes: true, revokedAt: true, lastUsedAt: true, expiresAt: true },
   });
   if (!row || row.revokedAt) return null;
+  if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) {
+    throw new AppError("unauthorized", `Token expired at ${row.expiresAt.toISOString()}; create a new one.`);
+  }
   const membership = await db().membership.findUnique({
     where: { orgId_userId: { orgId: row.orgId, userId: row.userId } },
     select: { role: true },

@@ -4,7 +4,7 @@ import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { changeRole, inviteMember, removeMember, roleSchema } from "@/lib/members";
 import { updateOrganization } from "@/lib/orgs";
-import { SCOPES, createApiTokenFor, revokeApiToken, type Scope } from "@/lib/tokens";
+import { SCOPES, createApiTokenFor, expiryFromChoice, revokeApiToken, type Scope } from "@/lib/tokens";
 import { requireViewer } from "../../(auth)/session";
 import { type ActionState, formAction } from "../../_server/action-state";
 
@@ -40,7 +40,11 @@ export async function removeMemberAction(org: string, userId: number, _previous:
 export async function createTokenAction(org: string, _previous: ActionState, form: FormData): Promise<ActionState> {
   return formAction(async () => {
     const scopes = form.getAll("scopes").map(String).filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
-    const { token } = await createApiTokenFor(await requireViewer(org), { name: String(form.get("name") ?? ""), scopes });
+    const { token } = await createApiTokenFor(await requireViewer(org), {
+      name: String(form.get("name") ?? ""),
+      scopes,
+      expiresAt: expiryFromChoice(String(form.get("expires") ?? "never")),
+    });
     revalidatePath(`/${org}/settings/tokens`);
     return { message: "Copy your token now: it is shown only once.", secret: token };
   });
