@@ -35,7 +35,8 @@ const schema = z.object({
   // Niceness ingest gives itself at start (0 = the default priority); see workers/ingest.ts.
   INGEST_NICENESS: z.coerce.number().int().min(0).max(19).default(5),
   TRUST_PROXY: z.enum(["true", "false"]).default("false"),
-  // Outgoing mail (invitations, verification, password reset). Unset: the links are logged.
+  // Outgoing mail (invitations, verification, password reset). Unset: not sent, and the links
+  // are not logged either (lib/mail.ts).
   SMTP_URL: url("smtp://user:pass@host:587").optional(),
   SMTP_FROM: z.string().min(3).default("errorhub <noreply@localhost>"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
