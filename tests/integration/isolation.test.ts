@@ -364,6 +364,7 @@ const TENANT_FREE: Record<string, string> = {
   "app/(auth)/sign-in/actions.ts#signIn": "credentials",
   "app/(auth)/sign-in/actions.ts#signOut": "the caller's own session",
   "app/(auth)/sign-up/actions.ts#signUpAction": "creates the caller's own account and org",
+  "app/(auth)/verify-email/[token]/actions.ts#verifyEmailAction": "a secret token from an email",
   "app/invitations/[token]/actions.ts#acceptInvitationAction": "a secret token from an invitation",
   "app/organizations/new/actions.ts#createOrgAction": "creates an org owned by the caller",
   "node_modules/@clerk/nextjs/dist/esm/app-router/server-actions.js#invalidateCacheAction": "Clerk's: revalidates the caller's own pages",
