@@ -32,6 +32,8 @@ const schema = z.object({
   SPIKE_PROTECTION_HOURLY_LIMIT: z.coerce.number().int().min(0).default(0),
   INGEST_MAX_BACKLOG: z.coerce.number().int().min(1).default(100_000),
   INGEST_LOG_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.01),
+  // Request bodies (as sent and decompressed) one ingest process holds at once; past it, 429.
+  INGEST_BODY_MEMORY_MB: z.coerce.number().int().min(1).default(256),
   // Niceness ingest gives itself at start (0 = the default priority); see workers/ingest.ts.
   INGEST_NICENESS: z.coerce.number().int().min(0).max(19).default(5),
   TRUST_PROXY: z.enum(["true", "false"]).default("false"),

@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { agreeOnKey, parseAuthHeader, parseDsn } from "../protocol/auth";
-import { readBody } from "../protocol/body";
-import { type Envelope, parseEnvelope } from "../protocol/envelope";
+import { env } from "../env";
+import { agreeOnKey, isPublicKey, parseAuthHeader, parseDsn } from "../protocol/auth";
+import { BodyMemory, BodyReader, decode, encodingsOf, firstLine } from "../protocol/body";
+import { type Envelope, parseEnvelope, parseEnvelopeHeader } from "../protocol/envelope";
 import { ProtocolError } from "../protocol/errors";
+import { LIMITS } from "../protocol/limits";
 import { formatRateLimits } from "../protocol/rate-limits";
 import { acceptItems, countOutcome } from "./accept";
 import { prepareItems, securityBodyToEnvelope, storeBodyToEnvelope } from "./items";
@@ -31,22 +33,36 @@ export function preflight(req: IncomingMessage, res: ServerResponse): void {
 
 /**
  * One ingest request: authenticate (before reading the body when the key is in the query or
- * header), read and decode the body within limits, parse it, filter, apply quotas, hand the
- * accepted items to the project's stream, and answer as Relay does.
+ * header; from the envelope header's dsn, read and decompressed only that far, when not),
+ * read and decode the body within limits and the process's body-memory budget, parse it,
+ * filter, apply quotas, hand the accepted items to the project's stream, and answer as Relay
+ * does.
  */
 export async function ingest(req: IncomingMessage, res: ServerResponse, projectId: number, endpoint: Endpoint, query: URLSearchParams, clientIp: string): Promise<void> {
   let key: KeyInfo | null = null;
+  const memory = new BodyMemory(bodyMemoryCap());
   try {
     const earlyKey = agreeOnKey({ query: query.get("sentry_key"), header: headerKey(req) });
     if (earlyKey) key = await authorize(earlyKey, projectId);
 
-    const body = await readBody(req);
-    const envelope = toEnvelope(body, endpoint);
-
-    const envelopeKey = typeof envelope.header.dsn === "string" ? parseDsn(envelope.header.dsn)?.publicKey : null;
-    const publicKey = agreeOnKey({ query: earlyKey, envelope: envelopeKey });
-    if (!publicKey) throw new ProtocolError(401, "missing authentication: no sentry_key in query, X-Sentry-Auth or envelope dsn");
-    key ??= await authorize(publicKey, projectId);
+    const body = new BodyReader(req, memory);
+    const encodings = encodingsOf(req.headers["content-encoding"]);
+    if (!key) {
+      // Only an envelope carries a key in its body; other bodies are refused before reading.
+      if (endpoint !== "envelope") throw new ProtocolError(401, "missing authentication: no sentry_key in query or X-Sentry-Auth");
+      key = await authorizeByEnvelopeHeader(body, encodings, projectId);
+    }
+    let envelope: Envelope;
+    if (endpoint === "envelope") {
+      await body.readUntil(LIMITS.bodyBytes);
+      envelope = parseEnvelope(await decode(body.buffer, encodings, LIMITS.decompressedBytes, memory));
+      const envelopeKey = typeof envelope.header.dsn === "string" ? parseDsn(envelope.header.dsn)?.publicKey : null;
+      agreeOnKey({ query: earlyKey, envelope: envelopeKey });
+    } else {
+      await body.readUntil(LIMITS.eventItemBytes);
+      const decoded = await decode(body.buffer, encodings, LIMITS.eventItemBytes, memory);
+      envelope = endpoint === "store" ? storeBodyToEnvelope(decoded) : securityBodyToEnvelope(decoded);
+    }
 
     const userAgent = req.headers["user-agent"];
     const prepared = prepareItems(envelope, key, { clientIp, userAgent });
@@ -64,12 +80,32 @@ export async function ingest(req: IncomingMessage, res: ServerResponse, projectI
     return reply(res, 429, { detail: `rate limited: ${result.rateLimits.map((l) => l.reason).join(", ")}` }, headers);
   } catch (error) {
     if (!(error instanceof ProtocolError)) throw error;
-    if (key && error.status >= 400 && error.status !== 401 && error.status !== 403) {
+    // A 429 for memory is a "later", not a loss: the SDK retries or counts its own drop.
+    if (key && error.status >= 400 && error.status !== 401 && error.status !== 403 && error.status !== 429) {
       await countOutcome(key, "error", "invalid", error.status === 413 ? "too_large" : "invalid_data").catch(() => {});
     }
     replyError(req, res, error);
+  } finally {
+    memory.release();
   }
 }
+
+/**
+ * A tunnel's envelope has its key only in the header line's dsn. A stranger must not make
+ * ingest hold or decompress more than that line, so the body is read and decoded only as far
+ * as LIMITS.preAuthBytes until the key checks out.
+ */
+async function authorizeByEnvelopeHeader(body: BodyReader, encodings: string[], projectId: number): Promise<KeyInfo> {
+  await body.readUntil(LIMITS.bodyBytes, LIMITS.preAuthBytes);
+  const line = await firstLine(body.buffer, encodings, LIMITS.preAuthBytes);
+  const dsn = parseEnvelopeHeader(line).dsn;
+  const publicKey = typeof dsn === "string" ? parseDsn(dsn)?.publicKey : null;
+  if (!publicKey) throw new ProtocolError(401, "missing authentication: no sentry_key in query, X-Sentry-Auth or envelope dsn");
+  return authorize(publicKey, projectId);
+}
+
+let memoryCap: number | undefined;
+const bodyMemoryCap = () => (memoryCap ??= env().INGEST_BODY_MEMORY_MB * 1024 * 1024);
 
 function sentAtOf(envelope: Envelope): string | undefined {
   return typeof envelope.header.sent_at === "string" ? envelope.header.sent_at : undefined;
@@ -81,22 +117,13 @@ function headerKey(req: IncomingMessage): string | null {
 }
 
 async function authorize(publicKey: string, projectId: number): Promise<KeyInfo> {
+  // Checked before any cache or lookup, so random strings of any length cost nothing.
+  if (!isPublicKey(publicKey)) throw new ProtocolError(401, "sentry_key is not a DSN public key (32 hex characters)");
   const key = await lookupKey(publicKey);
   if (!key) throw new ProtocolError(401, "unknown sentry_key");
   if (!key.active) throw new ProtocolError(403, "project key is disabled");
   if (key.projectId !== projectId) throw new ProtocolError(403, `sentry_key does not belong to project ${projectId}`);
   return key;
-}
-
-function toEnvelope(body: Buffer, endpoint: Endpoint): Envelope {
-  switch (endpoint) {
-    case "envelope":
-      return parseEnvelope(body);
-    case "store":
-      return storeBodyToEnvelope(body);
-    default:
-      return securityBodyToEnvelope(body);
-  }
 }
 
 export function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -116,6 +143,7 @@ function replyError(req: IncomingMessage, res: ServerResponse, error: ProtocolEr
   const unread = !req.readableEnded;
   reply(res, error.status, { detail: error.message }, {
     "x-sentry-error": error.message,
+    ...(error.retryAfterSeconds ? { "retry-after": String(error.retryAfterSeconds) } : {}),
     ...(unread ? { connection: "close" } : {}),
   });
   if (unread) req.resume();

@@ -1,4 +1,5 @@
 import { sqlRows } from "../db";
+import { isPublicKey } from "../protocol/auth";
 import { compileFilters, parseFilterConfig, type FilterContext, type FilterReason } from "./filters";
 import { limitsForOrg, type OrgLimits } from "./quota-policy";
 
@@ -28,6 +29,8 @@ const cache = new Map<string, Entry>();
  * refresh runs, so the hot path does not wait on Postgres more than once per key and TTL.
  */
 export async function lookupKey(publicKey: string, now = Date.now()): Promise<KeyInfo | null> {
+  // Not one of our keys: nothing to look up, and no cache entry for an attacker's string.
+  if (!isPublicKey(publicKey)) return null;
   const entry = cache.get(publicKey);
   if (entry && entry.expires > now) return entry.value;
   if (entry) {
@@ -56,7 +59,6 @@ async function refresh(publicKey: string): Promise<KeyInfo | null> {
 }
 
 async function loadKey(publicKey: string): Promise<KeyInfo | null> {
-  if (!/^[0-9a-f]{32}$/.test(publicKey)) return null;
   const [key] = await sqlRows<{
     id: number;
     active: boolean;

@@ -17,12 +17,22 @@ export function parseAuthHeader(value: string | undefined): Record<string, strin
   return fields;
 }
 
+const PUBLIC_KEY = /^[0-9a-f]{32}$/;
+
+/** Whether a sentry_key has the form of the public keys errorhub issues (32 lowercase hex). */
+export function isPublicKey(key: string): boolean {
+  return key.length === 32 && PUBLIC_KEY.test(key);
+}
+
 type ParsedDsn = { publicKey: string; projectId: string } | null;
 // SDKs put the same DSN in every envelope header; parsing a URL per request is not free.
 const dsnCache = new Map<string, ParsedDsn>();
+// Far longer than any DSN errorhub hands out; longer strings are not parsed, let alone cached.
+const MAX_DSN_LENGTH = 512;
 
 /** The public key and project id of a DSN, or null when it is not one. */
 export function parseDsn(dsn: string): ParsedDsn {
+  if (dsn.length > MAX_DSN_LENGTH) return null;
   let parsed = dsnCache.get(dsn);
   if (parsed === undefined) {
     parsed = parseDsnUncached(dsn);

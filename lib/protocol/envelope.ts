@@ -33,16 +33,18 @@ export function parseEnvelope(body: Buffer): Envelope {
     return line;
   };
 
-  const first = readLine();
-  if (!first || isBlank(first)) throw new ProtocolError(400, "empty envelope: no header line");
-  const header = parseObject(first, "envelope header") as EnvelopeHeader;
-  if (header.event_id !== undefined) header.event_id = normalizeEventId(header.event_id, "envelope header");
+  const header = parseEnvelopeHeader(readLine());
 
   const items: EnvelopeItem[] = [];
   for (;;) {
+    // Blank lines between or after items are skipped a byte at a time: a body of millions of
+    // newlines must not cost a Buffer per line.
+    while (offset < body.length && isSpace(body[offset]!)) offset++;
     const line = readLine();
     if (line === null) break;
-    if (isBlank(line)) continue; // trailing newlines between or after items
+    if (items.length === LIMITS.envelopeItems) {
+      throw new ProtocolError(413, `envelope has more than ${LIMITS.envelopeItems} items`);
+    }
     const itemHeader = parseObject(line, `item ${items.length + 1} header`) as ItemHeader;
     if (typeof itemHeader.type !== "string" || itemHeader.type === "") {
       throw new ProtocolError(400, `item ${items.length + 1} header has no type`);
@@ -71,6 +73,14 @@ export function parseEnvelope(body: Buffer): Envelope {
     items.push({ header: itemHeader, rawHeader: line, payload });
   }
   return { header, items };
+}
+
+/** An envelope's first line: a JSON object, its event_id (if any) normalized. */
+export function parseEnvelopeHeader(line: Buffer | null): EnvelopeHeader {
+  if (!line || isBlank(line)) throw new ProtocolError(400, "empty envelope: no header line");
+  const header = parseObject(line, "envelope header") as EnvelopeHeader;
+  if (header.event_id !== undefined) header.event_id = normalizeEventId(header.event_id, "envelope header");
+  return header;
 }
 
 function parseObject(line: Buffer, what: string): Record<string, unknown> {
