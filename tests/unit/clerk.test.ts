@@ -93,12 +93,12 @@ describe("Clerk configuration", () => {
   });
 
   it("admits Clerk's origins in the page policy only when it is on", () => {
-    const plain = contentSecurityPolicy({ development: false });
+    const plain = contentSecurityPolicy({ nonce: "n0nce", development: false });
     expect(plain).not.toMatch(/clerk|cloudflare/);
-    expect(plain).toContain("script-src 'self' 'unsafe-inline';");
-    const clerk = contentSecurityPolicy({ development: false, clerkFrontendApi: "clerk.example.com" });
+    expect(plain).toContain("script-src 'self' 'nonce-n0nce' 'strict-dynamic';");
+    const clerk = contentSecurityPolicy({ nonce: "n0nce", development: false, clerkFrontendApi: "clerk.example.com" });
     expect(clerk).toContain(
-      "script-src 'self' 'unsafe-inline' https://clerk.example.com https://challenges.cloudflare.com;",
+      "script-src 'self' 'nonce-n0nce' 'strict-dynamic' https://clerk.example.com https://challenges.cloudflare.com;",
     );
     expect(clerk).toContain("connect-src 'self' https://clerk.example.com;");
     expect(clerk).toContain("frame-ancestors 'none'");
