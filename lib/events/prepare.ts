@@ -1,6 +1,8 @@
 import { type Grouping, groupEvent } from "./grouping";
 import { type NormalizeContext, normalizeEvent } from "./normalize";
 import type { StreamEntry } from "./stream";
+import { parseJsonObject as parseJson } from "./sanitize";
+import { limitDepth } from "./scrub";
 import type { NormalizedEvent } from "./types";
 
 /** The columns of an error event the batch transaction reads. */
@@ -114,7 +116,10 @@ function prepareEntry(entry: StreamEntry, options: { scrub: boolean }, batch: Pr
       batch.others.push({ entryId: entry.id, type: entry.type, data: {}, entry });
       return;
     default:
-      batch.others.push({ entryId: entry.id, type: entry.type, data: parseJson(entry.payload), entry });
+      // Stored as jsonb (check-ins) or read field by field: bounded like an event's payload,
+      // for JSON.stringify and Postgres' jsonb depth limit. Each field is validated where it
+      // is read (store-other.ts).
+      batch.others.push({ entryId: entry.id, type: entry.type, data: limitDepth(parseJson(entry.payload)), entry });
   }
 }
 
@@ -134,13 +139,6 @@ function columnsOf(event: NormalizedEvent): EventColumns {
   const flatTags: string[] = [];
   for (const [key, value] of event.tags) flatTags.push(key, value);
   return { eventId, timestamp, receivedAt, level, platform, type, release, environment, userTag, flatTags };
-}
-
-function parseJson(payload: Buffer): Record<string, unknown> {
-  const value = JSON.parse(payload.toString("utf8"));
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new Error("payload is not a JSON object");
-  return value;
 }
 
 function categoryOf(type: string): string {

@@ -6,19 +6,22 @@ type Project = { id: number; orgId: number };
 
 const str = (v: unknown, max = 200): string | null =>
   typeof v === "string" && v !== "" ? v.slice(0, max) : null;
-const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) && v > 0 ? v : 0);
+// Counts go to int and bigint columns: a fraction, a negative or 1e30 once failed the batch.
+const MAX_COUNT = 1_000_000;
+/** A count an SDK sent, as a whole number in [0, MAX_COUNT]; anything else is 0. */
+const num = (v: unknown): number =>
+  typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.min(Math.floor(v), MAX_COUNT) : 0;
 const obj = (v: unknown): Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 /** Epoch milliseconds of an SDK timestamp (RFC 3339 string or epoch seconds). */
 function toMs(v: unknown): number | null {
-  if (typeof v === "number" && Number.isFinite(v)) return v * 1000;
-  if (typeof v === "string") {
-    const ms = Date.parse(v);
-    return Number.isNaN(ms) ? null : ms;
-  }
-  return null;
+  const ms = typeof v === "number" ? v * 1000 : typeof v === "string" ? Date.parse(v) : Number.NaN;
+  // Outside years 1970-9999 it is no SDK's clock (and past JS's Date range, `1e15` seconds,
+  // toISOString throws): the caller falls back to the receive time.
+  return ms >= 0 && ms <= LATEST_MS ? ms : null;
 }
+const LATEST_MS = Date.UTC(9999, 11, 31);
 
 const hourOf = (ms: number) => new Date(Math.floor(ms / 3_600_000) * 3_600_000).toISOString();
 
@@ -53,6 +56,9 @@ export async function storeTransactions(
       ${rows.map((r) => r.release)}::text[], ${rows.map((r) => r.environment)}::text[])
     on conflict (project_id, event_id) do nothing`;
 }
+
+// The int columns' bound: counters a client inflates stop there instead of failing each batch.
+const MAX_INT = 2 ** 31 - 1;
 
 type SessionTotals = {
   hour: string;
@@ -89,7 +95,7 @@ export async function storeSessions(tx: SqlTx, project: Project, items: Prepared
       abnormal: 0,
     };
     for (const field of ["started", "exited", "errored", "crashed", "abnormal"] as const)
-      t[field] += counts[field] ?? 0;
+      t[field] = Math.min(t[field] + (counts[field] ?? 0), MAX_INT);
     totals.set(key, t);
   };
   for (const { type, data, entry } of items) {
@@ -128,9 +134,11 @@ export async function storeSessions(tx: SqlTx, project: Project, items: Prepared
       ${rows.map((r) => r.environment)}::text[], ${rows.map((r) => r.started)}::int[], ${rows.map((r) => r.exited)}::int[],
       ${rows.map((r) => r.errored)}::int[], ${rows.map((r) => r.crashed)}::int[], ${rows.map((r) => r.abnormal)}::int[])
     on conflict (project_id, hour, release, environment) do update set
-      started = session_counts.started + excluded.started, exited = session_counts.exited + excluded.exited,
-      errored = session_counts.errored + excluded.errored, crashed = session_counts.crashed + excluded.crashed,
-      abnormal = session_counts.abnormal + excluded.abnormal`;
+      started = least(session_counts.started::bigint + excluded.started, ${MAX_INT}::bigint),
+      exited = least(session_counts.exited::bigint + excluded.exited, ${MAX_INT}::bigint),
+      errored = least(session_counts.errored::bigint + excluded.errored, ${MAX_INT}::bigint),
+      crashed = least(session_counts.crashed::bigint + excluded.crashed, ${MAX_INT}::bigint),
+      abnormal = least(session_counts.abnormal::bigint + excluded.abnormal, ${MAX_INT}::bigint)`;
 }
 
 /** Cron check-ins; a later update of the same check-in (in_progress -> ok) replaces its status. */
@@ -140,7 +148,8 @@ export async function storeCheckIns(tx: SqlTx, project: Project, items: Prepared
     const monitorSlug = str(data.monitor_slug);
     if (!checkInId || !monitorSlug) continue;
     const at = entry.receivedAt;
-    const duration = typeof data.duration === "number" ? data.duration : null;
+    // JSON.parse reads 1e400 as Infinity
+    const duration = typeof data.duration === "number" && Number.isFinite(data.duration) ? data.duration : null;
     await tx.run`
       insert into check_ins (project_id, check_in_id, monitor_slug, status, duration_s, environment, created_at, updated_at, payload)
       values (${project.id}, ${checkInId}, ${monitorSlug}, ${str(data.status, 20) ?? "unknown"}, ${duration},
