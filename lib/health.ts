@@ -1,25 +1,67 @@
 import pg from "pg";
 import { Redis } from "ioredis";
+import { sqlRows } from "./db";
 import { env } from "./env";
+import { logger } from "./logger";
+import { redis } from "./redis";
 
-export type HealthReport = { ok: boolean; postgres: "ok" | "down"; redis: "ok" | "down"; errors: string[] };
+/** What /_health/ answers, to anyone: no hosts, no error texts (those go to the log). */
+export type HealthReport = { ok: boolean; postgres: "ok" | "down"; redis: "ok" | "down" };
 
 const TIMEOUT_MS = 2000;
+// A load balancer or a stranger polling in a loop gets the last answer instead of a probe each.
+const CACHE_MS = 1000;
+
+let last: { report: HealthReport; at: number } | undefined;
+let inflight: Promise<HealthReport> | undefined;
 
 /**
- * Probes Postgres and Redis with fresh, short-lived connections so a wedged pool cannot make
- * the answer lie, and a dead dependency answers within two seconds.
+ * Whether this process can reach Postgres and Redis, through the connections it already has
+ * (the `pg` pool of lib/db, the shared client of lib/redis): a probe per request would open two
+ * connections per request, which a flood of health checks turns into exhausted server slots.
+ * Concurrent callers share one probe, and its answer is reused for a second. A pool too busy to
+ * answer within two seconds counts as down, as it is for the requests it serves.
  */
 export async function checkHealth(): Promise<HealthReport> {
-  const [postgres, redis] = await Promise.all([probePostgres(), probeRedis()]);
-  const errors = [postgres, redis].filter((e): e is string => e !== null);
-  return {
-    ok: errors.length === 0,
-    postgres: postgres ? "down" : "ok",
-    redis: redis ? "down" : "ok",
-    errors,
-  };
+  if (last && Date.now() - last.at < CACHE_MS) return last.report;
+  inflight ??= probeShared()
+    .then((report) => {
+      last = { report, at: Date.now() };
+      return report;
+    })
+    .finally(() => {
+      inflight = undefined;
+    });
+  return inflight;
 }
+
+async function probeShared(): Promise<HealthReport> {
+  const [postgres, redisDown] = await Promise.all([
+    reason(withTimeout(sqlRows`select 1`)),
+    reason(withTimeout(redis().ping())),
+  ]);
+  if (postgres || redisDown) logger.warn({ postgres, redis: redisDown }, "health check: a dependency is down");
+  return { ok: !postgres && !redisDown, postgres: postgres ? "down" : "ok", redis: redisDown ? "down" : "ok" };
+}
+
+/** Null when the promise resolves, else why it did not. */
+function reason(promise: Promise<unknown>): Promise<string | null> {
+  return promise.then(
+    () => null,
+    (error: unknown) => describe(error),
+  );
+}
+
+function withTimeout<T>(promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// The boot checks below (lib/runtime.ts) run once per process start, before any pool exists:
+// fresh short-lived connections, and messages naming the server for the operator's terminal.
 
 /**
  * Null when Postgres answers, else a one-line reason naming the server. With

@@ -192,8 +192,10 @@ export default function ApiDocsPage() {
       />
       <p>
         A token carries scopes: {SCOPES.map((s, i) => [i > 0 ? ", " : "", <Code key={s}>{s}</Code>])}. Write
-        and admin scopes also read. Without a token the answer is 401; with a token lacking every scope a
-        route accepts, 403. Errors are JSON in Sentry's shape: <Code>{'{"detail": "..."}'}</Code>.
+        and admin scopes also read. Without a token the answer is 401, also for a token past the expiry chosen
+        when it was created (never, 30, 90 or 365 days); with a token lacking every scope a route accepts, 403.
+        Owners and admins can revoke any member's token under <strong>Settings › API tokens</strong>. Errors
+        are JSON in Sentry's shape: <Code>{'{"detail": "..."}'}</Code>.
       </p>
 
       <h2 id="routes">Routes</h2>

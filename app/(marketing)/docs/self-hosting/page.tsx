@@ -128,7 +128,8 @@ npm run start:worker   # BullMQ workers: add more when the backlog grows`}
       />
       <p>
         Each process stops cleanly on SIGTERM within 10 seconds, and answers <Code>GET /_health/</Code> with
-        200 when PostgreSQL and Redis answer (503 otherwise), for your load balancer or orchestrator. Workers
+        200 when PostgreSQL and Redis answer (503 otherwise, saying which is down but no host names), for your
+        load balancer or orchestrator; the answer is reused for a second and probes no new connections. Workers
         share the queue: one project's flood is one job at a time, so other projects keep flowing. Two
         installations can share a Redis server with different <Code>REDIS_PREFIX</Code> values.
       </p>
