@@ -168,3 +168,13 @@ describe("ingest /_health/ when Redis goes away", () => {
     expect(ingest.child.exitCode).toBeNull();
   });
 });
+
+describe("web /_health/ (the route handler Next runs)", () => {
+  it("answers the same three fields, never cached by proxies", async () => {
+    const { GET } = await import("@/app/%5Fhealth/route");
+    const res = await GET();
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(await res.json()).toEqual({ ok: true, postgres: "ok", redis: "ok" });
+  });
+});
