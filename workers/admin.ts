@@ -4,6 +4,7 @@ import { bootstrap } from "@/lib/bootstrap";
 import { closeDb } from "@/lib/db";
 import { stopEmbeddedPostgres } from "@/lib/database-url";
 import { AppError } from "@/lib/errors";
+import { unsafeDiscardDeadLetter, unsafeListDeadLetters, unsafeRetryDeadLetter } from "@/lib/events/dead-letters";
 import { importFromSentry } from "@/lib/migration/sentry-import";
 import { ensureOrgOwnedBy, listOrgs } from "@/lib/orgs";
 import { boot } from "@/lib/runtime";
@@ -26,6 +27,10 @@ Commands:
       URL, read with token T: scopes org:read, project:read) into our org OURORG, with the
       same public and secret keys, so only the DSN's host and project id change. Running it
       again skips what exists.
+  dead-letters [--project ID] [--json]
+      Items the worker could not store (newest first, at most 100): project, type, error.
+  dead-letters --retry ID | --discard ID
+      Put dead letter ID back on its project's stream, or remove it for good.
   migrate
       Apply pending database migrations.
 `;
@@ -42,6 +47,8 @@ const { positionals, values } = parseArgs({
     url: { type: "string" },
     token: { type: "string" },
     into: { type: "string" },
+    retry: { type: "string" },
+    discard: { type: "string" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -51,6 +58,12 @@ function required(name: keyof typeof values): string {
   const value = values[name];
   if (typeof value !== "string" || value === "") throw new AppError("bad_request", `--${name} is required`);
   return value;
+}
+
+function idOption(name: "project" | "retry" | "discard"): bigint {
+  const value = required(name);
+  if (!/^\d{1,18}$/.test(value)) throw new AppError("bad_request", `--${name} must be a numeric id`);
+  return BigInt(value);
 }
 
 function print(data: unknown, text: string): void {
@@ -93,6 +106,22 @@ async function run(command: string | undefined): Promise<void> {
       });
       if (values.json) console.log(JSON.stringify(report));
       return;
+    }
+    case "dead-letters": {
+      if (values.retry) {
+        await unsafeRetryDeadLetter(idOption("retry"));
+        return print({ ok: true }, `dead letter ${values.retry} is back on its stream`);
+      }
+      if (values.discard) {
+        await unsafeDiscardDeadLetter(idOption("discard"));
+        return print({ ok: true }, `dead letter ${values.discard} discarded`);
+      }
+      const projectId = values.project === undefined ? undefined : Number(idOption("project"));
+      const letters = await unsafeListDeadLetters({ projectId });
+      const text = letters.map(
+        (d) => `${d.id}\t${d.createdAt.toISOString()}\tproject=${d.projectId}\t${d.itemType}\t${d.payloadSize} bytes\t${d.error}`,
+      );
+      return print(letters, text.join("\n") || "no dead letters");
     }
     case "migrate":
       return; // boot() has applied them, as it does before every command

@@ -68,7 +68,7 @@ export async function prepareBatch(entries: StreamEntry[], options: { scrub: boo
     } catch {
       // A payload ingest let through but we cannot process must not block the project's
       // stream: it is counted and dropped.
-      batch.invalid.push({ entryId: entry.id, category: categoryOf(entry.type), reason: "processing_error" });
+      batch.invalid.push({ entryId: entry.id, category: categoryOf(entry.type), reason: PROCESSING_ERROR });
     }
   }
   return batch;
@@ -141,7 +141,11 @@ function columnsOf(event: NormalizedEvent): EventColumns {
   return { eventId, timestamp, receivedAt, level, platform, type, release, environment, userTag, flatTags };
 }
 
-function categoryOf(type: string): string {
+/** The outcome reason of an item the worker could not process (counted as `invalid`). */
+export const PROCESSING_ERROR = "processing_error";
+
+/** The outcome category of an item type. */
+export function categoryOf(type: string): string {
   if (type === "event") return "error";
   if (type === "session" || type === "sessions") return "session";
   return type;

@@ -1,5 +1,6 @@
 import { type SqlTx, sqlTransaction } from "../db";
-import { type PreparedBatch, prepareBatch, preparedFor } from "./prepare";
+import { type DeadLetterFailure, recordDeadLetters } from "./dead-letters";
+import { categoryOf, PROCESSING_ERROR, type PreparedBatch, prepareBatch, preparedFor } from "./prepare";
 import { storeErrorEvents } from "./store-errors";
 import {
   storeAttachments,
@@ -86,7 +87,7 @@ export class StreamDrain {
     const fresh = batch.ids.filter((id) => isAfter(id, checkpoint));
     if (fresh.length === 0) return { ...batch, stored: emptyCounts };
     const prepared = preparedFor(await batch.prepared, new Set(fresh));
-    const stored = await storeBatch(tx, project, prepared);
+    const stored = await storeIsolatingFailures(tx, project, this.lane, prepared, fresh);
     const [lastMs, lastSeq] = parseStreamId(fresh.at(-1)!);
     await tx.run`
       update stream_checkpoints set last_ms = ${lastMs}, last_seq = ${lastSeq}
@@ -127,6 +128,7 @@ export function drainBatch(lane: Lane, batchSize: number): Promise<BatchResult> 
 }
 
 const emptyCounts = { skipped: 0, inserted: 0, newIssues: 0 };
+type StoredCounts = { inserted: number; newIssues: number };
 const emptyPrepared: PreparedBatch = { events: [], transactions: [], others: [], invalid: [] };
 
 async function lockCheckpoint(tx: SqlTx, { projectId, lane }: Lane): Promise<[bigint, bigint]> {
@@ -142,6 +144,82 @@ async function lockCheckpoint(tx: SqlTx, { projectId, lane }: Lane): Promise<[bi
 function isAfter(id: string, [lastMs, lastSeq]: [bigint, bigint]): boolean {
   const [ms, seq] = parseStreamId(id);
   return ms > lastMs || (ms === lastMs && seq > lastSeq);
+}
+
+/**
+ * Stores a batch; when that fails, stores its halves, each under a savepoint, down to the
+ * single items that fail even alone (an input validation missed). The others are stored, the
+ * failed ones go to the dead-letter store and are counted as invalid outcomes, and the batch
+ * commits: one bad item must not roll back its batch again and again, stalling the project.
+ * Errors of the connection or the transaction itself (not of an item) fail the batch, to be
+ * retried whole.
+ */
+async function storeIsolatingFailures(
+  tx: SqlTx,
+  project: Project,
+  lane: Lane,
+  prepared: PreparedBatch,
+  ids: string[],
+): Promise<StoredCounts> {
+  const failures: DeadLetterFailure[] = [];
+  const counts = await storePart(tx, project, prepared, ids, failures);
+  if (failures.length === 0) return counts;
+  await recordDeadLetters(tx, lane, failures);
+  const invalid = failures.map((f) => ({ category: categoryOf(f.itemType), reason: PROCESSING_ERROR }));
+  await storeOutcomes(tx, project, [], invalid, new Date());
+  return counts;
+}
+
+async function storePart(
+  tx: SqlTx,
+  project: Project,
+  prepared: PreparedBatch,
+  ids: string[],
+  failures: DeadLetterFailure[],
+): Promise<StoredCounts> {
+  await tx.run`savepoint store_part`;
+  try {
+    const counts = await storeBatch(tx, project, prepared);
+    await tx.run`release savepoint store_part`;
+    return counts;
+  } catch (error) {
+    if (!isItemError(error)) throw error;
+    await tx.run`rollback to savepoint store_part`;
+    await tx.run`release savepoint store_part`;
+    if (ids.length === 1) {
+      failures.push({ entryId: ids[0]!, ...describeItem(prepared, ids[0]!), error });
+      return { inserted: 0, newIssues: 0 };
+    }
+    const halves = [ids.slice(0, Math.ceil(ids.length / 2)), ids.slice(Math.ceil(ids.length / 2))];
+    const counts = { inserted: 0, newIssues: 0 };
+    for (const half of halves) {
+      const stored = await storePart(tx, project, preparedFor(prepared, new Set(half)), half, failures);
+      counts.inserted += stored.inserted;
+      counts.newIssues += stored.newIssues;
+    }
+    return counts;
+  }
+}
+
+// SQLSTATE classes of a failed connection or transaction, not of the statement's data:
+// connection exception, transaction rollback (deadlock, serialization), insufficient
+// resources, operator intervention, system error, internal error.
+const NOT_ITEM_ERROR = /^(08|40|53|57|58|XX)/;
+
+function isItemError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  // pg's connection errors carry a Node code (ECONNRESET) or none and this message.
+  if (typeof code === "string") return !NOT_ITEM_ERROR.test(code) && !code.startsWith("E");
+  return !/connection/i.test(String((error as Error)?.message));
+}
+
+function describeItem(prepared: PreparedBatch, id: string): { itemType: string; eventId: string } {
+  const event = prepared.events.find((e) => e.entryId === id);
+  if (event) return { itemType: "event", eventId: event.event.eventId };
+  const transaction = prepared.transactions.find((t) => t.entryId === id);
+  if (transaction) return { itemType: "transaction", eventId: transaction.event.eventId };
+  const other = prepared.others.find((o) => o.entryId === id);
+  return { itemType: other?.type ?? "unknown", eventId: other?.entry.eventId ?? "" };
 }
 
 async function storeBatch(tx: SqlTx, project: Project, prepared: PreparedBatch) {
