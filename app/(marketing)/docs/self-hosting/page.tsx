@@ -142,8 +142,15 @@ npm run admin -- create-user --email a@example.com --password '...' [--org acme]
 npm run admin -- reset-password --email a@example.com --password '...'
 npm run admin -- list-orgs [--json]
 npm run admin -- import-sentry --url https://sentry.example.com --token T --org SLUG --into OURORG
+npm run admin -- dead-letters [--project ID] [--json]
+npm run admin -- dead-letters --retry ID | --discard ID
 npm run admin -- migrate`}
       />
+      <p>
+        <Code>dead-letters</Code> lists the items the worker could not store even after sanitizing them (each is
+        taken out of its batch so the rest is stored, and counted as <Code>invalid</Code>), with the error; a
+        project keeps its newest 1,000. Retry one once the cause is fixed, or discard it.
+      </p>
       <p>
         <Code>import-sentry</Code> is explained in{" "}
         <Link href="/docs/migrating">migrating from Sentry or GlitchTip</Link>.
