@@ -1,5 +1,5 @@
 import { redis } from "../redis";
-import { jsonTextWithoutNul } from "./sanitize";
+import { sanitizedJsonText } from "./sanitize";
 import { drainFlagKey, projectStreamKey } from "../ingest/stream-keys";
 
 // The worker side of the per-project streams ingest writes (see lib/ingest/accept-script.ts).
@@ -151,7 +151,7 @@ function entryFromMeta(id: string, itemHeader: Buffer, payload: Buffer, meta: st
 
 /** The entry's item header; only attachments read theirs (file name, content type). */
 export function itemHeaderOf(entry: StreamEntry): Record<string, unknown> {
-  return parseObject(jsonTextWithoutNul(entry.itemHeader));
+  return parseObject(sanitizedJsonText(entry.itemHeader));
 }
 
 const stringOrUndefined = (value: unknown) => (typeof value === "string" ? value : undefined);

@@ -106,6 +106,16 @@ const poison: Record<string, () => Buffer> = {
   },
   "a check-in with an infinite duration and NUL in its slug": () =>
     single("check_in", `{"check_in_id":"${"f".repeat(32)}","monitor_slug":"night\\u0000ly","status":"ok","duration":1e400}`),
+  "an event with lone surrogates in a tag and the exception value": () =>
+    eventEnvelope(
+      errorEvent({
+        event_id: eventIdInLane(0),
+        tags: { broken: "\ud800" },
+        exception: { values: [{ type: "Error", value: "half \udfff a pair" }] },
+      }),
+    ),
+  "a check-in with a lone surrogate": () =>
+    single("check_in", { check_in_id: "9".repeat(32), monitor_slug: "nightly", status: "ok", extra: "\ud800" }),
   "a user report with NUL in every field": () =>
     single("user_report", { event_id: newHex(), name: "J\u0000", email: "j\u0000@x.io", comments: "bro\u0000ken" }),
 };
@@ -151,5 +161,17 @@ describe("a bad item never stalls its project", () => {
     expect(stored!.tags).toContainEqual(["region", "euwest"]);
     expect((stored!.payload.user as { id: string }).id).toBe("42");
     expect(await db().issue.count({ where: { projectId: tenant.project.id } })).toBe(1);
+  }, 30_000);
+
+  it("an event with a lone surrogate is stored, with U+FFFD in its place", async () => {
+    const tenant = await createOrgWithProject();
+    const event = errorEvent({ event_id: eventIdInLane(1), tags: { broken: "a\ud800b" } });
+    expect((await post(tenant, eventEnvelope(event))).status).toBe(200);
+    await expect
+      .poll(() => db().event.count({ where: { projectId: tenant.project.id, eventId: event.event_id } }), { timeout: 15_000 })
+      .toBe(1);
+    const [stored] = await sqlRows<{ tags: [string, string][] }>`
+      select tags from events where project_id = ${tenant.project.id} and event_id = ${event.event_id}`;
+    expect(stored!.tags).toContainEqual(["broken", "a\ufffdb"]);
   }, 30_000);
 });
