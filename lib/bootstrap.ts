@@ -1,15 +1,16 @@
-import { ensureOrgOwnedBy } from "./orgs";
-import { ensureProject, projectDsn } from "./projects";
-import { ensureBootstrapToken } from "./tokens";
+import { unsafeEnsureOrgOwnedBy } from "./orgs";
+import { unsafeEnsureProject, unsafeProjectDsn } from "./projects";
+import { unsafeEnsureBootstrapToken } from "./tokens";
 import { upsertUserWithPassword } from "./users";
 
 export type BootstrapResult = { dsn: string; token: string; org: string; project: string; projectId: number };
 
 /**
  * Creates (or finds) a user, an org owned by them, a project with a DSN key and an API token.
- * Idempotent: running it again with the same input returns the same result.
+ * Idempotent: running it again with the same input returns the same result. System context
+ * only (the launcher's demo account and the admin CLI): it checks no permission.
  */
-export async function bootstrap(input: {
+export async function unsafeBootstrap(input: {
   email: string;
   password: string;
   org: string;
@@ -17,11 +18,11 @@ export async function bootstrap(input: {
   platform?: string;
 }): Promise<BootstrapResult> {
   const user = await upsertUserWithPassword({ email: input.email, password: input.password });
-  const org = await ensureOrgOwnedBy(user.id, { slug: input.org });
-  const project = await ensureProject(org.id, { slug: input.project, platform: input.platform });
+  const org = await unsafeEnsureOrgOwnedBy(user.id, { slug: input.org });
+  const project = await unsafeEnsureProject(org.id, { slug: input.project, platform: input.platform });
   return {
-    dsn: await projectDsn(org.id, project.id),
-    token: await ensureBootstrapToken(user.id, org.id),
+    dsn: await unsafeProjectDsn(org.id, project.id),
+    token: await unsafeEnsureBootstrapToken(user.id, org.id),
     org: org.slug,
     project: input.project,
     projectId: project.id,

@@ -1,12 +1,12 @@
 import { parseArgs } from "node:util";
 import { ZodError } from "zod";
-import { bootstrap } from "@/lib/bootstrap";
+import { unsafeBootstrap } from "@/lib/bootstrap";
 import { closeDb } from "@/lib/db";
 import { stopEmbeddedPostgres } from "@/lib/database-url";
 import { AppError } from "@/lib/errors";
 import { unsafeDiscardDeadLetter, unsafeListDeadLetters, unsafeRetryDeadLetter } from "@/lib/events/dead-letters";
 import { importFromSentry } from "@/lib/migration/sentry-import";
-import { ensureOrgOwnedBy, listOrgs } from "@/lib/orgs";
+import { unsafeEnsureOrgOwnedBy, unsafeListOrgs } from "@/lib/orgs";
 import { boot } from "@/lib/runtime";
 import { setPassword, upsertUserWithPassword } from "@/lib/users";
 
@@ -73,7 +73,7 @@ function print(data: unknown, text: string): void {
 async function run(command: string | undefined): Promise<void> {
   switch (command) {
     case "bootstrap": {
-      const result = await bootstrap({
+      const result = await unsafeBootstrap({
         email: required("email"),
         password: required("password"),
         org: required("org"),
@@ -84,14 +84,14 @@ async function run(command: string | undefined): Promise<void> {
     }
     case "create-user": {
       const user = await upsertUserWithPassword({ email: required("email"), password: required("password"), name: values.name });
-      if (values.org) await ensureOrgOwnedBy(user.id, { slug: values.org });
+      if (values.org) await unsafeEnsureOrgOwnedBy(user.id, { slug: values.org });
       return print(user, `user ${user.email} (${user.id})${values.org ? `, owner of ${values.org}` : ""}`);
     }
     case "reset-password":
       await setPassword(required("email"), required("password"));
       return print({ ok: true }, "password changed; existing sessions signed out");
     case "list-orgs": {
-      const orgs = await listOrgs();
+      const orgs = await unsafeListOrgs();
       const text = orgs.map((o) => `${o.slug}\t${o.name}\tplan=${o.plan}\tmembers=${o._count.memberships}\tprojects=${o._count.projects}`);
       return print(orgs, text.join("\n") || "no organizations");
     }

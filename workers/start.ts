@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { bootstrap } from "@/lib/bootstrap";
+import { unsafeBootstrap } from "@/lib/bootstrap";
 import { closeDb } from "@/lib/db";
 import { stopEmbeddedPostgres } from "@/lib/database-url";
 import { dataPath, env } from "@/lib/env";
@@ -87,6 +87,6 @@ async function ensureDemoAccount() {
     ? JSON.parse(readFileSync(file, "utf8"))
     : { email: "demo@errorhub.local", password: randomBytes(9).toString("base64url") };
   if (!existsSync(file)) writeFileSync(file, JSON.stringify(login), { mode: 0o600 });
-  const result = await bootstrap({ ...login, org: "demo", project: "demo", platform: "node" });
+  const result = await unsafeBootstrap({ ...login, org: "demo", project: "demo", platform: "node" });
   return { ...login, ...result };
 }

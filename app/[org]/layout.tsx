@@ -1,7 +1,8 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import type { ReactNode } from "react";
-import { orgForMember, orgsOfUser } from "@/lib/orgs";
+import { membershipBySlug } from "@/lib/auth/viewer";
+import { orgsOfUser } from "@/lib/orgs";
 import { requireUser } from "../(auth)/session";
 import { SignOut } from "../(auth)/sign-out";
 
@@ -11,8 +12,9 @@ const link = "rounded px-2 py-1 hover:bg-slate-100";
 export default async function OrgLayout({ children, params }: { children: ReactNode; params: Promise<{ org: string }> }) {
   const { org: slug } = await params;
   const user = await requireUser();
-  const [org, orgs] = await Promise.all([orgForMember(user.id, slug), orgsOfUser(user.id)]);
-  if (!org) notFound();
+  const [membership, orgs] = await Promise.all([membershipBySlug(user.id, slug), orgsOfUser(user.id)]);
+  if (!membership) notFound();
+  const { org } = membership;
   return (
     <div className="min-h-screen">
       <header className="border-b border-slate-200 bg-white">

@@ -28,7 +28,7 @@ export default async function OrgHome({ params }: Props) {
     );
   }
   const [projects, issues] = await Promise.all([
-    listProjectsWithDsns(viewer.orgId),
+    listProjectsWithDsns(viewer),
     listIssues(viewer, { sort: "date", limit: 10, statsPeriod: "14d" }),
   ]);
   const counts = await projectHourlyCounts(

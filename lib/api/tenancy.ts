@@ -1,22 +1,11 @@
-import type { Viewer } from "../auth/viewer";
+import { assertCan, can } from "../auth/permissions";
+import type { Viewer, ViewerOrg } from "../auth/viewer";
 import { db } from "../db";
 import { AppError } from "../errors";
+import { orgForViewer } from "../orgs";
+import { listProjects } from "../projects/listing";
 
-export type ApiOrg = { id: number; slug: string; name: string; plan: string; createdAt: Date };
-
-/**
- * The org of the URL, which must be the token's own: a token for org A naming org B (existing
- * or not) gets the same 404, so existence never leaks. Looked up by the viewer's org id, never
- * by the slug alone.
- */
-export async function orgForViewer(viewer: Viewer, slug: string | undefined): Promise<ApiOrg> {
-  const org = await db().organization.findUnique({
-    where: { id: viewer.orgId },
-    select: { id: true, slug: true, name: true, plan: true, createdAt: true },
-  });
-  if (!org || (slug !== undefined && org.slug !== slug)) throw new AppError("not_found", "no such organization");
-  return org;
-}
+export type ApiOrg = ViewerOrg;
 
 /** The project of the URL, in the viewer's org (checked through `orgSlug` too). */
 export async function projectForViewer(viewer: Viewer, orgSlug: string, projectSlug: string) {
@@ -26,5 +15,13 @@ export async function projectForViewer(viewer: Viewer, orgSlug: string, projectS
     select: { id: true, slug: true, name: true, platform: true, firstEventAt: true, createdAt: true },
   });
   if (!project) throw new AppError("not_found", "no such project");
+  assertCan(viewer.role, "projects:read");
   return { org, project };
+}
+
+/** The org of the URL with its projects; roles that may not read projects see none. */
+export async function orgDetailForViewer(viewer: Viewer, orgSlug: string) {
+  const org = await orgForViewer(viewer, orgSlug);
+  const projects = can(viewer.role, "projects:read") ? await listProjects(viewer) : [];
+  return { org, projects };
 }

@@ -27,7 +27,7 @@ const billingUrl = (slug: string) => `${env().APP_URL}/${slug}/settings/billing`
  * The org's Stripe customer, created once. The row is locked while it is created, and the
  * request carries an idempotency key per org, so two clicks at once still make one customer.
  */
-export async function ensureStripeCustomer(orgId: number): Promise<string> {
+async function ensureStripeCustomer(orgId: number): Promise<string> {
   return db().$transaction(
     async (tx) => {
       const [org] = await tx.$queryRaw<{ stripe_customer_id: string | null; name: string; slug: string }[]>`

@@ -37,8 +37,8 @@ export async function billingOverview(viewer: Viewer, now = Date.now()) {
   });
   const today = Math.floor(now / DAY) * DAY;
   const [month, chart] = await Promise.all([
-    monthUsage(viewer.orgId, now),
-    usageStats(viewer.orgId, {
+    monthUsage(viewer, now),
+    usageStats(viewer, {
       start: new Date(today - 29 * DAY),
       end: new Date(today + DAY),
       fields: ["sum(quantity)"],

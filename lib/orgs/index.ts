@@ -2,7 +2,7 @@ import { z } from "zod";
 import { audit } from "../audit";
 import { assertManagedHere } from "../auth/clerk/config";
 import { assertCan } from "../auth/permissions";
-import type { Viewer } from "../auth/viewer";
+import { type Viewer, type ViewerOrg, VIEWER_ORG_FIELDS, membershipBySlug } from "../auth/viewer";
 import { db, type Tx } from "../db";
 import { AppError } from "../errors";
 import { freeSlug, slugSchema, slugify } from "../slug";
@@ -68,8 +68,11 @@ async function assertSlugFree(tx: Tx, slug: string): Promise<void> {
   }
 }
 
-/** Returns the org with this slug, creating it with `ownerId` as owner when missing. */
-export async function ensureOrgOwnedBy(ownerId: number, input: { slug: string; name?: string }) {
+/**
+ * Returns the org with this slug, creating it with `ownerId` as owner when missing. System
+ * context only (bootstrap, the admin CLI): it checks no permission.
+ */
+export async function unsafeEnsureOrgOwnedBy(ownerId: number, input: { slug: string; name?: string }) {
   const slug = slugSchema.parse(input.slug);
   const org = await db().organization.upsert({
     where: { slug },
@@ -85,7 +88,8 @@ export async function ensureOrgOwnedBy(ownerId: number, input: { slug: string; n
   return org;
 }
 
-export function listOrgs() {
+/** Every org on the installation, for the admin CLI: system context only. */
+export function unsafeListOrgs() {
   return db().organization.findMany({
     orderBy: { id: "asc" },
     select: {
@@ -108,10 +112,16 @@ export function orgsOfUser(userId: number) {
   });
 }
 
-/** The org with this slug if the user is a member of it, else null (foreign orgs are 404s). */
-export function orgForMember(userId: number, slug: string) {
-  return db().organization.findFirst({
-    where: { slug, memberships: { some: { userId } } },
-    select: { id: true, slug: true, name: true, plan: true },
-  });
+/**
+ * The org of the URL, which must be the viewer's own: a viewer of org A naming org B (existing
+ * or not) gets the same 404, so existence never leaks. Without a slug, the viewer's org.
+ */
+export async function orgForViewer(viewer: Viewer, slug: string | undefined): Promise<ViewerOrg> {
+  const org =
+    slug === undefined
+      ? await db().organization.findUnique({ where: { id: viewer.orgId }, select: VIEWER_ORG_FIELDS })
+      : (await membershipBySlug(viewer.userId, slug))?.org;
+  if (!org || org.id !== viewer.orgId) throw new AppError("not_found", "no such organization");
+  assertCan(viewer.role, "org:read");
+  return org;
 }

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { assertCan } from "../auth/permissions";
+import type { Viewer } from "../auth/viewer";
 import { db } from "../db";
 import { env } from "../env";
 import { AppError } from "../errors";
@@ -8,8 +10,11 @@ import { formatDsn } from "./dsn";
 /** A DSN key's public or secret part: 32 hex characters, as Sentry makes them. */
 export const newProjectKey = () => randomBytes(16).toString("hex");
 
-/** Returns the org's project with this slug, creating it (with a first DSN key) when missing. */
-export async function ensureProject(orgId: number, input: { slug: string; name?: string; platform?: string }) {
+/**
+ * Returns the org's project with this slug, creating it (with a first DSN key) when missing.
+ * System context only (bootstrap): it checks no permission.
+ */
+export async function unsafeEnsureProject(orgId: number, input: { slug: string; name?: string; platform?: string }) {
   const slug = slugSchema.parse(input.slug);
   const existing = await db().project.findUnique({ where: { orgId_slug: { orgId, slug } }, select: { id: true } });
   if (existing) return existing;
@@ -25,8 +30,14 @@ export async function ensureProject(orgId: number, input: { slug: string; name?:
   });
 }
 
-/** The first active key of a project as a DSN. Scoped by org: a foreign project is not found. */
-export async function projectDsn(orgId: number, projectId: number): Promise<string> {
+/** The first active key of one of the viewer's projects as a DSN; a foreign project is not found. */
+export async function projectDsn(viewer: Viewer, projectId: number): Promise<string> {
+  assertCan(viewer.role, "projects:read");
+  return unsafeProjectDsn(viewer.orgId, projectId);
+}
+
+/** The first active key of a project as a DSN, scoped by org. System context only (bootstrap). */
+export async function unsafeProjectDsn(orgId: number, projectId: number): Promise<string> {
   const key = await db().projectKey.findFirst({
     where: { projectId, active: true, project: { orgId } },
     orderBy: { id: "asc" },
@@ -36,10 +47,11 @@ export async function projectDsn(orgId: number, projectId: number): Promise<stri
   return formatDsn(env().INGEST_URL, key.publicKey, projectId);
 }
 
-/** The org's projects with their active DSNs, for the org home page. */
-export async function listProjectsWithDsns(orgId: number) {
+/** The viewer's org's projects with their active DSNs, for the org home page. */
+export async function listProjectsWithDsns(viewer: Viewer) {
+  assertCan(viewer.role, "projects:read");
   const projects = await db().project.findMany({
-    where: { orgId },
+    where: { orgId: viewer.orgId },
     orderBy: { name: "asc" },
     select: {
       id: true,

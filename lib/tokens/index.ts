@@ -16,8 +16,11 @@ const PREFIX = "ehb_";
 
 export const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
 
-/** Creates a token for a user in an org; the plain token is returned once and never stored. */
-export async function createApiToken(input: {
+/**
+ * Creates a token for a user in an org; the plain token is returned once and never stored.
+ * Checks nothing: viewers go through createApiTokenFor.
+ */
+export async function unsafeCreateApiToken(input: {
   userId: number;
   orgId: number;
   name: string;
@@ -35,9 +38,9 @@ export async function createApiToken(input: {
 /**
  * The bootstrap command must print the same token on every run, yet only hashes are stored:
  * derive it from AUTH_SECRET, so a rerun can recompute it (and repair the stored hash when the
- * secret changed).
+ * secret changed). System context only (bootstrap).
  */
-export async function ensureBootstrapToken(userId: number, orgId: number): Promise<string> {
+export async function unsafeEnsureBootstrapToken(userId: number, orgId: number): Promise<string> {
   const token =
     PREFIX + createHmac("sha256", env().AUTH_SECRET).update(`bootstrap-token:${userId}:${orgId}`).digest("base64url");
   const data = { tokenHash: hashToken(token), tokenPrefix: token.slice(0, 10), revokedAt: null };
@@ -106,7 +109,7 @@ export async function createApiTokenFor(
   if (scopes.includes("org:admin") && viewer.role !== "owner" && viewer.role !== "admin") {
     throw new AppError("forbidden", "only owners and admins may create org:admin tokens");
   }
-  const created = await createApiToken({ userId: viewer.userId, orgId: viewer.orgId, name, scopes, expiresAt });
+  const created = await unsafeCreateApiToken({ userId: viewer.userId, orgId: viewer.orgId, name, scopes, expiresAt });
   await audit(viewer, {
     action: "token.create",
     targetType: "api_token",

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { Prisma } from "../generated/prisma/client.ts";
+import { assertCan } from "../auth/permissions";
+import type { Viewer } from "../auth/viewer";
 import { db } from "../db";
 import { AppError } from "../errors";
 import { QUOTA_CATEGORIES } from "../ingest/quota-policy";
@@ -44,8 +46,10 @@ const COLUMN: Record<GroupBy, Prisma.Sql> = {
   project: Prisma.sql`project_id`,
 };
 
-/** Outcome totals of the org per day, grouped as asked, with every day present (zeros). */
-export async function usageStats(orgId: number, query: StatsQuery): Promise<StatsResult> {
+/** Outcome totals of the viewer's org per day, grouped as asked, with every day present (zeros). */
+export async function usageStats(viewer: Viewer, query: StatsQuery): Promise<StatsResult> {
+  assertCan(viewer.role, "org:read");
+  const orgId = viewer.orgId;
   const start = startOfDay(query.start.getTime());
   const end = startOfDay(query.end.getTime() + DAY - 1);
   const days = Math.round((end - start) / DAY);
@@ -157,8 +161,10 @@ export function parseStatsQuery(params: URLSearchParams, now = Date.now()): Stat
 
 const withZone = (value: string) => (/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`);
 
-/** The org's quota-counted errors this month (UTC): accepted and refused for the quota. */
-export async function monthUsage(orgId: number, now = Date.now()): Promise<{ accepted: number; rateLimited: number; filtered: number }> {
+/** The viewer's org's quota-counted errors this month (UTC): accepted and refused for the quota. */
+export async function monthUsage(viewer: Viewer, now = Date.now()): Promise<{ accepted: number; rateLimited: number; filtered: number }> {
+  assertCan(viewer.role, "billing:read");
+  const orgId = viewer.orgId;
   const date = new Date(now);
   const monthStart = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1));
   const rows = await db().outcomeCount.groupBy({

@@ -19,7 +19,7 @@
  *   per case; p50/p95/p99 and the ratio to the baseline (`is:unresolved`, sort date).
  * - over HTTP, on `next start` with the existing .next build (never rebuilt here): the API
  *   GET /api/0/organizations/{org}/issues/?query=...&limit=50 with a bearer token
- *   (lib/tokens createApiToken), and the dashboard page /{org}/issues?query=... signed in with
+ *   (lib/tokens unsafeCreateApiToken), and the dashboard page /{org}/issues?query=... signed in with
  *   a session cookie (lib/auth/sessions createSession); client time on loopback, body included.
  * - EXPLAIN (ANALYZE, BUFFERS) of the very SQL listIssues sent (captured from the pg driver
  *   Prisma's adapter uses, replayed with the same parameters), with the nodes that took the time.
@@ -331,7 +331,7 @@ async function main(): Promise<number> {
   process.env.DATA_DIR = dataDir;
   const { listIssues, matchingIssueIds } = await import("../../lib/issues/list");
   const { createSession } = await import("../../lib/auth/sessions");
-  const { createApiToken } = await import("../../lib/tokens");
+  const { unsafeCreateApiToken } = await import("../../lib/tokens");
   const { closeDb } = await import("../../lib/db");
   cleanups.push(() => closeDb());
   const viewer = { userId: org.ownerId, orgId: org.id, role: "owner" as const };
@@ -468,7 +468,7 @@ async function main(): Promise<number> {
           warnings.push("HTTP not measured: no finished .next build");
           log(`WARNING: no finished .next build after ${WEB_WAIT_MS / 1000} s: HTTP skipped (this bench never builds)`);
         } else {
-          web = { ...(await startWeb(org, createSession, createApiToken, dataDir)), buildId };
+          web = { ...(await startWeb(org, createSession, unsafeCreateApiToken, dataDir)), buildId };
         }
       }
       if (web) {
@@ -830,7 +830,7 @@ async function waitForBuild(maxMs: number): Promise<string | null> {
 async function startWeb(
   org: SeededOrg,
   createSession: (userId: number) => Promise<{ token: string }>,
-  createApiToken: (input: { userId: number; orgId: number; name: string; scopes: ("event:read" | "org:read")[] }) => Promise<{ token: string }>,
+  unsafeCreateApiToken: (input: { userId: number; orgId: number; name: string; scopes: ("event:read" | "org:read")[] }) => Promise<{ token: string }>,
   dataDir: string,
 ) {
   const port = await freePort();
@@ -874,7 +874,7 @@ async function startWeb(
     timeoutMs: 60_000,
   });
   const { token: cookie } = await createSession(org.ownerId);
-  const { token } = await createApiToken({ userId: org.ownerId, orgId: org.id, name: "bench", scopes: ["event:read", "org:read"] });
+  const { token } = await unsafeCreateApiToken({ userId: org.ownerId, orgId: org.id, name: "bench", scopes: ["event:read", "org:read"] });
   log(`web: next start (existing .next build), pid ${child.pid}, ${base}, ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return { base, child, token, cookie };
 }

@@ -9,7 +9,7 @@ import type { Viewer } from "@/lib/auth/viewer";
 import { clientIp } from "@/lib/client-ip";
 import { db } from "@/lib/db";
 import { inviteMember } from "@/lib/members";
-import { authenticateApiToken, createApiToken, createApiTokenFor, hashToken } from "@/lib/tokens";
+import { authenticateApiToken, unsafeCreateApiToken, createApiTokenFor, hashToken } from "@/lib/tokens";
 import { upsertUserWithPassword } from "@/lib/users";
 import { PEER_ADDRESS_HEADER, setPeerAddress } from "@/lib/web-peer";
 import { createOrgWithProject } from "../support/factories";
@@ -154,7 +154,7 @@ describe("pre-hijacking: an account made with someone else's address", () => {
     const org = await db().organization.findUniqueOrThrow({ where: { slug: orgSlug } });
     const squatterSession = await createSession(userId);
     // A token made before tokens required a verified address.
-    const squatterToken = await createApiToken({ userId, orgId: org.id, name: "old", scopes: ["event:read"] });
+    const squatterToken = await unsafeCreateApiToken({ userId, orgId: org.id, name: "old", scopes: ["event:read"] });
     expect(await authenticateApiToken(squatterToken.token)).not.toBeNull();
 
     await db().emailToken.create({ data: { userId, purpose: "reset_password", tokenHash: hashToken(`reset-${userId}`), expiresAt: new Date(Date.now() + 60_000) } });
@@ -168,7 +168,7 @@ describe("pre-hijacking: an account made with someone else's address", () => {
     const { userId, orgSlug } = await signUp({ email: `verify-${unique()}@example.com`, password: "long-enough-1", organization: "V" }, { ip: "198.51.100.72" });
     const org = await db().organization.findUniqueOrThrow({ where: { slug: orgSlug } });
     const [confirming, other] = [await createSession(userId), await createSession(userId)];
-    const token = await createApiToken({ userId, orgId: org.id, name: "old", scopes: ["event:read"] });
+    const token = await unsafeCreateApiToken({ userId, orgId: org.id, name: "old", scopes: ["event:read"] });
     await db().emailToken.create({ data: { userId, purpose: "verify_email", tokenHash: hashToken(`verify-${userId}`), expiresAt: new Date(Date.now() + 60_000) } });
 
     await verifyEmail(`verify-${userId}`, confirming.token);

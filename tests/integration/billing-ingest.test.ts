@@ -9,7 +9,7 @@ import { POST as stripeWebhook } from "@/app/api/webhooks/stripe/route";
 import { billingOverview } from "@/lib/billing/overview";
 import { db } from "@/lib/db";
 import { redis, redisKey } from "@/lib/redis";
-import { createApiToken } from "@/lib/tokens";
+import { unsafeCreateApiToken } from "@/lib/tokens";
 import { flushOutcomes } from "@/lib/usage/flush-outcomes";
 import { eventEnvelope } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
@@ -110,7 +110,7 @@ describe("the free plan's monthly quota at ingest", () => {
 
     // The outcomes, once flushed: stats_v2 and the usage page agree.
     await flushOutcomes(Date.now() + 3 * 60_000);
-    const { token } = await createApiToken({ userId: user.id, orgId: org.id, name: "stats", scopes: ["org:read"] });
+    const { token } = await unsafeCreateApiToken({ userId: user.id, orgId: org.id, name: "stats", scopes: ["org:read"] });
     const stats = await statsV2(
       new Request(`http://localhost/api/0/organizations/${org.slug}/stats_v2/?field=sum(quantity)&groupBy=outcome&groupBy=reason&category=error&statsPeriod=30d&interval=1d`, {
         headers: { authorization: `Bearer ${token}` },

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions";
 import { db } from "@/lib/db";
 import { inviteMember } from "@/lib/members";
-import { SCOPES, createApiToken } from "@/lib/tokens";
+import { SCOPES, unsafeCreateApiToken } from "@/lib/tokens";
 import { drainAll } from "../support/drain";
 import { errorEvent, eventEnvelope } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
@@ -77,7 +77,7 @@ beforeAll(async () => {
     const issue = await db().issue.findFirstOrThrow({ where: { projectId: A.project.id }, select: { id: true } });
     const member = await db().user.create({ data: { email: `member-${A.org.slug}@example.com` } });
     await db().membership.create({ data: { orgId: A.org.id, userId: member.id, role: "member" } });
-    const token = await createApiToken({ userId: A.user.id, orgId: A.org.id, name: "A's", scopes: [...SCOPES] });
+    const token = await unsafeCreateApiToken({ userId: A.user.id, orgId: A.org.id, name: "A's", scopes: [...SCOPES] });
     await inviteMember({ userId: A.user.id, orgId: A.org.id, role: "owner" }, { email: `invited-${A.org.slug}@example.com`, role: "member" });
     a = {
       org: A.org.slug,
@@ -92,7 +92,7 @@ beforeAll(async () => {
   } finally {
     await ingest.close();
   }
-  bToken = (await createApiToken({ userId: B.user.id, orgId: B.org.id, name: "B's", scopes: [...SCOPES] })).token;
+  bToken = (await unsafeCreateApiToken({ userId: B.user.id, orgId: B.org.id, name: "B's", scopes: [...SCOPES] })).token;
   bCookie = `${SESSION_COOKIE}=${(await createSession(B.user.id)).token}`;
 
   ({ process: web, url } = await startNextServer());

@@ -3,7 +3,8 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { clerkSettings } from "@/lib/auth/clerk/config";
 import { can } from "@/lib/auth/permissions";
-import { orgForMember } from "@/lib/orgs";
+import { AppError } from "@/lib/errors";
+import { orgForViewer } from "@/lib/orgs";
 import { requireViewer } from "../../../(auth)/session";
 import { ActionForm, Field } from "../../../_components/action-form";
 import { updateOrgAction } from "../actions";
@@ -14,8 +15,10 @@ export const dynamic = "force-dynamic";
 export default async function GeneralSettingsPage({ params }: { params: Promise<{ org: string }> }) {
   const { org: slug } = await params;
   const viewer = await requireViewer(slug);
-  const org = await orgForMember(viewer.userId, slug);
-  if (!org) notFound();
+  const org = await orgForViewer(viewer, slug).catch((error) => {
+    if (error instanceof AppError) notFound();
+    throw error;
+  });
   if (clerkSettings()) {
     // Clerk owns the organization's name and address; ours follow it through the mirror.
     return (

@@ -4,7 +4,7 @@ import { apiRoute, jsonBody, pagedJson, pathId, queryParams } from "@/lib/api/ro
 import { serializeEvent, serializeEventSummary } from "@/lib/api/serializers/event";
 import { serializeIssueDetail } from "@/lib/api/serializers/issue";
 import { serializeTagSummary, serializeTagValue } from "@/lib/api/serializers/tags";
-import { orgForViewer } from "@/lib/api/tenancy";
+import { orgForViewer } from "@/lib/orgs";
 import { issueEvent, listIssueEvents, parseEventSelector } from "@/lib/issues/events";
 import { TAG_VALUE_SORTS, issueTagSummaries, issueTagSummary, issueTagValues } from "@/lib/issues/tags";
 import { deleteIssue, parseIssueUpdate, updateIssues } from "@/lib/issues/update";

@@ -22,7 +22,7 @@ export default async function GettingStartedPage({ params }: Props) {
     if (error instanceof AppError) notFound();
     throw error;
   });
-  const dsn = await projectDsn(viewer.orgId, project.id).catch(() => null);
+  const dsn = await projectDsn(viewer, project.id).catch(() => null);
   const setup = setupFor(project.platform, dsn ?? "(this project has no active key: create one in its settings)");
   // Once live, the first issues show right here: the end of the funnel needs no further click.
   const issues = project.firstEventAt

@@ -1,6 +1,6 @@
 import { API_SCOPES } from "@/lib/api/auth";
 import { apiRoute } from "@/lib/api/route";
-import { orgForViewer } from "@/lib/api/tenancy";
+import { orgForViewer } from "@/lib/orgs";
 import { issueBulkUpdateResponse, issueListResponse } from "../../../_handlers/issue-list";
 
 export const dynamic = "force-dynamic";

@@ -1,7 +1,7 @@
 import { API_SCOPES } from "@/lib/api/auth";
 import { apiRoute } from "@/lib/api/route";
 import { serializeProject } from "@/lib/api/serializers/org";
-import { orgForViewer } from "@/lib/api/tenancy";
+import { orgForViewer } from "@/lib/orgs";
 import { listProjects } from "@/lib/projects/listing";
 
 export const dynamic = "force-dynamic";
