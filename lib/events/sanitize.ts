@@ -11,6 +11,7 @@
  */
 
 const NUL_BYTE = 0;
+const UNICODE_ESCAPE = Buffer.from("\\u");
 const NUL_ESCAPE = Buffer.from("\\u0000");
 // `\u0000` preceded by an even number of backslashes (none, or escaped ones): an odd number
 // means the backslash before `u0000` is itself escaped, and the text is a literal "\u0000".
@@ -27,6 +28,8 @@ export function sanitizedJsonText(payload: Buffer): string {
   // A raw NUL is not valid JSON at all; without it, the rest may be.
   if (bytes.indexOf(NUL_BYTE) !== -1) bytes = bytes.filter((byte) => byte !== NUL_BYTE) as Buffer;
   let text = bytes.toString("utf8");
+  // Most events hold no \u escape at all: one search, then the narrower ones.
+  if (bytes.indexOf(UNICODE_ESCAPE) === -1) return text;
   if (bytes.indexOf(NUL_ESCAPE) !== -1) text = text.replace(NUL_ESCAPES, "");
   if (bytes.indexOf(SURROGATE_ESCAPE) !== -1 || bytes.indexOf(SURROGATE_ESCAPE_UPPER) !== -1)
     text = text.replace(LONE_SURROGATE_ESCAPES, "\\ufffd");
