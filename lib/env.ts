@@ -30,7 +30,11 @@ const schema = z.object({
   // Ingest: quotas and protection (0 = off/unlimited).
   DEFAULT_MONTHLY_ERROR_QUOTA: z.coerce.number().int().min(0).default(0),
   SPIKE_PROTECTION_HOURLY_LIMIT: z.coerce.number().int().min(0).default(0),
+  DEFAULT_MONTHLY_TRANSACTION_QUOTA: z.coerce.number().int().min(0).default(0),
+  DEFAULT_MONTHLY_ATTACHMENT_MB: z.coerce.number().int().min(0).default(0),
   INGEST_MAX_BACKLOG: z.coerce.number().int().min(1).default(100_000),
+  // Bytes (item headers and payloads) a project may have waiting in Redis, besides entries.
+  INGEST_MAX_BACKLOG_MB: z.coerce.number().int().min(1).default(256),
   INGEST_LOG_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.01),
   // Request bodies (as sent and decompressed) one ingest process holds at once; past it, 429.
   INGEST_BODY_MEMORY_MB: z.coerce.number().int().min(1).default(256),

@@ -10,6 +10,10 @@ export type Plan = {
   name: string;
   /** error events per calendar month (UTC) for the whole org */
   monthlyErrors: number;
+  /** transactions per calendar month (UTC) for the whole org */
+  monthlyTransactions: number;
+  /** attachment bytes per calendar month (UTC) for the whole org */
+  monthlyAttachmentBytes: number;
   /** members an org may have; null = unlimited */
   maxMembers: number | null;
   /** days events and issues are kept */
@@ -19,13 +23,39 @@ export type Plan = {
   auditLogExport: boolean;
 };
 
+const GB = 1024 ** 3;
+
+// Transactions and attachment storage as Sentry's plans grant them (10k/100k transactions,
+// 1 GB of attachments a month).
 export const PLANS: Record<PlanId, Plan> = {
-  free: { id: "free", name: "Free", monthlyErrors: 5_000, maxMembers: 1, retentionDays: 30, priceCents: 0, auditLogExport: false },
-  team: { id: "team", name: "Team", monthlyErrors: 50_000, maxMembers: null, retentionDays: 90, priceCents: 2_600, auditLogExport: false },
+  free: {
+    id: "free",
+    name: "Free",
+    monthlyErrors: 5_000,
+    monthlyTransactions: 10_000,
+    monthlyAttachmentBytes: GB,
+    maxMembers: 1,
+    retentionDays: 30,
+    priceCents: 0,
+    auditLogExport: false,
+  },
+  team: {
+    id: "team",
+    name: "Team",
+    monthlyErrors: 50_000,
+    monthlyTransactions: 100_000,
+    monthlyAttachmentBytes: GB,
+    maxMembers: null,
+    retentionDays: 90,
+    priceCents: 2_600,
+    auditLogExport: false,
+  },
   business: {
     id: "business",
     name: "Business",
     monthlyErrors: 100_000,
+    monthlyTransactions: 100_000,
+    monthlyAttachmentBytes: GB,
     maxMembers: null,
     retentionDays: 90,
     priceCents: 8_000,

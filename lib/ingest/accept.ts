@@ -7,14 +7,18 @@ import { createRedis, redisKey } from "../redis";
 import { bucketOf, dayOf, outcomeBucketKey, outcomeBucketSetKey, outcomeFieldPrefix } from "../usage/outcome-buckets";
 import { ACCEPT_LUA } from "./accept-script";
 import type { KeyInfo } from "./keys";
-import { allLanes, drainFlagKey, laneOf, projectStreamKey } from "./stream-keys";
+import type { Meter } from "./quota-policy";
+import type { DataCategory, OutcomeName, OutcomeReason } from "../usage/outcome-values";
+import { allLanes, backlogBytesKey, drainFlagKey, laneOf, projectStreamKey } from "./stream-keys";
 
 /** One envelope item, checked and ready for the stream. */
 export type PreparedItem = {
   type: string;
-  category: string;
-  /** counts against the key's rate limit, the org's quota and spike protection */
-  limited: boolean;
+  category: DataCategory;
+  /** what the item counts against: see METER */
+  meter: Meter;
+  /** how much it counts: 1, or an attachment's bytes */
+  quantity: number;
   itemHeader: Buffer;
   payload: Buffer;
   eventId: string;
@@ -45,7 +49,7 @@ export async function closeAcceptConnection(): Promise<void> {
 }
 
 /** What the requests of one DSN key within one second share: sent once per script call. */
-type Context = { second: number; maxBacklog: number; keys: string[]; args: Arg[] };
+type Context = { second: number; maxBacklog: number; maxBacklogBytes: number; keys: string[]; args: Arg[] };
 type Request = { context: Context; args: Arg[] };
 type Waiting = { request: Request; resolve: (r: [number, string[]]) => void; reject: (e: unknown) => void };
 
@@ -96,18 +100,26 @@ const contexts = new WeakMap<KeyInfo, Context>();
 function contextOf(key: KeyInfo, now: number): Context {
   const time = timeParts(now);
   const maxBacklog = env().INGEST_MAX_BACKLOG;
+  const maxBacklogBytes = env().INGEST_MAX_BACKLOG_MB * 1024 * 1024;
   const cached = contexts.get(key);
-  if (cached?.second === time.second && cached.maxBacklog === maxBacklog) return cached;
+  if (cached?.second === time.second && cached.maxBacklog === maxBacklog && cached.maxBacklogBytes === maxBacklogBytes) return cached;
   const keyWindow = key.rateLimit?.windowSeconds ?? 60;
   const context: Context = {
     second: time.second,
     maxBacklog,
+    maxBacklogBytes,
     keys: [
       ...allLanes.map((lane) => projectStreamKey(key.projectId, lane)),
       ...allLanes.map((lane) => drainFlagKey(key.projectId, lane)),
+      ...allLanes.map((lane) => backlogBytesKey(key.projectId, lane)),
       redisKey("rl", "key", key.keyId, Math.floor(now / 1000 / keyWindow)),
+      // errors keep the key names of the time before the other meters
       redisKey("quota", "org", key.orgId, time.month),
+      redisKey("quota", "org", key.orgId, time.month, "transaction"),
+      redisKey("quota", "org", key.orgId, time.month, "attachment"),
       redisKey("spike", key.projectId, time.hour),
+      redisKey("spike", key.projectId, time.hour, "transaction"),
+      redisKey("spike", key.projectId, time.hour, "attachment"),
       time.bucketKey,
       time.bucketSetKey,
     ],
@@ -115,9 +127,14 @@ function contextOf(key: KeyInfo, now: number): Context {
       key.rateLimit?.count ?? 0,
       keyWindow,
       key.limits.monthlyErrors ?? 0,
+      key.limits.monthlyTransactions ?? 0,
+      key.limits.monthlyAttachmentBytes ?? 0,
       32 * 24 * 3600,
       key.limits.projectErrorsPerHour ?? 0,
+      key.limits.projectTransactionsPerHour ?? 0,
+      key.limits.projectAttachmentBytesPerHour ?? 0,
       maxBacklog,
+      maxBacklogBytes,
       outcomeFieldPrefix(key.orgId, key.projectId, time.day),
       time.bucket,
     ],
@@ -138,7 +155,7 @@ export async function acceptItems(key: KeyInfo, items: PreparedItem[], clientIp:
   const args: Arg[] = [lane, items.length];
   for (const item of items) {
     const meta = entryMeta({ type: item.type, eventId: item.eventId, clientIp, receivedAt: now, sentAt });
-    args.push(item.category, item.limited ? "1" : "0", meta, item.itemHeader, item.payload, item.filterReason);
+    args.push(item.category, item.meter, item.quantity, meta, item.itemHeader, item.payload, item.filterReason);
   }
   const [drain, decisions] = await enqueue({ context: contextOf(key, now), args });
   if (drain === 1) await queue("events").add("drain", { projectId: key.projectId, lane });
@@ -187,7 +204,7 @@ function scopeAndRetry(reason: string, key: KeyInfo, now: number): Pick<RateLimi
 }
 
 /** Counts one outcome outside the accept script (a request refused as invalid). */
-export async function countOutcome(key: KeyInfo, category: string, outcome: string, reason: string): Promise<void> {
+export async function countOutcome(key: KeyInfo, category: DataCategory, outcome: OutcomeName, reason: OutcomeReason): Promise<void> {
   const now = Date.now();
   const bucketKey = outcomeBucketKey(bucketOf(now));
   await client()

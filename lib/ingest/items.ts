@@ -7,7 +7,7 @@ import { LIMITS } from "../protocol/limits";
 import { categoryOf } from "../protocol/rate-limits";
 import type { PreparedItem } from "./accept";
 import type { KeyInfo } from "./keys";
-import { QUOTA_CATEGORIES } from "./quota-policy";
+import { METER, meterOf } from "./quota-policy";
 
 /** Item types that go to the project's stream; anything else is skipped and counted. */
 export const ACCEPTED_TYPES: ReadonlySet<string> = new Set([
@@ -24,10 +24,7 @@ export const ACCEPTED_TYPES: ReadonlySet<string> = new Set([
 ]);
 /** Items whose payload is an event: they carry the event id, and inbound filters look at them. */
 const EVENT_TYPES = new Set(["event", "security", "transaction", "feedback"]);
-const DROPPED = { limited: false, payload: Buffer.alloc(0), eventId: "" };
-
-/** Categories the key rate limit, monthly quota and spike protection count. */
-const LIMITED_CATEGORIES = new Set<string>(QUOTA_CATEGORIES);
+const DROPPED = { meter: METER.none, quantity: 1, payload: Buffer.alloc(0), eventId: "" };
 
 export type Prepared = { items: PreparedItem[]; eventId: string | null };
 
@@ -45,11 +42,12 @@ export function prepareItems(envelope: Envelope, key: KeyInfo, ctx: { clientIp: 
     const type = item.header.type;
     const what = `item ${index + 1} (${type})`;
     if (!ACCEPTED_TYPES.has(type)) {
-      // Counted as filtered (category: the type itself), never stored.
-      items.push({ ...DROPPED, type, category: type, itemHeader: item.rawHeader, filterReason: "unsupported_item_type" });
+      // Counted as filtered under the one category "unknown", never stored: the type is the
+      // sender's text and must not name a counter.
+      items.push({ ...DROPPED, type: "unknown", category: "unknown", itemHeader: item.rawHeader, filterReason: "unsupported_item_type" });
       return;
     }
-    const category = categoryOf(type)!;
+    const category = categoryOf(type);
     let eventId = envelopeEventId ?? "";
     let filterReason = "";
     const filter = type === "transaction" ? null : key.filter;
@@ -68,7 +66,9 @@ export function prepareItems(envelope: Envelope, key: KeyInfo, ctx: { clientIp: 
     items.push({
       type,
       category,
-      limited: LIMITED_CATEGORIES.has(category),
+      meter: meterOf(category),
+      // Attachments are metered in bytes, as Sentry counts them.
+      quantity: type === "attachment" ? item.payload.length : 1,
       itemHeader: item.rawHeader,
       // A filtered item is only counted: its payload need not travel to Redis.
       payload: filterReason ? DROPPED.payload : item.payload,

@@ -15,6 +15,8 @@ const suffix = (lane: number) => (lane === 0 ? "" : `:${lane}`);
 export const streamKeyName = (projectId: number, lane: number) => `{p${projectId}}:stream${suffix(lane)}`;
 export const projectStreamKey = (projectId: number, lane: number) => redisKey(streamKeyName(projectId, lane));
 export const drainFlagKey = (projectId: number, lane: number) => redisKey(`{p${projectId}}`, `drain${suffix(lane)}`);
+/** A lane's measured bytes in Redis, kept for a second by ingest's accept script. */
+export const backlogBytesKey = (projectId: number, lane: number) => redisKey(`{p${projectId}}`, `bytes${suffix(lane)}`);
 export const allLanes = Array.from({ length: PROJECT_LANES }, (_, lane) => lane);
 
 // Events, security reports and transactions spread over the lanes by event id: their stored

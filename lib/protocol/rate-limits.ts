@@ -1,3 +1,5 @@
+import type { DataCategory } from "../usage/outcome-values";
+
 /** One rate limit as SDKs read it from `X-Sentry-Rate-Limits`. */
 export type RateLimit = {
   retryAfterSeconds: number;
@@ -14,8 +16,11 @@ export function formatRateLimits(limits: RateLimit[]): string {
     .join(", ");
 }
 
-/** Data category of an envelope item type, as used in rate limits and outcomes. */
-export function categoryOf(itemType: string): string | null {
+/**
+ * Data category of an envelope item type, as used in rate limits and outcomes: one of a fixed
+ * list, "unknown" for any type this install does not take (never the type itself).
+ */
+export function categoryOf(itemType: string): DataCategory {
   switch (itemType) {
     case "event":
       return "error";
@@ -37,6 +42,6 @@ export function categoryOf(itemType: string): string | null {
     case "user_report":
       return "user_report";
     default:
-      return null;
+      return "unknown";
   }
 }

@@ -7,6 +7,10 @@ export const outcomeBucketSetKey = () => redisKey("outcomes", "buckets");
 /** A bucket taken for flushing, renamed so late writes start a fresh bucket. */
 export const flushingKey = (batchId: string) => redisKey("outcomes", "flushing", batchId);
 export const flushingSetKey = () => redisKey("outcomes", "flushing");
+/** Failed flush attempts per batch id. */
+export const flushAttemptsKey = () => redisKey("outcomes", "flush-attempts");
+/** Outcome rows the flush could not store and dropped (malformed, or failing every attempt). */
+export const droppedOutcomesKey = () => redisKey("outcomes", "dropped");
 
 export const bucketOf = (ms: number) => Math.floor(ms / 60_000);
 

@@ -17,13 +17,23 @@ function event(): PreparedItem {
   return {
     type: "event",
     category: "error",
-    limited: true,
+    meter: 1,
+    quantity: 1,
     itemHeader: Buffer.from('{"type":"event"}'),
     payload: Buffer.from(JSON.stringify({ event_id: eventId, message: "boom" })),
     eventId,
     filterReason: "",
   };
 }
+
+const NO_LIMITS = {
+  monthlyErrors: null,
+  projectErrorsPerHour: null,
+  monthlyTransactions: null,
+  projectTransactionsPerHour: null,
+  monthlyAttachmentBytes: null,
+  projectAttachmentBytesPerHour: null,
+};
 
 function keyInfo(
   { keyId, projectId, orgId }: { keyId: number; projectId: number; orgId: number },
@@ -35,7 +45,7 @@ function keyInfo(
     orgId,
     active: true,
     rateLimit: null,
-    limits: { monthlyErrors: null, projectErrorsPerHour: null },
+    limits: NO_LIMITS,
     filter: null,
     ...limits,
   };
@@ -75,7 +85,7 @@ describe("requests that share one script call", () => {
     const { org, project, key } = await createOrgWithProject();
     const other = await db().project.create({ data: { orgId: org.id, slug: `second-${project.id}`, name: "Second" } });
     const otherKey = await createKey(other.id);
-    const limits = { monthlyErrors: 7, projectErrorsPerHour: null };
+    const limits = { ...NO_LIMITS, monthlyErrors: 7 };
     // Project 1's key allows 3 events a minute; both projects draw on the org's 7 a month.
     const first = keyInfo({ keyId: key.id, projectId: project.id, orgId: org.id }, { rateLimit: { count: 3, windowSeconds: 60 }, limits });
     const second = keyInfo({ keyId: otherKey.id, projectId: other.id, orgId: org.id }, { limits });

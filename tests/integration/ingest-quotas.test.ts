@@ -43,17 +43,19 @@ describe("per-key rate limit", () => {
     expect(limit.seconds).toBeLessThanOrEqual(60);
     expect(Number(limited.headers["retry-after"])).toBe(limit.seconds);
 
-    // Sessions are not events: the key's event limit does not stop them.
+    // The key's limit counts every item a DSN holder can send, sessions and check-ins too.
     const session = envelope({}, [{ type: "session", payload: JSON.stringify({ sid: newEventId(), status: "ok" }) }]);
-    expect((await post(ingest.base, project.id, key.publicKey, session)).status).toBe(200);
-    expect((await streamItems(project.id)).map((i) => i.type)).toEqual(["event", "event", "session"]);
+    const sessionLimited = await post(ingest.base, project.id, key.publicKey, session);
+    expect(sessionLimited.status).toBe(429);
+    expect(parseRateLimits(sessionLimited.headers["x-sentry-rate-limits"])).toMatchObject({ categories: ["session"], scope: "key" });
+    expect((await streamItems(project.id)).map((i) => i.type)).toEqual(["event", "event"]);
 
     await flushOutcomes(Date.now() + 3 * 60_000);
     const outcomes = await db().outcomeCount.findMany({ where: { orgId: org.id }, orderBy: [{ category: "asc" }, { outcome: "asc" }] });
     expect(outcomes.map((o) => [o.category, o.outcome, o.reason, Number(o.quantity)])).toEqual([
       ["error", "accepted", "", 2],
       ["error", "rate_limited", "key_quota", 1],
-      ["session", "accepted", "", 1],
+      ["session", "rate_limited", "key_quota", 1],
     ]);
   });
 });
