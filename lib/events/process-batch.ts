@@ -215,7 +215,7 @@ function isItemError(error: unknown): boolean {
 
 function describeItem(prepared: PreparedBatch, id: string): { itemType: string; eventId: string } {
   const event = prepared.events.find((e) => e.entryId === id);
-  if (event) return { itemType: "event", eventId: event.event.eventId };
+  if (event) return { itemType: event.event.type === "csp" ? "security" : "event", eventId: event.event.eventId };
   const transaction = prepared.transactions.find((t) => t.entryId === id);
   if (transaction) return { itemType: "transaction", eventId: transaction.event.eventId };
   const other = prepared.others.find((o) => o.entryId === id);
