@@ -163,6 +163,29 @@ describe("a bad item never stalls its project", () => {
     expect(await db().issue.count({ where: { projectId: tenant.project.id } })).toBe(1);
   }, 30_000);
 
+  it("impossible session numbers are clamped: counts to whole numbers in [0, 1e6], dates outside 1970-9999 to the receive time", async () => {
+    const tenant = await createOrgWithProject();
+    const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+    const sessions = envelope({}, [
+      { type: "session", payload: JSON.stringify({ sid: "c".repeat(32), init: true, started: 1e15, status: "ok", attrs: { release } }) },
+      {
+        type: "sessions",
+        payload: JSON.stringify({ aggregates: [{ started: hour.toISOString(), exited: 1.5, errored: -3, crashed: 3e9 }], attrs: { release } }),
+      },
+    ]);
+    expect((await post(tenant, sessions)).status).toBe(200);
+    const totals = async () => {
+      const rows = await db().sessionCount.findMany({ where: { projectId: tenant.project.id } });
+      const sum = (field: "started" | "exited" | "errored" | "crashed") => rows.reduce((n, r) => n + r[field], 0);
+      return { hours: rows.map((r) => r.hour.getTime()), started: sum("started"), exited: sum("exited"), errored: sum("errored"), crashed: sum("crashed") };
+    };
+    await expect.poll(async () => (await totals()).started, { timeout: 15_000 }).toBe(1 + 1 + 1_000_000);
+    const stored = await totals();
+    expect(stored).toMatchObject({ exited: 1, errored: 0, crashed: 1_000_000 });
+    // The 1e15 session was counted at its receive time: this hour (or the next, had it just turned).
+    for (const at of stored.hours) expect([hour.getTime(), hour.getTime() + 3_600_000]).toContain(at);
+  }, 30_000);
+
   it("an event with a lone surrogate is stored, with U+FFFD in its place", async () => {
     const tenant = await createOrgWithProject();
     const event = errorEvent({ event_id: eventIdInLane(1), tags: { broken: "a\ud800b" } });
