@@ -5,7 +5,7 @@ import { closeDb } from "@/lib/db";
 import { stopEmbeddedPostgres } from "@/lib/database-url";
 import { AppError } from "@/lib/errors";
 import { unsafeDiscardDeadLetter, unsafeListDeadLetters, unsafeRetryDeadLetter } from "@/lib/events/dead-letters";
-import { importFromSentry } from "@/lib/migration/sentry-import";
+import { unsafeImportFromSentry } from "@/lib/migration/sentry-import";
 import { unsafeEnsureOrgOwnedBy, unsafeListOrgs } from "@/lib/orgs";
 import { boot } from "@/lib/runtime";
 import { setPassword, upsertUserWithPassword } from "@/lib/users";
@@ -96,7 +96,7 @@ async function run(command: string | undefined): Promise<void> {
       return print(orgs, text.join("\n") || "no organizations");
     }
     case "import-sentry": {
-      const report = await importFromSentry({
+      const report = await unsafeImportFromSentry({
         url: required("url"),
         token: required("token"),
         org: required("org"),

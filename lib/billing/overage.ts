@@ -23,7 +23,7 @@ function periodsToReport(now: number): string[] {
   return sinceStart < 2 * 86_400_000 ? [periodOf(periodBounds(current).start.getTime() - 1), current] : [current];
 }
 
-export async function reportOverage(now = Date.now()): Promise<OverageRun> {
+export async function unsafeReportOverage(now = Date.now()): Promise<OverageRun> {
   const run: OverageRun = { orgs: 0, chunks: 0, events: 0, failed: 0 };
   if (!onDemandAvailable()) return run;
   const orgs = await db().organization.findMany({

@@ -12,7 +12,7 @@ import { periodBounds, periodOf } from "./plans";
 export const THRESHOLDS = [80, 100] as const;
 const RETRY_UNSENT_FOR_MS = 3 * 86_400_000;
 
-export async function sendQuotaNotices(now = Date.now()): Promise<{ notices: number; emails: number }> {
+export async function unsafeSendQuotaNotices(now = Date.now()): Promise<{ notices: number; emails: number }> {
   const period = periodOf(now);
   const { start, end } = periodBounds(period);
   const usage = await db().outcomeCount.groupBy({

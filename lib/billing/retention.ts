@@ -11,7 +11,7 @@ const STRIPE_EVENTS_KEPT_DAYS = 30;
 
 export type RetentionRun = { orgs: number; events: number; issues: number; transactions: number; hourlyCounts: number; more: boolean };
 
-export async function enforceRetention(options: { now?: number; batchSize?: number; maxBatches?: number } = {}): Promise<RetentionRun> {
+export async function unsafeEnforceRetention(options: { now?: number; batchSize?: number; maxBatches?: number } = {}): Promise<RetentionRun> {
   const now = options.now ?? Date.now();
   const batch = options.batchSize ?? 1000;
   const maxBatches = options.maxBatches ?? 20;

@@ -81,7 +81,7 @@ const MAX_PAGES = 1000;
 const TIMEOUT_MS = 30_000;
 
 /** Runs the import and returns what it did (also told line by line through `log`). */
-export async function importFromSentry(input: ImportInput): Promise<ImportReport> {
+export async function unsafeImportFromSentry(input: ImportInput): Promise<ImportReport> {
   const base = parseBase(input.url);
   const log = input.log ?? (() => {});
   const client = sourceClient(base, input.token, input.fetch ?? fetch);

@@ -4,8 +4,8 @@ import { METER_EVENT, standIn } from "../support/billing-env";
 import { closeSmtp, mails } from "../support/smtp-catcher";
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { reportOverage } from "@/lib/billing/overage";
-import { enforceRetention } from "@/lib/billing/retention";
+import { unsafeReportOverage } from "@/lib/billing/overage";
+import { unsafeEnforceRetention } from "@/lib/billing/retention";
 import { db } from "@/lib/db";
 import { processors } from "@/workers/processors";
 import { quotaNoticesJob } from "@/workers/processors/quota-notices";
@@ -111,12 +111,12 @@ describe("pay-as-you-go overage", () => {
     // $3 at 30 cents per 1,000 errors: 10,000 errors beyond the team plan's 50,000.
     const { org, project, customer } = await paidOrg("team", { onDemandBudgetCents: 300 });
     await addUsage(org.id, project.id, 50_000);
-    await reportOverage();
+    await unsafeReportOverage();
     expect(meterEventsFor(customer)).toHaveLength(0);
 
     await addUsage(org.id, project.id, 4_000);
-    await reportOverage();
-    await reportOverage();
+    await unsafeReportOverage();
+    await unsafeReportOverage();
     const first = meterEventsFor(customer);
     expect(first).toHaveLength(1);
     expect(first[0]!.body).toMatchObject({
@@ -129,8 +129,8 @@ describe("pay-as-you-go overage", () => {
 
     // 16,000 over the plan, but the budget buys 10,000: 6,000 more, then nothing.
     await addUsage(org.id, project.id, 12_000);
-    await reportOverage();
-    await reportOverage();
+    await unsafeReportOverage();
+    await unsafeReportOverage();
     expect(meterEventsFor(customer).map((r) => [r.body.identifier, r.body.payload.value])).toEqual([
       [`errorhub-overage-${org.id}-${period()}-1`, "4000"],
       [`errorhub-overage-${org.id}-${period()}-2`, "6000"],
@@ -144,20 +144,20 @@ describe("pay-as-you-go overage", () => {
     await addUsage(org.id, project.id, 100_000 + 2_500);
     standIn.failRequests(/^\/v1\/billing\/meter_events$/);
     try {
-      await expect(reportOverage()).rejects.toThrow(/could not be sent to Stripe/);
+      await expect(unsafeReportOverage()).rejects.toThrow(/could not be sent to Stripe/);
     } finally {
       standIn.failRequests(null);
     }
     expect(await db().overageReport.findMany({ where: { orgId: org.id }, select: { chunk: true, quantity: true, reportedAt: true } })).toEqual([
       { chunk: 1, quantity: 2_500, reportedAt: null },
     ]);
-    await reportOverage();
+    await unsafeReportOverage();
     const sent = meterEventsFor(customer);
     // The failed attempts (with the client's retries) and the one that went through: one identifier.
     expect(new Set(sent.map((r) => r.body.identifier))).toEqual(new Set([`errorhub-overage-${org.id}-${period()}-1`]));
     expect(sent.length).toBeGreaterThanOrEqual(2);
     expect((await db().overageReport.findFirstOrThrow({ where: { orgId: org.id } })).reportedAt).not.toBeNull();
-    await reportOverage();
+    await unsafeReportOverage();
     expect(meterEventsFor(customer)).toHaveLength(sent.length);
   });
 
@@ -168,7 +168,7 @@ describe("pay-as-you-go overage", () => {
       pastDueSince: new Date(Date.now() - 10 * DAY),
     });
     await addUsage(org.id, project.id, 60_000);
-    await reportOverage();
+    await unsafeReportOverage();
     expect(meterEventsFor(customer)).toHaveLength(0);
   });
 });
@@ -209,9 +209,9 @@ describe("retention by plan", () => {
     const teamIssue = await issueSeen(team.project.id, 1, 45, now);
     await eventsAt(team.project.id, teamIssue.id, [45, 40, 10], now);
 
-    const first = await enforceRetention({ now, batchSize: 2, maxBatches: 1 });
+    const first = await unsafeEnforceRetention({ now, batchSize: 2, maxBatches: 1 });
     expect(first.more).toBe(true);
-    const second = await enforceRetention({ now, batchSize: 2, maxBatches: 10 });
+    const second = await unsafeEnforceRetention({ now, batchSize: 2, maxBatches: 10 });
     expect(first.events + second.events).toBeGreaterThanOrEqual(3);
 
     const left = await db().event.findMany({ where: { projectId: free.project.id }, select: { payload: true } });
@@ -226,7 +226,7 @@ describe("retention by plan", () => {
     expect(await db().issueHourlyCount.count({ where: { issueId: teamIssue.id } })).toBe(2);
 
     // Nothing left to do: a rerun deletes nothing of these orgs.
-    const again = await enforceRetention({ now });
+    const again = await unsafeEnforceRetention({ now });
     expect(again.more).toBe(false);
     expect(await db().event.count({ where: { projectId: { in: [free.project.id, team.project.id] } } })).toBe(4);
   });

@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { POST as stripeWebhook } from "@/app/api/webhooks/stripe/route";
 import type { Viewer } from "@/lib/auth/viewer";
 import { openBillingPortal, startCheckout } from "@/lib/billing/checkout";
-import { reportOverage } from "@/lib/billing/overage";
+import { unsafeReportOverage } from "@/lib/billing/overage";
 import { billingOverview } from "@/lib/billing/overview";
 import { billingEnabled } from "@/lib/billing/plans";
-import { enforceRetention } from "@/lib/billing/retention";
+import { unsafeEnforceRetention } from "@/lib/billing/retention";
 import { db } from "@/lib/db";
 import { limitsForOrg } from "@/lib/ingest/quota-policy";
 import { inviteMember } from "@/lib/members";
@@ -27,9 +27,9 @@ describe("billing off (self-hosted)", () => {
 
     const old = new Date(Date.now() - 400 * 86_400_000);
     await db().event.create({ data: { projectId: project.id, eventId: "a".repeat(32), timestamp: old, receivedAt: old, payload: {} } });
-    expect(await enforceRetention()).toMatchObject({ orgs: 0, events: 0 });
+    expect(await unsafeEnforceRetention()).toMatchObject({ orgs: 0, events: 0 });
     expect(await db().event.count({ where: { projectId: project.id } })).toBe(1);
-    expect(await reportOverage()).toEqual({ orgs: 0, chunks: 0, events: 0, failed: 0 });
+    expect(await unsafeReportOverage()).toEqual({ orgs: 0, chunks: 0, events: 0, failed: 0 });
 
     const overview = await billingOverview(owner);
     expect(overview).toMatchObject({ enabled: false, canManage: false, quota: null });

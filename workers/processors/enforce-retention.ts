@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { enforceRetention } from "@/lib/billing/retention";
+import { unsafeEnforceRetention } from "@/lib/billing/retention";
 import type { JobDefinition } from "@/lib/queues";
 
 /** Every hour: delete events and issues older than each org's plan keeps (bounded batches). */
@@ -8,5 +8,5 @@ export const enforceRetentionJob: JobDefinition<Record<string, never>> = {
   queue: "maintenance",
   schema: z.object({}).strict(),
   every: 60 * 60_000,
-  handle: () => enforceRetention(),
+  handle: () => unsafeEnforceRetention(),
 };

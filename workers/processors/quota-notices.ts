@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { sendQuotaNotices } from "@/lib/billing/quota-notices";
+import { unsafeSendQuotaNotices } from "@/lib/billing/quota-notices";
 import type { JobDefinition } from "@/lib/queues";
 
 /** Every minute: email owners once per month when their org passes 80% and 100% of its quota. */
@@ -8,5 +8,5 @@ export const quotaNoticesJob: JobDefinition<Record<string, never>> = {
   queue: "maintenance",
   schema: z.object({}).strict(),
   every: 60_000,
-  handle: () => sendQuotaNotices(),
+  handle: () => unsafeSendQuotaNotices(),
 };

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { reportOverage } from "@/lib/billing/overage";
+import { unsafeReportOverage } from "@/lib/billing/overage";
 import type { JobDefinition } from "@/lib/queues";
 
 /** Every 5 min: pay-as-you-go overage beyond the plan's quota to Stripe meter events, up to the budget. */
@@ -8,5 +8,5 @@ export const reportOverageJob: JobDefinition<Record<string, never>> = {
   queue: "maintenance",
   schema: z.object({}).strict(),
   every: 5 * 60_000,
-  handle: () => reportOverage(),
+  handle: () => unsafeReportOverage(),
 };
