@@ -27,21 +27,25 @@ beforeAll(async () => {
   tenant = await createOrgWithProject();
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.addCookies([{ name: SESSION_COOKIE, value: (await createSession(tenant.user.id)).token, url }]);
-  // Injected by the browser's debugging protocol, so the policy does not apply to it: it sees
-  // every violation a page's own scripts would cause.
-  await context.addInitScript(() => {
-    const seen: string[] = [];
-    (window as unknown as { cspViolations: string[] }).cspViolations = seen;
-    document.addEventListener("securitypolicyviolation", (e) =>
-      seen.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`),
-    );
-  });
+  await watchViolations(context);
 }, 600_000);
 
 afterAll(async () => {
   await browser?.close();
   await web?.stop("SIGKILL");
 });
+
+// Injected by the browser's debugging protocol, so the policy does not apply to it: it sees
+// every violation a page's own scripts would cause.
+function watchViolations(browserContext: BrowserContext): Promise<void> {
+  return browserContext.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { cspViolations: string[] }).cspViolations = seen;
+    document.addEventListener("securitypolicyviolation", (e) =>
+      seen.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`),
+    );
+  });
+}
 
 /** Opens a page and checks its policy, its hydration and the absence of violations and errors. */
 async function openUnderPolicy(page: Page, pagePath: string): Promise<string> {
@@ -75,12 +79,13 @@ describe("pages under the nonce policy", () => {
   it.each(["/", "/pricing", "/docs", "/docs/api", "/sign-in", "/sign-up"])(
     "public page %s loads, hydrates and violates nothing",
     async (pagePath) => {
-      const page = await browser.newPage();
+      // Signed out: a fresh context, outside the signed-in one.
+      const signedOut = await browser.newContext();
       try {
-        // Signed out: a fresh page outside the signed-in context.
-        await openUnderPolicy(page, pagePath);
+        await watchViolations(signedOut);
+        await openUnderPolicy(await signedOut.newPage(), pagePath);
       } finally {
-        await page.close();
+        await signedOut.close();
       }
     },
   );
