@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db, sqlRows } from "@/lib/db";
-import { closeQueues } from "@/lib/queues";
+import { closeQueues, defaultJobOptions, queue } from "@/lib/queues";
 import { eventIdInLane } from "../support/drain";
 import { envelope, errorEvent, eventEnvelope } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
@@ -197,4 +197,34 @@ describe("a bad item never stalls its project", () => {
       select tags from events where project_id = ${tenant.project.id} and event_id = ${event.event_id}`;
     expect(stored!.tags).toContainEqual(["broken", "a\ufffdb"]);
   }, 30_000);
+});
+
+describe("a drain that fails every attempt", () => {
+  it("is retried a bounded number of times, then hands its lane to a new job that drains it once the cause is gone", async () => {
+    const tenant = await createOrgWithProject();
+    // Postgres refusing the lane's checkpoint row fails the batch transaction outside any item.
+    const constraint = `refuse_checkpoint_${tenant.project.id}`;
+    await db().$executeRawUnsafe(
+      `alter table stream_checkpoints add constraint ${constraint} check (project_id <> ${tenant.project.id}) not valid`,
+    );
+    const event = errorEvent({ event_id: eventIdInLane(0) });
+    try {
+      expect((await post(tenant, eventEnvelope(event))).status).toBe(200);
+      const failedDrain = async () =>
+        (await queue("events").getJobs(["failed"])).find((job) => job.data.projectId === tenant.project.id);
+      await expect
+        .poll(async () => (await failedDrain())?.attemptsMade, { timeout: 40_000, interval: 250 })
+        .toBe(defaultJobOptions.attempts);
+    } finally {
+      await db().$executeRawUnsafe(`alter table stream_checkpoints drop constraint ${constraint}`);
+    }
+    // Within 30 s of giving up, where requeue-stuck-drains alone waits until the entry is a
+    // minute old (another 45 s here).
+    await expect
+      .poll(() => db().event.count({ where: { projectId: tenant.project.id, eventId: event.event_id } }), {
+        timeout: 30_000,
+        interval: 250,
+      })
+      .toBe(1);
+  }, 120_000);
 });
