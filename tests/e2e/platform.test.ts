@@ -132,7 +132,7 @@ describe("npm start on the embedded PostgreSQL", () => {
     await bobRow.getByRole("button", { name: "Change role" }).click();
     await expect.poll(() => bobRow.getByRole("status").textContent()).toBe("Role changed.");
     await bobRow.getByRole("button", { name: "Remove" }).click();
-    await expect.poll(() => a.getByTestId(`member-${bob.email}`).count()).toBe(0);
+    await expect.poll(() => a.getByTestId(`member-${bob.email}`).count(), { timeout: 10_000 }).toBe(0);
     const gone = await b.goto(`${web}/${orgSlug}`);
     expect(gone?.status()).toBe(404);
 
