@@ -42,8 +42,8 @@ export type PreparedBatch = {
   transactions: PreparedTransaction[];
   /** sessions, client reports, check-ins, feedback, user reports, attachments */
   others: PreparedItem[];
-  /** entries that could not be processed (counted as invalid outcomes) */
-  invalid: { entryId: string; category: string; reason: string }[];
+  /** entries that could not be processed (counted as invalid outcomes, kept as dead letters) */
+  invalid: { entryId: string; type: string; eventId: string; category: string; reason: string; error: unknown }[];
 };
 
 // prepareBatch hands the event loop back this often, so the batch being stored meanwhile (and
@@ -65,10 +65,11 @@ export async function prepareBatch(entries: StreamEntry[], options: { scrub: boo
     }
     try {
       prepareEntry(entry, options, batch);
-    } catch {
+    } catch (error) {
       // A payload ingest let through but we cannot process must not block the project's
-      // stream: it is counted and dropped.
-      batch.invalid.push({ entryId: entry.id, category: categoryOf(entry.type), reason: PROCESSING_ERROR });
+      // stream: it is counted and goes to the dead letters.
+      const { id: entryId, type, eventId } = entry;
+      batch.invalid.push({ entryId, type, eventId, category: categoryOf(type), reason: PROCESSING_ERROR, error });
     }
   }
   return batch;

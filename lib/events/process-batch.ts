@@ -149,8 +149,9 @@ function isAfter(id: string, [lastMs, lastSeq]: [bigint, bigint]): boolean {
 /**
  * Stores a batch; when that fails, stores its halves, each under a savepoint, down to the
  * single items that fail even alone (an input validation missed). The others are stored, the
- * failed ones go to the dead-letter store and are counted as invalid outcomes, and the batch
- * commits: one bad item must not roll back its batch again and again, stalling the project.
+ * failed ones (and those prepare could not parse) go to the dead-letter store and are counted
+ * as invalid outcomes, and the batch commits: one bad item must not roll back its batch again
+ * and again, stalling the project.
  * Errors of the connection or the transaction itself (not of an item) fail the batch, to be
  * retried whole.
  */
@@ -163,10 +164,15 @@ async function storeIsolatingFailures(
 ): Promise<StoredCounts> {
   const failures: DeadLetterFailure[] = [];
   const counts = await storePart(tx, project, prepared, ids, failures);
-  if (failures.length === 0) return counts;
-  await recordDeadLetters(tx, lane, failures);
-  const invalid = failures.map((f) => ({ category: categoryOf(f.itemType), reason: PROCESSING_ERROR }));
-  await storeOutcomes(tx, project, [], invalid, new Date());
+  if (failures.length > 0) {
+    const invalid = failures.map((f) => ({ category: categoryOf(f.itemType), reason: PROCESSING_ERROR }));
+    await storeOutcomes(tx, project, [], invalid, new Date());
+  }
+  // Items prepare could not parse were counted with the batch; they are kept all the same.
+  const failed = new Set(failures.map((f) => f.entryId));
+  for (const { entryId, type, eventId, error } of prepared.invalid)
+    if (!failed.has(entryId)) failures.push({ entryId, itemType: type, eventId, error });
+  if (failures.length > 0) await recordDeadLetters(tx, lane, failures);
   return counts;
 }
 

@@ -74,6 +74,10 @@ describe("dead letters", () => {
         { type: "check_in", payload: JSON.stringify({ check_in_id: "a".repeat(32), monitor_slug: slug, status: "ok" }) },
       ]),
     );
+    // Not JSON, though shaped like an object: ingest does not parse an event whose id the
+    // envelope header carries.
+    const unparsable = eventIdInLane(0);
+    await post(tenant, envelope({ event_id: unparsable }, [{ type: "event", payload: '{"message": "cut off", }' }]));
     for (const event of good.slice(3)) await post(tenant, eventEnvelope(event));
     await post(other, eventEnvelope(errorEvent({ event_id: eventIdInLane(0) })));
 
@@ -87,12 +91,15 @@ describe("dead letters", () => {
       await worker.stop("SIGTERM");
     }
     expect(await db().event.count({ where: { projectId: tenant.project.id, eventId: lone.event_id } })).toBe(0);
-    expect(await invalidOutcomes(tenant.project.id)).toBe(2);
+    expect(await invalidOutcomes(tenant.project.id)).toBe(3);
 
-    const letters = await unsafeListDeadLetters({ projectId: tenant.project.id });
-    expect(letters.map((l) => l.itemType).sort()).toEqual(["check_in", "event"]);
+    const all = await unsafeListDeadLetters({ projectId: tenant.project.id });
+    expect(all.map((l) => l.itemType).sort()).toEqual(["check_in", "event", "event"]);
+    expect(all.find((l) => l.eventId === unparsable)?.error).toMatch(/JSON/);
+    const letters = all.filter((l) => l.eventId !== unparsable);
     expect(letters.find((l) => l.itemType === "event")).toMatchObject({ eventId: lone.event_id, lane: 0 });
     for (const letter of letters) expect(letter.error).toMatch(/violates check constraint "refuse_/);
+    await admin(["dead-letters", "--discard", all.find((l) => l.eventId === unparsable)!.id]);
     expect(await unsafeListDeadLetters({ projectId: other.project.id })).toEqual([]);
 
     // The operator's CLI lists one project's, or everyone's.
