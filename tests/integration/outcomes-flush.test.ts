@@ -1,7 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { bucketOf, dayOf, flushingKey, flushingSetKey, outcomeBucketKey, outcomeBucketSetKey, outcomeFieldPrefix } from "@/lib/usage/outcome-buckets";
+import {
+  bucketOf,
+  dayOf,
+  droppedOutcomesKey,
+  flushAttemptsKey,
+  flushingKey,
+  flushingSetKey,
+  outcomeBucketKey,
+  outcomeBucketSetKey,
+  outcomeFieldPrefix,
+} from "@/lib/usage/outcome-buckets";
 import { flushOutcomes } from "@/lib/usage/flush-outcomes";
 import { createOrgWithProject } from "../support/factories";
 
@@ -67,5 +77,49 @@ describe("flush-outcomes", () => {
     await count(org.id, project.id, past, "error|bogus|", 1);
     await flushOutcomes();
     expect(await totals(org.id)).toEqual([["accepted", "", 1]]);
+  });
+});
+
+describe("flush-outcomes isolation", () => {
+  it("stores other orgs' rows when one org's rows fail, retries those a few runs, then drops and counts them", async () => {
+    const a = await createOrgWithProject();
+    const b = await createOrgWithProject();
+    const past = Date.now() - (20_000 + Math.floor(Math.random() * 500_000)) * 60_000;
+    const day = new Date(dayOf(past));
+    // Org A's counter is at bigint's maximum: adding to it fails, as any row could fail for a reason of its own.
+    await db().outcomeCount.create({
+      data: { orgId: a.org.id, projectId: a.project.id, day, category: "error", outcome: "accepted", reason: "", quantity: 9_223_372_036_854_775_807n },
+    });
+    const dropped = Number((await redis().get(droppedOutcomesKey())) ?? 0);
+    await count(a.org.id, a.project.id, past, "error|accepted|", 1);
+    await count(a.org.id, a.project.id, past, "transaction|accepted|", 4);
+    await count(b.org.id, b.project.id, past, "error|accepted|", 2);
+    await flushOutcomes();
+    expect(await totals(b.org.id)).toEqual([["accepted", "", 2]]);
+
+    // B's minute after it is not held up either, and B is never counted twice.
+    await count(b.org.id, b.project.id, past + 60_000, "error|accepted|", 3);
+    for (let run = 2; run <= 5; run++) await flushOutcomes();
+    expect(await totals(b.org.id)).toEqual([["accepted", "", 5]]);
+    // A's rows failed every attempt: dropped and counted, its transaction row with them.
+    expect(await db().outcomeCount.count({ where: { orgId: a.org.id, category: "transaction" } })).toBe(0);
+    expect(Number(await redis().get(droppedOutcomesKey()))).toBe(dropped + 2);
+    expect(await redis().hlen(flushAttemptsKey())).toBe(0);
+    const left = await redis().smembers(flushingSetKey());
+    expect(left.filter((id) => id.startsWith(`${bucketOf(past)}:`))).toEqual([]);
+  });
+
+  it("takes only fields of six known parts: a counter name with extra `|` is dropped, not split", async () => {
+    const { org, project } = await createOrgWithProject();
+    const past = Date.now() - 30 * 60_000;
+    const dropped = Number((await redis().get(droppedOutcomesKey())) ?? 0);
+    await count(org.id, project.id, past, "error|accepted|||filtered|unsupported_item_type", 5);
+    await count(org.id, project.id, past, "error|accepted||x|filtered|", 5);
+    await count(org.id, project.id, past, "made-up|accepted|", 5);
+    await count(org.id, project.id, past, "error|accepted|made-up", 5);
+    await count(org.id, project.id, past, "unknown|filtered|unsupported_item_type", 1);
+    await flushOutcomes();
+    expect(await totals(org.id)).toEqual([["filtered", "unsupported_item_type", 1]]);
+    expect(Number(await redis().get(droppedOutcomesKey()))).toBe(dropped + 4);
   });
 });
