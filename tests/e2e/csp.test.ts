@@ -37,8 +37,8 @@ afterAll(async () => {
 
 // Injected by the browser's debugging protocol, so the policy does not apply to it: it sees
 // every violation a page's own scripts would cause.
-function watchViolations(browserContext: BrowserContext): Promise<void> {
-  return browserContext.addInitScript(() => {
+async function watchViolations(browserContext: BrowserContext): Promise<void> {
+  await browserContext.addInitScript(() => {
     const seen: string[] = [];
     (window as unknown as { cspViolations: string[] }).cspViolations = seen;
     document.addEventListener("securitypolicyviolation", (e) =>
