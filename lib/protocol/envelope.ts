@@ -168,3 +168,28 @@ function exceedsDepth(json: Buffer, max: number): boolean {
   }
   return false;
 }
+
+/**
+ * At least the number of elements of a JSON array (1 for anything else), by a byte scan that
+ * counts commas at the top level: for refusing a list of too many security reports before an
+ * item is built for each.
+ */
+export function topLevelElements(json: Buffer): number {
+  let start = 0;
+  while (start < json.length && isSpace(json[start]!)) start++;
+  if (json[start] !== 0x5b) return 1;
+  let commas = 0;
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < json.length; i++) {
+    const c = json[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c && depth === 1) commas++;
+  }
+  return commas + 1;
+}
