@@ -230,4 +230,36 @@ describe("retention by plan", () => {
     expect(again.more).toBe(false);
     expect(await db().event.count({ where: { projectId: { in: [free.project.id, team.project.id] } } })).toBe(4);
   });
+
+  it("deletes attachments, feedback and check-ins older than the plan keeps, in bounded batches", async () => {
+    const now = Date.now();
+    const free = await createOrgWithProject();
+    const team = await paidOrg("team");
+    const add = async (projectId: number, ages: number[]) => {
+      for (const age of ages) {
+        const at = new Date(now - age * DAY);
+        const eventId = randomBytes(16).toString("hex");
+        await db().eventAttachment.create({ data: { projectId, eventId, name: `${age}.txt`, size: 4, data: Buffer.from("data"), createdAt: at } });
+        await db().feedback.create({ data: { projectId, eventId, message: `${age} days old`, createdAt: at } });
+        await db().checkIn.create({
+          data: { projectId, checkInId: eventId, monitorSlug: "nightly", status: "ok", createdAt: at, updatedAt: at, payload: {} },
+        });
+      }
+    };
+    // Free keeps 30 days, team 90.
+    await add(free.project.id, [45, 40, 31, 10]);
+    await add(team.project.id, [45, 10]);
+
+    const first = await unsafeEnforceRetention({ now, batchSize: 2, maxBatches: 1 });
+    expect(first.more).toBe(true);
+    await unsafeEnforceRetention({ now, batchSize: 2, maxBatches: 10 });
+
+    const names = async (projectId: number) => ({
+      attachments: (await db().eventAttachment.findMany({ where: { projectId }, select: { name: true }, orderBy: { id: "asc" } })).map((a) => a.name),
+      feedback: (await db().feedback.findMany({ where: { projectId }, select: { message: true }, orderBy: { id: "asc" } })).map((f) => f.message),
+      checkIns: await db().checkIn.count({ where: { projectId } }),
+    });
+    expect(await names(free.project.id)).toEqual({ attachments: ["10.txt"], feedback: ["10 days old"], checkIns: 1 });
+    expect(await names(team.project.id)).toEqual({ attachments: ["45.txt", "10.txt"], feedback: ["45 days old", "10 days old"], checkIns: 2 });
+  });
 });
