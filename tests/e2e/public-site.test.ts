@@ -242,6 +242,7 @@ describe("the docs", () => {
     const MiB = 1024 * 1024;
     for (const bytes of [LIMITS.eventItemBytes, LIMITS.bodyBytes, LIMITS.decompressedBytes])
       expect(body).toContain(`${bytes / MiB} MiB`);
+    expect(body).toContain(`${LIMITS.preAuthBytes / 1024} KiB`);
     expect(body).toContain(`${LIMITS.jsonDepth} levels`);
     for (const endpoint of ["envelope", "store", "security", "csp-report"])
       expect(body).toContain(`/api/<project id>/${endpoint}/`);

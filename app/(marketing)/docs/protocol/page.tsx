@@ -26,10 +26,12 @@ const ITEM_NOTES: Record<string, string> = {
   attachment: "files attached to an event",
 };
 
-/** "1 MiB", "100 MiB", "64 levels": a limit from lib/protocol/limits.ts as prose. */
+/** "1 MiB", "64 KiB": a limit from lib/protocol/limits.ts as prose. */
 function bytes(n: number): string {
-  const MiB = 1024 * 1024;
-  return n % MiB === 0 ? `${n / MiB} MiB` : `${n.toLocaleString("en-US")} bytes`;
+  const KiB = 1024;
+  const MiB = 1024 * KiB;
+  if (n % MiB === 0) return `${n / MiB} MiB`;
+  return n % KiB === 0 ? `${n / KiB} KiB` : `${n.toLocaleString("en-US")} bytes`;
 }
 
 export default function ProtocolPage() {
@@ -75,8 +77,9 @@ export default function ProtocolPage() {
       <p>
         The trailing slash is optional. Authentication is the DSN's public key, from <Code>?sentry_key=</Code>
         , the <Code>X-Sentry-Auth</Code> header or an envelope header's <Code>dsn</Code> (SDK tunnels); when
-        two are given they must agree. An unknown key is refused with 401, a disabled key or another project's
-        key with 403. Bodies may be compressed with <Code>gzip</Code>, <Code>deflate</Code> or <Code>br</Code>
+        two are given they must agree. <Code>/store/</Code> and security reports need the key in the query or
+        header. A key that is not 32 hex characters, or an unknown one, is refused with 401, a disabled key or
+        another project's key with 403. Bodies may be compressed with <Code>gzip</Code>, <Code>deflate</Code> or <Code>br</Code>
         , sent chunked or sized, with any content type.
       </p>
 
@@ -108,11 +111,18 @@ export default function ProtocolPage() {
         rows={[
           ["One event, transaction or other JSON item", bytes(LIMITS.eventItemBytes), "413"],
           [
-            "Request body as sent (compressed or not)",
+            "Envelope as sent (compressed or not)",
             bytes(LIMITS.bodyBytes),
             "413, the upload cut off early",
           ],
-          ["Request body after decompression", bytes(LIMITS.decompressedBytes), "413"],
+          ["Envelope after decompression", bytes(LIMITS.decompressedBytes), "413"],
+          ["Items in one envelope, security reports in one request", String(LIMITS.envelopeItems), "413"],
+          ["/store/ or security report body after decompression", bytes(LIMITS.eventItemBytes), "413"],
+          [
+            "Read and decompressed before the key is known (a tunnel's envelope header must fit)",
+            bytes(LIMITS.preAuthBytes),
+            "413",
+          ],
           ["JSON nesting depth", `${LIMITS.jsonDepth} levels`, "400"],
         ]}
       />
@@ -135,6 +145,7 @@ export default function ProtocolPage() {
           [<Code key="3">401, 403</Code>, "unknown key; disabled or foreign key"],
           [<Code key="4">413</Code>, "too large (see the limits)"],
           [<Code key="5">429</Code>, "rate limited or over quota, with Retry-After and X-Sentry-Rate-Limits"],
+          [<Code key="6">429</Code>, "the ingest process holds too many request bodies at once: Retry-After only"],
         ]}
       />
       <p>A 429 says what is limited, for how long and why, in the header SDKs read to back off:</p>
