@@ -5,14 +5,15 @@ import type { Viewer } from "../auth/viewer";
 import { db } from "../db";
 import { AppError } from "../errors";
 import { QUOTA_CATEGORIES } from "../ingest/quota-policy";
+import { DATA_CATEGORIES, OUTCOMES } from "./outcome-values";
 
 // Usage by outcome, read from outcome_counts (daily rows flushed from ingest's counters): the
 // usage page and GET /api/0/organizations/{org}/stats_v2/ share this, in Sentry's shape.
 
 export const STATS_FIELDS = ["sum(quantity)", "sum(times_seen)"] as const;
 export const STATS_GROUP_BY = ["outcome", "category", "reason", "project"] as const;
-export const STATS_OUTCOMES = ["accepted", "filtered", "rate_limited", "invalid", "client_discard"] as const;
-export const STATS_CATEGORIES = ["error", "security", "transaction", "session", "attachment", "monitor", "feedback", "user_report", "internal"] as const;
+export const STATS_OUTCOMES = OUTCOMES;
+export const STATS_CATEGORIES = DATA_CATEGORIES;
 
 type Field = (typeof STATS_FIELDS)[number];
 type GroupBy = (typeof STATS_GROUP_BY)[number];
@@ -89,7 +90,8 @@ export async function usageStats(viewer: Viewer, query: StatsQuery): Promise<Sta
     }
     const index = Math.round((Date.parse(`${row.day}T00:00:00Z`) - start) / DAY);
     const quantity = Number(row.quantity);
-    // Every stored outcome is one item, so times seen and quantity are the same count here.
+    // Outcomes are stored as quantities only (attachments in bytes, everything else in items),
+    // so times seen reports the same number: for attachments that is bytes, not files.
     for (const field of query.fields) {
       group.totals[field]! += quantity;
       group.series[field]![index]! += quantity;
