@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { ACCEPTED_TYPES } from "@/lib/ingest/items";
-import { QUOTA_CATEGORIES } from "@/lib/ingest/quota-policy";
+import { METER, meterOf } from "@/lib/ingest/quota-policy";
 import { LIMITS } from "@/lib/protocol/limits";
 import { categoryOf } from "@/lib/protocol/rate-limits";
 import { Code, CodeBlock } from "../../_components/code-block";
@@ -34,8 +34,15 @@ function bytes(n: number): string {
   return n % KiB === 0 ? `${n / KiB} KiB` : `${n.toLocaleString("en-US")} bytes`;
 }
 
+const METER_NOTES: Record<number, string> = {
+  [METER.none]: "nothing",
+  [METER.keyOnly]: "the key's rate limit",
+  [METER.errors]: "the key's rate limit, the monthly error quota, spike protection",
+  [METER.transactions]: "the key's rate limit, the monthly transaction quota, spike protection",
+  [METER.attachments]: "the key's rate limit, the monthly attachment quota (bytes), spike protection",
+};
+
 export default function ProtocolPage() {
-  const quota = new Set<string>(QUOTA_CATEGORIES);
   return (
     <article className={PROSE}>
       <h1>Ingest protocol</h1>
@@ -86,18 +93,18 @@ export default function ProtocolPage() {
       <h2 id="items">Item types</h2>
       <p>
         Envelope items of these types are accepted. Any other type is skipped (not an error) and counted as
-        filtered, reason <Code>unsupported_item_type</Code>.
+        filtered under the category <Code>unknown</Code>, reason <Code>unsupported_item_type</Code>.
       </p>
       <Table
         label="Accepted envelope item types"
         testId="item-types"
-        head={["Item type", "Data category", "Counts against the quota", "What it is"]}
+        head={["Item type", "Data category", "Counts against", "What it is"]}
         rows={[...ACCEPTED_TYPES].map((type) => {
-          const category = categoryOf(type) ?? "";
+          const category = categoryOf(type);
           return [
             <Code key="t">{type}</Code>,
             <Code key="c">{category}</Code>,
-            quota.has(category) ? "yes" : "no",
+            METER_NOTES[meterOf(category)],
             ITEM_NOTES[type] ?? "",
           ];
         })}
@@ -128,8 +135,10 @@ export default function ProtocolPage() {
       />
       <p>
         Beyond these, quotas apply per organization: a per-key rate limit you can set on each DSN key, the
-        plan's monthly error quota, per-project spike protection and a bound on each project's unprocessed
-        backlog.
+        plan's monthly error, transaction and attachment quotas, per-project spike protection and a bound on
+        each project's unprocessed backlog, in items and in bytes. Every item is checked on its own, so an
+        envelope may be partly accepted: the answer is then 200 with <Code>X-Sentry-Rate-Limits</Code> for
+        the rest.
       </p>
 
       <h2 id="answers">Answers</h2>
