@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { inflateSync } from "node:zlib";
 import type { Envelope } from "../protocol/envelope";
-import { checkItemSize, checkJsonObjectShape, normalizeEventId, parseJsonPayload } from "../protocol/envelope";
+import { checkItemSize, checkJsonObjectShape, exceedsDepth, normalizeEventId, parseJsonPayload } from "../protocol/envelope";
 import { ProtocolError } from "../protocol/errors";
 import { LIMITS } from "../protocol/limits";
 import { categoryOf } from "../protocol/rate-limits";
@@ -97,6 +97,8 @@ export function storeBodyToEnvelope(body: Buffer): Envelope {
  * body, another `*-report` object, or a Reporting API list; each report becomes one item.
  */
 export function securityBodyToEnvelope(body: Buffer): Envelope {
+  // Each report is stringified again below, which recurses: a deep one would overflow the stack.
+  if (exceedsDepth(body, LIMITS.jsonDepth)) throw new ProtocolError(400, `security report is nested deeper than ${LIMITS.jsonDepth} levels`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString("utf8"));

@@ -148,7 +148,7 @@ export function parseJsonPayload(payload: Buffer, what: string): Record<string, 
 
 // A byte scan, cheaper than parsing: brackets inside strings are skipped. Depth cannot exceed
 // the number of opening brackets, counted first with the much faster indexOf.
-function exceedsDepth(json: Buffer, max: number): boolean {
+export function exceedsDepth(json: Buffer, max: number): boolean {
   let opening = 0;
   for (const bracket of [0x7b, 0x5b]) {
     for (let at = json.indexOf(bracket); at !== -1 && opening <= max; at = json.indexOf(bracket, at + 1)) opening++;

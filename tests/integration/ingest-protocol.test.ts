@@ -286,6 +286,13 @@ describe("store and security endpoints", () => {
     expect(items.map((i) => i.type)).toEqual(["security", "security"]);
     expect(JSON.parse(items[1]!.payload.toString())).toEqual({ "csp-report": reportingApi[0]!.body });
   });
+
+  it("refuses a security report nested deeper than 64 levels with 400 (it overflowed the stack: 503)", async () => {
+    const deep = `{"csp-report":${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
+    const res = await send(`${ingest.base}/api/${tenant.project.id}/security/?sentry_key=${tenant.key.publicKey}`, { body: deep });
+    expect(res.status).toBe(400);
+    expect(res.json().detail).toMatch(/nested deeper than 64 levels/);
+  });
 });
 
 describe("hand-off to the worker", () => {
