@@ -98,9 +98,10 @@ export class BodyReader {
         this.chunks.push(chunk);
         if (this.size > pauseAt) stop(() => resolve(false));
       };
+      // The request is done with: its listeners go with it, no need to take them off.
       const onEnd = () => {
         this.ended = true;
-        stop(() => resolve(true));
+        resolve(true);
       };
       const onError = (error: Error) => stop(() => reject(error));
       const onAborted = () => stop(() => reject(new ProtocolError(400, "request aborted")));
@@ -222,7 +223,10 @@ function run(data: Buffer, stream: Transform, options: DecodeOptions): Promise<B
       chunks.push(chunk);
     };
     stream.on("data", onData);
-    stream.once("end", () => resolve(output()));
+    stream.once("end", () => {
+      resolve(output());
+      (stream as zlib.Gunzip).close();
+    });
     stream.once("error", reject);
     stream.end(data);
   });
