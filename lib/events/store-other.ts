@@ -1,6 +1,7 @@
 import type { SqlTx } from "../db";
 import type { PreparedItem, PreparedTransaction } from "./prepare";
 import { itemHeaderOf } from "./stream";
+import { toDataCategory, toOutcomeReason } from "../usage/outcome-values";
 
 type Project = { id: number; orgId: number };
 
@@ -236,10 +237,11 @@ export async function storeOutcomes(
   for (const { data } of clientReports) {
     for (const discarded of Array.isArray(data.discarded_events) ? data.discarded_events : []) {
       const d = obj(discarded);
+      // What the SDK names is kept only when it is on the fixed lists ingest counts with.
       add(
-        str(d.category, 50) ?? "unknown",
+        toDataCategory(str(d.category, 50) ?? ""),
         "client_discard",
-        str(d.reason, 100) ?? "",
+        toOutcomeReason(str(d.reason, 100) ?? "other"),
         Math.min(num(d.quantity), 1_000_000),
       );
     }

@@ -17,14 +17,14 @@ export const ACCEPT_LUA = `
 --
 -- What requests of one DSN key within one second share (their keys, limits and outcome
 -- prefix) is a "context", sent once per call however many of its requests the call carries.
--- KEYS, ${KEYS_PER_CONTEXT} per context: the streams of the project's ${PROJECT_LANES} lanes (the backlog bound is on
---   their sum), the lanes' drain flags, the lanes' byte counts, key rate-limit counter, the org's ${METERS} monthly counters
---   (errors, transactions, attachment bytes), the project's ${METERS} hourly (spike) counters of the
---   same, outcomes hash, outcome bucket set
+-- KEYS, ${KEYS_PER_CONTEXT} per context: the streams of the project's ${PROJECT_LANES} lanes (the backlog bound is
+--   on their sum), the lanes' drain flags, the lanes' byte counts, key rate-limit counter, the
+--   org's ${METERS} monthly counters (errors, transactions, attachment bytes), the project's ${METERS} hourly
+--   (spike) counters of the same, outcomes hash, outcome bucket set
 -- ARGV: context count, then per context: key limit (0 = none), its window (s), the ${METERS} monthly
 --   quotas (0 = none), their ttl (s), the ${METERS} spike limits (0 = none), max backlog (entries),
---   max backlog (bytes), outcome field prefix, bucket id; then the request count, then per request: its context (1-based),
---   lane, item count; then per item: category, meter (-1 none, 0 the key limit only, 1..${METERS} also
+--   max backlog (bytes), outcome field prefix, bucket id; then the request count, then per
+--   request: its context (1-based), lane, item count; then per item: category, meter (-1 none, 0 the key limit only, 1..${METERS} also
 --   that quota), quantity (1, or an attachment's bytes), the entry's fields m (see entryMeta in
 --   lib/events/stream.ts), h (item header) and p (payload), filter reason ("" when not filtered)
 -- Category and filter reason come from fixed lists (lib/usage/outcome-values.ts), never from
@@ -32,9 +32,9 @@ export const ACCEPT_LUA = `
 -- Returns per request: { drain job needed (0/1), decision per item ("" accepted, else why) }
 --
 -- Within the call, state is kept per key name, as two contexts can share keys (projects of one
--- org share its monthly counters): stream lengths (kept exact as entries are added), counter
--- values plus what this call adds to them (written once, at the end), drain flags set, and
--- outcome counts (written once per field, at the end).
+-- org share its monthly counters): stream lengths (kept exact as entries are added), lane bytes
+-- and counter values plus what this call adds to them (written once, at the end), drain flags
+-- set, and outcome counts (written once per field, at the end).
 local lengths, counters, flagged, outcomes = {}, {}, {}, {}
 
 local function length(stream)

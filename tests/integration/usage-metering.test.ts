@@ -3,6 +3,7 @@ import { db } from "@/lib/db";
 import { redis, redisKey } from "@/lib/redis";
 import { droppedOutcomesKey } from "@/lib/usage/outcome-buckets";
 import { flushOutcomes } from "@/lib/usage/flush-outcomes";
+import { drainAll } from "../support/drain";
 import { createOrgWithProject } from "../support/factories";
 import { envelope, errorEvent, eventEnvelope, newEventId } from "../support/envelopes";
 import { send } from "../support/http";
@@ -83,6 +84,27 @@ describe("usage counters cannot be forged or poisoned", () => {
     expect(Number((await redis().get(droppedOutcomesKey())) ?? 0)).toBe(dropped);
     const month = new Date().toISOString().slice(0, 7);
     expect(await redis().get(redisKey("quota", "org", a.org.id, month))).toBeNull();
+  });
+});
+
+describe("client reports cannot name categories or reasons", () => {
+  it("counts an SDK's discards under known categories and reasons only (else unknown / other)", async () => {
+    const base = await ingestWith({});
+    const { project, key } = await createOrgWithProject();
+    const discarded = [
+      { category: "error", reason: "queue_overflow", quantity: 2 },
+      { category: "error|accepted|", reason: "sample_rate", quantity: 3 },
+      { category: "transaction", reason: "\ufffd|accepted", quantity: 4 },
+    ];
+    const report = envelope({}, [{ type: "client_report", payload: JSON.stringify({ timestamp: Date.now() / 1000, discarded_events: discarded }) }]);
+    expect((await post(base, project.id, key.publicKey, report)).status).toBe(200);
+    await drainAll(project.id);
+    const rows = await db().outcomeCount.findMany({ where: { projectId: project.id, outcome: "client_discard" }, orderBy: [{ category: "asc" }] });
+    expect(rows.map((r) => [r.category, r.reason, Number(r.quantity)])).toEqual([
+      ["error", "queue_overflow", 2],
+      ["transaction", "other", 4],
+      ["unknown", "sample_rate", 3],
+    ]);
   });
 });
 
