@@ -50,7 +50,7 @@ export async function ingest(req: IncomingMessage, res: ServerResponse, projectI
     if (!key) {
       // Only an envelope carries a key in its body; other bodies are refused before reading.
       if (endpoint !== "envelope") throw new ProtocolError(401, "missing authentication: no sentry_key in query or X-Sentry-Auth");
-      key = await authorizeByEnvelopeHeader(body, encodings, projectId);
+      key = await authorizeByEnvelopeHeader(body, encodings, memory, projectId);
     }
     let envelope: Envelope;
     if (endpoint === "envelope") {
@@ -99,9 +99,9 @@ export async function ingest(req: IncomingMessage, res: ServerResponse, projectI
  * ingest hold or decompress more than that line, so the body is read and decoded only as far
  * as LIMITS.preAuthBytes until the key checks out.
  */
-async function authorizeByEnvelopeHeader(body: BodyReader, encodings: string[], projectId: number): Promise<KeyInfo> {
+async function authorizeByEnvelopeHeader(body: BodyReader, encodings: string[], memory: BodyMemory, projectId: number): Promise<KeyInfo> {
   await body.readUntil(LIMITS.bodyBytes, LIMITS.preAuthBytes);
-  const line = await firstLine(body.buffer, encodings, LIMITS.preAuthBytes);
+  const line = await firstLine(body.buffer, encodings, LIMITS.preAuthBytes, memory);
   const dsn = parseEnvelopeHeader(line).dsn;
   const publicKey = typeof dsn === "string" ? parseDsn(dsn)?.publicKey : null;
   if (!publicKey) throw new ProtocolError(401, "missing authentication: no sentry_key in query, X-Sentry-Auth or envelope dsn");

@@ -142,12 +142,12 @@ export async function decode(body: Buffer, encodings: string[], maxOutputLength:
  * decompressing no more than `maxBytes` of it: 413 when the line is longer. For finding an
  * envelope's header (and its dsn) before the key is known.
  */
-export async function firstLine(body: Buffer, encodings: string[], maxBytes: number): Promise<Buffer> {
+export async function firstLine(body: Buffer, encodings: string[], maxBytes: number, memory: BodyMemory): Promise<Buffer> {
   let data = body;
   for (const [i, encoding] of encodings.entries()) {
     const innermost = i === encodings.length - 1;
     // The inner coding's first line needs about as many bytes of this coding's output.
-    data = await decodeOne(data, encoding, { maxOutputLength: 2 * maxBytes, partial: true, stopAtNewline: innermost });
+    data = await decodeOne(data, encoding, { maxOutputLength: 2 * maxBytes, memory, partial: true, stopAtNewline: innermost });
   }
   const end = data.indexOf(NEWLINE);
   if (end === -1 ? data.length > maxBytes : end > maxBytes) {
@@ -158,7 +158,7 @@ export async function firstLine(body: Buffer, encodings: string[], maxBytes: num
 
 type DecodeOptions = {
   maxOutputLength: number;
-  memory?: BodyMemory;
+  memory: BodyMemory;
   /** The input may be cut off: decode what is there, stopping without error at the limit. */
   partial?: boolean;
   stopAtNewline?: boolean;
@@ -178,6 +178,9 @@ async function decodeOne(data: Buffer, encoding: string, options: DecodeOptions)
           return run(data, zlib.createInflateRaw(flush), options);
         });
       case "br":
+        // The decoder allocates the window the stream declares, up to 16 MiB, whatever it
+        // outputs: a few hundred 89-byte bodies at once took 3.4 GB before this was counted.
+        if (options.memory && !options.memory.take(brotliWindowBytes(data))) throw overloaded();
         return await run(
           data,
           zlib.createBrotliDecompress(options.partial ? { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH } : {}),
@@ -219,7 +222,7 @@ function run(data: Buffer, stream: Transform, options: DecodeOptions): Promise<B
       if (size > maxOutputLength) {
         return finish(() => reject(new ProtocolError(413, `body is larger than ${maxOutputLength} bytes when decompressed`)));
       }
-      if (memory && !memory.take(chunk.length)) return finish(() => reject(overloaded()));
+      if (!memory.take(chunk.length)) return finish(() => reject(overloaded()));
       chunks.push(chunk);
     };
     stream.on("data", onData);
@@ -230,4 +233,17 @@ function run(data: Buffer, stream: Transform, options: DecodeOptions): Promise<B
     stream.once("error", reject);
     stream.end(data);
   });
+}
+
+/** The sliding window a brotli stream declares in its first bits (RFC 7932, section 9.1). */
+function brotliWindowBytes(data: Buffer): number {
+  const first = data[0] ?? 0;
+  let windowBits = 16;
+  if (first & 1) {
+    const n = (first >> 1) & 7;
+    const m = (first >> 4) & 7;
+    windowBits = n ? 17 + n : m ? 8 + m : 17;
+  }
+  // Large windows (m = 1) are refused by the decoder; 24 bits is the most it allocates.
+  return 2 ** Math.min(windowBits, 24);
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { brotliCompressSync, constants, deflateSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -119,6 +120,24 @@ describe("decompression bombs against the real ingest process", () => {
     expect(limit.status).toBe(413);
     expect(limit.json().detail).toBe(`more than ${LIMITS.envelopeItems} security reports in one request`);
     expect(ingest.child.exitCode).toBeNull();
+    expect((await send(`${base}/_health/`, { method: "GET" })).status).toBe(200);
+  });
+
+  it("counts brotli's window: 200 tiny bodies declaring 16 MiB each at once stay within the memory budget", async () => {
+    const body = brotliCompressSync(Buffer.alloc(LIMITS.decompressedBytes + MiB, 0x61), {
+      params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_LGWIN]: 24 },
+    });
+    expect(body.length).toBeLessThan(1024);
+    const urls = [`${base}/api/${victim.project.id}/envelope/`, `${base}/api/${victim.project.id}/envelope/?sentry_key=${victim.key.publicKey}`];
+    const statuses = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => send(urls[i % 2]!, { body, headers: { "content-encoding": "br" } }).then((r) => r.status)),
+    );
+    expect(statuses.filter((status) => status !== 413 && status !== 429)).toEqual([]);
+    // Peak resident memory over the whole run: 128 MB heap, 256 MiB of bodies, the rest.
+    // Before brotli's window was counted, this burst alone took the process to 3.4 GB.
+    const status = readFileSync(`/proc/${ingest.child.pid}/status`, "utf8");
+    const peakKiB = Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]);
+    expect(peakKiB).toBeLessThan(768 * 1024);
     expect((await send(`${base}/_health/`, { method: "GET" })).status).toBe(200);
   });
 
