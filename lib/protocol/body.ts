@@ -114,14 +114,19 @@ export class BodyReader {
   }
 }
 
+// Nobody compresses twice on purpose; thousands of layers would each cost a decompressor.
+const MAX_CODINGS = 2;
+
 /** Content-Encoding's codings in the order to undo them (the last applied first). */
 export function encodingsOf(header: string | undefined): string[] {
   if (!header) return [];
-  return header
+  const codings = header
     .split(",")
     .map((e) => e.trim().toLowerCase())
     .filter((e) => e && e !== "identity")
     .reverse();
+  if (codings.length > MAX_CODINGS) throw new ProtocolError(415, `more than ${MAX_CODINGS} content codings`);
+  return codings;
 }
 
 /**

@@ -165,6 +165,7 @@ describe("decompression bombs against the real ingest process", () => {
     for (const [encoded, headers] of [
       [body, {}],
       [gzipSync(body), { "content-encoding": "gzip" }],
+      [ENCODERS.br(gzipSync(body)), { "content-encoding": "gzip, br" }],
     ] as const) {
       for (const chunked of [false, true]) {
         const res = await send(url, { body: encoded, headers: { ...headers }, chunked });
@@ -172,6 +173,13 @@ describe("decompression bombs against the real ingest process", () => {
         expect(res.json()).toEqual({ id: event.event_id });
       }
     }
+  });
+
+  it("refuses more than two content codings with 415", async () => {
+    const body = gzipSync(gzipSync(gzipSync(eventEnvelope())));
+    const res = await send(`${base}/api/${victim.project.id}/envelope/`, { body, headers: { "content-encoding": "gzip, gzip, gzip" } });
+    expect(res.status).toBe(415);
+    expect(res.json().detail).toBe("more than 2 content codings");
   });
 
   it("bounds the envelope header only until the key is known", async () => {

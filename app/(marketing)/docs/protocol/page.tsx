@@ -87,7 +87,7 @@ export default function ProtocolPage() {
         two are given they must agree. <Code>/store/</Code> and security reports need the key in the query or
         header. A key that is not 32 hex characters, or an unknown one, is refused with 401, a disabled key or
         another project's key with 403. Bodies may be compressed with <Code>gzip</Code>, <Code>deflate</Code> or <Code>br</Code>
-        , sent chunked or sized, with any content type.
+        (two codings at most), sent chunked or sized, with any content type.
       </p>
 
       <h2 id="items">Item types</h2>
