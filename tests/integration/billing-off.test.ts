@@ -19,8 +19,15 @@ describe("billing off (self-hosted)", () => {
     const owner: Viewer = { userId: user.id, orgId: org.id, role: "owner" };
     const state = await db().organization.findUniqueOrThrow({ where: { id: org.id } });
     expect(state.plan).toBe("free");
-    // DEFAULT_MONTHLY_ERROR_QUOTA is unset (0): unlimited, as before billing existed.
-    expect(limitsForOrg(state)).toEqual({ monthlyErrors: null, projectErrorsPerHour: null });
+    // The DEFAULT_MONTHLY_*_QUOTA variables are unset (0): unlimited, as before billing existed.
+    expect(limitsForOrg(state)).toEqual({
+      monthlyErrors: null,
+      projectErrorsPerHour: null,
+      monthlyTransactions: null,
+      projectTransactionsPerHour: null,
+      monthlyAttachmentBytes: null,
+      projectAttachmentBytesPerHour: null,
+    });
 
     for (let i = 0; i < 3; i++) await inviteMember(owner, { email: `invitee-${i}-${org.id}@example.com`, role: "member" });
     expect(await db().invitation.count({ where: { orgId: org.id } })).toBe(3);
