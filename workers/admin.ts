@@ -15,7 +15,8 @@ const USAGE = `Usage: npm run admin -- <command> [options]
 Commands:
   bootstrap --email E --password P --org SLUG --project SLUG [--platform P] [--json]
       Create (or find) a user, an org they own, a project with a DSN and an API token.
-      Running it again returns the same result.
+      Running it again returns the same result; a revoked bootstrap token stays revoked
+      ("token": null) and is never granted again.
   create-user --email E --password P [--name N] [--org SLUG]
       Create a user (or set their password); with --org, make them the owner of that org.
   reset-password --email E --password P
@@ -80,7 +81,7 @@ async function run(command: string | undefined): Promise<void> {
         project: required("project"),
         platform: values.platform,
       });
-      return print(result, `org ${result.org}, project ${result.project} (${result.projectId})\nDSN   ${result.dsn}\ntoken ${result.token}`);
+      return print(result, `org ${result.org}, project ${result.project} (${result.projectId})\nDSN   ${result.dsn}\ntoken ${result.token ?? "(revoked: bootstrap grants no new token)"}`);
     }
     case "create-user": {
       const user = await upsertUserWithPassword({ email: required("email"), password: required("password"), name: values.name });

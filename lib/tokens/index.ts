@@ -40,11 +40,13 @@ export async function unsafeCreateApiToken(input: {
  * derive it from AUTH_SECRET, so a rerun can recompute it (and repair the stored hash when the
  * secret changed). System context only (bootstrap).
  */
-export async function unsafeEnsureBootstrapToken(userId: number, orgId: number): Promise<string> {
+export async function unsafeEnsureBootstrapToken(userId: number, orgId: number): Promise<string | null> {
   const token =
     PREFIX + createHmac("sha256", env().AUTH_SECRET).update(`bootstrap-token:${userId}:${orgId}`).digest("base64url");
-  const data = { tokenHash: hashToken(token), tokenPrefix: token.slice(0, 10), revokedAt: null };
-  const existing = await db().apiToken.findFirst({ where: { userId, orgId, name: "bootstrap" }, select: { id: true } });
+  const data = { tokenHash: hashToken(token), tokenPrefix: token.slice(0, 10) };
+  const existing = await db().apiToken.findFirst({ where: { userId, orgId, name: "bootstrap" }, select: { id: true, revokedAt: true } });
+  // Re-derived only while it stands: a revoked bootstrap token is revoked for good.
+  if (existing?.revokedAt) return null;
   if (existing) {
     await db().apiToken.update({ where: { id: existing.id }, data });
   } else {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { unsafeCreateDemoAccount } from "@/lib/bootstrap";
 import { db } from "@/lib/db";
 import { hashToken } from "@/lib/tokens";
 import { verifyPassword } from "@/lib/auth/password";
@@ -50,6 +51,23 @@ describe("admin bootstrap", { timeout: 120_000 }, () => {
     const token = await db().apiToken.findUniqueOrThrow({ where: { tokenHash: hashToken(result.token) } });
     expect(token).toMatchObject({ orgId: org.id, revokedAt: null });
     expect(token.scopes).toContain("org:admin");
+
+    // Revoked for good: a rerun neither re-grants nor prints it.
+    await db().apiToken.update({ where: { id: token.id }, data: { revokedAt: new Date() } });
+    const third = await admin(bootstrapArgs(suffix), env);
+    expect(third.code, third.output).toBe(0);
+    expect(JSON.parse(third.output.trim())).toEqual({ ...result, token: null });
+    const after = await db().apiToken.findUniqueOrThrow({ where: { id: token.id } });
+    expect(after.revokedAt).not.toBeNull();
+    expect(await db().apiToken.count({ where: { orgId: org.id, revokedAt: null } })).toBe(0);
+  });
+
+  it("makes the demo account only on a database without users", async () => {
+    await admin(bootstrapArgs(`demo-${Date.now().toString(36)}`));
+    expect(await db().user.count()).toBeGreaterThan(0);
+    const login = { email: `demo-${Date.now().toString(36)}@example.com`, password: "a demo password" };
+    expect(await unsafeCreateDemoAccount(login)).toBeNull();
+    expect(await db().user.count({ where: { email: login.email } })).toBe(0);
   });
 
   it("refuses bad input with a message and exit code 1", async () => {
