@@ -1,18 +1,22 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { unsafeBootstrap } from "@/lib/bootstrap";
+import { unsafeCreateDemoAccount } from "@/lib/bootstrap";
 import { closeDb } from "@/lib/db";
 import { stopEmbeddedPostgres } from "@/lib/database-url";
 import { dataPath, env } from "@/lib/env";
 import { boot } from "@/lib/runtime";
-import { binPath, forwardSignals } from "./children";
+import { binPath } from "./children";
 
 // `npm start` (and `npm run dev` with --dev): one command that brings the whole platform up.
 // It builds when there is no build, finds or starts PostgreSQL, migrates, makes sure the demo
 // account exists, then runs web, ingest and worker as child processes until told to stop.
 
 const dev = process.argv.includes("--dev");
+type Service = "web" | "ingest" | "worker";
+const RESTART_MIN_MS = 1000;
+const RESTART_MAX_MS = 30_000;
+const RESTART_RESET_MS = 60_000;
 
 await boot({ migrate: true });
 
@@ -27,66 +31,89 @@ if (!dev && !(existsSync(".next/BUILD_ID") && existsSync("dist/workers/worker.js
 const demo = env().DEMO_ACCOUNT === "on" ? await ensureDemoAccount() : undefined;
 await closeDb();
 
-const children = [run("web"), run("ingest"), run("worker")];
-forwardSignals(children);
+const children = new Map<Service, ChildProcess>();
+for (const service of ["web", "ingest", "worker"] as const) supervise(service);
 
-// If one process dies on its own, stop the others: a half-running platform is worse than none.
+// A child that dies on its own (a crash, the OOM killer) is started again after a pause that
+// doubles from 1 s to 30 s, back to 1 s once it stayed up a minute: the others keep running,
+// so a dead ingest costs only the events sent while it was down. SIGTERM/SIGINT stop them all.
 let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => (stopping = true));
-await Promise.all(
-  children.map(
-    (child) =>
-      new Promise<void>((resolve) =>
-        child.on("exit", (code) => {
-          if (!stopping && code !== 0) {
-            stopping = true;
-            console.error(`error: ${child.spawnfile} exited with ${code}; stopping the others`);
-            for (const other of children) if (other.exitCode === null) other.kill("SIGTERM");
-            process.exitCode = 1;
-          }
-          resolve();
-        }),
-      ),
-  ),
-);
-await stopEmbeddedPostgres();
-process.exit();
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    stopping = true;
+    for (const child of children.values()) if (running(child)) child.kill(signal);
+    if (![...children.values()].some(running)) void stopAll(); // all were waiting to restart
+  });
+}
 
-function run(service: "web" | "ingest" | "worker"): ChildProcess {
+function running(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+function supervise(service: Service, delayMs = RESTART_MIN_MS): void {
+  const child = run(service);
+  const startedAt = Date.now();
+  children.set(service, child);
+  child.on("exit", (code, signal) => {
+    if (stopping) {
+      if (![...children.values()].some(running)) void stopAll();
+      return;
+    }
+    const wait = Date.now() - startedAt > RESTART_RESET_MS ? RESTART_MIN_MS : delayMs;
+    console.error(`error: ${service} exited (${signal ?? `code ${code}`}); restarting it in ${wait / 1000} s`);
+    setTimeout(() => {
+      if (!stopping) supervise(service, Math.min(wait * 2, RESTART_MAX_MS));
+    }, wait);
+  });
+}
+
+async function stopAll(): Promise<void> {
+  await stopEmbeddedPostgres();
+  process.exit();
+}
+
+function run(service: Service): ChildProcess {
   const [command, args] = dev
     ? [binPath("tsx"), service === "web" ? ["workers/web.ts", "--dev"] : ["watch", "--clear-screen=false", `workers/${service}.ts`]]
     : ["npm", ["run", "--silent", `start:${service}`]]; // one definition of how each process runs
   const child = spawn(command, args, { stdio: "inherit", env: { ...process.env, NODE_ENV: dev ? "development" : "production" } });
   child.once("spawn", () => {
-    if (service === "worker") announce();
+    if (service === "worker" && !announced) announce();
   });
   return child;
 }
 
+let announced = false;
 function announce(): void {
+  announced = true;
   const lines = [
     "",
     "errorhub is starting:",
     `  web     ${env().APP_URL}`,
     `  ingest  ${env().INGEST_URL}`,
   ];
-  if (demo) {
+  if (demo?.created) {
     lines.push(
-      `  sign in ${demo.email} / ${demo.password}`,
-      `  DSN     ${demo.dsn}`,
-      `  token   ${demo.token}`,
+      `  sign in ${demo.created.email} / ${demo.created.password}`,
+      `  DSN     ${demo.created.dsn}`,
+      `  token   ${demo.created.token}`,
     );
+  } else if (demo) {
+    lines.push(`  demo    the first run's login, DSN and token are in ${demo.file}`);
   }
   console.log(`${lines.join("\n")}\n`);
 }
 
-/** The demo login is created once with a random password, kept under DATA_DIR. */
-async function ensureDemoAccount() {
+/**
+ * On a database without users, the demo account is created with a random password and its
+ * login, DSN and token kept under DATA_DIR (mode 0600) and printed once; later starts grant
+ * nothing and only say where that file is.
+ */
+async function ensureDemoAccount(): Promise<{ file: string; created?: { email: string; password: string; dsn: string; token: string | null } }> {
   const file = dataPath("demo-login.json");
-  const login: { email: string; password: string } = existsSync(file)
-    ? JSON.parse(readFileSync(file, "utf8"))
-    : { email: "demo@errorhub.local", password: randomBytes(9).toString("base64url") };
-  if (!existsSync(file)) writeFileSync(file, JSON.stringify(login), { mode: 0o600 });
-  const result = await unsafeBootstrap({ ...login, org: "demo", project: "demo", platform: "node" });
-  return { ...login, ...result };
+  const login = { email: "demo@errorhub.local", password: randomBytes(9).toString("base64url") };
+  const created = await unsafeCreateDemoAccount(login);
+  if (!created) return { file };
+  writeFileSync(file, JSON.stringify({ ...login, dsn: created.dsn, token: created.token }), { mode: 0o600 });
+  return { file, created: { ...login, dsn: created.dsn, token: created.token } };
 }
