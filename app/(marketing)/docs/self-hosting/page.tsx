@@ -32,8 +32,11 @@ export default function SelfHostingPage() {
       <p>
         <Code>npm start</Code> builds on its first run, applies the database migrations and starts the three
         processes: the web app, the ingest server SDKs send to, and the worker that turns events into issues.
-        It prints the web address, a demo login and the demo project's DSN. <Code>Ctrl-C</Code> or SIGTERM
-        stops all three cleanly.
+        On the first run (a database without users) it makes a demo account and prints its login, the demo
+        project's DSN and an API token once, keeping them in <Code>.data/demo-login.json</Code>; later starts
+        grant nothing and say where that file is. A process that dies is started again after 1 second,
+        doubling up to 30, while the others keep running. <Code>Ctrl-C</Code> or SIGTERM stops all three
+        cleanly.
       </p>
 
       <h2 id="configuration">Configuration</h2>
@@ -131,7 +134,9 @@ npm run start:worker   # BullMQ workers: add more when the backlog grows`}
         200 when PostgreSQL and Redis answer (503 otherwise, saying which is down but no host names), for your
         load balancer or orchestrator; the answer is reused for a second and probes no new connections. Workers
         share the queue: one project's flood is one job at a time, so other projects keep flowing. Two
-        installations can share a Redis server with different <Code>REDIS_PREFIX</Code> values.
+        installations can share a Redis server with different <Code>REDIS_PREFIX</Code> values. Run one
+        process per service under a supervisor that restarts it when it dies: systemd{" "}
+        <Code>Restart=always</Code>, or <Code>restart: unless-stopped</Code> in compose.
       </p>
 
       <h3>Administration</h3>
