@@ -162,7 +162,15 @@ describe("Stripe webhooks", () => {
       pastDueSince: null,
       lastStripeEventId: event.id,
     });
-    expect(limitsForOrg(await billingOf(org.id))).toEqual({ monthlyErrors: 50_000, projectErrorsPerHour: 2_500 });
+    expect(limitsForOrg(await billingOf(org.id))).toEqual({
+      monthlyErrors: 50_000,
+      projectErrorsPerHour: 2_500,
+      monthlyTransactions: 100_000,
+      projectTransactionsPerHour: 5_000,
+      monthlyAttachmentBytes: 1024 ** 3,
+      // a twentieth of the month, but never less than the largest body ingest takes
+      projectAttachmentBytesPerHour: 100 * 1024 ** 2,
+    });
     const audit = await db().auditLog.findFirstOrThrow({ where: { orgId: org.id, action: "billing.subscription_changed" } });
     expect(audit).toMatchObject({ actorId: null, targetId: sub.id, data: { from: { plan: "free", status: null }, to: { plan: "team", status: "active" } } });
     expect(owner.orgId).toBe(org.id);
