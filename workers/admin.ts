@@ -1,3 +1,4 @@
+import "@/lib/node-version"; // first: on a too old Node.js, one line before anything else loads
 import { parseArgs } from "node:util";
 import { ZodError } from "zod";
 import { unsafeBootstrap } from "@/lib/bootstrap";
