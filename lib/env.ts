@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 
@@ -23,6 +23,9 @@ const schema = z.object({
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters (try: openssl rand -hex 32)").optional(),
   DATA_DIR: z.string().min(1).default(".data"),
   EMBEDDED_POSTGRES_PORT: port.default(5499),
+  // Unset: DATA_DIR/postgres, or as root when the postgres user cannot enter the checkout,
+  // /var/lib/errorhub/<hash of the checkout path>.
+  EMBEDDED_POSTGRES_DIR: z.string().min(1).optional(),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")
@@ -176,12 +179,30 @@ export function dataPath(...parts: string[]): string {
   return path.resolve(env().DATA_DIR, ...parts);
 }
 
+/**
+ * Creates DATA_DIR when missing. A path that cannot hold files (a file, a path under a file, a
+ * read-only filesystem, a directory we may not write) is a configuration error: an EnvError
+ * that says so in one line, rather than a stack trace from whatever writes there first.
+ */
+export function ensureDataDir(dataDir = env().DATA_DIR): void {
+  const dir = path.resolve(dataDir);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    let code = (error as NodeJS.ErrnoException).code ?? String(error);
+    // mkdir of a path that is a file says EEXIST; what is wrong is that it is not a directory.
+    if (code === "EEXIST" && !statSync(dir).isDirectory()) code = "ENOTDIR";
+    throw new EnvError(`DATA_DIR ${dir} cannot be written (${code}): set DATA_DIR to a writable directory`);
+  }
+}
+
 // Self-hosters who never set AUTH_SECRET still get a stable, random secret: generated once
 // and kept next to the embedded database, so sessions survive restarts.
 function localAuthSecret(dataDir: string): string {
   const file = path.resolve(dataDir, "auth-secret");
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  mkdirSync(dataDir, { recursive: true });
+  ensureDataDir(dataDir);
   const secret = randomBytes(32).toString("hex");
   try {
     writeFileSync(file, secret, { flag: "wx", mode: 0o600 });

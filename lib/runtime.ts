@@ -1,19 +1,28 @@
-import { EnvError, env } from "./env";
+import type { Server } from "node:net";
+import { EnvError, ensureDataDir, env } from "./env";
 import { resolveDatabaseUrl, stopEmbeddedPostgres } from "./database-url";
 import { migrate } from "./migrate";
 import { probePostgres, probeRedis, redactUrl } from "./health";
 import { redisStartHint } from "./redis";
 
 const SHUTDOWN_DEADLINE_MS = 9000;
+/**
+ * Exit code of a configuration failure that starting again cannot fix (EX_CONFIG in
+ * sysexits.h): the launcher (workers/start.ts) stops the platform on it instead of restarting.
+ */
+export const EXIT_CONFIG = 78;
 
 /**
- * What every process does first: validate the environment, find (or start) PostgreSQL, and
- * make sure both Postgres and Redis answer; with `migrate`, also create the database if needed
- * and apply pending migrations. Any failure is one clear line and exit code 1.
+ * What every process does first: validate the environment, make sure DATA_DIR can be written
+ * when this process keeps files there, find (or start) PostgreSQL, and make sure both Postgres
+ * and Redis answer; with `migrate`, also create the database if needed and apply pending
+ * migrations. Any failure is one clear line and exit code 1.
  */
-export async function boot(options: { migrate?: boolean } = {}): Promise<void> {
+export async function boot(options: { migrate?: boolean; dataDir?: boolean } = {}): Promise<void> {
   try {
-    env();
+    env(); // also writes DATA_DIR/auth-secret the first time when AUTH_SECRET is unset
+    // Before any Postgres work: without DATABASE_URL the embedded PostgreSQL lives there.
+    if (options.dataDir || !env().DATABASE_URL) ensureDataDir();
   } catch (error) {
     if (error instanceof EnvError) fail(error.message);
     throw error;
@@ -37,9 +46,33 @@ export async function boot(options: { migrate?: boolean } = {}): Promise<void> {
   }
 }
 
-export function fail(message: string): never {
+export function fail(message: string, exitCode = 1): never {
   process.stderr.write(`error: ${message}\n`);
-  process.exit(1);
+  process.exit(exitCode);
+}
+
+/**
+ * Listens on the port named by `variable`. A port that is taken, or below 1024 without the
+ * privilege, ends the process with one line saying what to do and EXIT_CONFIG.
+ */
+export async function listen(server: Server, variable: "PORT" | "INGEST_PORT"): Promise<void> {
+  const port = env()[variable];
+  await new Promise<void>((resolve) => {
+    const refused = (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE") {
+        fail(`port ${port} (${variable}) is already in use: stop what uses it or set ${variable} to a free port`, EXIT_CONFIG);
+      }
+      if (error.code === "EACCES") {
+        fail(`port ${port} (${variable}) needs privileges this process lacks: set ${variable} to a port above 1023`, EXIT_CONFIG);
+      }
+      fail(`cannot listen on port ${port} (${variable}): ${error.message}`);
+    };
+    server.once("error", refused);
+    server.listen(port, () => {
+      server.off("error", refused);
+      resolve();
+    });
+  });
 }
 
 /**

@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import { setPriority } from "node:os";
 import { env } from "@/lib/env";
 import { createIngestServer } from "@/lib/ingest/server";
@@ -7,7 +6,7 @@ import { closeDb } from "@/lib/db";
 import { closeAcceptConnection } from "@/lib/ingest/accept";
 import { closeQueues } from "@/lib/queues";
 import { closeRedis } from "@/lib/redis";
-import { boot, onShutdown } from "@/lib/runtime";
+import { boot, listen, onShutdown } from "@/lib/runtime";
 
 const log = logger.child({ service: "ingest" });
 
@@ -32,8 +31,7 @@ async function main() {
   await boot();
   lowerPriority();
   const server = createIngestServer();
-  server.listen(env().INGEST_PORT);
-  await once(server, "listening");
+  await listen(server, "INGEST_PORT");
   log.info({ port: env().INGEST_PORT }, "ingest listening");
   onShutdown(async () => {
     log.info("ingest stopping: finishing in-flight requests");

@@ -1,3 +1,4 @@
+import "@/lib/node-version"; // first: on a too old Node.js, one line before anything else loads
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -5,7 +6,7 @@ import { unsafeCreateDemoAccount } from "@/lib/bootstrap";
 import { closeDb } from "@/lib/db";
 import { stopEmbeddedPostgres } from "@/lib/database-url";
 import { dataPath, env } from "@/lib/env";
-import { boot } from "@/lib/runtime";
+import { EXIT_CONFIG, boot } from "@/lib/runtime";
 import { binPath } from "./children";
 
 // `npm start` (and `npm run dev` with --dev): one command that brings the whole platform up.
@@ -18,7 +19,7 @@ const RESTART_MIN_MS = 1000;
 const RESTART_MAX_MS = 30_000;
 const RESTART_RESET_MS = 60_000;
 
-await boot({ migrate: true });
+await boot({ migrate: true, dataDir: true }); // DATA_DIR: the demo login, maybe the database
 
 if (!dev && !(existsSync(".next/BUILD_ID") && existsSync("dist/workers/worker.js"))) {
   console.log("No production build yet: running `npm run build` first (a minute or two).");
@@ -37,13 +38,15 @@ for (const service of ["web", "ingest", "worker"] as const) supervise(service);
 // A child that dies on its own (a crash, the OOM killer) is started again after a pause that
 // doubles from 1 s to 30 s, back to 1 s once it stayed up a minute: the others keep running,
 // so a dead ingest costs only the events sent while it was down. SIGTERM/SIGINT stop them all.
+// A child that exits with EXIT_CONFIG (its port is taken) would fail the same way forever: it
+// has said why in one line, and the platform stops with that exit code.
 let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.on(signal, () => {
-    stopping = true;
-    for (const child of children.values()) if (running(child)) child.kill(signal);
-    if (![...children.values()].some(running)) void stopAll(); // all were waiting to restart
-  });
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => stopChildren(signal));
+
+function stopChildren(signal: NodeJS.Signals): void {
+  stopping = true;
+  for (const child of children.values()) if (running(child)) child.kill(signal);
+  if (![...children.values()].some(running)) void stopAll(); // all were waiting to restart
 }
 
 function running(child: ChildProcess): boolean {
@@ -57,6 +60,11 @@ function supervise(service: Service, delayMs = RESTART_MIN_MS): void {
   child.on("exit", (code, signal) => {
     if (stopping) {
       if (![...children.values()].some(running)) void stopAll();
+      return;
+    }
+    if (code === EXIT_CONFIG) {
+      process.exitCode = EXIT_CONFIG;
+      stopChildren("SIGTERM");
       return;
     }
     const wait = Date.now() - startedAt > RESTART_RESET_MS ? RESTART_MIN_MS : delayMs;

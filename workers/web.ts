@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import { stopEmbeddedPostgres } from "@/lib/database-url";
 import { env } from "@/lib/env";
 import { logger } from "@/lib/logger";
-import { boot } from "@/lib/runtime";
+import { boot, listen } from "@/lib/runtime";
 import { setPeerAddress } from "@/lib/web-peer";
 
 // The web process: Next.js on a node:http server of ours, started once the database is known
@@ -27,7 +27,8 @@ server.on("request", (req, res) => {
     else res.destroy();
   });
 });
-server.listen(env().PORT, () => logger.info({ port: env().PORT, dev }, "web listening"));
+await listen(server, "PORT");
+logger.info({ port: env().PORT, dev }, "web listening");
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, async () => {

@@ -136,7 +136,9 @@ npm run start:worker   # BullMQ workers: add more when the backlog grows`}
         share the queue: one project's flood is one job at a time, so other projects keep flowing. Two
         installations can share a Redis server with different <Code>REDIS_PREFIX</Code> values. Run one
         process per service under a supervisor that restarts it when it dies: systemd{" "}
-        <Code>Restart=always</Code>, or <Code>restart: unless-stopped</Code> in compose.
+        <Code>Restart=always</Code>, or <Code>restart: unless-stopped</Code> in compose. A process whose port
+        is taken says so in one line and exits with code 78, which no restart fixes (systemd:{" "}
+        <Code>RestartPreventExitStatus=78</Code>).
       </p>
 
       <h3>Administration</h3>
