@@ -1,4 +1,5 @@
 import { db } from "../db";
+import { Prisma } from "../generated/prisma/client.ts";
 import { billingEnabled, retentionPlan } from "./plans";
 
 // Retention by plan: events, transactions, attachments, feedback, check-ins and issues older
@@ -8,6 +9,16 @@ import { billingEnabled, retentionPlan } from "./plans";
 // Self-hosted (billing off) keeps everything.
 
 const DAY = 86_400_000;
+
+// Tables whose rows go by their own age, each with its age column and the run's counter. An
+// attachment goes by its own age: its event may go before a late attachment arrives.
+const AGED_TABLES = [
+  ["events", "received_at", "events"],
+  ["transactions", "timestamp", "transactions"],
+  ["event_attachments", "created_at", "attachments"],
+  ["feedback", "created_at", "feedback"],
+  ["check_ins", "created_at", "checkIns"],
+] as const;
 const STRIPE_EVENTS_KEPT_DAYS = 30;
 
 export type RetentionRun = {
@@ -56,32 +67,14 @@ export async function unsafeEnforceRetention(options: { now?: number; batchSize?
         run.more = true;
         return total;
       };
-      run.events += await sweep(
-        () => db().$executeRaw`
-          delete from events where id in (
-            select id from events where project_id = any(${projects}::int[]) and received_at < ${cutoff} limit ${batch})`,
-      );
-      run.transactions += await sweep(
-        () => db().$executeRaw`
-          delete from transactions where id in (
-            select id from transactions where project_id = any(${projects}::int[]) and timestamp < ${cutoff} limit ${batch})`,
-      );
-      // Attachments are kept by their own age (an event may go before its late attachment).
-      run.attachments += await sweep(
-        () => db().$executeRaw`
-          delete from event_attachments where id in (
-            select id from event_attachments where project_id = any(${projects}::int[]) and created_at < ${cutoff} limit ${batch})`,
-      );
-      run.feedback += await sweep(
-        () => db().$executeRaw`
-          delete from feedback where id in (
-            select id from feedback where project_id = any(${projects}::int[]) and created_at < ${cutoff} limit ${batch})`,
-      );
-      run.checkIns += await sweep(
-        () => db().$executeRaw`
-          delete from check_ins where id in (
-            select id from check_ins where project_id = any(${projects}::int[]) and created_at < ${cutoff} limit ${batch})`,
-      );
+      for (const [table, ageColumn, counter] of AGED_TABLES) {
+        run[counter] += await sweep(
+          () => db().$executeRaw`
+            delete from ${Prisma.raw(table)} where id in (
+              select id from ${Prisma.raw(table)}
+              where project_id = any(${projects}::int[]) and ${Prisma.raw(ageColumn)} < ${cutoff} limit ${batch})`,
+        );
+      }
       // An issue not seen within the retention goes with its counters (hashes, hourly counts,
       // tag values, users, activity: cascades); a live issue loses only its old hourly counts.
       run.issues += await sweep(
