@@ -26,7 +26,10 @@ export default function SelfHostingPage() {
       <p>
         You need Node.js 20.19 or newer and a Redis server (<Code>redis-server --daemonize yes</Code> on most
         systems). PostgreSQL is optional for a trial: without <Code>DATABASE_URL</Code> an embedded PostgreSQL
-        starts with its data in <Code>./.data/</Code>.
+        starts with its data in <Code>./.data/postgres</Code>. Run as root from a checkout the{" "}
+        <Code>postgres</Code> user cannot enter (such as <Code>/root/errorhub</Code>), it lives in{" "}
+        <Code>/var/lib/errorhub/&lt;hash of the checkout path&gt;/</Code> instead (or{" "}
+        <Code>EMBEDDED_POSTGRES_DIR</Code>); its start line names the folder.
       </p>
       <CodeBlock label="Shell" code={twoCommands().join("\n")} testId="two-commands" />
       <p>
@@ -104,7 +107,10 @@ export default function SelfHostingPage() {
         <li>
           PostgreSQL holds everything of record: accounts, projects, keys, issues and events. Back it up as
           you would any database (<Code>pg_dump</Code> nightly, or continuous archiving), and use a managed or
-          dedicated PostgreSQL 15+ via <Code>DATABASE_URL</Code> rather than the embedded one.
+          dedicated PostgreSQL 15+ via <Code>DATABASE_URL</Code> rather than the embedded one. The embedded
+          one keeps its data in the folder its start line names (
+          <Code>embedded PostgreSQL started, data in ...</Code>): <Code>pg_dump</Code> it on its port, or copy
+          that folder while the platform is stopped.
         </li>
         <li>
           Redis carries queues, the per-project event streams not yet processed and rate-limit counters. Turn
