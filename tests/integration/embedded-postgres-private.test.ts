@@ -1,5 +1,6 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NODE, ROOT, WITH_TSX, freePort } from "../support/processes";
@@ -18,23 +19,20 @@ const postgresIds = (() => {
   }
 })();
 
-// The run's folder is enterable by anyone (the cluster's own directory sits in it); only the
-// `private` folder holding the checkout is 0700.
-const run = path.join(
-  ROOT,
-  "tests",
-  ".artifacts",
-  `embedded-private-${process.pid}-${Date.now().toString(36)}`,
-);
+// The checkout goes in a 0700 `private` folder under the project (hard links need the same
+// filesystem as node_modules); the cluster's own directory goes under the system's temporary
+// folder, which the postgres user can enter even when the project itself sits in a private
+// directory (as in a clone under /root).
+const runName = `embedded-private-${process.pid}-${Date.now().toString(36)}`;
+const run = path.join(ROOT, "tests", ".artifacts", runName);
 const privateDir = path.join(run, "private");
 const checkout = path.join(privateDir, "errorhub");
-const clusterDir = path.join(run, "embedded");
+const clusterDir = path.join(tmpdir(), `errorhub-${runName}`);
 const dataDir = path.join(clusterDir, "postgres");
 
 /** A copy of the working tree (tracked and new files), with node_modules as hard links. */
 function makePrivateCheckout(): void {
   mkdirSync(run, { recursive: true });
-  chmodSync(run, 0o755);
   mkdirSync(privateDir);
   chmodSync(privateDir, 0o700);
   const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
@@ -95,6 +93,7 @@ beforeAll(() => {
 afterAll(() => {
   if (existsSync(path.join(dataDir, "postmaster.pid"))) pgCtl(["stop", "-m", "fast", "-w"]);
   rmSync(run, { recursive: true, force: true });
+  rmSync(clusterDir, { recursive: true, force: true });
 });
 
 describe.runIf(asRoot && postgresIds)(
