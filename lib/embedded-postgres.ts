@@ -41,7 +41,8 @@ let place: EmbeddedPostgresPlace | undefined;
 /**
  * Where the embedded cluster lives: EMBEDDED_POSTGRES_DIR when set; otherwise DATA_DIR/postgres,
  * unless we are root and the postgres user cannot reach the checkout, in which case
- * /var/lib/errorhub/<hash of the checkout's path> (a cluster already in DATA_DIR stays there).
+ * /var/lib/errorhub/<hash of DATA_DIR/postgres's path> (a cluster already in DATA_DIR stays
+ * there). Keyed by the data folder, not the checkout: two DATA_DIRs are two clusters.
  */
 export function embeddedPostgresPlace(): EmbeddedPostgresPlace {
   place ??= choosePlace();
@@ -59,8 +60,8 @@ function choosePlace(): EmbeddedPostgresPlace {
       (enterable(packages().binaries, postgresIds()) && enterable(inCheckout, postgresIds()));
     if (reachable) return { dataDir: inCheckout };
   }
-  const { root, versions } = packages();
-  const dir = path.resolve(configured ?? path.join(DEFAULT_PARENT, sha256(root).slice(0, 12)));
+  const { versions } = packages();
+  const dir = path.resolve(configured ?? path.join(DEFAULT_PARENT, sha256(path.resolve(inCheckout)).slice(0, 12)));
   return {
     dataDir: path.join(dir, "postgres"),
     // Not root: the binaries run as ourselves, straight from the checkout.
@@ -112,7 +113,6 @@ function checkPostgresUserReaches(postgresBinary: string, dataDir: string): void
 }
 
 type Packages = {
-  root: string;
   library: string;
   binaries: string;
   binariesName: string;
@@ -138,7 +138,6 @@ function packages(): Packages {
   }));
   const binariesVersion = JSON.parse(readFileSync(path.join(binaries, "package.json"), "utf8")).version;
   found = {
-    root: path.dirname(path.dirname(library)),
     library,
     binaries,
     binariesName,

@@ -24,7 +24,7 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default(".data"),
   EMBEDDED_POSTGRES_PORT: port.default(5499),
   // Unset: DATA_DIR/postgres, or as root when the postgres user cannot enter the checkout,
-  // /var/lib/errorhub/<hash of the checkout path>.
+  // /var/lib/errorhub/<hash of the data folder path>.
   EMBEDDED_POSTGRES_DIR: z.string().min(1).optional(),
   REDIS_PREFIX: z
     .string()

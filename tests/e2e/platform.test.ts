@@ -47,6 +47,10 @@ describe("npm start on the embedded PostgreSQL", () => {
     await platform?.stop("SIGKILL");
     await closeSmtp();
     rmSync(dataDir, { recursive: true, force: true });
+    // As root from a checkout the postgres user cannot enter, the cluster lived outside DATA_DIR
+    // (its start line names where): that folder is this run's too.
+    const relocated = /data in (\S+)\/postgres\b/.exec(platform?.output() ?? "")?.[1];
+    if (relocated && !relocated.startsWith(dataDir)) rmSync(relocated, { recursive: true, force: true });
   });
 
   it("prints the demo login and a DSN on INGEST_URL", () => {

@@ -28,7 +28,7 @@ export default function SelfHostingPage() {
         systems). PostgreSQL is optional for a trial: without <Code>DATABASE_URL</Code> an embedded PostgreSQL
         starts with its data in <Code>./.data/postgres</Code>. Run as root from a checkout the{" "}
         <Code>postgres</Code> user cannot enter (such as <Code>/root/errorhub</Code>), it lives in{" "}
-        <Code>/var/lib/errorhub/&lt;hash of the checkout path&gt;/</Code> instead (or{" "}
+        <Code>/var/lib/errorhub/&lt;hash of the data folder path&gt;/</Code> instead (or{" "}
         <Code>EMBEDDED_POSTGRES_DIR</Code>); its start line names the folder.
       </p>
       <CodeBlock label="Shell" code={twoCommands().join("\n")} testId="two-commands" />
