@@ -1,4 +1,6 @@
 import { type Grouping, groupEvent } from "./grouping";
+import { categoryOf } from "../protocol/rate-limits";
+import type { OutcomeReason } from "../usage/outcome-values";
 import { type NormalizeContext, normalizeEvent } from "./normalize";
 import type { StreamEntry } from "./stream";
 import { parseJsonObject as parseJson } from "./sanitize";
@@ -143,11 +145,5 @@ function columnsOf(event: NormalizedEvent): EventColumns {
 }
 
 /** The outcome reason of an item the worker could not process (counted as `invalid`). */
-export const PROCESSING_ERROR = "processing_error";
+export const PROCESSING_ERROR: OutcomeReason = "processing_error";
 
-/** The outcome category of an item type. */
-export function categoryOf(type: string): string {
-  if (type === "event") return "error";
-  if (type === "session" || type === "sessions") return "session";
-  return type;
-}

@@ -1,6 +1,7 @@
 import { type SqlTx, sqlTransaction } from "../db";
 import { type DeadLetterFailure, recordDeadLetters } from "./dead-letters";
-import { categoryOf, PROCESSING_ERROR, type PreparedBatch, prepareBatch, preparedFor } from "./prepare";
+import { categoryOf } from "../protocol/rate-limits";
+import { PROCESSING_ERROR, type PreparedBatch, prepareBatch, preparedFor } from "./prepare";
 import { storeErrorEvents } from "./store-errors";
 import {
   storeAttachments,
