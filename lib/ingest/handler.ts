@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { env } from "../env";
 import { agreeOnKey, isPublicKey, parseAuthHeader, parseDsn } from "../protocol/auth";
 import { BodyMemory, BodyReader, decode, encodingsOf, firstLine } from "../protocol/body";
-import { type Envelope, parseEnvelope, parseEnvelopeHeader, topLevelElements } from "../protocol/envelope";
+import { type Envelope, parseEnvelope, parseEnvelopeHeader } from "../protocol/envelope";
 import { ProtocolError } from "../protocol/errors";
 import { LIMITS } from "../protocol/limits";
 import { formatRateLimits } from "../protocol/rate-limits";
@@ -61,10 +61,6 @@ export async function ingest(req: IncomingMessage, res: ServerResponse, projectI
     } else {
       await body.readUntil(LIMITS.eventItemBytes);
       const decoded = await decode(body.buffer, encodings, LIMITS.eventItemBytes, memory);
-      // Each security report becomes an item: a list of many tiny ones would be many objects.
-      if (endpoint !== "store" && topLevelElements(decoded) > LIMITS.envelopeItems) {
-        throw new ProtocolError(413, `more than ${LIMITS.envelopeItems} security reports in one request`);
-      }
       envelope = endpoint === "store" ? storeBodyToEnvelope(decoded) : securityBodyToEnvelope(decoded);
     }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { inflateSync } from "node:zlib";
 import type { Envelope } from "../protocol/envelope";
-import { checkItemSize, checkJsonObjectShape, exceedsDepth, normalizeEventId, parseJsonPayload } from "../protocol/envelope";
+import { checkItemSize, checkJsonObjectShape, exceedsDepth, normalizeEventId, parseJsonPayload, topLevelElements } from "../protocol/envelope";
 import { ProtocolError } from "../protocol/errors";
 import { LIMITS } from "../protocol/limits";
 import { categoryOf } from "../protocol/rate-limits";
@@ -99,6 +99,11 @@ export function storeBodyToEnvelope(body: Buffer): Envelope {
 export function securityBodyToEnvelope(body: Buffer): Envelope {
   // Each report is stringified again below, which recurses: a deep one would overflow the stack.
   if (exceedsDepth(body, LIMITS.jsonDepth)) throw new ProtocolError(400, `security report is nested deeper than ${LIMITS.jsonDepth} levels`);
+  // Each report becomes an item: a list of many tiny ones would be many objects, so the list
+  // is counted by a byte scan before it is parsed, under the envelope's item limit.
+  if (topLevelElements(body) > LIMITS.envelopeItems) {
+    throw new ProtocolError(413, `more than ${LIMITS.envelopeItems} security reports in one request`);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString("utf8"));
