@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { env } from "./env";
 import { createRedis } from "./redis";
 
-export const QUEUES = { events: "events", maintenance: "maintenance" } as const;
+export const QUEUES = { events: "events", maintenance: "maintenance", alerts: "alerts" } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 /** Jobs are data: a name, a schema for the payload (ids only, no PII) and a handler. */

@@ -29,7 +29,9 @@ function byQueue(definitions: JobDefinition<unknown>[]): Map<QueueName, JobDefin
 const connections: ReturnType<typeof createRedis>[] = [];
 
 // Drain jobs are one per project at a time, so this many projects are processed in parallel.
-const CONCURRENCY: Record<QueueName, number> = { events: 4, maintenance: 2 };
+// Alert deliveries wait on other servers (up to 5 s each): many at once, so one slow receiver
+// never holds up the others.
+const CONCURRENCY: Record<QueueName, number> = { events: 4, maintenance: 2, alerts: 32 };
 
 async function startWorkers(): Promise<Worker[]> {
   const workers: Worker[] = [];

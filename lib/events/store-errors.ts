@@ -4,6 +4,24 @@ import type { PreparedEvent } from "./prepare";
 
 type Project = { id: number; orgId: number; hasFirstEvent: boolean };
 
+/** What a batch did to one issue: the facts alert rules are evaluated on (lib/alerts). */
+export type IssueFacts = {
+  issueId: number;
+  isNew: boolean;
+  /** resolved -> unresolved by this batch */
+  regressed: boolean;
+  /** ignored -> unresolved by this batch */
+  reappeared: boolean;
+  /** the batch's stored events of the issue, earliest first */
+  events: PreparedEvent[];
+  newUsers: number;
+  /** after this batch */
+  timesSeen: number;
+  firstSeen: Date;
+};
+
+export type StoredErrors = { inserted: number; newIssues: number; issues: IssueFacts[] };
+
 /**
  * Stores a batch of error events in the caller's transaction: finds or creates their issues,
  * inserts the events (a duplicate event id changes nothing), then moves each touched issue's
@@ -21,12 +39,12 @@ export async function storeErrorEvents(
   project: Project,
   prepared: PreparedEvent[],
   now: Date,
-): Promise<{ inserted: number; newIssues: number }> {
+): Promise<StoredErrors> {
   // Repeats within the batch; events stored before (SDK retries, duplicate sends) are
   // skipped by the insert and counted nowhere.
   const seen = new Set<string>();
   const fresh = prepared.filter((p) => !seen.has(p.event.eventId) && seen.add(p.event.eventId));
-  if (fresh.length === 0) return { inserted: 0, newIssues: 0 };
+  if (fresh.length === 0) return { inserted: 0, newIssues: 0, issues: [] };
   if (!project.hasFirstEvent) {
     await tx.run`update projects set first_event_at = now() where id = ${project.id} and first_event_at is null`;
   }
@@ -52,9 +70,23 @@ export async function storeErrorEvents(
   const states = await lockIssues(tx, byIssue);
   await upsertHourlyCounts(tx, byIssue);
   const newUsers = await upsertTagValues(tx, byIssue);
-  await updateIssues(tx, states, byIssue, newUsers, now);
+  const transitions = await updateIssues(tx, states, byIssue, newUsers, now);
   await upsertReleasesAndEnvironments(tx, project, stored, created);
-  return { inserted: stored.length, newIssues: created.size };
+  const issues = states.map((state): IssueFacts => {
+    const events = byIssue.get(state.id)!.sort((a, b) => a.event.timestamp.getTime() - b.event.timestamp.getTime());
+    const status = transitions.get(state.id);
+    return {
+      issueId: state.id,
+      isNew: created.has(state.id),
+      regressed: status === "regressed",
+      reappeared: status === "reappeared",
+      events,
+      newUsers: newUsers.get(state.id) ?? 0,
+      timesSeen: state.times_seen + events.length,
+      firstSeen: events[0]!.event.timestamp < state.first_seen ? events[0]!.event.timestamp : state.first_seen,
+    };
+  });
+  return { inserted: stored.length, newIssues: created.size, issues };
 }
 
 /**
@@ -204,6 +236,7 @@ type LockedIssue = {
   ignore_until: Date | null;
   ignore_until_count: number | null;
   times_seen: number;
+  first_seen: Date;
 };
 
 /** Locks the touched issues (before their hourly counts and tag values) and reads their state. */
@@ -211,19 +244,25 @@ async function lockIssues(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>): Pro
   const ids = [...byIssue.keys()];
   if (ids.length === 0) return [];
   return tx.rows<LockedIssue>`
-    select id, status, substatus, ignore_until, ignore_until_count, times_seen from issues where id = any(${ids}::int[])
+    select id, status, substatus, ignore_until, ignore_until_count, times_seen, first_seen from issues
+    where id = any(${ids}::int[])
     order by id for no key update`;
 }
 
-/** One statement for all touched issues: counters, last level and release, status changes. */
+/**
+ * One statement for all touched issues: counters, last level and release, status changes.
+ * Returns the issues whose status the batch changed: regressed (was resolved) or reappeared
+ * (was ignored).
+ */
 async function updateIssues(
   tx: SqlTx,
   states: LockedIssue[],
   byIssue: Map<number, PreparedEvent[]>,
   newUsers: Map<number, number>,
   now: Date,
-): Promise<void> {
-  if (states.length === 0) return;
+): Promise<Map<number, "regressed" | "reappeared">> {
+  const changed = new Map<number, "regressed" | "reappeared">();
+  if (states.length === 0) return changed;
   const rows = states.map((state) => {
     const events = byIssue.get(state.id)!;
     const latest = events.reduce((a, b) => (b.event.timestamp > a.event.timestamp ? b : a));
@@ -272,12 +311,16 @@ async function updateIssues(
          as u(id, count, users, first_seen, last_seen, level, release, first_release, status, substatus)
     where i.id = u.id`;
   const changes = rows.filter((r) => r.transition);
+  states.forEach((state, i) => {
+    if (rows[i]!.transition) changed.set(state.id, state.status === "resolved" ? "regressed" : "reappeared");
+  });
   if (changes.length > 0) {
     await tx.run`
       insert into issue_activities (issue_id, type, data)
       select * from unnest(${changes.map((r) => r.id)}::int[], ${changes.map((r) => r.transition!.activity.type)}::text[],
                            ${changes.map((r) => JSON.stringify({ ...r.transition!.activity.data, eventId: r.latest.event.eventId }))}::jsonb[])`;
   }
+  return changed;
 }
 
 async function upsertHourlyCounts(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>): Promise<void> {
