@@ -55,7 +55,7 @@ export default async function PricingPage({ searchParams }: Props) {
             <ul className="mt-6 flex-1 space-y-2 text-sm text-slate-700">
               <li>Unlimited errors, members and projects</li>
               <li>Keep events as long as you like</li>
-              <li>Every feature, the same code as the hosted service</li>
+              <li>Every feature, alerts included, the same code as the hosted service</li>
               <li>Your servers, your data</li>
             </ul>
             <Link href="/docs/self-hosting" className={`${secondaryButton} mt-6`}>
@@ -64,8 +64,8 @@ export default async function PricingPage({ searchParams }: Props) {
           </li>
         </ul>
         <p className="mt-6 text-center text-sm text-slate-600">
-          Every plan: unlimited projects, every official Sentry SDK, grouping, releases, inbound filters, data
-          scrubbing, spike protection and the REST API. Paid plans can add pay-as-you-go errors beyond the
+          Every plan: unlimited projects, every official Sentry SDK, grouping, releases, alerts (email,
+          webhooks, Slack and Discord), inbound filters, data scrubbing, spike protection and the REST API. Paid plans can add pay-as-you-go errors beyond the
           quota at {overagePer1000()} per 1,000.
         </p>
       </section>
@@ -133,6 +133,10 @@ export default async function PricingPage({ searchParams }: Props) {
             {overagePer1000()} per 1,000 errors) to keep receiving them. Spike protection keeps one runaway
             project from spending the whole month.
           </Faq>
+          <Faq question="Are alerts a paid extra?">
+            No. Every plan, the free one included, has alert rules on new issues, regressions and error
+            frequency, delivered by email, webhooks, Slack and Discord, with a delivery log per rule.
+          </Faq>
           <Faq question="Can we change or cancel our plan?">
             Yes, at any time, from Usage &amp; billing in your organization's settings. Payments are handled
             by Stripe. If a payment fails, your plan's limits stay for a grace period while you update the
@@ -185,6 +189,7 @@ function PlanCard({ plan, featured }: { plan: Plan; featured: boolean }) {
             : `${plan.maxMembers} member${plan.maxMembers === 1 ? "" : "s"}`}
         </li>
         <li data-testid={`retention-${plan.id}`}>{plan.retentionDays}-day retention</li>
+        <li data-testid={`alerts-${plan.id}`}>Alerts by email, webhook, Slack and Discord</li>
         {plan.auditLogExport ? <li>Audit log export</li> : null}
         {free ? null : <li>Pay-as-you-go beyond the quota</li>}
       </ul>
