@@ -58,6 +58,9 @@ export default async function OrgLayout({ children, params }: { children: ReactN
               <Link href={`/${org.slug}/settings/tokens`} className={link}>
                 API tokens
               </Link>
+              <Link href={`/${org.slug}/settings/notifications`} className={link}>
+                Notifications
+              </Link>
               <Link href={`/${org.slug}/settings/audit`} className={link}>
                 Audit log
               </Link>

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { db } from "../db";
 import { AppError } from "../errors";
 import { MIN_PASSWORD_LENGTH, hashPassword } from "../auth/password";
+import type { Viewer } from "../auth/viewer";
 
 export const emailSchema = z.string().trim().toLowerCase().email();
 export const passwordSchema = z.string().min(MIN_PASSWORD_LENGTH, `at least ${MIN_PASSWORD_LENGTH} characters`);
@@ -40,4 +41,23 @@ export async function assertEmailVerified(userId: number, action: string): Promi
   if (!user?.emailVerifiedAt && !user?.clerkId) {
     throw new AppError("forbidden", `verify your email address before you ${action}: follow the link we emailed you`);
   }
+}
+
+/** Which issue alert emails a user receives: every one, only for issues assigned to them, or none. */
+export const ALERT_EMAIL_SETTINGS = ["all", "assigned", "none"] as const;
+export type AlertEmailSetting = (typeof ALERT_EMAIL_SETTINGS)[number];
+const alertEmailSettingSchema = z.enum(ALERT_EMAIL_SETTINGS, { error: "choose all, assigned or none" });
+
+// A personal setting: the viewer's own row, whatever their role in the org, never anyone else's.
+export async function getAlertEmailSetting(viewer: Viewer): Promise<AlertEmailSetting> {
+  const user = await db().user.findUnique({ where: { id: viewer.userId }, select: { alertEmails: true } });
+  if (!user) throw new AppError("not_found", "no such user");
+  const parsed = alertEmailSettingSchema.safeParse(user.alertEmails);
+  return parsed.success ? parsed.data : "all";
+}
+
+export async function setAlertEmailSetting(viewer: Viewer, value: unknown): Promise<AlertEmailSetting> {
+  const alertEmails = alertEmailSettingSchema.parse(value);
+  await db().user.update({ where: { id: viewer.userId }, data: { alertEmails }, select: { id: true } });
+  return alertEmails;
 }
