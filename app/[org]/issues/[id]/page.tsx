@@ -198,7 +198,9 @@ export default async function IssuePage({ params, searchParams }: Props) {
             <ul className="space-y-2 text-sm" data-testid="activity">
               {issue.activity.map((a) => (
                 <li key={a.id} className="rounded border border-slate-200 bg-white px-3 py-2">
-                  <span className="font-medium">{a.user?.name || a.user?.email || "errorhub"}</span> {activityText(a.type, a.data)}{" "}
+                  {/* A fired rule is no one's doing: its sentence names the rule instead. */}
+                  {a.type === "alert_fired" ? null : <span className="font-medium">{a.user?.name || a.user?.email || "errorhub"} </span>}
+                  {activityText(a.type, a.data)}{" "}
                   <span className="text-slate-500">
                     <TimeAgo date={a.createdAt} />
                   </span>
@@ -264,6 +266,10 @@ function activityText(type: string, data: unknown): string {
       return `assigned it to ${String(d.assigneeEmail ?? "someone")}`;
     case "unassigned":
       return "unassigned it";
+    case "alert_fired": {
+      const targets = Array.isArray(d.targets) ? d.targets.map(String) : [];
+      return `Alert ${String(d.ruleName ?? "")} sent to ${targets.length > 0 ? targets.join(", ") : "no one"}`;
+    }
     default:
       return type.replaceAll("_", " ");
   }
