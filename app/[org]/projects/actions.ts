@@ -22,7 +22,12 @@ export async function createProjectAction(org: string, _previous: ActionState, f
   let slug = "";
   const state = await formAction(async () => {
     const viewer = await requireViewer(org);
-    ({ slug } = await createProject(viewer, { name: text(form, "name"), platform: text(form, "platform") as PlatformId }));
+    ({ slug } = await createProject(viewer, {
+      name: text(form, "name"),
+      platform: text(form, "platform") as PlatformId,
+      // Unchecked boxes are absent from the form: absence is the opt-out.
+      defaultAlertRule: form.get("defaultAlertRule") === "on",
+    }));
     return undefined;
   });
   // Outside formAction: redirect works by throwing.

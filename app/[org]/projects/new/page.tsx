@@ -38,6 +38,10 @@ export default async function NewProjectPage({ params }: { params: Promise<{ org
           </div>
         </fieldset>
         <Field label="Project name" name="name" required maxLength={100} placeholder="checkout-api" />
+        <label className="flex items-center gap-2 text-sm">
+          <input type="checkbox" name="defaultAlertRule" defaultChecked className="h-4 w-4 rounded border-slate-300" />
+          Alert me by email on every new issue
+        </label>
       </ActionForm>
     </main>
   );
