@@ -13,6 +13,7 @@ export const API_SCOPES = {
   orgRead: ["org:read", "org:admin"],
   projectList: ["org:read", "org:admin", "project:read", "project:write"],
   projectRead: ["project:read", "project:write"],
+  projectWrite: ["project:write"],
   eventRead: ["event:read", "event:write"],
   eventWrite: ["event:write"],
 } as const satisfies Record<string, readonly Scope[]>;

@@ -25,6 +25,9 @@ export const PERMISSIONS = {
   "billing:read": ["owner", "admin", "billing"],
   "billing:manage": ["owner", "billing"],
   "audit:read": ["owner", "admin"],
+  // Sentry lets members create and edit issue alerts by default.
+  "alerts:read": ["owner", "admin", "member"],
+  "alerts:write": ["owner", "admin", "member"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

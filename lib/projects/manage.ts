@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { unsafeCreateDefaultAlertRule } from "../alerts/rules";
 import { audit } from "../audit";
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
@@ -18,12 +19,14 @@ export const projectInputSchema = z.object({
   name: z.string().trim().min(1, "name the project").max(100),
   slug: z.string().trim().toLowerCase().pipe(slugSchema).optional(),
   platform: z.enum(PLATFORM_IDS).default("other"),
+  // Sentry's default alert rule (email on new issues); the creation form can opt out.
+  defaultAlertRule: z.boolean().default(true),
 });
 
-/** A new project in the viewer's org, with its first DSN key. */
+/** A new project in the viewer's org, with its first DSN key and, unless opted out, the default alert rule. */
 export async function createProject(viewer: Viewer, input: z.input<typeof projectInputSchema>) {
   assertCan(viewer.role, "projects:create");
-  const { name, slug: wanted, platform } = projectInputSchema.parse(input);
+  const { name, slug: wanted, platform, defaultAlertRule } = projectInputSchema.parse(input);
   return db().$transaction(async (tx) => {
     const slug = wanted ?? (await freeProjectSlug(tx, viewer.orgId, name));
     if (wanted && (await findProjectBySlug(tx, viewer.orgId, wanted))) {
@@ -33,6 +36,7 @@ export async function createProject(viewer: Viewer, input: z.input<typeof projec
       data: { orgId: viewer.orgId, slug, name, platform, keys: { create: { publicKey: newProjectKey(), secretKey: newProjectKey() } } },
       select: { id: true, slug: true, name: true, platform: true },
     });
+    if (defaultAlertRule) await unsafeCreateDefaultAlertRule(tx, project.id);
     await audit(viewer, { action: "project.created", targetType: "project", targetId: project.id, data: { slug } }, tx);
     return project;
   });
