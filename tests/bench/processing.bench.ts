@@ -72,23 +72,27 @@ import {
   stopChild,
 } from "./procs";
 import { cleanups, log, mark, percentile, printRows, redact, runBench } from "./harness";
+import { AlertReceiver, SmtpSink } from "./alert-probes";
+import { type AlertsResult, alertsJson, printAlerts, runAlertPairs } from "./alerts-scenario";
 
 const DIST = path.join(ROOT, "dist/workers");
 const PRODUCTION_INGEST_FLAGS = productionFlags("ingest");
 const PRODUCTION_WORKER_FLAGS = productionFlags("worker");
-const TARGETS = { smallRate: 5000, largeRate: 500, fairnessP99Ms: 2000 };
+const TARGETS = { smallRate: 5000, largeRate: 500, fairnessP99Ms: 2000, alertP95Ms: 2000, alertRateRatio: 0.95 };
 const COUNT_POLL_MS = 100;
 const PROBE_POLL_MS = 20;
 const SAMPLE_MS = 200;
 const PROGRESS_EVERY_MS = 5000;
 /** Above this much CPU used by processes outside the bench, a scenario is flagged as noisy. */
 const NOISY_OTHER_CPU_PCT = 30;
-const SCENARIOS = ["small", "large", "fairness"] as const;
+const SCENARIOS = ["small", "large", "fairness", "alerts"] as const;
+const DEFAULT_SCENARIOS = ["small", "large", "fairness"];
 const PROFILE_DIR = path.join(os.tmpdir(), `errorhub-pbench-prof-${process.pid}`);
 
 const { values: opts } = parseArgs({
   options: {
-    scenarios: { type: "string", default: SCENARIOS.join(",") },
+    scenarios: { type: "string", default: DEFAULT_SCENARIOS.join(",") },
+    "alert-pairs": { type: "string", default: "3" },
     "small-n": { type: "string", default: "50000" },
     "large-n": { type: "string", default: "5000" },
     "flood-n": { type: "string", default: "100000" },
@@ -120,14 +124,18 @@ const { values: opts } = parseArgs({
 
 if (opts.help) {
   console.log(`usage: tsx tests/bench/processing.bench.ts [options]   (npm run bench:processing -- [options])
-  --scenarios LIST     comma-separated, any of ${SCENARIOS.join(",")} (default: all)
+  --scenarios LIST     comma-separated, any of ${SCENARIOS.join(",")} (default: ${DEFAULT_SCENARIOS.join(",")})
   --small-n N          events in the small scenario (default 50000; ~2.5 KB each)
   --large-n N          events in the large scenario (default 5000; ~50 KB each)
   --flood-n N          tenant A's events in the fairness scenario (default 100000)
   --flood-size S       small (~2.5 KB, default) or large (~50 KB): tenant A's event size
   --shapes N           issue shapes the events spread over (default 100)
   --connections N      load generator connections (default 50)
-  --probe-interval MS  fairness: one probe every MS (default 500)
+  --alert-pairs N      alerts: pairs of small floods, one on a project without rules and one on a
+                       project with three (email on new issues, webhook on every error, Slack on
+                       100 events a minute), in alternating order, while probes of another
+                       project time acceptance to webhook delivery (default 3)
+  --probe-interval MS  fairness and alerts: one probe every MS (default 500)
   --min-probes N       fairness: probe at least this many times (default 20)
   --probe-timeout S    fairness: a probe not visible after S seconds counts as lost (default 30)
   --stall-timeout S    give a scenario up when nothing more is counted for S seconds (default 60)
@@ -176,6 +184,7 @@ const MIN_PROBES = Math.round(positive("min-probes", opts["min-probes"], true));
 const PROBE_TIMEOUT_MS = positive("probe-timeout", opts["probe-timeout"]) * 1000;
 const STALL_TIMEOUT_MS = positive("stall-timeout", opts["stall-timeout"]) * 1000;
 const WARMUP_N = Math.round(positive("warmup", opts.warmup, true));
+const ALERT_PAIRS = Math.round(positive("alert-pairs", opts["alert-pairs"]));
 const selected = opts.scenarios
   .split(",")
   .map((s) => s.trim())
@@ -332,6 +341,14 @@ async function main(): Promise<number> {
     log(`statement durations of ${DB_NAME} are logged to ${opts["pg-log-file"]} (from byte ${pgLogFrom})`);
   }
 
+  const receiver = new AlertReceiver();
+  const smtp = new SmtpSink();
+  if (PLAN.includes("alerts")) {
+    await receiver.start();
+    await smtp.start();
+    cleanups.push(() => receiver.stop());
+    cleanups.push(() => smtp.stop());
+  }
   const scripts = await entries();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `errorhub-pbench-${process.pid}-`));
   cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
@@ -351,6 +368,10 @@ async function main(): Promise<number> {
     DATA_DIR: dataDir,
     DEFAULT_MONTHLY_ERROR_QUOTA: "0",
     SPIKE_PROTECTION_HOURLY_LIMIT: "0",
+    APP_URL: "http://127.0.0.1:3000",
+    // The alerts scenario's receiver and SMTP sink listen on loopback.
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
+    ...(smtp.url ? { SMTP_URL: smtp.url } : {}),
   };
   cleanups.push(async () => {
     await Promise.all(runningChildren().map((child) => stopChild(child)));
@@ -393,9 +414,13 @@ async function main(): Promise<number> {
 
   const results: FloodResult[] = [];
   let fairness: FairnessResult | undefined;
+  let alerts: AlertsResult | undefined;
   for (const scenario of PLAN) {
     console.log("");
-    if (scenario === "fairness") {
+    if (scenario === "alerts") {
+      alerts = await runAlerts(ctx, receiver, smtp);
+      printAlerts(alerts);
+    } else if (scenario === "fairness") {
       fairness = await runFairness(ctx);
       printFairness(fairness);
     } else {
@@ -425,9 +450,14 @@ async function main(): Promise<number> {
   const pass: Record<string, boolean> = {};
   for (const r of results) pass[`${r.scenario}_rate`] = r.completed && r.e2eRate >= targetOf(r.scenario);
   if (fairness) pass.fairness_p99 = fairness.pass;
+  if (alerts) {
+    pass.alerts_p95 = alerts.latency.p95 !== null && alerts.latency.p95 < TARGETS.alertP95Ms;
+    pass.alerts_rate_ratio = alerts.medianRatio !== null && alerts.medianRatio >= TARGETS.alertRateRatio;
+  }
   const checksOk =
     results.every((r) => Object.values(r.checks).every(Boolean)) &&
-    (!fairness || (Object.values(fairness.flood.checks).every(Boolean) && fairness.probesLost === 0));
+    (!fairness || (Object.values(fairness.flood.checks).every(Boolean) && fairness.probesLost === 0)) &&
+    (!alerts || alerts.checksOk);
 
   console.log("");
   console.log("summary");
@@ -448,6 +478,16 @@ async function main(): Promise<number> {
       `< ${TARGETS.fairnessP99Ms}`,
       mark(fairness.pass),
     ]);
+  if (alerts) {
+    rows.push(["alerts", "accepted -> webhook p95 ms", fmt(alerts.latency.p95, 0), `< ${TARGETS.alertP95Ms}`, mark(pass.alerts_p95!)]);
+    rows.push([
+      "alerts",
+      "rate with rules / without (median)",
+      fmt(alerts.medianRatio, 3),
+      `>= ${TARGETS.alertRateRatio}`,
+      mark(pass.alerts_rate_ratio!),
+    ]);
+  }
   rows.push(["all", "correctness checks", checksOk ? "ok" : "failed", "all ok", mark(checksOk)]);
   printRows(rows);
   const noisy = [...results, ...(fairness ? [fairness.flood] : [])].filter(
@@ -499,6 +539,7 @@ async function main(): Promise<number> {
               },
             ]
           : []),
+        ...(alerts ? [alertsJson(alerts)] : []),
       ],
       worker_end_rss_mb: round(workerEndRss),
       pass,
@@ -507,6 +548,22 @@ async function main(): Promise<number> {
     }),
   );
   return checksOk ? 0 : 1;
+}
+
+/** The alerts scenario (alerts-scenario.ts) with this bench's floods and tenants. */
+function runAlerts(ctx: Ctx, receiver: AlertReceiver, smtp: SmtpSink): Promise<AlertsResult> {
+  return runAlertPairs({
+    pgc: ctx.pgc,
+    ingestUrl: ctx.ingestUrl,
+    receiver,
+    smtp,
+    pairs: ALERT_PAIRS,
+    n: SMALL_N,
+    probeIntervalMs: PROBE_INTERVAL_MS,
+    probeTimeoutMs: PROBE_TIMEOUT_MS,
+    createTenant,
+    flood: (label, tenant, hooks) => runFlood(ctx, label, tenant, "small", SMALL_N, hooks),
+  });
 }
 
 /** --hold-worker: the worker sleeps through the send phase, then drains the whole backlog. */
