@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { unsafeCreateDefaultAlertRule } from "../alerts/rules";
 import { audit } from "../audit";
 import { db } from "../db";
 import { env } from "../env";
@@ -185,6 +186,9 @@ async function importProject(
         data: { orgId, slug, name: (source.name?.trim() || source.slug).slice(0, 100), platform },
         select: { id: true, platform: true },
       }));
+    // The source's alert rules are not copied (its API keeps them apart from projects), so a
+    // new project starts with the default rule like one made here.
+    if (!existing) await unsafeCreateDefaultAlertRule(tx, project.id);
     const outcomes: ProjectReport["keys"] = [];
     for (const key of keys) {
       const publicKey = hexKey.safeParse(key.public);

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { unsafeCreateDefaultAlertRule } from "../alerts/rules";
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
 import { db } from "../db";
@@ -11,22 +12,27 @@ import { formatDsn } from "./dsn";
 export const newProjectKey = () => randomBytes(16).toString("hex");
 
 /**
- * Returns the org's project with this slug, creating it (with a first DSN key) when missing.
- * System context only (bootstrap): it checks no permission.
+ * Returns the org's project with this slug, creating it (with a first DSN key and the default
+ * alert rule, as the dashboard does) when missing. System context only (bootstrap): it checks no
+ * permission.
  */
 export async function unsafeEnsureProject(orgId: number, input: { slug: string; name?: string; platform?: string }) {
   const slug = slugSchema.parse(input.slug);
   const existing = await db().project.findUnique({ where: { orgId_slug: { orgId, slug } }, select: { id: true } });
   if (existing) return existing;
-  return db().project.create({
-    data: {
-      orgId,
-      slug,
-      name: input.name ?? slug,
-      platform: input.platform ?? "other",
-      keys: { create: { publicKey: newProjectKey(), secretKey: newProjectKey() } },
-    },
-    select: { id: true },
+  return db().$transaction(async (tx) => {
+    const project = await tx.project.create({
+      data: {
+        orgId,
+        slug,
+        name: input.name ?? slug,
+        platform: input.platform ?? "other",
+        keys: { create: { publicKey: newProjectKey(), secretKey: newProjectKey() } },
+      },
+      select: { id: true },
+    });
+    await unsafeCreateDefaultAlertRule(tx, project.id);
+    return project;
   });
 }
 
