@@ -68,6 +68,9 @@ export default async function OrgHome({ params }: Props) {
                       <Link href={`/${org}/projects/${p.slug}/getting-started`} className="text-indigo-700 hover:underline">
                         Setup
                       </Link>
+                      <Link href={`/${org}/projects/${p.slug}/alerts`} className="text-indigo-700 hover:underline">
+                        Alerts
+                      </Link>
                       <Link href={`/${org}/projects/${p.slug}/settings`} className="text-indigo-700 hover:underline">
                         Settings
                       </Link>

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { notFound } from "next/navigation";
 import { can } from "@/lib/auth/permissions";
 import { env } from "@/lib/env";
@@ -39,7 +40,12 @@ export default async function ProjectSettingsPage({ params }: Props) {
   const manageKeys = can(viewer.role, "keys:manage");
   return (
     <main className="mx-auto max-w-3xl space-y-10 p-6">
-      <h1 className="text-2xl font-semibold">{project.name}: settings</h1>
+      <div className="flex flex-wrap items-baseline justify-between gap-2">
+        <h1 className="text-2xl font-semibold">{project.name}: settings</h1>
+        <Link href={`/${org}/projects/${slug}/alerts`} className="text-sm text-indigo-700 hover:underline">
+          Alerts: who is told when something breaks
+        </Link>
+      </div>
 
       <section className="space-y-3">
         <h2 className="text-lg font-medium">Client keys (DSN)</h2>
