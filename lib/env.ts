@@ -48,6 +48,12 @@ const schema = z.object({
   // are not logged either (lib/mail.ts).
   SMTP_URL: url("smtp://user:pass@host:587").optional(),
   SMTP_FROM: z.string().min(3).default("errorhub <noreply@localhost>"),
+  // Alert webhooks (Slack, Discord, plain) may reach loopback, private and link-local addresses
+  // only when this is true: a hosted service must not be a way into its own network.
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z
+    .enum(["true", "false"], { message: "must be true or false" })
+    .default("false")
+    .transform((v) => v === "true"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DEMO_ACCOUNT: z.enum(["on", "off"]).default("on"),
   // Clerk as the identity provider (the hosted service). Both keys set: Clerk signs people in

@@ -5,12 +5,12 @@ import { logger } from "./logger";
 let transport: Transporter | undefined;
 
 /**
- * Sends a plain-text email through SMTP_URL. Without SMTP the message is not sent, and its text
+ * Sends an email (plain text, and an HTML alternative when given) through SMTP_URL. Without SMTP the message is not sent, and its text
  * is not logged either: it carries one-time links (password reset, verification, invitation)
  * that anyone reading the logs could use. Only `npm run dev` (NODE_ENV=development) shows it,
  * so a developer can follow the link.
  */
-export async function sendMail(message: { to: string; subject: string; text: string }): Promise<void> {
+export async function sendMail(message: { to: string; subject: string; text: string; html?: string }): Promise<void> {
   const smtp = env().SMTP_URL;
   if (!smtp) {
     const mail = { to: message.to, subject: message.subject };

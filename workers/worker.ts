@@ -1,4 +1,5 @@
 import { Worker, UnrecoverableError, type Job } from "bullmq";
+import { ALERT_BACKOFF, alertRetryDelay } from "@/lib/alerts/enqueue";
 import { closeDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { logger } from "@/lib/logger";
@@ -48,6 +49,9 @@ async function startWorkers(): Promise<Worker[]> {
       lockDuration: 15_000,
       stalledInterval: 5_000,
       maxStalledCount: 5,
+      // Only jobs whose backoff type is not built in ask this: alert deliveries, which retry on a
+      // schedule of their own (lib/alerts/enqueue.ts).
+      settings: { backoffStrategy: (attemptsMade, type) => (type === ALERT_BACKOFF ? alertRetryDelay(attemptsMade) : 0) },
     });
     worker.on("failed", (job, err) => log.warn({ job: job?.name, id: job?.id, err: err.message }, "job failed"));
     worker.on("error", (err) => log.error({ err: err.message }, "worker error"));

@@ -1,10 +1,12 @@
 import type { JobDefinition } from "@/lib/queues";
 import { cleanupSessions } from "./cleanup-sessions";
+import { deliverAlertJob } from "./deliver-alert";
 import { drainJob } from "./drain";
 import { enforceRetentionJob } from "./enforce-retention";
 import { flushOutcomesJob } from "./flush-outcomes";
 import { quotaNoticesJob } from "./quota-notices";
 import { reportOverageJob } from "./report-overage";
+import { requeueAlertDeliveriesJob } from "./requeue-alert-deliveries";
 import { requeueStuckDrains } from "./requeue-stuck-drains";
 
 /** Every job the worker process runs. */
@@ -16,4 +18,6 @@ export const processors: JobDefinition<unknown>[] = [
   reportOverageJob,
   quotaNoticesJob,
   enforceRetentionJob,
+  deliverAlertJob,
+  requeueAlertDeliveriesJob,
 ];

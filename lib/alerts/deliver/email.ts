@@ -1,0 +1,89 @@
+import { can } from "../../auth/permissions";
+import { db } from "../../db";
+import type { Role } from "../../generated/prisma/enums.ts";
+import { sendMail } from "../../mail";
+import type { ACTION_IDS, Action } from "../catalog";
+import { type AlertFacts, emailMessage } from "./payloads";
+
+type EmailAction = Extract<Action, { id: typeof ACTION_IDS.email }>;
+
+// Sentry counts a member as active when seen within this window.
+const ACTIVE_WITHIN_MS = 90 * 86_400_000;
+
+type Candidate = { id: number; email: string; role: Role; alertEmails: string; verified: boolean };
+
+/**
+ * Who gets an alert email, in the issue's org only (the org id comes from the rule's project,
+ * never from job data). Members whose role may not read projects (billing) get none; nor do
+ * built-in accounts whose address is unconfirmed (anyone can sign up with someone else's
+ * address); Clerk users count as confirmed. Each person's own setting applies last: all,
+ * assigned (only issues assigned to them) or none.
+ */
+export async function unsafeEmailRecipients(
+  orgId: number,
+  action: EmailAction,
+  issue: { assigneeId: number | null },
+  now = Date.now(),
+): Promise<string[]> {
+  let chosen: Candidate[];
+  if (action.targetType === "Member") {
+    const userId = Number(action.targetIdentifier);
+    chosen = Number.isSafeInteger(userId) ? await members(orgId, { userId }) : [];
+  } else {
+    // No ownership rules yet: the issue's owner is its assignee, when it has one.
+    const owner = issue.assigneeId === null ? [] : await members(orgId, { userId: issue.assigneeId });
+    chosen = owner.length > 0 ? owner : await fallthrough(orgId, action.fallthroughType ?? "ActiveMembers", now);
+  }
+  const emails = chosen
+    .filter((user) => user.verified && can(user.role, "projects:read"))
+    .filter((user) => user.alertEmails === "all" || (user.alertEmails === "assigned" && user.id === issue.assigneeId))
+    .map((user) => user.email);
+  return [...new Set(emails)];
+}
+
+async function fallthrough(orgId: number, type: "AllMembers" | "ActiveMembers" | "NoOne", now: number): Promise<Candidate[]> {
+  if (type === "NoOne") return [];
+  if (type === "AllMembers") return members(orgId, {});
+  // Active: signed in (a session seen), used an API token, joined, or had their account
+  // updated (Clerk's mirror does on profile changes) within the window.
+  const since = new Date(now - ACTIVE_WITHIN_MS);
+  return members(orgId, {
+    OR: [
+      { createdAt: { gte: since } },
+      {
+        user: {
+          OR: [
+            { updatedAt: { gte: since } },
+            { sessions: { some: { lastSeenAt: { gte: since } } } },
+            { apiTokens: { some: { orgId, lastUsedAt: { gte: since } } } },
+          ],
+        },
+      },
+    ],
+  });
+}
+
+async function members(orgId: number, where: object): Promise<Candidate[]> {
+  const rows = await db().membership.findMany({
+    where: { ...where, orgId },
+    select: { role: true, user: { select: { id: true, email: true, alertEmails: true, emailVerifiedAt: true, clerkId: true } } },
+  });
+  return rows.map(({ role, user }) => ({
+    id: user.id,
+    email: user.email,
+    role,
+    alertEmails: user.alertEmails,
+    verified: user.emailVerifiedAt !== null || user.clerkId !== null,
+  }));
+}
+
+export type EmailResult = { sent: number; error: string | null };
+
+/** One message per recipient; a failure to hand one to SMTP fails the delivery (it is retried). */
+export async function unsafeSendAlertEmail(orgId: number, action: EmailAction, facts: AlertFacts, issue: { assigneeId: number | null }): Promise<EmailResult> {
+  const recipients = await unsafeEmailRecipients(orgId, action, issue);
+  if (recipients.length === 0) return { sent: 0, error: null };
+  const message = emailMessage(facts);
+  for (const to of recipients) await sendMail({ to, ...message });
+  return { sent: recipients.length, error: null };
+}
