@@ -1,4 +1,8 @@
+import { evaluateAlertRules } from "../alerts/evaluate";
+import { enqueueAlertDeliveries } from "../alerts/enqueue";
+import { FrequencyCountsUnavailable } from "../alerts/frequency";
 import { type SqlTx, sqlTransaction } from "../db";
+import { logger } from "../logger";
 import { type DeadLetterFailure, recordDeadLetters } from "./dead-letters";
 import { categoryOf } from "../protocol/rate-limits";
 import { PROCESSING_ERROR, type PreparedBatch, prepareBatch, preparedFor } from "./prepare";
@@ -18,6 +22,8 @@ export type BatchResult = {
   skipped: number;
   inserted: number;
   newIssues: number;
+  /** the alert_deliveries rows this batch's firings inserted (queued once it committed) */
+  alertDeliveries: string[];
   /** the read was cut by the entry or byte limit: the stream most likely has more */
   more: boolean;
 };
@@ -70,6 +76,12 @@ export class StreamDrain {
     // Only after the commit: a crash before this line leaves the batch pending, to be re-read
     // and skipped by the checkpoint.
     await acknowledge(this.lane, result.ids);
+    const { alertDeliveries } = result.stored;
+    // A delivery not queued stays pending, and the alerts sweeper queues it later.
+    if (alertDeliveries.length > 0)
+      await enqueueAlertDeliveries(alertDeliveries).catch((error) =>
+        logger.error({ err: error, projectId: this.lane.projectId, deliveries: alertDeliveries.length }, "alert deliveries not queued"),
+      );
     return { entries: result.ids.length, more: result.more, ...result.stored };
   }
 
@@ -128,8 +140,8 @@ export function drainBatch(lane: Lane, batchSize: number): Promise<BatchResult> 
   return new StreamDrain(lane, batchSize).next();
 }
 
-const emptyCounts = { skipped: 0, inserted: 0, newIssues: 0 };
-type StoredCounts = { inserted: number; newIssues: number };
+const emptyCounts = { skipped: 0, inserted: 0, newIssues: 0, alertDeliveries: [] as string[] };
+type StoredCounts = { inserted: number; newIssues: number; alertDeliveries: string[] };
 const emptyPrepared: PreparedBatch = { events: [], transactions: [], others: [], invalid: [] };
 
 async function lockCheckpoint(tx: SqlTx, { projectId, lane }: Lane): Promise<[bigint, bigint]> {
@@ -195,14 +207,15 @@ async function storePart(
     await tx.run`release savepoint store_part`;
     if (ids.length === 1) {
       failures.push({ entryId: ids[0]!, ...describeItem(prepared, ids[0]!), error });
-      return { inserted: 0, newIssues: 0 };
+      return { inserted: 0, newIssues: 0, alertDeliveries: [] };
     }
     const halves = [ids.slice(0, Math.ceil(ids.length / 2)), ids.slice(Math.ceil(ids.length / 2))];
-    const counts = { inserted: 0, newIssues: 0 };
+    const counts: StoredCounts = { inserted: 0, newIssues: 0, alertDeliveries: [] };
     for (const half of halves) {
       const stored = await storePart(tx, project, preparedFor(prepared, new Set(half)), half, failures);
       counts.inserted += stored.inserted;
       counts.newIssues += stored.newIssues;
+      counts.alertDeliveries.push(...stored.alertDeliveries);
     }
     return counts;
   }
@@ -214,6 +227,7 @@ async function storePart(
 const NOT_ITEM_ERROR = /^(08|40|53|57|58|XX)/;
 
 function isItemError(error: unknown): boolean {
+  if (error instanceof FrequencyCountsUnavailable) return false;
   const code = (error as { code?: unknown })?.code;
   // pg's connection errors carry a Node code (ECONNRESET) or none and this message.
   if (typeof code === "string") return !NOT_ITEM_ERROR.test(code) && !code.startsWith("E");
@@ -229,15 +243,17 @@ function describeItem(prepared: PreparedBatch, id: string): { itemType: string; 
   return { itemType: other?.type ?? "unknown", eventId: other?.entry.eventId ?? "" };
 }
 
-async function storeBatch(tx: SqlTx, project: Project, prepared: PreparedBatch) {
+async function storeBatch(tx: SqlTx, project: Project, prepared: PreparedBatch): Promise<StoredCounts> {
   const ofType = (...types: string[]) => prepared.others.filter((o) => types.includes(o.type));
   const now = new Date();
   const errors = await storeErrorEvents(tx, project, prepared.events, now);
+  // Right after the events: the issues' rows are locked and their facts fresh.
+  const alertDeliveries = await evaluateAlertRules(tx, project, errors.issues, now);
   await storeTransactions(tx, project, prepared.transactions);
   await storeSessions(tx, project, ofType("session", "sessions"));
   await storeCheckIns(tx, project, ofType("check_in"));
   await storeFeedback(tx, project, ofType("feedback", "user_report"));
   await storeAttachments(tx, project, ofType("attachment"));
   await storeOutcomes(tx, project, ofType("client_report"), prepared.invalid, now);
-  return errors;
+  return { inserted: errors.inserted, newIssues: errors.newIssues, alertDeliveries };
 }

@@ -1,0 +1,216 @@
+import type { SqlTx } from "../db";
+import type { IssueFacts } from "../events/store-errors";
+import { redis, redisKey } from "../redis";
+import { type AlertRuleSpec, CONDITION_IDS, INTERVAL_MINUTES } from "./catalog";
+
+// Where the counts of frequency conditions come from:
+// - windows of up to an hour, from Redis, per issue: events in a hash whose fields are minutes
+//   (a Lua script adds the batch, drops minutes older than an hour and returns the rest), users
+//   in one HyperLogLog per minute; all expire an hour after the issue's last event;
+// - windows of a day or more: events from issue_hourly_counts, which this batch's transaction
+//   has already moved; users from one HyperLogLog per hour, kept 30 days and an hour.
+// Hourly windows start at the start of the hour the window starts in: the count includes up to
+// an hour more than the window, so a rule may fire a little early, never misses a crossing.
+// Events count in the minute (hour) of their own timestamp, clamped to now, like the hourly
+// counts: an event sent late by an offline SDK counts where it happened.
+// Redis counts move before the batch commits: a batch retried after a failed commit (or a
+// batch part rolled back to isolate a bad item) counts twice there. That is rare and errs
+// towards firing.
+// Counts are of the issue in every environment: a rule's environment selects the events it
+// fires on, not what the counters count.
+// Keys carry the project's hash tag, as its streams do, so they share a Redis Cluster slot.
+
+const HOUR_MINUTES = 60;
+const MINUTE_TTL_SECONDS = 61 * 60;
+const HOUR_TTL_SECONDS = (30 * 24 + 1) * 3600;
+
+type Kind = "events" | "users";
+
+/** The counts of one batch's issues for the frequency conditions of a project's rules. */
+export class FrequencyCounts {
+  private readonly counts = new Map<string, number>();
+  set(issueId: number, kind: Kind, minutes: number, count: number) {
+    this.counts.set(`${issueId}|${kind}|${minutes}`, count);
+  }
+  get(issueId: number, kind: Kind, minutes: number): number {
+    return this.counts.get(`${issueId}|${kind}|${minutes}`) ?? 0;
+  }
+}
+
+/** Counts (after adding this batch) only what the rules' frequency conditions need; nothing without them. */
+export async function countFrequencies(
+  tx: SqlTx,
+  projectId: number,
+  issues: IssueFacts[],
+  rules: AlertRuleSpec[],
+  now: Date,
+): Promise<FrequencyCounts> {
+  const counts = new FrequencyCounts();
+  const windows = { events: new Set<number>(), users: new Set<number>() };
+  for (const rule of rules)
+    for (const condition of rule.conditions) {
+      if (condition.id === CONDITION_IDS.eventFrequency) windows.events.add(INTERVAL_MINUTES[condition.interval]);
+      if (condition.id === CONDITION_IDS.uniqueUserFrequency) windows.users.add(INTERVAL_MINUTES[condition.interval]);
+    }
+  if (windows.events.size + windows.users.size === 0) return counts;
+  try {
+    await countInto(tx, projectId, issues, windows, now, counts);
+  } catch (error) {
+    if (error instanceof Error && "code" in error && typeof error.code === "string" && /^[0-9A-Z]{5}$/.test(error.code)) throw error;
+    throw new FrequencyCountsUnavailable(error);
+  }
+  return counts;
+}
+
+/**
+ * Redis did not answer: the batch fails, to be retried whole, rather than being bisected as if
+ * one of its items were at fault (see isItemError in lib/events/process-batch.ts).
+ */
+export class FrequencyCountsUnavailable extends Error {
+  constructor(cause: unknown) {
+    super(`alert frequency counts unavailable: ${(cause as Error)?.message ?? cause}`, { cause });
+  }
+}
+
+async function countInto(
+  tx: SqlTx,
+  projectId: number,
+  issues: IssueFacts[],
+  windows: { events: Set<number>; users: Set<number> },
+  now: Date,
+  counts: FrequencyCounts,
+) {
+  const short = (set: Set<number>) => [...set].filter((m) => m <= HOUR_MINUTES);
+  const long = (set: Set<number>) => [...set].filter((m) => m > HOUR_MINUTES);
+  await Promise.all([
+    short(windows.events).length > 0 && countEventsByMinute(projectId, issues, short(windows.events), now, counts),
+    long(windows.events).length > 0 && countEventsByHour(tx, issues, long(windows.events), now, counts),
+    windows.users.size > 0 && countUsers(projectId, issues, short(windows.users), long(windows.users), now, counts),
+  ]);
+}
+
+const minuteOf = (ts: Date, now: Date) => Math.floor(Math.min(ts.getTime(), now.getTime()) / 60_000);
+
+const eventMinutesKey = (projectId: number, issueId: number) => redisKey(`{p${projectId}}`, "alert-events", issueId);
+const userMinuteKey = (projectId: number, issueId: number, minute: number) =>
+  redisKey(`{p${projectId}}`, "alert-users-m", issueId, minute);
+const userHourKey = (projectId: number, issueId: number, hour: number) => redisKey(`{p${projectId}}`, "alert-users-h", issueId, hour);
+
+// KEYS: one hash per issue. ARGV: the current minute, the TTL, then per key the number of
+// (minute, count) pairs to add followed by the pairs. Returns per key its remaining
+// minutes and counts, flat.
+const ADD_MINUTES_LUA = `
+local now, ttl, at = tonumber(ARGV[1]), tonumber(ARGV[2]), 3
+local oldest = now - ${HOUR_MINUTES - 1}
+local out = {}
+for k = 1, #KEYS do
+  local n = tonumber(ARGV[at]); at = at + 1
+  for i = 1, n do
+    local minute = tonumber(ARGV[at])
+    if minute >= oldest then redis.call('HINCRBY', KEYS[k], ARGV[at], tonumber(ARGV[at + 1])) end
+    at = at + 2
+  end
+  redis.call('EXPIRE', KEYS[k], ttl)
+  local all = redis.call('HGETALL', KEYS[k])
+  local kept = {}
+  for i = 1, #all, 2 do
+    if tonumber(all[i]) < oldest then redis.call('HDEL', KEYS[k], all[i])
+    else kept[#kept + 1] = all[i]; kept[#kept + 1] = all[i + 1] end
+  end
+  out[k] = kept
+end
+return out`;
+
+async function countEventsByMinute(projectId: number, issues: IssueFacts[], windows: number[], now: Date, counts: FrequencyCounts) {
+  const args: (string | number)[] = [];
+  for (const issue of issues) {
+    const perMinute = new Map<number, number>();
+    for (const p of issue.events) {
+      const minute = minuteOf(p.event.timestamp, now);
+      perMinute.set(minute, (perMinute.get(minute) ?? 0) + 1);
+    }
+    args.push(perMinute.size, ...[...perMinute].flat());
+  }
+  const nowMinute = minuteOf(now, now);
+  const keys = issues.map((i) => eventMinutesKey(projectId, i.issueId));
+  const result = (await redis().eval(ADD_MINUTES_LUA, keys.length, ...keys, nowMinute, MINUTE_TTL_SECONDS, ...args)) as string[][];
+  issues.forEach((issue, k) => {
+    const flat = result[k] ?? [];
+    for (const window of windows) {
+      let sum = 0;
+      for (let i = 0; i < flat.length; i += 2) if (Number(flat[i]) > nowMinute - window) sum += Number(flat[i + 1]);
+      counts.set(issue.issueId, "events", window, sum);
+    }
+  });
+}
+
+async function countEventsByHour(tx: SqlTx, issues: IssueFacts[], windows: number[], now: Date, counts: FrequencyCounts) {
+  const rows = await tx.rows<{ issue_id: number; minutes: number; count: number }>`
+    select i.issue_id, w.minutes, coalesce(sum(h.count), 0)::int as count
+    from unnest(${issues.map((i) => i.issueId)}::int[]) as i(issue_id)
+    cross join unnest(${windows}::int[]) as w(minutes)
+    left join issue_hourly_counts h on h.issue_id = i.issue_id
+      and h.hour >= date_trunc('hour', ${now.toISOString()}::timestamptz - w.minutes * interval '1 minute') and h.hour <= ${now.toISOString()}::timestamptz
+    group by i.issue_id, w.minutes`;
+  for (const row of rows) counts.set(row.issue_id, "events", row.minutes, row.count);
+}
+
+async function countUsers(
+  projectId: number,
+  issues: IssueFacts[],
+  shortWindows: number[],
+  longWindows: number[],
+  now: Date,
+  counts: FrequencyCounts,
+) {
+  const pipeline = redis().pipeline();
+  const nowMinute = minuteOf(now, now);
+  const nowHour = Math.floor(nowMinute / 60);
+  for (const issue of issues) {
+    const byMinute = new Map<number, string[]>();
+    for (const p of issue.events) {
+      if (!p.event.userTag) continue;
+      const minute = minuteOf(p.event.timestamp, now);
+      const users = byMinute.get(minute);
+      if (users) users.push(p.event.userTag);
+      else byMinute.set(minute, [p.event.userTag]);
+    }
+    const byHour = new Map<number, string[]>();
+    for (const [minute, users] of byMinute) {
+      const hour = Math.floor(minute / 60);
+      byHour.set(hour, [...(byHour.get(hour) ?? []), ...users]);
+    }
+    if (shortWindows.length > 0)
+      for (const [minute, users] of byMinute) {
+        if (minute <= nowMinute - HOUR_MINUTES) continue;
+        const key = userMinuteKey(projectId, issue.issueId, minute);
+        pipeline.pfadd(key, ...users).expire(key, MINUTE_TTL_SECONDS);
+      }
+    if (longWindows.length > 0)
+      for (const [hour, users] of byHour) {
+        const key = userHourKey(projectId, issue.issueId, hour);
+        pipeline.pfadd(key, ...users).expire(key, HOUR_TTL_SECONDS);
+      }
+  }
+  const reads: [number, number][] = [];
+  for (const issue of issues) {
+    for (const window of shortWindows) {
+      const keys = Array.from({ length: window }, (_, i) => userMinuteKey(projectId, issue.issueId, nowMinute - i));
+      pipeline.pfcount(...keys);
+      reads.push([issue.issueId, window]);
+    }
+    for (const window of longWindows) {
+      // from the hour the window starts in, as with the hourly event counts
+      const hours = Math.floor((nowMinute - window) / 60);
+      const keys = Array.from({ length: nowHour - hours + 1 }, (_, i) => userHourKey(projectId, issue.issueId, nowHour - i));
+      pipeline.pfcount(...keys);
+      reads.push([issue.issueId, window]);
+    }
+  }
+  const results = (await pipeline.exec()) ?? [];
+  const answers = results.slice(results.length - reads.length);
+  for (const [error] of results) if (error) throw error;
+  reads.forEach(([issueId, window], i) => {
+    counts.set(issueId, "users", window, Number(answers[i]![1]));
+  });
+}
