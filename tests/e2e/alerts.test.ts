@@ -1,0 +1,153 @@
+import { mkdirSync } from "node:fs";
+import { type IncomingHttpHeaders, type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeSmtp, mails } from "../support/smtp-catcher";
+import { launchChromium } from "../support/browser";
+import { ROOT, type Running, run, startPlatform } from "../support/processes";
+
+// Alerts as a team meets them in the real UI: a new project comes with the default rule, a
+// webhook rule is created in the form, its test notification reaches a real HTTP receiver and
+// shows in the delivery log, and a real error sent with @sentry/node is alerted to the receiver
+// and by email and recorded on the issue's activity. Screenshots go to test-results/alerts/.
+describe("alert rules in the UI, from the default rule to a delivered alert", () => {
+  const shots = path.join(ROOT, "test-results/alerts");
+  let platform: Running;
+  let browser: Browser;
+  let page: Page;
+  let web: string;
+  let receiver: Server;
+  let hookUrl: string;
+  const received: { headers: IncomingHttpHeaders; body: Record<string, unknown> }[] = [];
+  const suffix = Date.now().toString(36);
+  const org = `alerts-${suffix}`;
+  const email = `owner-${suffix}@example.com`;
+  const errors: string[] = [];
+  const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    // The webhook receiver, on loopback: the platform may reach it only because the test allows private networks.
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString() || "{}") });
+        res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/errorhub`;
+    // SMTP_URL (the catcher's) reaches the platform through the environment it inherits.
+    ({ process: platform, web } = await startPlatform({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" }));
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    page.on("response", (r) => r.status() >= 500 && errors.push(`${r.status()} ${r.url()}`));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop("SIGTERM");
+    await new Promise((resolve) => receiver?.close(resolve));
+    await closeSmtp();
+  });
+
+  it("creates a webhook rule, sends a test notification, and delivers a real alert", async () => {
+    await page.goto(`${web}/sign-up`);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("owner-password-1");
+    await page.getByLabel("Organization").fill(`Alerts ${suffix}`);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL(`${web}/${org}/projects/new`);
+    // Alert emails go only to confirmed addresses: follow the link the sign-up mailed.
+    await expect.poll(() => mails.find((m) => m.to.includes(email))?.text, { timeout: 15_000 }).toBeTruthy();
+    const verify = /https?:\/\/\S+/.exec(mails.find((m) => m.to.includes(email))!.text)![0];
+    await page.goto(verify);
+    await page.getByRole("button", { name: "Confirm my address" }).click();
+    await page.getByRole("status").filter({ hasText: "your address is confirmed" }).waitFor();
+    await page.goto(`${web}/${org}/projects/new`);
+
+    await page.getByLabel("Node.js").check();
+    await page.getByLabel("Project name").fill("Checkout API");
+    expect(await page.getByLabel("Alert me by email on every new issue").isChecked()).toBe(true);
+    await shot("01-new-project");
+    await page.getByRole("button", { name: "Create project" }).click();
+    await page.waitForURL(`${web}/${org}/projects/checkout-api/getting-started`);
+    const dsn = (await page.getByTestId("dsn").textContent())!.trim();
+
+    // The project's alerts: the default rule is there.
+    await page.goto(`${web}/${org}/projects/checkout-api/settings`);
+    await page.getByRole("link", { name: /^Alerts/ }).click();
+    await page.waitForURL(`${web}/${org}/projects/checkout-api/alerts`);
+    const defaultRule = page.getByRole("listitem").filter({ hasText: "Send a notification for new issues" });
+    await defaultRule.waitFor();
+    expect(await defaultRule.textContent()).toContain("email to issue owners, else active members");
+    await shot("02-default-rule");
+
+    // A new rule: first seen -> webhook to the receiver.
+    await page.getByRole("link", { name: "New alert rule" }).click();
+    await page.getByLabel("Rule name").fill("Webhook on new issues");
+    await page.getByLabel("A new issue is created").check();
+    await page.getByRole("button", { name: "Add webhook" }).click();
+    await page.getByLabel("Webhook URL").fill(hookUrl);
+    await page.getByLabel("Act at most once per issue every").selectOption("5");
+    await shot("03-new-rule");
+    await page.getByRole("button", { name: "Create rule" }).click();
+    await page.waitForURL(new RegExp(`/${org}/projects/checkout-api/alerts/\\d+$`));
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Alert rule: Webhook on new issues");
+
+    // A test notification: delivered now, shown on the page, logged.
+    await page.getByRole("button", { name: "Send test notification" }).click();
+    const results = page.getByTestId("test-results");
+    await results.waitFor({ timeout: 15_000 });
+    const target = `webhook http://127.0.0.1:${new URL(hookUrl).port}`;
+    expect(await results.textContent()).toBe(`${target}: delivered (HTTP 200)`);
+    expect(received).toHaveLength(1);
+    const test = received[0]!;
+    expect(test.headers["content-type"]).toMatch(/^application\/json/);
+    expect(test.body.triggering_rules).toEqual(["Webhook on new issues"]);
+    expect(test.body.url).toEqual(expect.any(String));
+    expect(test.body.event).toMatchObject({ event_id: expect.any(String) });
+    const log = page.getByRole("table", { name: "Delivery log" });
+    await expect.poll(async () => (await log.isVisible()) && (await log.textContent()), { timeout: 15_000 }).toContain("sent (test)");
+    expect(await log.textContent()).toContain(target);
+    await shot("04-test-notification");
+
+    // A real error from the official SDK: a new issue, alerted to the receiver and by email.
+    const sdk = await run(process.execPath, ["tests/support/sentry-client.mjs"], { SENTRY_DSN: dsn });
+    expect(sdk.code, sdk.output).toBe(0);
+    expect(sdk.output).toContain("flushed true");
+    const isTypeError = (r: (typeof received)[number]) => JSON.stringify(r.body.event).includes("Cannot read properties of undefined");
+    await expect.poll(() => received.some(isTypeError), { timeout: 30_000 }).toBe(true);
+    const alert = received.find(isTypeError)!;
+    expect(alert.body).toMatchObject({ project_slug: "checkout-api", triggering_rules: ["Webhook on new issues"] });
+    expect(String(alert.body.url)).toMatch(new RegExp(`^${web}/${org}/issues/\\d+`));
+    await expect
+      .poll(() => mails.some((m) => m.to.includes(email) && m.text.includes("Cannot read properties of undefined")), { timeout: 30_000 })
+      .toBe(true);
+
+    // The delivery log lists it with its issue, and the issue's activity names the rule.
+    const issueLink = log.getByRole("link", { name: /Cannot read properties of undefined/ });
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return issueLink.count();
+        },
+        { timeout: 30_000, interval: 1000 },
+      )
+      .toBeGreaterThan(0);
+    expect(await log.getByRole("row").filter({ has: issueLink }).first().textContent()).toContain("sent");
+    await shot("05-delivery-log");
+    await issueLink.first().click();
+    await page.waitForURL(new RegExp(`/${org}/issues/\\d+$`));
+    await expect
+      .poll(async () => page.getByTestId("activity").textContent(), { timeout: 15_000 })
+      .toContain(`Alert Webhook on new issues sent to ${target}`);
+    await shot("06-issue-activity");
+    expect(errors).toEqual([]);
+  });
+});
