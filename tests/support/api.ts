@@ -17,10 +17,14 @@ import * as orgs from "@/app/api/0/organizations/route";
 import * as projectIssues from "@/app/api/0/projects/[org]/[project]/issues/route";
 import * as projectKeys from "@/app/api/0/projects/[org]/[project]/keys/route";
 import * as project from "@/app/api/0/projects/[org]/[project]/route";
+import * as projectRule from "@/app/api/0/projects/[org]/[project]/rules/[id]/route";
+import * as projectRuleTest from "@/app/api/0/projects/[org]/[project]/rules/[id]/test/route";
+import * as projectRules from "@/app/api/0/projects/[org]/[project]/rules/route";
 
 // Each route's params type differs; `never` lets any of them be called with the matched params.
 type Handler = (request: Request, context: { params: Promise<never> }) => Promise<Response>;
-type RouteModule = Partial<Record<"GET" | "PUT" | "DELETE", Handler>>;
+type Method = "GET" | "POST" | "PUT" | "DELETE";
+type RouteModule = Partial<Record<Method, Handler>>;
 
 // The app/api/0 route files with the path patterns Next gives them (a segment is [^/]+).
 const ROUTES: [string, RouteModule][] = [
@@ -43,6 +47,9 @@ const ROUTES: [string, RouteModule][] = [
   ["/api/0/projects/[org]/[project]", project],
   ["/api/0/projects/[org]/[project]/keys", projectKeys],
   ["/api/0/projects/[org]/[project]/issues", projectIssues],
+  ["/api/0/projects/[org]/[project]/rules", projectRules],
+  ["/api/0/projects/[org]/[project]/rules/[id]", projectRule],
+  ["/api/0/projects/[org]/[project]/rules/[id]/test", projectRuleTest],
 ];
 
 function match(pathname: string): { module: RouteModule; params: Record<string, string> } | undefined {
@@ -71,7 +78,7 @@ export type ApiReply = { status: number; headers: Headers; body: string; json: (
  * `path` may be a full URL (a Link header's), only its path and query are used.
  */
 export async function callApi(
-  method: "GET" | "PUT" | "DELETE",
+  method: Method,
   path: string,
   options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
 ): Promise<ApiReply> {
