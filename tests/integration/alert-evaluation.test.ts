@@ -3,7 +3,7 @@ import { CONDITION_IDS, FILTER_IDS, type Condition, type Filter } from "@/lib/al
 import { db } from "@/lib/db";
 import { closeQueues, queue } from "@/lib/queues";
 import { drainAll, eventIdInLane } from "../support/drain";
-import { errorEvent, eventEnvelope } from "../support/envelopes";
+import { envelope, errorEvent, eventEnvelope } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
 import { send } from "../support/http";
 import { startIngest } from "../support/ingest";
@@ -278,5 +278,37 @@ describe("tenancy and rule lifecycle", () => {
     await sendEvents(a, [event("t")]);
     const [issueOfA] = await issuesOf(a);
     expect((await deliveriesOf(rule.id)).map((d) => d.issueId)).toEqual([issueOfA!.id]);
+  });
+
+  it("a batch part rolled back to isolate a bad item leaves no firing of its own", async () => {
+    const tenant = await createOrgWithProject();
+    const rule = await createRule(tenant, "New issues", [firstSeen]);
+    // A check-in Postgres refuses, stored after the events in the same batch (lane 0): the
+    // batch's first attempt fires the rule, then fails and is rolled back, and its halves are
+    // stored apart; only the half with the event may leave a firing.
+    const slug = `refused-${tenant.project.id}`;
+    const name = `refuse_${slug.replace(/\W/g, "_")}`;
+    await db().$executeRawUnsafe(`alter table check_ins add constraint ${name} check (monitor_slug <> '${slug}') not valid`);
+    try {
+      const first = event("poisoned-batch", { event_id: eventIdInLane(0) });
+      const checkIn = JSON.stringify({ check_in_id: "a".repeat(32), monitor_slug: slug, status: "ok" });
+      for (const body of [
+        eventEnvelope(first),
+        envelope({ event_id: eventIdInLane(0) }, [{ type: "check_in", payload: checkIn }]),
+      ]) {
+        const res = await send(`${ingest.base}/api/${tenant.project.id}/envelope/?sentry_key=${tenant.key.publicKey}`, { body });
+        expect(res.status, res.body).toBe(200);
+      }
+      await drainAll(tenant.project.id);
+    } finally {
+      await db().$executeRawUnsafe(`alter table check_ins drop constraint ${name}`);
+    }
+    expect(await db().deadLetter.count({ where: { projectId: tenant.project.id } })).toBe(1);
+    const deliveries = await deliveriesOf(rule.id);
+    expect(deliveries).toHaveLength(1);
+    const [issue] = await issuesOf(tenant);
+    expect(await db().issueActivity.count({ where: { issueId: issue!.id, type: "alert_fired" } })).toBe(1);
+    expect(await db().alertRuleFiring.count({ where: { ruleId: rule.id } })).toBe(1);
+    expect(await queue("alerts").getJob(`alert-${deliveries[0]!.id}`)).toBeTruthy();
   });
 });
