@@ -91,7 +91,7 @@ export async function createAlertRule(
   return db().$transaction(async (tx) => {
     const project = await projectInOrg(tx, viewer, projectId);
     const ownerId = rule.owner === undefined ? viewer.userId : rule.owner;
-    await assertMembers(tx, viewer, rule, ownerId);
+    await assertMembers(tx, viewer, rule);
     const created = await tx.alertRule.create({
       data: { projectId: project.id, ...ruleFields(rule), ownerId, secret: rule.secret ?? null },
       select: ruleSelect,
@@ -125,7 +125,7 @@ export async function updateAlertRule(
   return db().$transaction(async (tx) => {
     const before = await ruleInOrg(tx, viewer, projectId, ruleId);
     const ownerId = rule.owner === undefined ? (before.owner?.id ?? null) : rule.owner;
-    await assertMembers(tx, viewer, rule, ownerId);
+    await assertMembers(tx, viewer, rule);
     const updated = await tx.alertRule.update({
       where: { id: before.id },
       data: { ...ruleFields(rule), ownerId, ...(rule.secret === undefined ? {} : { secret: rule.secret }) },
@@ -202,8 +202,12 @@ function ruleFields(rule: RuleInput) {
   };
 }
 
-/** The owner and every Member email target must belong to the viewer's org. */
-async function assertMembers(tx: Tx, viewer: Viewer, rule: RuleInput, ownerId: number | null): Promise<void> {
+/**
+ * An owner the body names and every Member email target must belong to the viewer's org. An
+ * owner kept from before is not checked: a rule whose owner left stays editable.
+ */
+async function assertMembers(tx: Tx, viewer: Viewer, rule: RuleInput): Promise<void> {
+  const ownerId = rule.owner ?? null;
   const targets = rule.actions.flatMap((a) =>
     a.id === ACTION_IDS.email && a.targetType === "Member" ? [Number(a.targetIdentifier)] : [],
   );

@@ -29,7 +29,9 @@ const token = async (userId: number, orgId: number, scopes: readonly Scope[]) =>
   (await unsafeCreateApiToken({ userId, orgId, name: "test", scopes: [...scopes] })).token;
 
 async function addMember(orgId: number, role: "member" | "billing") {
-  const user = await db().user.create({ data: { email: `${role}-${randomBytes(4).toString("hex")}@example.com`, name: `A ${role}` } });
+  const user = await db().user.create({
+    data: { email: `${role}-${randomBytes(4).toString("hex")}@example.com`, name: `A ${role}` },
+  });
   await db().membership.create({ data: { orgId, userId: user.id, role } });
   return user;
 }
@@ -82,7 +84,9 @@ const minimalRule = (overrides: Record<string, unknown> = {}) => ({
 beforeAll(async () => {
   A = await createOrgWithProject();
   B = await createOrgWithProject();
-  otherProject = await db().project.create({ data: { orgId: A.org.id, slug: `other-${A.org.slug}`, name: "Other" } });
+  otherProject = await db().project.create({
+    data: { orgId: A.org.id, slug: `other-${A.org.slug}`, name: "Other" },
+  });
   member = await addMember(A.org.id, "member");
   billing = await addMember(A.org.id, "billing");
   tokens.a = await token(A.user.id, A.org.id, SCOPES);
@@ -131,7 +135,12 @@ describe("alert rules API", () => {
     expect(rule.filters[2].name).toBe("The event's level is greater than or equal to error");
     expect(rule.actions.map(({ name, ...a }: { name: string }) => a)).toEqual([
       { id: ACTION_IDS.email, targetType: "IssueOwners", fallthroughType: "AllMembers" },
-      { id: ACTION_IDS.email, targetType: "Member", targetIdentifier: member.id, fallthroughType: "ActiveMembers" },
+      {
+        id: ACTION_IDS.email,
+        targetType: "Member",
+        targetIdentifier: member.id,
+        fallthroughType: "ActiveMembers",
+      },
       { id: ACTION_IDS.webhook, url: "https://hooks.example.com/errorhub" },
       { id: ACTION_IDS.slack, webhookUrl: "https://hooks.slack.com/services/T0/B0/xyz" },
       { id: ACTION_IDS.discord, webhookUrl: "https://discord.com/api/webhooks/1/abc" },
@@ -182,22 +191,57 @@ describe("alert rules API", () => {
     expect((await callApi("DELETE", `${rulesPath(A)}${rule.id}/`, { token: tokens.a })).status).toBe(404);
 
     const actions = (await listAuditLog(viewer)).filter((e) => e.targetId === rule.id).map((e) => e.action);
-    expect(actions.sort()).toEqual(["alert_rule.created", "alert_rule.deleted", "alert_rule.updated", "alert_rule.updated"]);
+    expect(actions.sort()).toEqual([
+      "alert_rule.created",
+      "alert_rule.deleted",
+      "alert_rule.updated",
+      "alert_rule.updated",
+    ]);
   });
 
   it("answers 400 naming the bad id or field, and stores nothing", async () => {
     const before = await db().alertRule.count({ where: { projectId: A.project.id } });
-    const frequencyCondition = (interval: string) => ({ id: CONDITION_IDS.eventFrequency, interval, value: 1 });
+    const frequencyCondition = (interval: string) => ({
+      id: CONDITION_IDS.eventFrequency,
+      interval,
+      value: 1,
+    });
     const cases: [Record<string, unknown>, string][] = [
-      [minimalRule({ conditions: [{ id: "sentry.rules.conditions.nope.Nope" }] }), "unknown condition id: sentry.rules.conditions.nope.Nope"],
-      [minimalRule({ filters: [{ id: "sentry.rules.filters.assigned_to.AssignedToFilter" }] }), "unknown filter id: sentry.rules.filters.assigned_to.AssignedToFilter"],
-      [minimalRule({ actions: [{ id: "sentry.integrations.msteams.notify_action.MsTeamsNotifyServiceAction" }] }), "unknown action id: sentry.integrations.msteams"],
-      [minimalRule({ actions: [{ id: ACTION_IDS.webhook, url: "ftp://files.example.com/x" }] }), "url: must be an http or https URL"],
-      [minimalRule({ actions: [{ id: ACTION_IDS.webhook, url: "hooks.example.com/x" }] }), "url: is not an absolute URL"],
-      [minimalRule({ actions: [{ id: ACTION_IDS.slack, webhookUrl: "javascript:alert(1)" }] }), "webhookUrl: must be an http or https URL"],
-      [minimalRule({ actions: [{ id: ACTION_IDS.discord, webhookUrl: "https://user:pw@discord.com/x" }] }), "webhookUrl: must not carry"],
+      [
+        minimalRule({ conditions: [{ id: "sentry.rules.conditions.nope.Nope" }] }),
+        "unknown condition id: sentry.rules.conditions.nope.Nope",
+      ],
+      [
+        minimalRule({ filters: [{ id: "sentry.rules.filters.assigned_to.AssignedToFilter" }] }),
+        "unknown filter id: sentry.rules.filters.assigned_to.AssignedToFilter",
+      ],
+      [
+        minimalRule({
+          actions: [{ id: "sentry.integrations.msteams.notify_action.MsTeamsNotifyServiceAction" }],
+        }),
+        "unknown action id: sentry.integrations.msteams",
+      ],
+      [
+        minimalRule({ actions: [{ id: ACTION_IDS.webhook, url: "ftp://files.example.com/x" }] }),
+        "url: must be an http or https URL",
+      ],
+      [
+        minimalRule({ actions: [{ id: ACTION_IDS.webhook, url: "hooks.example.com/x" }] }),
+        "url: is not an absolute URL",
+      ],
+      [
+        minimalRule({ actions: [{ id: ACTION_IDS.slack, webhookUrl: "javascript:alert(1)" }] }),
+        "webhookUrl: must be an http or https URL",
+      ],
+      [
+        minimalRule({ actions: [{ id: ACTION_IDS.discord, webhookUrl: "https://user:pw@discord.com/x" }] }),
+        "webhookUrl: must not carry",
+      ],
       [minimalRule({ conditions: [frequencyCondition("2h")] }), "interval must be one of 1m, 5m"],
-      [minimalRule({ conditions: [{ id: CONDITION_IDS.eventFrequency, interval: "1h", value: -1 }] }), "value: must be 0 or more"],
+      [
+        minimalRule({ conditions: [{ id: CONDITION_IDS.eventFrequency, interval: "1h", value: -1 }] }),
+        "value: must be 0 or more",
+      ],
       [minimalRule({ frequency: 4 }), "frequency must be at least 5"],
       [minimalRule({ frequency: 43201 }), "frequency must be at most 43200"],
       [minimalRule({ conditions: undefined }), "conditions is required"],
@@ -205,10 +249,24 @@ describe("alert rules API", () => {
       [minimalRule({ actions: [] }), "actions needs at least 1"],
       [minimalRule({ name: "" }), "name is required"],
       [minimalRule({ actionMatch: "some" }), "actionMatch must be one of all, any, none"],
-      [minimalRule({ filters: [{ id: FILTER_IDS.tagged, key: "region", match: "eq" }] }), "value is required for match eq"],
-      [minimalRule({ filters: [{ id: FILTER_IDS.level, match: "eq", level: "loud" }] }), "level: must be one of fatal"],
-      [minimalRule({ actions: [{ id: ACTION_IDS.email, targetType: "Member" }] }), "targetIdentifier must be the user id"],
-      [minimalRule({ actions: [{ id: ACTION_IDS.email, targetType: "Member", targetIdentifier: B.user.id }] }), `targetIdentifier ${B.user.id} is not a member`],
+      [
+        minimalRule({ filters: [{ id: FILTER_IDS.tagged, key: "region", match: "eq" }] }),
+        "value is required for match eq",
+      ],
+      [
+        minimalRule({ filters: [{ id: FILTER_IDS.level, match: "eq", level: "loud" }] }),
+        "level: must be one of fatal",
+      ],
+      [
+        minimalRule({ actions: [{ id: ACTION_IDS.email, targetType: "Member" }] }),
+        "targetIdentifier must be the user id",
+      ],
+      [
+        minimalRule({
+          actions: [{ id: ACTION_IDS.email, targetType: "Member", targetIdentifier: B.user.id }],
+        }),
+        `targetIdentifier ${B.user.id} is not a member`,
+      ],
       [minimalRule({ owner: `user:${B.user.id}` }), "is not a member of this organization"],
       [minimalRule({ secret: "short" }), "secret must be 8 to 256 characters"],
     ];
@@ -228,28 +286,42 @@ describe("alert rules API", () => {
 
     // Another org's project, by its slugs, with A's token.
     for (const method of ["GET", "POST"] as const) {
-      const reply = await callApi(method, rulesPath(B), { token: tokens.a, body: method === "POST" ? minimalRule() : undefined });
+      const reply = await callApi(method, rulesPath(B), {
+        token: tokens.a,
+        body: method === "POST" ? minimalRule() : undefined,
+      });
       expect(reply.status).toBe(404);
       expect(reply.json()).toEqual(NOT_FOUND);
     }
     // B's rule id under A's own project: the id exists, but not here.
     for (const method of ["GET", "PUT", "DELETE"] as const) {
-      const reply = await callApi(method, `${rulesPath(A)}${bRule.id}/`, { token: tokens.a, body: method === "PUT" ? minimalRule() : undefined });
+      const reply = await callApi(method, `${rulesPath(A)}${bRule.id}/`, {
+        token: tokens.a,
+        body: method === "PUT" ? minimalRule() : undefined,
+      });
       expect(reply.status).toBe(404);
       expect(reply.json()).toEqual(NOT_FOUND);
     }
     // A's rule under A's other project.
-    expect((await callApi("GET", `${rulesPath(A, otherProject.slug)}${aRule.id}/`, { token: tokens.a })).status).toBe(404);
-    expect((await callApi("DELETE", `${rulesPath(A, otherProject.slug)}${aRule.id}/`, { token: tokens.a })).status).toBe(404);
+    expect(
+      (await callApi("GET", `${rulesPath(A, otherProject.slug)}${aRule.id}/`, { token: tokens.a })).status,
+    ).toBe(404);
+    expect(
+      (await callApi("DELETE", `${rulesPath(A, otherProject.slug)}${aRule.id}/`, { token: tokens.a })).status,
+    ).toBe(404);
     // Ids that are not ids.
     expect((await callApi("GET", `${rulesPath(A)}abc/`, { token: tokens.a })).status).toBe(404);
     expect((await callApi("GET", `${rulesPath(A)}99999999999/`, { token: tokens.a })).status).toBe(404);
 
     const viewerB: Viewer = { userId: B.user.id, orgId: B.org.id, role: "owner" };
-    expect(await getAlertRule(viewerB, B.project.id, Number(bRule.id))).toMatchObject({ name: "New issues to the hook" });
+    expect(await getAlertRule(viewerB, B.project.id, Number(bRule.id))).toMatchObject({
+      name: "New issues to the hook",
+    });
     // The lib refuses a foreign project id too, not only the route's slug lookup.
     await expect(listAlertRules(viewerB, A.project.id)).rejects.toMatchObject({ code: "not_found" });
-    await expect(createAlertRule(viewerB, A.project.id, minimalRule())).rejects.toMatchObject({ code: "not_found" });
+    await expect(createAlertRule(viewerB, A.project.id, minimalRule())).rejects.toMatchObject({
+      code: "not_found",
+    });
   });
 
   it("needs a token with project:write to change rules, and a role that may", async () => {
@@ -264,10 +336,35 @@ describe("alert rules API", () => {
     const byMember = await callApi("POST", rulesPath(A), { token: tokens.member, body: minimalRule() });
     expect(byMember.status, byMember.body).toBe(201);
     expect(byMember.json().owner).toBe(`user:${member.id}`);
+    // The owner leaving the org does not lock the rule: a PUT without owner keeps it.
+    const leaver = await addMember(A.org.id, "member");
+    const owned = (
+      await callApi("POST", rulesPath(A), {
+        token: tokens.a,
+        body: minimalRule({ owner: `user:${leaver.id}` }),
+      })
+    ).json();
+    await db().membership.deleteMany({ where: { orgId: A.org.id, userId: leaver.id } });
+    const edited = await callApi("PUT", `${rulesPath(A)}${owned.id}/`, {
+      token: tokens.member,
+      body: minimalRule({ name: "Kept" }),
+    });
+    expect(edited.status, edited.body).toBe(200);
+    expect(
+      (
+        await callApi("PUT", `${rulesPath(A)}${owned.id}/`, {
+          token: tokens.member,
+          body: minimalRule({ owner: `user:${leaver.id}` }),
+        })
+      ).status,
+    ).toBe(400);
+
     const byBilling = await callApi("POST", rulesPath(A), { token: tokens.billing, body: minimalRule() });
     expect(byBilling.status).toBe(403);
     const billingViewer: Viewer = { userId: billing.id, orgId: A.org.id, role: "billing" };
-    await expect(createAlertRule(billingViewer, A.project.id, minimalRule())).rejects.toMatchObject({ code: "forbidden" });
+    await expect(createAlertRule(billingViewer, A.project.id, minimalRule())).rejects.toMatchObject({
+      code: "forbidden",
+    });
     await expect(listAlertRules(billingViewer, A.project.id)).rejects.toMatchObject({ code: "forbidden" });
   });
 });
@@ -300,17 +397,30 @@ describe("the default rule", () => {
         frequency: 5,
         owner: null,
         createdBy: null,
-        actions: [{ ...DEFAULT.actions[0], name: "Send a notification to IssueOwners and if none can be found then send a notification to ActiveMembers" }],
+        actions: [
+          {
+            ...DEFAULT.actions[0],
+            name: "Send a notification to IssueOwners and if none can be found then send a notification to ActiveMembers",
+          },
+        ],
       }),
     ]);
   });
 
   it("comes with a project made by bootstrap, once however often bootstrap runs", async () => {
     const suffix = randomBytes(4).toString("hex");
-    const input = { email: `boot-${suffix}@example.com`, password: "correct horse battery", org: `boot-${suffix}`, project: "web" };
+    const input = {
+      email: `boot-${suffix}@example.com`,
+      password: "correct horse battery",
+      org: `boot-${suffix}`,
+      project: "web",
+    };
     const first = await unsafeBootstrap(input);
     await unsafeBootstrap(input);
-    const rules = await db().alertRule.findMany({ where: { projectId: first.projectId }, select: { name: true } });
+    const rules = await db().alertRule.findMany({
+      where: { projectId: first.projectId },
+      select: { name: true },
+    });
     expect(rules).toEqual([{ name: DEFAULT.name }]);
   });
 
