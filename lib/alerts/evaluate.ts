@@ -79,18 +79,30 @@ function conditionHolds(condition: Condition, issue: IssueFacts, index: number, 
 
 /**
  * Keeps the firings whose rule has not fired for their issue within its frequency, and records
- * them as fired. The rules about to fire are locked first (key share: a rule deleted meanwhile
- * is skipped rather than failing the batch on its foreign key, and a delete waits for this
- * transaction), then the firing rows, all in (rule, issue) order so two lanes of a project
- * cannot deadlock; the firing row's lock makes a second lane see the first one's firing.
+ * them as fired. A plain read first drops the firings still throttled (most of an every-event
+ * rule's), so only the rest take locks and write. Those lock their rules (key share: a rule
+ * deleted meanwhile is skipped rather than failing the batch on its foreign key, and a delete
+ * waits for this transaction), then upsert their firing rows, whose where clause decides again
+ * under the row lock, so a second lane of the project sees the first one's firing. All in
+ * (rule, issue) order, so two lanes cannot deadlock.
  */
 async function throttle(tx: SqlTx, firings: Firing[], now: Date): Promise<Firing[]> {
   firings.sort((a, b) => a.rule.id - b.rule.id || a.issue.issueId - b.issue.issueId);
-  const ruleIds = [...new Set(firings.map((f) => f.rule.id))];
+  const keyOf = (ruleId: number, issueId: number) => `${ruleId}|${issueId}`;
+  const recent = await tx.rows<{ rule_id: number; issue_id: number }>`
+    select f.rule_id, f.issue_id
+    from unnest(${firings.map((f) => f.rule.id)}::int[], ${firings.map((f) => f.issue.issueId)}::int[],
+                ${firings.map((f) => f.rule.frequency)}::int[]) as x(r, i, frequency)
+    join alert_rule_firings f on f.rule_id = x.r and f.issue_id = x.i
+    where f.last_fired_at > ${now.toISOString()}::timestamptz - x.frequency * interval '1 minute'`;
+  const throttled = new Set(recent.map((r) => keyOf(r.rule_id, r.issue_id)));
+  const open = firings.filter((f) => !throttled.has(keyOf(f.rule.id, f.issue.issueId)));
+  if (open.length === 0) return [];
+  const ruleIds = [...new Set(open.map((f) => f.rule.id))];
   const live = await tx.rows<{ id: number }>`
     select id from alert_rules where id = any(${ruleIds}::int[]) order by id for key share`;
   const liveIds = new Set(live.map((r) => r.id));
-  const candidates = firings.filter((f) => liveIds.has(f.rule.id));
+  const candidates = open.filter((f) => liveIds.has(f.rule.id));
   if (candidates.length === 0) return [];
   const fired = await tx.rows<{ rule_id: number; issue_id: number }>`
     insert into alert_rule_firings (rule_id, issue_id, last_fired_at)
@@ -100,8 +112,8 @@ async function throttle(tx: SqlTx, firings: Firing[], now: Date): Promise<Firing
     where alert_rule_firings.last_fired_at <= excluded.last_fired_at
       - (select frequency from alert_rules where id = alert_rule_firings.rule_id) * interval '1 minute'
     returning rule_id, issue_id`;
-  const firedKeys = new Set(fired.map((r) => `${r.rule_id}|${r.issue_id}`));
-  return candidates.filter((f) => firedKeys.has(`${f.rule.id}|${f.issue.issueId}`));
+  const firedKeys = new Set(fired.map((r) => keyOf(r.rule_id, r.issue_id)));
+  return candidates.filter((f) => firedKeys.has(keyOf(f.rule.id, f.issue.issueId)));
 }
 
 /** One delivery per action of each firing, and the issue's "alert fired" activity. */
