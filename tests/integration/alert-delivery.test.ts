@@ -5,7 +5,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Action } from "@/lib/alerts/catalog";
-import { listAlertDeliveries, sendTestNotification } from "@/lib/alerts/deliveries";
+import { listAlertDeliveries, sendTestNotification, unsafeSweepAlertDeliveries } from "@/lib/alerts/deliveries";
 import { enqueueAlertDeliveries } from "@/lib/alerts/enqueue";
 import { db } from "@/lib/db";
 import { queue } from "@/lib/queues";
@@ -226,12 +226,38 @@ describe("retries", () => {
 
   it("a delivery whose rule was deleted sends nothing", async () => {
     const r = await rule(A, "Deleted soon", [{ id: "errorhub.actions.webhook", url: `${base}/deleted` }]);
-    const row = await db().alertDelivery.create({ data: { ruleId: r.id, issueId: A.issues[0]!.id, eventId: A.issues[0]!.eventId, action: r.actions! } });
+    const row = await db().alertDelivery.create({ data: { ruleId: r.id, issueId: A.issues[0]!.id, eventId: A.issues[0]!.eventId, action: (r.actions as Action[])[0]! } });
     await db().alertRule.delete({ where: { id: r.id } });
     await enqueueAlertDeliveries([row.id]);
     await until("the job to finish", async () => (await queue("alerts").getJob(`alert-${row.id}`))?.isCompleted());
     expect(await (await queue("alerts").getJob(`alert-${row.id}`))!.returnvalue).toBe("missing");
     expect(to("/deleted")).toEqual([]);
+  });
+});
+
+describe("the sweeper", () => {
+  it("queues a delivery left pending by a crash (no job) and prunes rows past 30 days", async () => {
+    const r = await rule(A, "Swept", [{ id: "errorhub.actions.webhook", url: `${base}/swept` }]);
+    const data = { ruleId: r.id, issueId: A.issues[0]!.id, eventId: A.issues[0]!.eventId, action: (r.actions as Action[])[0]! };
+    const [fresh, lost, old] = [
+      await db().alertDelivery.create({ data }),
+      await db().alertDelivery.create({ data: { ...data, createdAt: new Date(Date.now() - 120_000) } }),
+      await db().alertDelivery.create({ data: { ...data, status: "sent", createdAt: new Date(Date.now() - 31 * 86_400_000) } }),
+    ];
+    const swept = await unsafeSweepAlertDeliveries();
+    expect(swept.requeued).toBeGreaterThanOrEqual(1);
+    expect(swept.pruned).toBeGreaterThanOrEqual(1);
+    const sweptRow = await settled(lost.id);
+    expect(sweptRow.status, sweptRow.lastError ?? "").toBe("sent");
+    expect(to("/swept")).toHaveLength(1);
+    // Still within its grace minute: its own job may yet come; the sweeper leaves it.
+    expect((await delivery(fresh.id)).status).toBe("pending");
+    expect(await db().alertDelivery.findUnique({ where: { id: old.id } })).toBeNull();
+    // Sweeping again while the job exists or after it ran queues nothing twice.
+    await unsafeSweepAlertDeliveries();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(to("/swept")).toHaveLength(1);
+    await db().alertDelivery.delete({ where: { id: fresh.id } });
   });
 });
 
