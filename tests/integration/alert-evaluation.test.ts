@@ -159,7 +159,7 @@ describe("frequency conditions", () => {
     expect(deliveries.map((d) => d.eventId)).toEqual([events[1]!.event_id]);
   });
 
-  it.each(["1h", "1d"] as const)("more than 1 distinct user in %s fires on the second user", async (interval) => {
+  it.each(["1h", "1d", "1w", "30d"] as const)("more than 1 distinct user in %s fires on the second user", async (interval) => {
     const tenant = await createOrgWithProject();
     const rule = await createRule(tenant, "Users", [{ id: CONDITION_IDS.uniqueUserFrequency, interval, value: 1 }], { frequency: 60 });
     const fired: number[] = [];
@@ -168,6 +168,16 @@ describe("frequency conditions", () => {
       fired.push(await firedCount(rule.id));
     }
     expect(fired).toEqual([0, 0, 1, 1]);
+  });
+
+  it("counts users within the interval: one seen 23 hours ago counts for 1d, not for 1h", async () => {
+    const tenant = await createOrgWithProject();
+    const condition = (interval: "1h" | "1d") => ({ id: CONDITION_IDS.uniqueUserFrequency, interval, value: 1 }) as Condition;
+    const hour = await createRule(tenant, "Users 1h", [condition("1h")]);
+    const day = await createRule(tenant, "Users 1d", [condition("1d")]);
+    await sendEvents(tenant, [event("u", { user: { id: "old" }, timestamp: Date.now() / 1000 - 23 * 3600 })]);
+    await sendEvents(tenant, [event("u", { user: { id: "new" } })]);
+    expect([await firedCount(hour.id), await firedCount(day.id)]).toEqual([0, 1]);
   });
 
   it("counts only within the interval: events an hour old do not count for 1m", async () => {
