@@ -127,6 +127,36 @@ const ROUTES: Route[] = [
   },
   {
     method: "GET",
+    path: "/api/0/projects/{org}/{project}/rules/",
+    scopes: API_SCOPES.projectRead,
+    what: "the project's issue alert rules",
+  },
+  {
+    method: "POST",
+    path: "/api/0/projects/{org}/{project}/rules/",
+    scopes: API_SCOPES.projectWrite,
+    what: "create an alert rule (Sentry's body: conditions, filters, actions, frequency)",
+  },
+  {
+    method: "GET",
+    path: "/api/0/projects/{org}/{project}/rules/{id}/",
+    scopes: API_SCOPES.projectRead,
+    what: "one alert rule",
+  },
+  {
+    method: "PUT, DELETE",
+    path: "/api/0/projects/{org}/{project}/rules/{id}/",
+    scopes: API_SCOPES.projectWrite,
+    what: "replace or delete an alert rule",
+  },
+  {
+    method: "POST",
+    path: "/api/0/projects/{org}/{project}/rules/{id}/test/",
+    scopes: API_SCOPES.projectWrite,
+    what: "send a test notification to each of the rule's actions now",
+  },
+  {
+    method: "GET",
     path: "/api/0/issues/{id}/",
     scopes: API_SCOPES.eventRead,
     what: "Sentry's older paths without the org: the token's org",
