@@ -194,6 +194,25 @@ describe("each action type delivers its documented shape", () => {
   });
 });
 
+describe("from a real SDK event to the receiver", () => {
+  it("a first-seen rule's webhook arrives for each new issue, with the stored event", async () => {
+    const tenant = await createOrgWithProject();
+    await db().alertRule.create({
+      data: {
+        projectId: tenant.project.id,
+        name: "First seen",
+        frequency: 5,
+        conditions: [{ id: "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition" }],
+        actions: [{ id: "errorhub.actions.webhook", url: `${base}/e2e/${tenant.project.id}` }],
+      },
+    });
+    const { issues } = await withIssues(tenant);
+    const hooks = await until("two webhooks", () => to(`/e2e/${tenant.project.id}`).length === 2 && to(`/e2e/${tenant.project.id}`));
+    const bodies = hooks.map((h) => JSON.parse(h.body)).sort((a, b) => Number(a.id) - Number(b.id));
+    expect(bodies.map((b) => [b.id, b.message, b.event.event_id])).toEqual(issues.map((i) => [String(i.id), i.title, i.eventId]));
+  });
+});
+
 describe("retries", () => {
   it("a 500 is retried within 30 s while the other receivers got theirs at once; a 404 is not retried", async () => {
     answers.set("/retry/flaky", [500, 200]);
