@@ -70,6 +70,7 @@ export function postJson(
       request.destroy(new Error(`no answer within ${timeoutMs / 1000} s`));
     }, timeoutMs);
     request.on("error", (error) => {
+      // request-filtering-agent refuses with a plain Error whose message says "... is not allowed".
       const refused = /is not allowed/.test(error.message);
       finish({
         ok: false,
