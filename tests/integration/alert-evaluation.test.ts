@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONDITION_IDS, FILTER_IDS, type Condition, type Filter } from "@/lib/alerts/catalog";
+import { createAlertRule } from "@/lib/alerts/rules";
+import type { Viewer } from "@/lib/auth/viewer";
 import { db } from "@/lib/db";
 import { closeQueues, queue } from "@/lib/queues";
 import { drainAll, eventIdInLane } from "../support/drain";
@@ -262,6 +264,29 @@ describe("filters, environment and matches", () => {
     expect([await firedCount(all.id), await firedCount(any.id), await firedCount(none.id)]).toEqual([0, 1, 0]);
     await sendEvents(tenant, [event("m")]);
     expect([await firedCount(all.id), await firedCount(any.id), await firedCount(none.id)]).toEqual([0, 1, 1]);
+  });
+});
+
+describe("rules saved through the rules API's lib", () => {
+  it("a Sentry-shaped body (string counts, numeric level) is evaluated as written", async () => {
+    const tenant = await createOrgWithProject();
+    const viewer: Viewer = { userId: tenant.user.id, orgId: tenant.org.id, role: "owner" };
+    const rule = await createAlertRule(viewer, tenant.project.id, {
+      name: "Busy errors",
+      actionMatch: "all",
+      filterMatch: "all",
+      frequency: 30,
+      conditions: [{ id: CONDITION_IDS.eventFrequency, interval: "1h", value: "2" }],
+      filters: [{ id: FILTER_IDS.level, match: "gte", level: "40" }],
+      actions: [webhook("busy")],
+    });
+    const fired: number[] = [];
+    for (const level of ["warning", "error", "error", "error"]) {
+      await sendEvents(tenant, [event("api", { level })]);
+      fired.push(await firedCount(rule.id));
+    }
+    // counts include the warning; the filter holds from the first error on
+    expect(fired).toEqual([0, 0, 1, 1]);
   });
 });
 
