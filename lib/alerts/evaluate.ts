@@ -6,7 +6,9 @@ import { describeActionTarget } from "./describe";
 import { combine, type FilterContext, latestRelease, passesFilters } from "./filters";
 import { countFrequencies, type FrequencyCounts } from "./frequency";
 
-type Firing = { rule: AlertRuleSpec; issue: IssueFacts; event: PreparedEvent };
+/** A rule, and those of the batch's issues it fired for within its frequency (read with it). */
+type Rule = AlertRuleSpec & { throttled: number[] | null };
+type Firing = { rule: Rule; issue: IssueFacts; event: PreparedEvent };
 
 /**
  * Evaluates a project's issue alert rules on what one stored batch did to its issues, in the
@@ -24,17 +26,24 @@ export async function evaluateAlertRules(
   now: Date,
 ): Promise<string[]> {
   if (issues.length === 0) return [];
-  const rules = await tx.rows<AlertRuleSpec>`
-    select id, project_id as "projectId", name, action_match as "actionMatch", filter_match as "filterMatch", frequency,
-           environment, conditions, filters, actions
-    from alert_rules where project_id = ${project.id} order by id`;
+  // Which issues each rule is still throttled for comes along (a plain read, no lock): most of
+  // an every-event rule's firings stop there, before any lock or write.
+  const rules = await tx.rows<Rule>`
+    select r.id, r.project_id as "projectId", r.name, r.action_match as "actionMatch", r.filter_match as "filterMatch",
+           r.frequency, r.environment, r.conditions, r.filters, r.actions,
+           (select array_agg(f.issue_id) from alert_rule_firings f
+            where f.rule_id = r.id and f.issue_id = any(${issues.map((i) => i.issueId)}::int[])
+              and f.last_fired_at > ${now.toISOString()}::timestamptz - r.frequency * interval '1 minute') as throttled
+    from alert_rules r where r.project_id = ${project.id} order by r.id`;
   if (rules.length === 0) return [];
   const counts = await countFrequencies(tx, project.id, issues, rules, now);
   const needsLatest = rules.some((r) => r.filters.some((f) => f.id === FILTER_IDS.latestRelease));
   const context: FilterContext = { now, latestRelease: needsLatest ? await latestRelease(tx, project.id) : null };
   const firings: Firing[] = [];
   for (const rule of rules) {
+    const throttled = new Set(rule.throttled ?? []);
     for (const issue of issues) {
+      if (throttled.has(issue.issueId)) continue;
       const event = triggeringEvent(rule, issue, counts, context);
       if (event) firings.push({ rule, issue, event });
     }
@@ -79,30 +88,20 @@ function conditionHolds(condition: Condition, issue: IssueFacts, index: number, 
 
 /**
  * Keeps the firings whose rule has not fired for their issue within its frequency, and records
- * them as fired. A plain read first drops the firings still throttled (most of an every-event
- * rule's), so only the rest take locks and write. Those lock their rules (key share: a rule
- * deleted meanwhile is skipped rather than failing the batch on its foreign key, and a delete
- * waits for this transaction), then upsert their firing rows, whose where clause decides again
- * under the row lock, so a second lane of the project sees the first one's firing. All in
+ * them as fired. They lock their rules first (key share: a rule deleted meanwhile is skipped
+ * rather than failing the batch on its foreign key, and a delete waits for this transaction),
+ * then upsert their firing rows, whose where clause decides under the row lock (the read with
+ * the rules took none), so a second lane of the project sees the first one's firing. All in
  * (rule, issue) order, so two lanes cannot deadlock.
  */
 async function throttle(tx: SqlTx, firings: Firing[], now: Date): Promise<Firing[]> {
   firings.sort((a, b) => a.rule.id - b.rule.id || a.issue.issueId - b.issue.issueId);
   const keyOf = (ruleId: number, issueId: number) => `${ruleId}|${issueId}`;
-  const recent = await tx.rows<{ rule_id: number; issue_id: number }>`
-    select f.rule_id, f.issue_id
-    from unnest(${firings.map((f) => f.rule.id)}::int[], ${firings.map((f) => f.issue.issueId)}::int[],
-                ${firings.map((f) => f.rule.frequency)}::int[]) as x(r, i, frequency)
-    join alert_rule_firings f on f.rule_id = x.r and f.issue_id = x.i
-    where f.last_fired_at > ${now.toISOString()}::timestamptz - x.frequency * interval '1 minute'`;
-  const throttled = new Set(recent.map((r) => keyOf(r.rule_id, r.issue_id)));
-  const open = firings.filter((f) => !throttled.has(keyOf(f.rule.id, f.issue.issueId)));
-  if (open.length === 0) return [];
-  const ruleIds = [...new Set(open.map((f) => f.rule.id))];
+  const ruleIds = [...new Set(firings.map((f) => f.rule.id))];
   const live = await tx.rows<{ id: number }>`
     select id from alert_rules where id = any(${ruleIds}::int[]) order by id for key share`;
   const liveIds = new Set(live.map((r) => r.id));
-  const candidates = open.filter((f) => liveIds.has(f.rule.id));
+  const candidates = firings.filter((f) => liveIds.has(f.rule.id));
   if (candidates.length === 0) return [];
   const fired = await tx.rows<{ rule_id: number; issue_id: number }>`
     insert into alert_rule_firings (rule_id, issue_id, last_fired_at)
