@@ -9,8 +9,8 @@ import { type AlertRuleSpec, CONDITION_IDS, INTERVAL_MINUTES } from "./catalog";
 //   in one HyperLogLog per minute; all expire an hour after the issue's last event;
 // - windows of a day or more: events from issue_hourly_counts, which this batch's transaction
 //   has already moved; users from HyperLogLogs per hour and per day (kept 31 and 32 days): a
-//   window reads the hours of its first day and the whole days after it, so a 30-day window
-//   counts over about fifty keys instead of seven hundred.
+//   window reads the hours of its first day and the whole days after it, so a month's window
+//   merges a few dozen keys, not one per hour.
 // Hourly windows start at the start of the hour the window starts in: the count includes up to
 // an hour more than the window, so a rule may fire a little early, never misses a crossing.
 // Events count in the minute (hour) of their own timestamp, clamped to now, like the hourly
