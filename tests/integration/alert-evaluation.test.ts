@@ -4,6 +4,7 @@ import { createAlertRule } from "@/lib/alerts/rules";
 import type { Viewer } from "@/lib/auth/viewer";
 import { db } from "@/lib/db";
 import { closeQueues, queue } from "@/lib/queues";
+import { drainBatch } from "@/lib/events/process-batch";
 import { drainAll, eventIdInLane } from "../support/drain";
 import { envelope, errorEvent, eventEnvelope } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
@@ -300,6 +301,21 @@ describe("tenancy and rule lifecycle", () => {
     await sendEvents(tenant, [event("d")]);
     expect(await db().alertDelivery.count({ where: { ruleId: deleted.id } })).toBe(0);
     expect(await firedCount(edited.id)).toBe(1);
+  });
+
+  it("the two lanes of a project drained at once fire a rule once per issue", async () => {
+    const tenant = await createOrgWithProject();
+    const newIssue = await createRule(tenant, "New", [firstSeen]);
+    const every = await createRule(tenant, "Every", [everyEvent]);
+    for (let i = 0; i < 20; i++) {
+      const body = eventEnvelope(event("lanes", { event_id: eventIdInLane(i % 2) }));
+      const res = await send(`${ingest.base}/api/${tenant.project.id}/envelope/?sentry_key=${tenant.key.publicKey}`, { body });
+      expect(res.status, res.body).toBe(200);
+    }
+    await Promise.all([0, 1].map((lane) => drainBatch({ projectId: tenant.project.id, lane }, 500)));
+    await drainAll(tenant.project.id);
+    expect(await db().event.count({ where: { projectId: tenant.project.id } })).toBe(20);
+    expect([await firedCount(newIssue.id), await firedCount(every.id)]).toEqual([1, 1]);
   });
 
   it("another project's events never fire a project's rules", async () => {
