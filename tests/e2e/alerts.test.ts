@@ -91,6 +91,12 @@ describe("alert rules in the UI, from the default rule to a delivered alert", ()
     await page.getByRole("link", { name: "New alert rule" }).click();
     await page.getByLabel("Rule name").fill("Webhook on new issues");
     await page.getByLabel("A new issue is created").check();
+    // Without an action, lib/alerts' message comes back to the form.
+    await page.getByRole("button", { name: "Create rule" }).click();
+    const formError = page.getByRole("main").getByRole("alert");
+    await formError.waitFor();
+    // lib/alerts words it; the form shows it as it is.
+    expect(await formError.textContent()).toMatch(/\bactions\b.*\bat least\b|\bat least\b.*\bactions\b/);
     await page.getByRole("button", { name: "Add webhook" }).click();
     await page.getByLabel("Webhook URL").fill(hookUrl);
     await page.getByLabel("Act at most once per issue every").selectOption("5");
@@ -150,6 +156,50 @@ describe("alert rules in the UI, from the default rule to a delivered alert", ()
       .poll(async () => page.getByTestId("activity").textContent(), { timeout: 15_000 })
       .toContain(`Alert Webhook on new issues sent to ${target}`);
     await shot("06-issue-activity");
+
+    // Editing keeps what was typed when lib/ refuses it, then saves; deleting removes the rule.
+    await page.goto(`${web}/${org}/projects/checkout-api/alerts`);
+    await page.getByRole("link", { name: "Webhook on new issues" }).click();
+    await page.getByRole("button", { name: "Add tag filter" }).click();
+    await page.getByLabel("Tag 1: key").fill("environment");
+    await page.getByLabel("Tag 1: match").selectOption("eq");
+    await page.getByRole("button", { name: "Save rule" }).click();
+    const saveError = page.getByRole("main").getByRole("alert");
+    await saveError.waitFor();
+    expect(await saveError.textContent()).toContain("value is required for match eq");
+    expect(await page.getByLabel("Tag 1: key").inputValue()).toBe("environment");
+    await page.getByLabel("Tag 1: value").fill("test");
+    await page.getByRole("button", { name: "Save rule" }).click();
+    await page.getByRole("main").getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    await page.goto(`${web}/${org}/projects/checkout-api/alerts`);
+    const edited = page.getByRole("listitem").filter({ hasText: "Webhook on new issues" });
+    expect(await edited.textContent()).toContain("if tag environment equals test");
+    await edited.getByRole("link", { name: "Webhook on new issues" }).click();
+    await page.getByRole("button", { name: "Delete rule" }).click();
+    await page.waitForURL(`${web}/${org}/projects/checkout-api/alerts`);
+    await page.getByRole("listitem").filter({ hasText: "Send a notification for new issues" }).waitFor();
+    expect(await page.getByRole("main").textContent()).not.toContain("Webhook on new issues");
+
+    // A project created with the box unchecked has no rule, and its alerts page says so.
+    await page.goto(`${web}/${org}/projects/new`);
+    await page.getByLabel("Node.js").check();
+    await page.getByLabel("Project name").fill("Billing worker");
+    await page.getByLabel("Alert me by email on every new issue").uncheck();
+    await page.getByRole("button", { name: "Create project" }).click();
+    await page.waitForURL(`${web}/${org}/projects/billing-worker/getting-started`);
+    await page.goto(`${web}/${org}/projects/billing-worker/alerts`);
+    expect(await page.getByRole("main").textContent()).toContain("No alert rules");
+
+    // Notification settings: the user's own choice of alert emails, kept.
+    await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Notifications" }).click();
+    await page.waitForURL(`${web}/${org}/settings/notifications`);
+    expect(await page.getByLabel("All issues").isChecked()).toBe(true);
+    await page.getByLabel("Only issues assigned to me").check();
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    await page.reload();
+    expect(await page.getByLabel("Only issues assigned to me").isChecked()).toBe(true);
+    await shot("07-notification-settings");
     expect(errors).toEqual([]);
   });
 });

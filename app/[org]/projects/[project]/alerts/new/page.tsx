@@ -3,9 +3,9 @@ import Link from "next/link";
 import { CONDITION_IDS } from "@/lib/alerts/catalog";
 import { listMembers } from "@/lib/members";
 import { listEnvironments } from "@/lib/projects/environments";
-import { ActionForm } from "../../../../../_components/action-form";
 import { createRuleAction } from "../actions";
 import { alertsContext, memberOption } from "../load";
+import { RuleFormShell } from "../rule-form-shell";
 import { RuleFields, type RuleFormValues } from "../rule-form";
 
 export const metadata: Metadata = { title: "New alert rule" };
@@ -35,9 +35,9 @@ export default async function NewAlertRulePage({ params }: { params: Promise<{ o
           All alert rules
         </Link>
       </div>
-      <ActionForm action={createRuleAction.bind(null, org, slug, project.id)} submit="Create rule" className="space-y-4">
+      <RuleFormShell action={createRuleAction.bind(null, org, slug, project.id)} submit="Create rule">
         <RuleFields values={BLANK} environments={environments} members={members.map(memberOption)} />
-      </ActionForm>
+      </RuleFormShell>
     </main>
   );
 }
