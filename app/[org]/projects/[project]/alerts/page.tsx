@@ -13,7 +13,8 @@ export const dynamic = "force-dynamic";
 
 type Props = { params: Promise<{ org: string; project: string }> };
 
-const joinWith = (parts: string[], match: string) => parts.join(match === "all" ? " and " : match === "any" ? " or " : ", nor ");
+const joinWith = (parts: string[], match: string) =>
+  match === "none" ? `none of: ${parts.join("; ")}` : parts.join(match === "any" ? " or " : " and ");
 
 export default async function AlertsPage({ params }: Props) {
   const { org, project: slug } = await params;

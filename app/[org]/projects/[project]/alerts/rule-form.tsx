@@ -13,7 +13,7 @@ import {
   type Match,
 } from "@/lib/alerts/catalog";
 import { ActionRow, type ActionKind, FilterRow, type FilterKind, type Member } from "./rule-rows";
-import { FREQUENCY_CHOICES, INTERVAL_WORDS } from "./words";
+import { FREQUENCY_CHOICES, INTERVAL_WORDS, frequencyWords } from "./words";
 
 // The fields of a rule's form, inside RuleFormShell. Filter and action rows are added and removed
 // here; each row posts a `filterRow`/`actionRow` key and its fields under `filter.<key>.` or
@@ -193,7 +193,11 @@ export function RuleFields({ values, environments, members }: { values: RuleForm
         <label className="flex items-center gap-2">
           <span>Act at most once per issue every</span>
           <select name="frequency" defaultValue={values.frequency} className={select}>
-            {FREQUENCY_CHOICES.map((c) => (
+            {/* A rule made through the API may use a window the list lacks: keep it selectable. */}
+            {(FREQUENCY_CHOICES.some((c) => c.minutes === values.frequency)
+              ? FREQUENCY_CHOICES
+              : [...FREQUENCY_CHOICES, { minutes: values.frequency, label: frequencyWords(values.frequency) }].sort((a, b) => a.minutes - b.minutes)
+            ).map((c) => (
               <option key={c.minutes} value={c.minutes}>
                 {c.label}
               </option>

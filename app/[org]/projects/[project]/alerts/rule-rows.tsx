@@ -124,6 +124,10 @@ export function ActionRow({ name, kind, initial, members }: { name: string; kind
                   {m.label}
                 </option>
               ))}
+              {/* Saved for someone who has left: shown as is rather than silently replaced. */}
+              {email?.targetIdentifier != null && !members.some((m) => m.id === Number(email.targetIdentifier)) ? (
+                <option value={email.targetIdentifier}>member #{email.targetIdentifier} (not in this organization)</option>
+              ) : null}
             </select>
           </label>
         ) : (
