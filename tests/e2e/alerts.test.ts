@@ -26,6 +26,17 @@ describe("alert rules in the UI, from the default rule to a delivered alert", ()
   const email = `owner-${suffix}@example.com`;
   const errors: string[] = [];
   const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  // axe-core's accessibility rules on the page as it stands (as public-site.test.ts checks the public pages).
+  const axeViolations = async () => {
+    await page.addScriptTag({ path: path.join(ROOT, "node_modules/axe-core/axe.min.js") });
+    return page.evaluate(async () => {
+      // biome-ignore lint/suspicious/noExplicitAny: axe is injected as a global script
+      const result = await (window as any).axe.run(document, { resultTypes: ["violations"] });
+      return (result.violations as { id: string; help: string; nodes: { target: unknown }[] }[]).map(
+        (v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(", ")}`,
+      );
+    });
+  };
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
@@ -101,6 +112,7 @@ describe("alert rules in the UI, from the default rule to a delivered alert", ()
     await page.getByLabel("Webhook URL").fill(hookUrl);
     await page.getByLabel("Act at most once per issue every").selectOption("5");
     await shot("03-new-rule");
+    expect(await axeViolations()).toEqual([]);
     await page.getByRole("button", { name: "Create rule" }).click();
     await page.waitForURL(new RegExp(`/${org}/projects/checkout-api/alerts/\\d+$`));
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Alert rule: Webhook on new issues");
@@ -150,6 +162,7 @@ describe("alert rules in the UI, from the default rule to a delivered alert", ()
     const row = log.getByRole("row").filter({ has: page.getByRole("link", { name: /Cannot read properties of undefined/ }) });
     expect(await row.first().textContent()).toMatch(/sent(?! \(test\))/);
     await shot("05-delivery-log");
+    expect(await axeViolations()).toEqual([]);
     await issueLink.first().click();
     await page.waitForURL(new RegExp(`/${org}/issues/\\d+$`));
     await expect
@@ -201,6 +214,7 @@ describe("alert rules in the UI, from the default rule to a delivered alert", ()
     await page.reload();
     expect(await page.getByLabel("Only issues assigned to me").isChecked()).toBe(true);
     await shot("07-notification-settings");
+    expect(await axeViolations()).toEqual([]);
     expect(errors).toEqual([]);
   });
 });
