@@ -127,8 +127,9 @@ describe("alert rules in the UI, from the default rule to a delivered alert", ()
     const test = received[0]!;
     expect(test.headers["content-type"]).toMatch(/^application\/json/);
     expect(test.body.triggering_rules).toEqual(["Webhook on new issues"]);
-    // No issue yet: a sample, linking to the issue list, with an empty event.
-    expect(test.body).toMatchObject({ project_slug: "checkout-api", url: `${web}/${org}/issues`, event: { event_id: null, tags: [] } });
+    // No issue yet: a sample issue, linking to the issue list, and a sample event with an id.
+    expect(test.body).toMatchObject({ project_slug: "checkout-api", url: `${web}/${org}/issues`, event: { level: "error" } });
+    expect((test.body.event as { event_id: string }).event_id).toMatch(/^[0-9a-f]{32}$/);
     const log = page.getByRole("table", { name: "Delivery log" });
     await expect.poll(async () => (await log.isVisible()) && (await log.textContent()), { timeout: 15_000 }).toContain("sent (test)");
     expect(await log.textContent()).toContain(target);

@@ -1,14 +1,14 @@
 import { db } from "../../db";
 import { env } from "../../env";
-import { type AlertFacts, sampleIssue } from "./payloads";
+import { type AlertFacts, sampleEvent, sampleIssue } from "./payloads";
 
 export type LoadedFacts = { facts: AlertFacts; orgId: number; assigneeId: number | null };
 
 /**
  * The facts a notification tells, read for one project: its org, the issue and the stored
  * event (found by project and event id, so a row can only ever show its own project's data).
- * Without an issue (a test notification of a project that has none) a sample stands in; a
- * missing event (pruned by retention) leaves the event out.
+ * Without an issue (a test notification of a project that has none) a sample issue and event
+ * stand in; a missing event (pruned by retention) leaves the event out.
  */
 export async function unsafeLoadAlertFacts(input: {
   projectId: number;
@@ -56,18 +56,21 @@ export async function unsafeLoadAlertFacts(input: {
     project: { id: project.id, slug: project.slug, name: project.name },
     rule: input.rule,
     issue: issue ? { ...issue, shortId: `${project.slug.toUpperCase()}-${issue.shortId}` } : sampleIssue(),
-    event: event
-      ? {
-          eventId: event.eventId,
-          payload: isObject(event.payload) ? event.payload : {},
-          tags: Array.isArray(event.tags) ? (event.tags as [string, string][]) : [],
-          environment: event.environment,
-          release: event.release,
-        }
-      : null,
+    event: !issue
+      ? sampleEvent()
+      : event
+        ? {
+            eventId: event.eventId,
+            payload: isObject(event.payload) ? event.payload : {},
+            tags: Array.isArray(event.tags) ? (event.tags as [string, string][]) : [],
+            environment: event.environment,
+            release: event.release,
+          }
+        : null,
     test: input.test,
   };
   return { facts, orgId: project.orgId, assigneeId: issue?.assigneeId ?? null };
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { type AlertFacts, discordPayload, emailMessage, sampleIssue, slackEscape, slackPayload, webhookMessage, webhookPayload } from "./payloads";
+import { type AlertFacts, discordPayload, emailMessage, sampleEvent, sampleIssue, slackEscape, slackPayload, webhookMessage, webhookPayload } from "./payloads";
 
 type Block = { type: string; text?: { type: string; text: string }; fields?: { text: string }[]; elements?: unknown[] };
 
@@ -162,8 +162,9 @@ describe("email", () => {
 
 describe("test notification sample", () => {
   it("is titled as a test and links to the issue list", () => {
-    const sample = facts({ issue: sampleIssue(), event: null, test: true });
+    const sample = facts({ issue: sampleIssue(), event: sampleEvent(), test: true });
     expect(sample.issue.title).toMatch(/test/i);
+    expect(webhookPayload(sample).event).toMatchObject({ event_id: expect.stringMatching(/^[0-9a-f]{32}$/), level: "error" });
     expect(webhookPayload(sample).url).toBe("https://errors.example.com/acme/issues");
     expect(emailMessage(sample).subject).toMatch(/^\[errorhub test\]/);
     expect(slackPayload(sample).text).toMatch(/^\[test\]/);

@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 
 // What each receiver is sent when a rule fires: pure functions of the alert's facts, so their
 // shapes are checked by unit tests without a receiver.
@@ -230,5 +230,32 @@ export function sampleIssue(now = new Date()): AlertFacts["issue"] {
     userCount: 0,
     firstSeen: now,
     lastSeen: now,
+  };
+}
+
+/**
+ * The sample event that goes with the sample issue: a real-looking event id, so a receiver that
+ * keys on `event.event_id` handles a test like any alert.
+ */
+export function sampleEvent(now = new Date()): NonNullable<AlertFacts["event"]> {
+  const eventId = randomBytes(16).toString("hex");
+  const tags: [string, string][] = [
+    ["level", "error"],
+    ["environment", "production"],
+  ];
+  return {
+    eventId,
+    payload: {
+      event_id: eventId,
+      level: "error",
+      platform: "other",
+      logger: "errorhub",
+      timestamp: now.toISOString(),
+      message: "This is a test notification from errorhub",
+      environment: "production",
+    },
+    tags,
+    environment: "production",
+    release: null,
   };
 }
