@@ -25,6 +25,8 @@ export async function sendMail(message: { to: string; subject: string; text: str
     }
     return;
   }
-  transport ??= nodemailer.createTransport(smtp);
+  // Pooled: alert emails come in bursts (a new project's first issues), and a new SMTP
+  // connection and handshake per message cost the worker more than the message itself.
+  transport ??= nodemailer.createTransport({ url: smtp, pool: true });
   await transport.sendMail({ from: env().SMTP_FROM, ...message });
 }

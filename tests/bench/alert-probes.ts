@@ -120,26 +120,33 @@ export async function insertBusyProjectRules(
   client: pg.Client,
   projectId: number,
   receiver: string,
+  kinds: string[] = ["email", "webhook", "slack"],
 ): Promise<void> {
-  await insertRule(client, projectId, {
-    name: "Send a notification for new issues",
-    frequency: 5,
-    conditions: [{ id: FIRST_SEEN }],
-    actions: [{ id: EMAIL, targetType: "IssueOwners", fallthroughType: "AllMembers" }],
-  });
-  await insertRule(client, projectId, {
-    name: "Every error to the webhook",
-    frequency: 5,
-    conditions: [{ id: EVERY_EVENT }],
-    filters: [{ id: LEVEL_FILTER, match: "gte", level: "error" }],
-    actions: [{ id: "errorhub.actions.webhook", url: `${receiver}/busy/${projectId}/webhook` }],
-  });
-  await insertRule(client, projectId, {
-    name: "Busy issue",
-    frequency: 60,
-    conditions: [{ id: EVENT_FREQUENCY, interval: "1m", value: 100 }],
-    actions: [{ id: "errorhub.actions.slack", webhookUrl: `${receiver}/busy/${projectId}/slack` }],
-  });
+  const unknown = kinds.filter((k) => !["email", "webhook", "slack"].includes(k));
+  if (unknown.length > 0)
+    throw new Error(`unknown alert rule kind ${unknown.join(", ")} (want email, webhook, slack)`);
+  if (kinds.includes("email"))
+    await insertRule(client, projectId, {
+      name: "Send a notification for new issues",
+      frequency: 5,
+      conditions: [{ id: FIRST_SEEN }],
+      actions: [{ id: EMAIL, targetType: "IssueOwners", fallthroughType: "AllMembers" }],
+    });
+  if (kinds.includes("webhook"))
+    await insertRule(client, projectId, {
+      name: "Every error to the webhook",
+      frequency: 5,
+      conditions: [{ id: EVERY_EVENT }],
+      filters: [{ id: LEVEL_FILTER, match: "gte", level: "error" }],
+      actions: [{ id: "errorhub.actions.webhook", url: `${receiver}/busy/${projectId}/webhook` }],
+    });
+  if (kinds.includes("slack"))
+    await insertRule(client, projectId, {
+      name: "Busy issue",
+      frequency: 60,
+      conditions: [{ id: EVENT_FREQUENCY, interval: "1m", value: 100 }],
+      actions: [{ id: "errorhub.actions.slack", webhookUrl: `${receiver}/busy/${projectId}/slack` }],
+    });
 }
 
 /** The probe project's rule: a webhook for each new issue (every probe is a new issue). */

@@ -93,6 +93,7 @@ const { values: opts } = parseArgs({
   options: {
     scenarios: { type: "string", default: DEFAULT_SCENARIOS.join(",") },
     "alert-pairs": { type: "string", default: "3" },
+    "alert-rules": { type: "string", default: "email,webhook,slack" },
     "small-n": { type: "string", default: "50000" },
     "large-n": { type: "string", default: "5000" },
     "flood-n": { type: "string", default: "100000" },
@@ -135,6 +136,7 @@ if (opts.help) {
                        project with three (email on new issues, webhook on every error, Slack on
                        100 events a minute), in alternating order, while probes of another
                        project time acceptance to webhook delivery (default 3)
+  --alert-rules LIST   alerts: which of the busy project's rules it gets (default email,webhook,slack)
   --probe-interval MS  fairness and alerts: one probe every MS (default 500)
   --min-probes N       fairness: probe at least this many times (default 20)
   --probe-timeout S    fairness: a probe not visible after S seconds counts as lost (default 30)
@@ -562,7 +564,12 @@ function runAlerts(ctx: Ctx, receiver: AlertReceiver, smtp: SmtpSink): Promise<A
     probeIntervalMs: PROBE_INTERVAL_MS,
     probeTimeoutMs: PROBE_TIMEOUT_MS,
     createTenant,
-    flood: (label, tenant, hooks) => runFlood(ctx, label, tenant, "small", SMALL_N, hooks),
+    rules: opts["alert-rules"].split(",").map((r) => r.trim()),
+    flood: async (label, tenant, hooks) => {
+      const result = await runFlood(ctx, label, tenant, "small", SMALL_N, hooks);
+      printFlood(result, TARGETS.smallRate);
+      return result;
+    },
   });
 }
 

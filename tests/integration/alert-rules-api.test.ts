@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ACTION_IDS, CONDITION_IDS, FILTER_IDS } from "@/lib/alerts/catalog";
+import { SMTP_UNSET } from "@/lib/alerts/deliver/email";
+import { listAlertDeliveries, sendTestNotification } from "@/lib/alerts/deliveries";
 import { createAlertRule, getAlertRule, listAlertRules } from "@/lib/alerts/rules";
 import { listAuditLog } from "@/lib/audit";
 import type { Viewer } from "@/lib/auth/viewer";
@@ -422,6 +424,17 @@ describe("the default rule", () => {
       select: { name: true },
     });
     expect(rules).toEqual([{ name: DEFAULT.name }]);
+  });
+
+  it("without SMTP_URL, says in its test notification and delivery log that no email was sent", async () => {
+    expect(process.env.SMTP_URL ?? "").toBe("");
+    const owner: Viewer = { userId: A.user.id, orgId: A.org.id, role: "owner" };
+    const project = await createProject(owner, { name: "No mail server" });
+    const [rule] = await listAlertRules(owner, project.id);
+    const results = await sendTestNotification(owner, project.id, rule!.id);
+    expect(results).toEqual([expect.objectContaining({ ok: false, error: SMTP_UNSET })]);
+    const [logged] = await listAlertDeliveries(owner, project.id, rule!.id);
+    expect(logged).toMatchObject({ test: true, status: "failed", lastError: SMTP_UNSET });
   });
 
   it("is not made by the test factories", async () => {

@@ -23,7 +23,8 @@ export async function unsafeDeliverAction(action: Action, loaded: LoadedFacts, s
       return postJson(action.webhookUrl, JSON.stringify(discordPayload(facts)));
     case ACTION_IDS.email:
       try {
-        const { sent } = await unsafeSendAlertEmail(loaded.orgId, action, facts, { assigneeId: loaded.assigneeId });
+        const { sent, error } = await unsafeSendAlertEmail(loaded.orgId, action, facts, { assigneeId: loaded.assigneeId });
+        if (error) return { ok: false, status: null, error, retry: false };
         return { ok: true, status: null, error: sent === 0 ? NO_RECIPIENTS : null, retry: false };
       } catch (error) {
         // An SMTP server that is down or busy may take it later.

@@ -1,6 +1,7 @@
 import { can } from "../../auth/permissions";
 import { db } from "../../db";
 import type { Role } from "../../generated/prisma/enums.ts";
+import { env } from "../../env";
 import { sendMail } from "../../mail";
 import type { ACTION_IDS, Action } from "../catalog";
 import { type AlertFacts, emailMessage } from "./payloads";
@@ -79,8 +80,14 @@ async function members(orgId: number, where: object): Promise<Candidate[]> {
 
 export type EmailResult = { sent: number; error: string | null };
 
-/** One message per recipient; a failure to hand one to SMTP fails the delivery (it is retried). */
+export const SMTP_UNSET = "not sent: SMTP_URL is unset (set it to send alert emails)";
+
+/**
+ * One message per recipient; a failure to hand one to SMTP fails the delivery (it is retried).
+ * Without SMTP nothing can be sent: the delivery log says so instead of calling it sent.
+ */
 export async function unsafeSendAlertEmail(orgId: number, action: EmailAction, facts: AlertFacts, issue: { assigneeId: number | null }): Promise<EmailResult> {
+  if (!env().SMTP_URL) return { sent: 0, error: SMTP_UNSET };
   const recipients = await unsafeEmailRecipients(orgId, action, issue);
   if (recipients.length === 0) return { sent: 0, error: null };
   const message = emailMessage(facts);
