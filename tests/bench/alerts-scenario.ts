@@ -31,7 +31,8 @@ export type AlertsResult = {
     floodsOk: boolean;
   }[];
   medianRatio: number | null;
-  latency: LatencyStats;
+  /** another project's new issues, acceptance to webhook, during the floods without and with rules */
+  latency: { plain: LatencyStats; rules: LatencyStats };
   probesNon200: number;
   checksOk: boolean;
 };
@@ -55,39 +56,45 @@ export async function runAlertPairs(options: {
     `alerts: ${options.pairs} pairs of ${options.n}-event small floods, without and with rules, alternating; probes every ${options.probeIntervalMs} ms time acceptance -> webhook`,
   );
   const pairs: AlertsResult["pairs"] = [];
-  const latencies: number[] = [];
+  const latencies = { plain: [] as number[], rules: [] as number[] };
   let probesNon200 = 0;
+  let probeProjects = 0;
+  // One flood, with probes of a project of their own (a first-seen webhook rule) running
+  // from its first send until it is counted.
+  const probedFlood = async (label: string, tenant: Tenant, into: number[]) => {
+    const probeTenant = await options.createTenant(`alerts-probe-${probeProjects}`);
+    await insertProbeRule(pgc, probeTenant.projectId, receiver.url);
+    const probes = new AlertProbes(
+      receiver,
+      { ingestUrl: options.ingestUrl, ...probeTenant },
+      100_000 * ++probeProjects,
+    );
+    const flood = await options.flood(label, tenant, {
+      onStart: () => probes.start(options.probeIntervalMs),
+      isDone: (done) => done && probes.stop(),
+    });
+    probes.stop();
+    await probes.settle(options.probeTimeoutMs);
+    into.push(...probes.latencies());
+    probesNon200 += probes.non200();
+    return flood;
+  };
   for (let i = 0; i < options.pairs; i++) {
     let plain: Flood | undefined;
     let rules: { flood: Flood; tenant: Tenant } | undefined;
     for (const withRules of i % 2 === 0 ? [false, true] : [true, false]) {
+      const tenant = await options.createTenant(`alerts-${withRules ? "rules" : "plain"}-${i}`);
       if (!withRules) {
-        plain = await options.flood(`alerts-plain-${i}`, await options.createTenant(`alerts-plain-${i}`), {});
+        plain = await probedFlood(`alerts-plain-${i}`, tenant, latencies.plain);
         continue;
       }
-      const tenant = await options.createTenant(`alerts-rules-${i}`);
       await insertBusyProjectRules(pgc, tenant.projectId, receiver.url, options.rules);
       // Email goes only to verified addresses.
       await pgc.query(
         "update users set email_verified_at = now() where id in (select user_id from memberships where org_id = $1)",
         [tenant.orgId],
       );
-      const probeTenant = await options.createTenant(`alerts-probe-${i}`);
-      await insertProbeRule(pgc, probeTenant.projectId, receiver.url);
-      const probes = new AlertProbes(
-        receiver,
-        { ingestUrl: options.ingestUrl, ...probeTenant },
-        100_000 * (i + 1),
-      );
-      const flood = await options.flood(`alerts-rules-${i}`, tenant, {
-        onStart: () => probes.start(options.probeIntervalMs),
-        isDone: (done) => done && probes.stop(),
-      });
-      probes.stop();
-      await probes.settle(options.probeTimeoutMs);
-      latencies.push(...probes.latencies());
-      probesNon200 += probes.non200();
-      rules = { flood, tenant };
+      rules = { flood: await probedFlood(`alerts-rules-${i}`, tenant, latencies.rules), tenant };
     }
     const { flood, tenant } = rules!;
     const settled = await settleDeliveries(pgc, tenant.projectId, 60_000);
@@ -117,7 +124,7 @@ export async function runAlertPairs(options: {
   }
   const ratios = pairs.map((p) => p.ratio).sort((a, b) => a - b);
   const medianRatio = ratios.length === 0 ? null : ratios[Math.floor((ratios.length - 1) / 2)]!;
-  const latency = latencyStats(latencies);
+  const latency = { plain: latencyStats(latencies.plain), rules: latencyStats(latencies.rules) };
   return {
     pairs,
     medianRatio,
@@ -127,7 +134,7 @@ export async function runAlertPairs(options: {
     // and one email (new issue), every probe's alert arrived.
     checksOk:
       probesNon200 === 0 &&
-      latency.lost === 0 &&
+      latency.plain.lost + latency.rules.lost === 0 &&
       pairs.every(
         (p) =>
           p.floodsOk &&
@@ -170,10 +177,15 @@ export function printAlerts(a: AlertsResult): void {
     ]);
   printRows(rows);
   const ms = (v: number | null) => (v === null ? "-" : Number.isFinite(v) ? v.toFixed(0) : "lost");
-  console.log(
-    `accepted -> webhook delivered, another project's new issues during the floods with rules: n ${a.latency.n}, ` +
-      `p50 ${ms(a.latency.p50)} ms, p95 ${ms(a.latency.p95)} ms, max ${ms(a.latency.max)} ms, lost ${a.latency.lost}, non-200 ${a.probesNon200}`,
-  );
+  for (const [during, l] of [
+    ["without rules", a.latency.plain],
+    ["with rules", a.latency.rules],
+  ] as const)
+    console.log(
+      `accepted -> webhook delivered, another project's new issues, during the floods ${during}: n ${l.n}, ` +
+        `p50 ${ms(l.p50)} ms, p95 ${ms(l.p95)} ms, max ${ms(l.max)} ms, lost ${l.lost}`,
+    );
+  console.log(`probes answered other than 200: ${a.probesNon200}`);
   console.log(`median ratio of end-to-end rates with rules / without: ${a.medianRatio?.toFixed(3) ?? "-"}`);
 }
 
@@ -188,13 +200,12 @@ export function alertsJson(a: AlertsResult) {
       ratio: Number(p.ratio.toFixed(4)),
     })),
     median_ratio: a.medianRatio === null ? null : Number(a.medianRatio.toFixed(4)),
-    latency_ms: {
-      n: a.latency.n,
-      p50: finite(a.latency.p50),
-      p95: finite(a.latency.p95),
-      max: finite(a.latency.max),
-      lost: a.latency.lost,
-    },
+    latency_ms: Object.fromEntries(
+      Object.entries(a.latency).map(([during, l]) => [
+        during,
+        { n: l.n, p50: finite(l.p50), p95: finite(l.p95), max: finite(l.max), lost: l.lost },
+      ]),
+    ),
     probes_non200: a.probesNon200,
     checks_ok: a.checksOk,
   };

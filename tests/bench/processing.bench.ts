@@ -21,6 +21,14 @@
  *   every 20 ms for all probes in flight, an upper bound: the time the poll answered). Probes
  *   run from A's first send until A's flood is counted (at least 20). Target p99 < 2 s.
  *
+ * - alerts (not in the default list): pairs of small floods, one on a project without rules
+ *   and one on a project with three (alerts-scenario.ts), alternating in order; during every
+ *   flood, probes of another project (a new issue each, a first-seen webhook rule) time an
+ *   event's 200 until its webhook reaches a receiver in this process. Reports p50/p95 of that
+ *   latency during floods without and with rules (target p95 < 2 s without: the flood of
+ *   bench:processing as it is) and the median ratio of end-to-end rates with rules / without
+ *   (target >= 0.95); checks one webhook and one email per issue of the busy project.
+ *
  * A warm-up tenant gets a few thousand events first (JIT, connection pools; --warmup 0 skips).
  * Per scenario: a table with times, rates, checks, the longest backlog (XLEN summed over the project's lane streams),
  * CPU of worker, ingest, PostgreSQL (all its processes), Redis and the load generator,
@@ -92,7 +100,7 @@ const PROFILE_DIR = path.join(os.tmpdir(), `errorhub-pbench-prof-${process.pid}`
 const { values: opts } = parseArgs({
   options: {
     scenarios: { type: "string", default: DEFAULT_SCENARIOS.join(",") },
-    "alert-pairs": { type: "string", default: "3" },
+    "alert-pairs": { type: "string", default: "4" },
     "alert-rules": { type: "string", default: "email,webhook,slack" },
     "small-n": { type: "string", default: "50000" },
     "large-n": { type: "string", default: "5000" },
@@ -135,7 +143,7 @@ if (opts.help) {
   --alert-pairs N      alerts: pairs of small floods, one on a project without rules and one on a
                        project with three (email on new issues, webhook on every error, Slack on
                        100 events a minute), in alternating order, while probes of another
-                       project time acceptance to webhook delivery (default 3)
+                       project time acceptance to webhook delivery (default 4)
   --alert-rules LIST   alerts: which of the busy project's rules it gets (default email,webhook,slack)
   --probe-interval MS  fairness and alerts: one probe every MS (default 500)
   --min-probes N       fairness: probe at least this many times (default 20)
@@ -453,7 +461,8 @@ async function main(): Promise<number> {
   for (const r of results) pass[`${r.scenario}_rate`] = r.completed && r.e2eRate >= targetOf(r.scenario);
   if (fairness) pass.fairness_p99 = fairness.pass;
   if (alerts) {
-    pass.alerts_p95 = alerts.latency.p95 !== null && alerts.latency.p95 < TARGETS.alertP95Ms;
+    // The issue's figure: alert latency while bench:processing's flood (no rules of its own) runs.
+    pass.alerts_p95 = alerts.latency.plain.p95 !== null && alerts.latency.plain.p95 < TARGETS.alertP95Ms;
     pass.alerts_rate_ratio = alerts.medianRatio !== null && alerts.medianRatio >= TARGETS.alertRateRatio;
   }
   const checksOk =
@@ -481,7 +490,14 @@ async function main(): Promise<number> {
       mark(fairness.pass),
     ]);
   if (alerts) {
-    rows.push(["alerts", "accepted -> webhook p95 ms", fmt(alerts.latency.p95, 0), `< ${TARGETS.alertP95Ms}`, mark(pass.alerts_p95!)]);
+    rows.push([
+      "alerts",
+      "accepted -> webhook p95 ms",
+      fmt(alerts.latency.plain.p95, 0),
+      `< ${TARGETS.alertP95Ms}`,
+      mark(pass.alerts_p95!),
+    ]);
+    rows.push(["alerts", "the same during the floods with rules", fmt(alerts.latency.rules.p95, 0), "", ""]);
     rows.push([
       "alerts",
       "rate with rules / without (median)",
