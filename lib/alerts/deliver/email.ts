@@ -1,5 +1,5 @@
 import { can } from "../../auth/permissions";
-import { db } from "../../db";
+import { sqlRows } from "../../db";
 import type { Role } from "../../generated/prisma/enums.ts";
 import { env } from "../../env";
 import { sendMail } from "../../mail";
@@ -33,7 +33,11 @@ export async function unsafeEmailRecipients(
   } else {
     // No ownership rules yet: the issue's owner is its assignee, when it has one.
     const owner = issue.assigneeId === null ? [] : await members(orgId, { userId: issue.assigneeId });
-    chosen = owner.length > 0 ? owner : await fallthrough(orgId, action.fallthroughType ?? "ActiveMembers", now);
+    const fallthrough = action.fallthroughType ?? "ActiveMembers";
+    chosen =
+      owner.length > 0 || fallthrough === "NoOne"
+        ? owner
+        : await members(orgId, { activeSince: fallthrough === "ActiveMembers" ? new Date(now - ACTIVE_WITHIN_MS) : null });
   }
   const emails = chosen
     .filter((user) => user.verified && can(user.role, "projects:read"))
@@ -42,40 +46,22 @@ export async function unsafeEmailRecipients(
   return [...new Set(emails)];
 }
 
-async function fallthrough(orgId: number, type: "AllMembers" | "ActiveMembers" | "NoOne", now: number): Promise<Candidate[]> {
-  if (type === "NoOne") return [];
-  if (type === "AllMembers") return members(orgId, {});
-  // Active: signed in (a session seen), used an API token, joined, or had their account
-  // updated (Clerk's mirror does on profile changes) within the window.
-  const since = new Date(now - ACTIVE_WITHIN_MS);
-  return members(orgId, {
-    OR: [
-      { createdAt: { gte: since } },
-      {
-        user: {
-          OR: [
-            { updatedAt: { gte: since } },
-            { sessions: { some: { lastSeenAt: { gte: since } } } },
-            { apiTokens: { some: { orgId, lastUsedAt: { gte: since } } } },
-          ],
-        },
-      },
-    ],
-  });
-}
-
-async function members(orgId: number, where: object): Promise<Candidate[]> {
-  const rows = await db().membership.findMany({
-    where: { ...where, orgId },
-    select: { role: true, user: { select: { id: true, email: true, alertEmails: true, emailVerifiedAt: true, clerkId: true } } },
-  });
-  return rows.map(({ role, user }) => ({
-    id: user.id,
-    email: user.email,
-    role,
-    alertEmails: user.alertEmails,
-    verified: user.emailVerifiedAt !== null || user.clerkId !== null,
-  }));
+/**
+ * The org's members, or one of them, or those active since a date: signed in (a session seen),
+ * used an API token of this org, joined, or had their account updated (Clerk's mirror does on
+ * profile changes). Plain SQL: email deliveries come in bursts, run by the worker beside the drain.
+ */
+async function members(orgId: number, only: { userId?: number; activeSince?: Date | null }): Promise<Candidate[]> {
+  const since = only.activeSince ?? null;
+  return sqlRows<Candidate>`
+    select u.id, u.email, m.role::text as role, u.alert_emails as "alertEmails",
+           (u.email_verified_at is not null or u.clerk_id is not null) as verified
+    from memberships m join users u on u.id = m.user_id
+    where m.org_id = ${orgId}::int
+      and (${only.userId ?? null}::int is null or m.user_id = ${only.userId ?? null}::int)
+      and (${since}::timestamptz is null or m.created_at >= ${since}::timestamptz or u.updated_at >= ${since}::timestamptz
+           or exists (select 1 from sessions s where s.user_id = u.id and s.last_seen_at >= ${since}::timestamptz)
+           or exists (select 1 from api_tokens t where t.user_id = u.id and t.org_id = m.org_id and t.last_used_at >= ${since}::timestamptz))`;
 }
 
 export type EmailResult = { sent: number; error: string | null };
