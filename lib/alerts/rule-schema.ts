@@ -3,13 +3,13 @@ import { AppError } from "../errors";
 import {
   ACTION_IDS,
   type Action,
+  type AlertRuleSpec,
   CONDITION_IDS,
   type Condition,
   FILTER_IDS,
   type Filter,
   FREQUENCY_INTERVALS,
   MATCHES,
-  type Match,
 } from "./catalog";
 
 // Sentry's issue alert rule body (what its API, Terraform's provider and the settings page
@@ -22,15 +22,7 @@ export const MAX_FREQUENCY = 43_200;
 const MAX_ENTRIES = 20;
 
 /** A rule body after validation; `owner` and `secret` are undefined when the body left them out. */
-export type RuleInput = {
-  name: string;
-  actionMatch: Match;
-  filterMatch: Match;
-  frequency: number;
-  environment: string | null;
-  conditions: Condition[];
-  filters: Filter[];
-  actions: Action[];
+export type RuleInput = Omit<AlertRuleSpec, "id" | "projectId"> & {
   owner: number | null | undefined;
   secret: string | null | undefined;
 };

@@ -4,24 +4,14 @@ import type { Viewer } from "../auth/viewer";
 import { db, type Tx } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client.ts";
-import { ACTION_IDS, type Action, CONDITION_IDS, type Condition, type Filter, type Match } from "./catalog";
+import { ACTION_IDS, type Action, type AlertRuleSpec, CONDITION_IDS, type Condition, type Filter, type Match } from "./catalog";
 import { parseRuleInput, type RuleInput } from "./rule-schema";
 
 // Issue alert rules of a project, for the REST API and the settings pages. Every function
 // checks the viewer's role and finds the project and rule within the viewer's org, so a foreign
 // id is "not found". The webhook secret never leaves this file: views say only whether one is set.
 
-export type AlertRuleView = {
-  id: number;
-  projectId: number;
-  name: string;
-  actionMatch: Match;
-  filterMatch: Match;
-  frequency: number;
-  environment: string | null;
-  conditions: Condition[];
-  filters: Filter[];
-  actions: Action[];
+export type AlertRuleView = AlertRuleSpec & {
   hasSecret: boolean;
   owner: { id: number; email: string; name: string } | null;
   createdAt: Date;

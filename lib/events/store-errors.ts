@@ -83,7 +83,7 @@ export async function storeErrorEvents(
       events,
       newUsers: newUsers.get(state.id) ?? 0,
       timesSeen: state.times_seen + events.length,
-      firstSeen: events[0]!.event.timestamp < state.first_seen ? events[0]!.event.timestamp : state.first_seen,
+      firstSeen: new Date(Math.min(events[0]!.event.timestamp.getTime(), state.first_seen.getTime())),
     };
   });
   return { inserted: stored.length, newIssues: created.size, issues };

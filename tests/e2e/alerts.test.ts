@@ -187,7 +187,7 @@ describe("alert rules in the UI, from the default rule to a delivered alert", ()
     await page.getByRole("main").getByRole("status").filter({ hasText: "Saved." }).waitFor();
     await page.goto(`${web}/${org}/projects/checkout-api/alerts`);
     const edited = page.getByRole("listitem").filter({ hasText: "Webhook on new issues" });
-    expect(await edited.textContent()).toContain("if tag environment equals test");
+    expect(await edited.textContent()).toContain("if the event's tags match environment equals test");
     await edited.getByRole("link", { name: "Webhook on new issues" }).click();
     await page.getByRole("button", { name: "Delete rule" }).click();
     await page.waitForURL(`${web}/${org}/projects/checkout-api/alerts`);

@@ -6,7 +6,8 @@ import { listAlertRules } from "@/lib/alerts/rules";
 import { can } from "@/lib/auth/permissions";
 import { TimeAgo } from "../../../../_components/issue-bits";
 import { STATUS_CLASS, alertsContext } from "./load";
-import { describeCondition, describeFilter, frequencyWords } from "./words";
+import { conditionName, filterName } from "@/lib/alerts/words";
+import { frequencyWords } from "./words";
 
 export const metadata: Metadata = { title: "Alerts" };
 export const dynamic = "force-dynamic";
@@ -15,6 +16,9 @@ type Props = { params: Promise<{ org: string; project: string }> };
 
 const joinWith = (parts: string[], match: string) =>
   match === "none" ? `none of: ${parts.join("; ")}` : parts.join(match === "any" ? " or " : " and ");
+
+// Sentry's names start with a capital; here they continue a sentence.
+const inSentence = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
 
 export default async function AlertsPage({ params }: Props) {
   const { org, project: slug } = await params;
@@ -57,8 +61,8 @@ export default async function AlertsPage({ params }: Props) {
                 <span className="text-slate-500">{rule.environment ? `environment ${rule.environment}` : "every environment"}</span>
               </div>
               <p>
-                When {joinWith(rule.conditions.map(describeCondition), rule.actionMatch)}
-                {rule.filters.length > 0 ? `, if ${joinWith(rule.filters.map(describeFilter), rule.filterMatch)}` : ""}: at most once
+                When {joinWith(rule.conditions.map((c) => inSentence(conditionName(c))), rule.actionMatch)}
+                {rule.filters.length > 0 ? `, if ${joinWith(rule.filters.map((f) => inSentence(filterName(f))), rule.filterMatch)}` : ""}: at most once
                 per issue every {frequencyWords(rule.frequency)}.
               </p>
               <p>Then: {rule.actions.map(describeActionTarget).join("; ")}</p>

@@ -13,7 +13,8 @@ import {
   type Match,
 } from "@/lib/alerts/catalog";
 import { ActionRow, type ActionKind, FilterRow, type FilterKind, type Member } from "./rule-rows";
-import { FREQUENCY_CHOICES, INTERVAL_WORDS, frequencyWords } from "./words";
+import { INTERVAL_WORDS } from "@/lib/alerts/words";
+import { FREQUENCY_CHOICES, frequencyWords } from "./words";
 
 // The fields of a rule's form, inside RuleFormShell. Filter and action rows are added and removed
 // here; each row posts a `filterRow`/`actionRow` key and its fields under `filter.<key>.` or

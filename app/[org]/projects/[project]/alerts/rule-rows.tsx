@@ -2,7 +2,8 @@
 
 import { useState } from "react";
 import { ACTION_IDS, type Action, type Filter } from "@/lib/alerts/catalog";
-import { LEVEL_MATCH_WORDS, TAG_MATCH_WORDS } from "./words";
+import { TAG_MATCH_WORDS } from "@/lib/alerts/words";
+import { LEVEL_MATCH_WORDS } from "./words";
 
 // One filter or action row of the rule form: its inputs, named under the row's prefix.
 
