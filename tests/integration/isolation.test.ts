@@ -5,6 +5,7 @@ import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions";
 import { db } from "@/lib/db";
 import { inviteMember } from "@/lib/members";
 import { SCOPES, unsafeCreateApiToken } from "@/lib/tokens";
+import { createAlertRule } from "@/lib/alerts/rules";
 import { drainAll } from "../support/drain";
 import { errorEvent, eventEnvelope } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
@@ -28,6 +29,7 @@ type Ids = {
   keyId: number;
   memberId: number;
   tokenId: number;
+  ruleId: number;
 };
 
 let A: Tenant;
@@ -63,6 +65,8 @@ async function snapshotOfA() {
       db().issueActivity.count({ where: { issue: { project: { orgId } } } }),
       db().event.count({ where: { project: { orgId } } }),
       db().auditLog.count({ where: { orgId } }),
+      db().alertRule.findMany({ where: { project: { orgId } }, orderBy: { id: "asc" }, select: { id: true, name: true, conditions: true, actions: true, frequency: true } }),
+      db().alertDelivery.count({ where: { rule: { project: { orgId } } } }),
     ]),
   );
 }
@@ -78,7 +82,15 @@ beforeAll(async () => {
     const member = await db().user.create({ data: { email: `member-${A.org.slug}@example.com` } });
     await db().membership.create({ data: { orgId: A.org.id, userId: member.id, role: "member" } });
     const token = await unsafeCreateApiToken({ userId: A.user.id, orgId: A.org.id, name: "A's", scopes: [...SCOPES] });
-    await inviteMember({ userId: A.user.id, orgId: A.org.id, role: "owner" }, { email: `invited-${A.org.slug}@example.com`, role: "member" });
+    const owner = { userId: A.user.id, orgId: A.org.id, role: "owner" as const };
+    await inviteMember(owner, { email: `invited-${A.org.slug}@example.com`, role: "member" });
+    const rule = await createAlertRule(owner, A.project.id, {
+      name: "A's alert",
+      actionMatch: "all",
+      frequency: 30,
+      conditions: [{ id: "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition" }],
+      actions: [{ id: "errorhub.actions.webhook", url: "https://hooks.example.com/a" }],
+    });
     a = {
       org: A.org.slug,
       project: A.project.slug,
@@ -88,6 +100,7 @@ beforeAll(async () => {
       keyId: A.key.id,
       memberId: member.id,
       tokenId: token.id,
+      ruleId: rule.id,
     };
   } finally {
     await ingest.close();
@@ -162,6 +175,18 @@ const ROUTE_CASES: Record<string, (ids: Ids, b: Tenant) => string[]> = {
   "/api/0/projects/[org]/[project]/keys": (ids, b) => [
     `/api/0/projects/${ids.org}/${ids.project}/keys/`,
     `/api/0/projects/${b.org.slug}/${ids.project}/keys/`,
+  ],
+  "/api/0/projects/[org]/[project]/rules": (ids, b) => [
+    `/api/0/projects/${ids.org}/${ids.project}/rules/`,
+    `/api/0/projects/${b.org.slug}/${ids.project}/rules/`,
+  ],
+  "/api/0/projects/[org]/[project]/rules/[id]": (ids, b) => [
+    `/api/0/projects/${ids.org}/${ids.project}/rules/${ids.ruleId}/`,
+    `/api/0/projects/${b.org.slug}/${b.project.slug}/rules/${ids.ruleId}/`,
+  ],
+  "/api/0/projects/[org]/[project]/rules/[id]/test": (ids, b) => [
+    `/api/0/projects/${ids.org}/${ids.project}/rules/${ids.ruleId}/test/`,
+    `/api/0/projects/${b.org.slug}/${b.project.slug}/rules/${ids.ruleId}/test/`,
   ],
   "/api/0/projects/[org]/[project]/issues": (ids, b) => [
     `/api/0/projects/${ids.org}/${ids.project}/issues/`,
@@ -262,7 +287,9 @@ function orgPages(org: string, ids: Ids): string[] {
         .dirname(f)
         .split("/")
         .filter((x) => x !== ".")
-        .map((x) => (x === "[id]" ? String(ids.issueId) : x === "[project]" ? ids.project : x));
+        .map((x, i, all) =>
+          x === "[id]" ? String(all[i - 1] === "alerts" ? ids.ruleId : ids.issueId) : x === "[project]" ? ids.project : x,
+        );
       expect(segments.filter((x) => x.startsWith("[")), f).toEqual([]);
       return `/${[org, ...segments].join("/")}`;
     })
@@ -272,11 +299,14 @@ function orgPages(org: string, ids: Ids): string[] {
 describe("every dashboard page, opened by org B's owner", () => {
   it("is not found with A's slug, nor with B's slug and A's ids, and shows nothing of A's", async () => {
     const issue = await db().issue.findUniqueOrThrow({ where: { id: a.issueId }, select: { title: true } });
-    const markersOfA = [A.project.name, issue.title.replaceAll("'", "&#x27;"), a.eventId];
+    const markersOfA = [A.project.name, issue.title.replaceAll("'", "&#x27;"), a.eventId, "A&#x27;s alert"];
     const foreignOrg = orgPages(a.org, a);
-    const foreignIds = orgPages(B.org.slug, a).filter((p) => p.includes(`/${a.issueId}`) || p.includes(`/${a.project}/`));
+    const foreignIds = orgPages(B.org.slug, a).filter(
+      (p) => p.includes(`/${a.issueId}`) || p.includes(`/${a.project}/`) || p.endsWith(`/${a.project}`),
+    );
     expect(foreignOrg.length).toBeGreaterThanOrEqual(12);
-    expect(foreignIds.length).toBe(3);
+    // an issue's page; a project's getting started, settings, alerts, new alert rule and alert rule
+    expect(foreignIds.length).toBe(6);
     const shown: string[] = [];
     for (const p of [...foreignOrg, ...foreignIds]) {
       const res = await fetch(`${url}${p}`, { headers: { cookie: bCookie }, redirect: "manual" });
@@ -356,6 +386,52 @@ const ACTION_CASES: Record<string, ActionCase> = {
   "app/[org]/settings/billing/actions.ts#checkoutAction": { args: (ids) => [[ids.org]], form: { plan: "team" } },
   "app/[org]/settings/billing/actions.ts#portalAction": { args: (ids) => [[ids.org]] },
   "app/[org]/settings/billing/actions.ts#budgetAction": { args: (ids) => [[ids.org]], form: { budget: "100" } },
+  "app/[org]/settings/notifications/actions.ts#setAlertEmailsAction": { args: (ids) => [[ids.org]], form: { alertEmails: "none" } },
+  "app/[org]/projects/[project]/alerts/actions.ts#createRuleAction": {
+    args: (ids, b) => [
+      [ids.org, ids.project, ids.projectId],
+      [b.org.slug, b.project.slug, ids.projectId],
+    ],
+    form: {
+      name: "Intruder",
+      actionMatch: "all",
+      filterMatch: "all",
+      frequency: "30",
+      condition: "firstSeen",
+      actionRow: "0",
+      "action.0.kind": "webhook",
+      "action.0.url": "https://intruder.example.com/",
+    },
+  },
+  "app/[org]/projects/[project]/alerts/actions.ts#updateRuleAction": {
+    args: (ids, b) => [
+      [ids.org, ids.project, ids.projectId, ids.ruleId],
+      [b.org.slug, b.project.slug, ids.projectId, ids.ruleId],
+      [b.org.slug, b.project.slug, b.project.id, ids.ruleId],
+    ],
+    form: {
+      name: "Taken over",
+      actionMatch: "all",
+      filterMatch: "all",
+      frequency: "30",
+      condition: "everyEvent",
+      actionRow: "0",
+      "action.0.kind": "webhook",
+      "action.0.url": "https://intruder.example.com/",
+    },
+  },
+  "app/[org]/projects/[project]/alerts/actions.ts#deleteRuleAction": {
+    args: (ids, b) => [
+      [ids.org, ids.project, ids.projectId, ids.ruleId],
+      [b.org.slug, b.project.slug, b.project.id, ids.ruleId],
+    ],
+  },
+  "app/[org]/projects/[project]/alerts/actions.ts#testRuleAction": {
+    args: (ids, b) => [
+      [ids.org, ids.project, ids.projectId, ids.ruleId],
+      [b.org.slug, b.project.slug, b.project.id, ids.ruleId],
+    ],
+  },
 };
 // Actions that take no org and no id: nothing of another tenant's is reachable through them.
 const TENANT_FREE: Record<string, string> = {
