@@ -77,9 +77,10 @@ export async function createAlertRule(
   input: unknown,
 ): Promise<AlertRuleView> {
   assertCan(viewer.role, "alerts:write");
-  const rule = parseRuleInput(input);
   return db().$transaction(async (tx) => {
+    // Found first: another org's project id is "not found" whatever the body says.
     const project = await projectInOrg(tx, viewer, projectId);
+    const rule = parseRuleInput(input);
     const ownerId = rule.owner === undefined ? viewer.userId : rule.owner;
     await assertMembers(tx, viewer, rule);
     const created = await tx.alertRule.create({
@@ -111,9 +112,10 @@ export async function updateAlertRule(
   input: unknown,
 ): Promise<AlertRuleView> {
   assertCan(viewer.role, "alerts:write");
-  const rule = parseRuleInput(input);
   return db().$transaction(async (tx) => {
+    // Found first: another org's rule id is "not found" whatever the body says.
     const before = await ruleInOrg(tx, viewer, projectId, ruleId);
+    const rule = parseRuleInput(input);
     const ownerId = rule.owner === undefined ? (before.owner?.id ?? null) : rule.owner;
     await assertMembers(tx, viewer, rule);
     const updated = await tx.alertRule.update({

@@ -304,6 +304,10 @@ describe("alert rules API", () => {
       expect(reply.status).toBe(404);
       expect(reply.json()).toEqual(NOT_FOUND);
     }
+    // A bad body does not turn that 404 into a 400: the rule is looked for first.
+    const badBody = await callApi("PUT", `${rulesPath(A)}${bRule.id}/`, { token: tokens.a, body: { name: "" } });
+    expect(badBody.status).toBe(404);
+    expect((await callApi("POST", rulesPath(B), { token: tokens.a, body: {} })).status).toBe(404);
     // A's rule under A's other project.
     expect(
       (await callApi("GET", `${rulesPath(A, otherProject.slug)}${aRule.id}/`, { token: tokens.a })).status,
