@@ -1,25 +1,38 @@
 "use client";
 
-import { type ReactNode, useActionState } from "react";
+import { type FormEvent, type ReactNode, startTransition, useActionState } from "react";
 
 type State = { error?: string; message?: string; secret?: string };
 
-/** A form bound to a server action, showing its error, message or once-only secret. */
+/**
+ * A form bound to a server action, showing its error, message or once-only secret.
+ * `keepInput`: submitted from onSubmit instead, because React resets a form after its `action`
+ * runs, which would wipe a long form (an alert rule) the user is fixing after lib/ refused it.
+ */
 export function ActionForm({
   action,
   submit,
   children,
   className = "space-y-3",
+  keepInput = false,
 }: {
   action: (previous: State, form: FormData) => Promise<State>;
   /** the submit button's label; without one, the children bring their own buttons */
   submit?: string;
   children?: ReactNode;
   className?: string;
+  keepInput?: boolean;
 }) {
   const [state, formAction, pending] = useActionState(action, {});
+  const onSubmit = keepInput
+    ? (event: FormEvent<HTMLFormElement>) => {
+        event.preventDefault();
+        const data = new FormData(event.currentTarget);
+        startTransition(() => formAction(data));
+      }
+    : undefined;
   return (
-    <form action={formAction} className={className}>
+    <form action={formAction} onSubmit={onSubmit} className={className}>
       {children}
       {state.error ? (
         <p role="alert" className="text-sm text-red-700">

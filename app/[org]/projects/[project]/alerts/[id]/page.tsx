@@ -9,7 +9,6 @@ import { listEnvironments } from "@/lib/projects/environments";
 import { ActionForm } from "../../../../../_components/action-form";
 import { deleteRuleAction, testRuleAction, updateRuleAction } from "../actions";
 import { STATUS_CLASS, alertsContext, memberOption, notFoundOnAppError } from "../load";
-import { RuleFormShell } from "../rule-form-shell";
 import { RuleFields } from "../rule-form";
 import { TestNotification } from "../test-button";
 
@@ -105,9 +104,9 @@ export default async function AlertRulePage({ params }: Props) {
       {editable ? (
         <section className="space-y-3">
           <h2 className="text-lg font-medium">Edit</h2>
-          <RuleFormShell action={updateRuleAction.bind(null, org, slug, project.id, ruleId)} submit="Save rule">
+          <ActionForm keepInput className="space-y-4" action={updateRuleAction.bind(null, org, slug, project.id, ruleId)} submit="Save rule">
             <RuleFields values={rule} environments={environments} members={members.map(memberOption)} />
-          </RuleFormShell>
+          </ActionForm>
         </section>
       ) : null}
 

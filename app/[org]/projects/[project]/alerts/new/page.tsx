@@ -5,7 +5,7 @@ import { listMembers } from "@/lib/members";
 import { listEnvironments } from "@/lib/projects/environments";
 import { createRuleAction } from "../actions";
 import { alertsContext, memberOption } from "../load";
-import { RuleFormShell } from "../rule-form-shell";
+import { ActionForm } from "../../../../../_components/action-form";
 import { RuleFields, type RuleFormValues } from "../rule-form";
 
 export const metadata: Metadata = { title: "New alert rule" };
@@ -35,9 +35,9 @@ export default async function NewAlertRulePage({ params }: { params: Promise<{ o
           All alert rules
         </Link>
       </div>
-      <RuleFormShell action={createRuleAction.bind(null, org, slug, project.id)} submit="Create rule">
+      <ActionForm keepInput className="space-y-4" action={createRuleAction.bind(null, org, slug, project.id)} submit="Create rule">
         <RuleFields values={BLANK} environments={environments} members={members.map(memberOption)} />
-      </RuleFormShell>
+      </ActionForm>
     </main>
   );
 }
