@@ -28,6 +28,8 @@ export async function closeDb(): Promise<void> {
   client = undefined;
   await pool?.end();
   pool = undefined;
+  await asidePool?.end();
+  asidePool = undefined;
 }
 
 let pool: pg.Pool | undefined;
@@ -39,15 +41,20 @@ let pool: pg.Pool | undefined;
  * keys up here too, so its process never loads Prisma's query engine.
  */
 function sqlPool(): pg.Pool {
-  if (!pool) {
-    const connectionString = env().DATABASE_URL;
-    if (!connectionString) throw new Error("DATABASE_URL is not resolved yet");
-    pool = new pg.Pool({ connectionString, max: 8, statement_timeout: 120_000 });
-    // An idle connection's error (the server restarted) must not crash the process; the pool
-    // drops it and connects again.
-    pool.on("error", () => {});
-  }
+  pool ??= newPool(8);
   return pool;
+}
+
+let asidePool: pg.Pool | undefined;
+
+function newPool(max: number): pg.Pool {
+  const connectionString = env().DATABASE_URL;
+  if (!connectionString) throw new Error("DATABASE_URL is not resolved yet");
+  const created = new pg.Pool({ connectionString, max, statement_timeout: 120_000 });
+  // An idle connection's error (the server restarted) must not crash the process; the pool
+  // drops it and connects again.
+  created.on("error", () => {});
+  return created;
 }
 
 type SqlTag<R> = (strings: TemplateStringsArray, ...values: unknown[]) => Promise<R>;
@@ -94,6 +101,16 @@ export function arrayLiteral(values: readonly unknown[]): string | undefined {
 /** One statement on the `pg` pool, outside any transaction: its rows. */
 export async function sqlRows<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]> {
   return (await sqlPool().query(toQuery(strings, values))).rows;
+}
+
+/**
+ * One statement on a small pool of its own, for work beside the drain (alert deliveries): a
+ * burst of them queues for its own connections, never ahead of a batch transaction waiting for
+ * one of the drain's.
+ */
+export async function asideSqlRows<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]> {
+  asidePool ??= newPool(4);
+  return (await asidePool.query(toQuery(strings, values))).rows;
 }
 
 /**

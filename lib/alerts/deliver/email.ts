@@ -1,5 +1,5 @@
 import { can } from "../../auth/permissions";
-import { sqlRows } from "../../db";
+import { asideSqlRows } from "../../db";
 import type { Role } from "../../generated/prisma/enums.ts";
 import { env } from "../../env";
 import { sendMail } from "../../mail";
@@ -53,7 +53,7 @@ export async function unsafeEmailRecipients(
  */
 async function members(orgId: number, only: { userId?: number; activeSince?: Date | null }): Promise<Candidate[]> {
   const since = only.activeSince ?? null;
-  return sqlRows<Candidate>`
+  return asideSqlRows<Candidate>`
     select u.id, u.email, m.role::text as role, u.alert_emails as "alertEmails",
            (u.email_verified_at is not null or u.clerk_id is not null) as verified
     from memberships m join users u on u.id = m.user_id

@@ -1,4 +1,4 @@
-import { sqlRows } from "../../db";
+import { asideSqlRows } from "../../db";
 import { env } from "../../env";
 import { type AlertFacts, sampleEvent, sampleIssue } from "./payloads";
 
@@ -45,7 +45,7 @@ export async function unsafeLoadAlertFacts(input: {
   eventId: string | null;
   test: boolean;
 }): Promise<LoadedFacts | null> {
-  const [row] = await sqlRows<Row>`
+  const [row] = await asideSqlRows<Row>`
     select p.id as project_id, p.slug as project_slug, p.name as project_name,
            o.id as org_id, o.slug as org_slug, o.name as org_name,
            i.id as issue_id, i.short_id, i.title, i.culprit, i.level, i.platform, i.status, i.times_seen, i.user_count,

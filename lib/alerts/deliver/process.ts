@@ -1,4 +1,4 @@
-import { sqlRows } from "../../db";
+import { asideSqlRows } from "../../db";
 import type { Action } from "../catalog";
 import { type ActionOutcome, unsafeDeliverAction } from "./action";
 import { unsafeLoadAlertFacts } from "./facts";
@@ -13,7 +13,7 @@ export type DeliveryRun =
  * failed for good (a permanent error, or the last attempt), or retrying.
  */
 export async function unsafeAttemptDelivery(deliveryId: bigint, lastAttempt: boolean): Promise<DeliveryRun> {
-  const [row] = await sqlRows<DeliveryRow>`
+  const [row] = await asideSqlRows<DeliveryRow>`
     select d.id, d.issue_id, d.event_id, d.action, d.test, d.status, r.id as rule_id, r.name as rule_name, r.secret, r.project_id
     from alert_deliveries d join alert_rules r on r.id = d.rule_id
     where d.id = ${String(deliveryId)}::bigint`;
@@ -49,7 +49,7 @@ type DeliveryRow = {
 
 /** Writes an attempt's result; a row deleted meanwhile (its rule was) is left deleted. */
 export async function recordAttempt(id: bigint, status: "sent" | "failed" | "retrying", outcome: ActionOutcome): Promise<void> {
-  await sqlRows`
+  await asideSqlRows`
     update alert_deliveries set status = ${status}, attempts = attempts + 1, last_status = ${outcome.status}::int,
       last_error = ${outcome.error}, last_attempt_at = now(),
       delivered_at = case when ${status} = 'sent' then now() else delivered_at end
