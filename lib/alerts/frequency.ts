@@ -11,8 +11,10 @@ import { type AlertRuleSpec, CONDITION_IDS, INTERVAL_MINUTES } from "./catalog";
 //   has already moved; users from HyperLogLogs per hour and per day (kept 31 and 32 days): a
 //   window reads the hours of its first day and the whole days after it, so a month's window
 //   merges a few dozen keys, not one per hour.
-// Hourly windows start at the start of the hour the window starts in: the count includes up to
-// an hour more than the window, so a rule may fire a little early, never misses a crossing.
+// A window starts at the start of the minute (windows of up to an hour) or hour (longer ones)
+// it starts in: the count includes up to a minute (an hour) more than the window, so a rule may
+// fire a little early, never misses a crossing. ("1m" is the current and the previous minute,
+// not the current minute alone, which would start again from nothing at every minute.)
 // Events count in the minute (hour) of their own timestamp, clamped to now, like the hourly
 // counts: an event sent late by an offline SDK counts where it happened.
 // Redis counts move before the batch commits: a batch retried after a failed commit (or a
@@ -116,7 +118,7 @@ function longWindowKeys(projectId: number, issueId: number, window: number, nowM
 // minutes and counts, flat.
 const ADD_MINUTES_LUA = `
 local now, ttl, at = tonumber(ARGV[1]), tonumber(ARGV[2]), 3
-local oldest = now - ${HOUR_MINUTES - 1}
+local oldest = now - ${HOUR_MINUTES}
 local out = {}
 for k = 1, #KEYS do
   local n = tonumber(ARGV[at]); at = at + 1
@@ -153,7 +155,7 @@ async function countEventsByMinute(projectId: number, issues: IssueFacts[], wind
     const flat = result[k] ?? [];
     for (const window of windows) {
       let sum = 0;
-      for (let i = 0; i < flat.length; i += 2) if (Number(flat[i]) > nowMinute - window) sum += Number(flat[i + 1]);
+      for (let i = 0; i < flat.length; i += 2) if (Number(flat[i]) >= nowMinute - window) sum += Number(flat[i + 1]);
       counts.set(issue.issueId, "events", window, sum);
     }
   });
@@ -196,7 +198,7 @@ async function countUsers(
     }
     if (shortWindows.length > 0)
       for (const [minute, users] of byMinute) {
-        if (minute <= nowMinute - HOUR_MINUTES) continue;
+        if (minute < nowMinute - HOUR_MINUTES) continue;
         const key = userMinuteKey(projectId, issue.issueId, minute);
         pipeline.pfadd(key, ...users).expire(key, MINUTE_TTL_SECONDS);
       }
@@ -211,7 +213,7 @@ async function countUsers(
   const reads: [number, number][] = [];
   for (const issue of issues) {
     for (const window of shortWindows) {
-      const keys = Array.from({ length: window }, (_, i) => userMinuteKey(projectId, issue.issueId, nowMinute - i));
+      const keys = Array.from({ length: window + 1 }, (_, i) => userMinuteKey(projectId, issue.issueId, nowMinute - i));
       pipeline.pfcount(...keys);
       reads.push([issue.issueId, window]);
     }

@@ -183,6 +183,25 @@ describe("frequency conditions", () => {
     expect([await firedCount(hour.id), await firedCount(day.id)]).toEqual([0, 1]);
   });
 
+  it("counts the minute before this one for 1m: a count does not start from nothing at each minute", async () => {
+    const tenant = await createOrgWithProject();
+    const rule = await createRule(tenant, "Busy", [{ id: CONDITION_IDS.eventFrequency, interval: "1m", value: 2 }]);
+    const previousMinute = (Math.floor(Date.now() / 60_000) - 1) * 60 + 30;
+    await sendEvents(tenant, [event("m", { timestamp: previousMinute }), event("m", { timestamp: previousMinute + 1 })]);
+    expect(await firedCount(rule.id)).toBe(0);
+    await sendEvents(tenant, [event("m")]);
+    expect(await firedCount(rule.id)).toBe(1);
+  });
+
+  it.each(["1m", "5m"] as const)("counts users of the minute before this one for %s", async (interval) => {
+    const tenant = await createOrgWithProject();
+    const rule = await createRule(tenant, "Users", [{ id: CONDITION_IDS.uniqueUserFrequency, interval, value: 1 }]);
+    const previousMinute = (Math.floor(Date.now() / 60_000) - 1) * 60 + 30;
+    await sendEvents(tenant, [event("v", { user: { id: "earlier" }, timestamp: previousMinute })]);
+    await sendEvents(tenant, [event("v", { user: { id: "now" } })]);
+    expect(await firedCount(rule.id)).toBe(1);
+  });
+
   it("counts only within the interval: events an hour old do not count for 1m", async () => {
     const tenant = await createOrgWithProject();
     const rule = await createRule(tenant, "Busy", [{ id: CONDITION_IDS.eventFrequency, interval: "1m", value: 1 }]);
