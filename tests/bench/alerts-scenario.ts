@@ -123,7 +123,9 @@ export async function runAlertPairs(options: {
     pairs.push(pair);
   }
   const ratios = pairs.map((p) => p.ratio).sort((a, b) => a - b);
-  const medianRatio = ratios.length === 0 ? null : ratios[Math.floor((ratios.length - 1) / 2)]!;
+  const middle = Math.floor(ratios.length / 2);
+  const medianRatio =
+    ratios.length === 0 ? null : ratios.length % 2 === 1 ? ratios[middle]! : (ratios[middle - 1]! + ratios[middle]!) / 2;
   const latency = { plain: latencyStats(latencies.plain), rules: latencyStats(latencies.rules) };
   return {
     pairs,
