@@ -16,9 +16,10 @@ import { ActionRow, type ActionKind, FilterRow, type FilterKind, type Member } f
 import { INTERVAL_WORDS } from "@/lib/alerts/words";
 import { FREQUENCY_CHOICES, frequencyWords } from "./words";
 
-// The fields of a rule's form, inside an ActionForm with keepInput. Filter and action rows are added and removed
-// here; each row posts a `filterRow`/`actionRow` key and its fields under `filter.<key>.` or
-// `action.<key>.`, which rule-body.ts turns back into Sentry's body. lib/ validates it.
+// The fields of a rule's form, inside an ActionForm with keepInput. Filter and action rows are
+// added and removed here; each row posts a `filterRow`/`actionRow` key and its fields under
+// `filter.<key>.` or `action.<key>.`, which rule-body.ts turns back into Sentry's body. lib/
+// validates it.
 
 export type RuleFormValues = {
   name: string;
