@@ -23,3 +23,15 @@ export class AppError extends Error {
     return STATUS[this.code];
   }
 }
+
+/**
+ * A service the work depends on (Redis, say) did not answer: the failure is not of the data, so
+ * the drain retries its batch whole instead of bisecting it for a bad item
+ * (isItemError in lib/events/process-batch.ts).
+ */
+export class ServiceUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ServiceUnavailableError";
+  }
+}

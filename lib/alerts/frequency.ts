@@ -1,4 +1,5 @@
 import type { SqlTx } from "../db";
+import { ServiceUnavailableError } from "../errors";
 import type { IssueFacts } from "../events/store-errors";
 import { redis, redisKey } from "../redis";
 import { type AlertRuleSpec, CONDITION_IDS, INTERVAL_MINUTES } from "./catalog";
@@ -62,19 +63,9 @@ export async function countFrequencies(
     await countInto(tx, projectId, issues, windows, now, counts);
   } catch (error) {
     if (error instanceof Error && "code" in error && typeof error.code === "string" && /^[0-9A-Z]{5}$/.test(error.code)) throw error;
-    throw new FrequencyCountsUnavailable(error);
+    throw new ServiceUnavailableError(`alert frequency counts unavailable: ${(error as Error)?.message ?? error}`, { cause: error });
   }
   return counts;
-}
-
-/**
- * Redis did not answer: the batch fails, to be retried whole, rather than being bisected as if
- * one of its items were at fault (see isItemError in lib/events/process-batch.ts).
- */
-export class FrequencyCountsUnavailable extends Error {
-  constructor(cause: unknown) {
-    super(`alert frequency counts unavailable: ${(cause as Error)?.message ?? cause}`, { cause });
-  }
 }
 
 async function countInto(

@@ -1,7 +1,7 @@
 import { evaluateAlertRules } from "../alerts/evaluate";
 import { enqueueAlertDeliveries } from "../alerts/enqueue";
-import { FrequencyCountsUnavailable } from "../alerts/frequency";
 import { type SqlTx, sqlTransaction } from "../db";
+import { ServiceUnavailableError } from "../errors";
 import { logger } from "../logger";
 import { type DeadLetterFailure, recordDeadLetters } from "./dead-letters";
 import { categoryOf } from "../protocol/rate-limits";
@@ -227,7 +227,7 @@ async function storePart(
 const NOT_ITEM_ERROR = /^(08|40|53|57|58|XX)/;
 
 function isItemError(error: unknown): boolean {
-  if (error instanceof FrequencyCountsUnavailable) return false;
+  if (error instanceof ServiceUnavailableError) return false;
   const code = (error as { code?: unknown })?.code;
   // pg's connection errors carry a Node code (ECONNRESET) or none and this message.
   if (typeof code === "string") return !NOT_ITEM_ERROR.test(code) && !code.startsWith("E");
