@@ -36,6 +36,9 @@ export async function evaluateAlertRules(
               and f.last_fired_at > ${now.toISOString()}::timestamptz - r.frequency * interval '1 minute') as throttled
     from alert_rules r where r.project_id = ${project.id} order by r.id`;
   if (rules.length === 0) return [];
+  // Earliest first, so a rule fires on the first event it holds for; sorted only here, for
+  // projects with rules, not on every batch of the drain.
+  for (const issue of issues) issue.events.sort((a, b) => a.event.timestamp.getTime() - b.event.timestamp.getTime());
   const counts = await countFrequencies(tx, project.id, issues, rules, now);
   const needsLatest = rules.some((r) => r.filters.some((f) => f.id === FILTER_IDS.latestRelease));
   const context: FilterContext = { now, latestRelease: needsLatest ? await latestRelease(tx, project.id) : null };

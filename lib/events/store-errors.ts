@@ -12,7 +12,7 @@ export type IssueFacts = {
   regressed: boolean;
   /** ignored -> unresolved by this batch */
   reappeared: boolean;
-  /** the batch's stored events of the issue, earliest first */
+  /** the batch's stored events of the issue, in batch order */
   events: PreparedEvent[];
   newUsers: number;
   /** after this batch */
@@ -73,7 +73,7 @@ export async function storeErrorEvents(
   const transitions = await updateIssues(tx, states, byIssue, newUsers, now);
   await upsertReleasesAndEnvironments(tx, project, stored, created);
   const issues = states.map((state): IssueFacts => {
-    const events = byIssue.get(state.id)!.sort((a, b) => a.event.timestamp.getTime() - b.event.timestamp.getTime());
+    const events = byIssue.get(state.id)!;
     const status = transitions.get(state.id);
     return {
       issueId: state.id,
@@ -83,7 +83,7 @@ export async function storeErrorEvents(
       events,
       newUsers: newUsers.get(state.id) ?? 0,
       timesSeen: state.times_seen + events.length,
-      firstSeen: new Date(Math.min(events[0]!.event.timestamp.getTime(), state.first_seen.getTime())),
+      firstSeen: new Date(events.reduce((first, p) => Math.min(first, p.event.timestamp.getTime()), state.first_seen.getTime())),
     };
   });
   return { inserted: stored.length, newIssues: created.size, issues };
