@@ -5,7 +5,7 @@ import { AppError } from "../errors";
 import type { Action } from "./catalog";
 import { unsafeDeliverAction } from "./deliver/action";
 import { unsafeLoadAlertFacts } from "./deliver/facts";
-import { recordAttempt } from "./deliver/process";
+import { unsafeRecordAttempt } from "./deliver/process";
 import { describeActionTarget } from "./describe";
 import { enqueueAlertDeliveries } from "./enqueue";
 
@@ -108,7 +108,7 @@ export async function sendTestNotification(viewer: Viewer, projectId: number, ru
         select: { id: true },
       });
       const outcome = await unsafeDeliverAction(action, loaded, rule.secret);
-      await recordAttempt(row.id, outcome.ok ? "sent" : "failed", outcome);
+      await unsafeRecordAttempt(row.id, outcome.ok ? "sent" : "failed", outcome);
       return { action, target: describeActionTarget(action), ok: outcome.ok, status: outcome.status, error: outcome.error };
     }),
   );

@@ -29,7 +29,7 @@ export async function unsafeAttemptDelivery(deliveryId: bigint, lastAttempt: boo
   if (!loaded) return { done: "missing" };
   const outcome = await unsafeDeliverAction(row.action as Action, loaded, row.secret);
   const status = outcome.ok ? "sent" : outcome.retry && !lastAttempt ? "retrying" : "failed";
-  await recordAttempt(BigInt(row.id), status, outcome);
+  await unsafeRecordAttempt(BigInt(row.id), status, outcome);
   return { done: status, outcome };
 }
 
@@ -48,7 +48,7 @@ type DeliveryRow = {
 };
 
 /** Writes an attempt's result; a row deleted meanwhile (its rule was) is left deleted. */
-export async function recordAttempt(id: bigint, status: "sent" | "failed" | "retrying", outcome: ActionOutcome): Promise<void> {
+export async function unsafeRecordAttempt(id: bigint, status: "sent" | "failed" | "retrying", outcome: ActionOutcome): Promise<void> {
   await asideSqlRows`
     update alert_deliveries set status = ${status}, attempts = attempts + 1, last_status = ${outcome.status}::int,
       last_error = ${outcome.error}, last_attempt_at = now(),
