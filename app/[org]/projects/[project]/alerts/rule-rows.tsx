@@ -14,6 +14,22 @@ export type Member = { id: number; label: string };
 const input = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm";
 const select = "mt-1 block rounded-md border border-slate-300 px-2 py-2 text-sm";
 
+/** A labelled select of [value, words] choices. */
+function Choice({ label, name, value, choices }: { label: string; name: string; value: string | number | undefined; choices: [string, string][] }) {
+  return (
+    <label>
+      <span className="block">{label}</span>
+      <select name={name} defaultValue={value} className={select}>
+        {choices.map(([choice, words]) => (
+          <option key={choice} value={choice}>
+            {words}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function FilterRow({ name, kind, initial, n }: { name: string; kind: FilterKind; initial?: Filter; n: number }) {
   const f = initial as Record<string, string | number | undefined> | undefined;
   switch (kind) {
@@ -24,16 +40,7 @@ export function FilterRow({ name, kind, initial, n }: { name: string; kind: Filt
             <span className="block">Tag {n}: key</span>
             <input name={`${name}.key`} required maxLength={200} defaultValue={f?.key ?? ""} className={input} />
           </label>
-          <label>
-            <span className="block">Tag {n}: match</span>
-            <select name={`${name}.match`} defaultValue={f?.match ?? "eq"} className={select}>
-              {Object.entries(TAG_MATCH_WORDS).map(([value, words]) => (
-                <option key={value} value={value}>
-                  {words}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Choice label={`Tag ${n}: match`} name={`${name}.match`} value={f?.match ?? "eq"} choices={Object.entries(TAG_MATCH_WORDS)} />
           <label>
             <span className="block">Tag {n}: value</span>
             <input name={`${name}.value`} maxLength={200} defaultValue={f?.value ?? ""} className={input} />
@@ -43,52 +50,37 @@ export function FilterRow({ name, kind, initial, n }: { name: string; kind: Filt
     case "level":
       return (
         <>
-          <label>
-            <span className="block">Level {n}: match</span>
-            <select name={`${name}.match`} defaultValue={f?.match ?? "gte"} className={select}>
-              {Object.entries(LEVEL_MATCH_WORDS).map(([value, words]) => (
-                <option key={value} value={value}>
-                  {words}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            <span className="block">Level {n}: level</span>
-            <select name={`${name}.level`} defaultValue={f?.level ?? "error"} className={select}>
-              {["fatal", "error", "warning", "info", "debug"].map((l) => (
-                <option key={l} value={l}>
-                  {l}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Choice label={`Level ${n}: match`} name={`${name}.match`} value={f?.match ?? "gte"} choices={Object.entries(LEVEL_MATCH_WORDS)} />
+          <Choice
+            label={`Level ${n}: level`}
+            name={`${name}.level`}
+            value={f?.level ?? "error"}
+            choices={["fatal", "error", "warning", "info", "debug"].map((l) => [l, l])}
+          />
         </>
       );
     case "age":
       return (
         <>
-          <label>
-            <span className="block">Issue age {n}: the issue is</span>
-            <select name={`${name}.comparison`} defaultValue={f?.comparison_type ?? "older"} className={select}>
-              <option value="older">older</option>
-              <option value="newer">newer</option>
-            </select>
-          </label>
+          <Choice
+            label={`Issue age ${n}: the issue is`}
+            name={`${name}.comparison`}
+            value={f?.comparison_type ?? "older"}
+            choices={[
+              ["older", "older"],
+              ["newer", "newer"],
+            ]}
+          />
           <label>
             <span className="block">Issue age {n}: than</span>
             <input name={`${name}.value`} type="number" min={0} required defaultValue={f?.value ?? 1} className={`${select} w-24`} />
           </label>
-          <label>
-            <span className="block">Issue age {n}: unit</span>
-            <select name={`${name}.time`} defaultValue={f?.time ?? "day"} className={select}>
-              {["minute", "hour", "day", "week"].map((t) => (
-                <option key={t} value={t}>
-                  {t}s
-                </option>
-              ))}
-            </select>
-          </label>
+          <Choice
+            label={`Issue age ${n}: unit`}
+            name={`${name}.time`}
+            value={f?.time ?? "day"}
+            choices={["minute", "hour", "day", "week"].map((t) => [t, `${t}s`])}
+          />
         </>
       );
     case "occurrences":
