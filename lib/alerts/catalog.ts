@@ -25,10 +25,6 @@ export const ACTION_IDS = {
   discord: "errorhub.actions.discord",
 } as const;
 
-export type ConditionId = (typeof CONDITION_IDS)[keyof typeof CONDITION_IDS];
-export type FilterId = (typeof FILTER_IDS)[keyof typeof FILTER_IDS];
-export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
-
 export const FREQUENCY_INTERVALS = ["1m", "5m", "15m", "1h", "1d", "1w", "30d"] as const;
 export type FrequencyInterval = (typeof FREQUENCY_INTERVALS)[number];
 export const INTERVAL_MINUTES: Record<FrequencyInterval, number> = {
