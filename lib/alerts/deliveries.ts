@@ -4,7 +4,7 @@ import { db } from "../db";
 import { AppError } from "../errors";
 import type { Action } from "./catalog";
 import { unsafeDeliverAction } from "./deliver/action";
-import { unsafeLoadAlertFacts } from "./deliver/facts";
+import { unsafeLoadDelivery } from "./deliver/facts";
 import { unsafeRecordAttempt } from "./deliver/process";
 import { describeActionTarget } from "./describe";
 import { enqueueAlertDeliveries } from "./enqueue";
@@ -37,7 +37,7 @@ const MAX_LIMIT = 200;
 async function ruleInOrg(viewer: Viewer, projectId: number, ruleId: number) {
   const rule = await db().alertRule.findFirst({
     where: { id: ruleId, projectId, project: { orgId: viewer.orgId } },
-    select: { id: true, name: true, secret: true, actions: true, projectId: true, project: { select: { slug: true } } },
+    select: { id: true, actions: true, projectId: true, project: { select: { slug: true } } },
   });
   if (!rule) throw new AppError("not_found", "no such alert rule");
   return rule;
@@ -93,21 +93,15 @@ export async function sendTestNotification(viewer: Viewer, projectId: number, ru
   const event = issue
     ? await db().event.findFirst({ where: { projectId: rule.projectId, issueId: issue.id }, orderBy: { timestamp: "desc" }, select: { eventId: true } })
     : null;
-  const loaded = await unsafeLoadAlertFacts({
-    projectId: rule.projectId,
-    rule: { id: rule.id, name: rule.name },
-    issueId: issue?.id ?? null,
-    eventId: event?.eventId ?? null,
-    test: true,
-  });
-  if (!loaded) throw new AppError("not_found", "no such alert rule");
   return Promise.all(
     actions.map(async (action) => {
       const row = await db().alertDelivery.create({
         data: { ruleId: rule.id, issueId: issue?.id ?? null, eventId: event?.eventId ?? null, action, test: true },
         select: { id: true },
       });
-      const outcome = await unsafeDeliverAction(action, loaded, rule.secret);
+      const delivery = await unsafeLoadDelivery(row.id);
+      if (!delivery?.loaded) throw new AppError("not_found", "no such alert rule");
+      const outcome = await unsafeDeliverAction(action, delivery.loaded, delivery.secret);
       await unsafeRecordAttempt(row.id, outcome.ok ? "sent" : "failed", outcome);
       return { action, target: describeActionTarget(action), ok: outcome.ok, status: outcome.status, error: outcome.error };
     }),

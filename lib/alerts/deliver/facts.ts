@@ -1,10 +1,28 @@
 import { asideSqlRows } from "../../db";
 import { env } from "../../env";
+import type { Action } from "../catalog";
 import { type AlertFacts, sampleEvent, sampleIssue } from "./payloads";
 
 export type LoadedFacts = { facts: AlertFacts; orgId: number; assigneeId: number | null };
 
+/** A delivery row with what its rule needs to send it, and the facts it tells (null: its issue is gone). */
+export type LoadedDelivery = {
+  id: bigint;
+  action: Action;
+  status: string;
+  secret: string | null;
+  loaded: LoadedFacts | null;
+};
+
 type Row = {
+  id: string;
+  action: unknown;
+  status: string;
+  test: boolean;
+  wanted_issue_id: number | null;
+  rule_id: number;
+  rule_name: string;
+  secret: string | null;
   project_id: number;
   project_slug: string;
   project_name: string;
@@ -17,7 +35,7 @@ type Row = {
   culprit: string;
   level: string;
   platform: string;
-  status: string;
+  issue_status: string;
   times_seen: number;
   user_count: number;
   first_seen: Date;
@@ -31,33 +49,35 @@ type Row = {
 };
 
 /**
- * The facts a notification tells, read for one project in one statement: its org, the issue and
- * the stored event (found by project and event id, so a row can only ever show its own
- * project's data). Plain SQL, not Prisma: every delivery job runs this, and in a burst of new
- * issues the worker runs hundreds of them while it drains events.
+ * A delivery and the facts its notification tells, in one statement: the rule, the project and
+ * its org, the issue and the stored event (found by project and event id, so a row can only ever
+ * show its own project's data). Plain SQL, not Prisma, and one round trip: every delivery job
+ * runs this, and in a burst of new issues the worker runs hundreds of them beside the drain.
  * Without an issue (a test notification of a project that has none) a sample issue and event
  * stand in; a missing event (pruned by retention) leaves the event out.
  */
-export async function unsafeLoadAlertFacts(input: {
-  projectId: number;
-  rule: { id: number; name: string };
-  issueId: number | null;
-  eventId: string | null;
-  test: boolean;
-}): Promise<LoadedFacts | null> {
+export async function unsafeLoadDelivery(deliveryId: bigint): Promise<LoadedDelivery | null> {
   const [row] = await asideSqlRows<Row>`
-    select p.id as project_id, p.slug as project_slug, p.name as project_name,
+    select d.id, d.action, d.status, d.test, d.issue_id as wanted_issue_id, r.id as rule_id, r.name as rule_name, r.secret,
+           p.id as project_id, p.slug as project_slug, p.name as project_name,
            o.id as org_id, o.slug as org_slug, o.name as org_name,
-           i.id as issue_id, i.short_id, i.title, i.culprit, i.level, i.platform, i.status, i.times_seen, i.user_count,
-           i.first_seen, i.last_seen, i.assignee_id,
+           i.id as issue_id, i.short_id, i.title, i.culprit, i.level, i.platform, i.status as issue_status, i.times_seen,
+           i.user_count, i.first_seen, i.last_seen, i.assignee_id,
            e.event_id, e.payload, e.tags, e.environment, e.release
-    from projects p
+    from alert_deliveries d
+    join alert_rules r on r.id = d.rule_id
+    join projects p on p.id = r.project_id
     join organizations o on o.id = p.org_id
-    left join issues i on i.id = ${input.issueId}::int and i.project_id = p.id
-    left join events e on e.project_id = p.id and e.event_id = ${input.eventId}::text and e.issue_id = i.id
-    where p.id = ${input.projectId}::int`;
+    left join issues i on i.id = d.issue_id and i.project_id = p.id
+    left join events e on e.project_id = p.id and e.event_id = d.event_id and e.issue_id = i.id
+    where d.id = ${String(deliveryId)}::bigint`;
   if (!row) return null;
-  if (input.issueId !== null && row.issue_id === null) return null;
+  const delivery = { id: BigInt(row.id), action: row.action as Action, status: row.status, secret: row.secret };
+  if (row.wanted_issue_id !== null && row.issue_id === null) return { ...delivery, loaded: null };
+  return { ...delivery, loaded: factsOf(row) };
+}
+
+function factsOf(row: Row): LoadedFacts {
   const issue =
     row.issue_id === null
       ? sampleIssue()
@@ -68,7 +88,7 @@ export async function unsafeLoadAlertFacts(input: {
           culprit: row.culprit,
           level: row.level,
           platform: row.platform,
-          status: row.status,
+          status: row.issue_status,
           timesSeen: row.times_seen,
           userCount: row.user_count,
           firstSeen: row.first_seen,
@@ -90,10 +110,10 @@ export async function unsafeLoadAlertFacts(input: {
     appUrl: env().APP_URL.replace(/\/+$/, ""),
     org: { slug: row.org_slug, name: row.org_name },
     project: { id: row.project_id, slug: row.project_slug, name: row.project_name },
-    rule: input.rule,
+    rule: { id: row.rule_id, name: row.rule_name },
     issue,
     event,
-    test: input.test,
+    test: row.test,
   };
   return { facts, orgId: row.org_id, assigneeId: row.assignee_id };
 }
