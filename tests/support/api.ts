@@ -1,56 +1,36 @@
-import * as issueAlias from "@/app/api/0/issues/[id]/route";
-import * as issueAliasEvent from "@/app/api/0/issues/[id]/events/[eventId]/route";
-import * as issueAliasEvents from "@/app/api/0/issues/[id]/events/route";
-import * as issueAliasTag from "@/app/api/0/issues/[id]/tags/[key]/route";
-import * as issueAliasTagValues from "@/app/api/0/issues/[id]/tags/[key]/values/route";
-import * as issueAliasTags from "@/app/api/0/issues/[id]/tags/route";
-import * as issue from "@/app/api/0/organizations/[org]/issues/[id]/route";
-import * as issueEvent from "@/app/api/0/organizations/[org]/issues/[id]/events/[eventId]/route";
-import * as issueEvents from "@/app/api/0/organizations/[org]/issues/[id]/events/route";
-import * as issueTag from "@/app/api/0/organizations/[org]/issues/[id]/tags/[key]/route";
-import * as issueTagValues from "@/app/api/0/organizations/[org]/issues/[id]/tags/[key]/values/route";
-import * as issueTags from "@/app/api/0/organizations/[org]/issues/[id]/tags/route";
-import * as orgIssues from "@/app/api/0/organizations/[org]/issues/route";
-import * as orgProjects from "@/app/api/0/organizations/[org]/projects/route";
-import * as org from "@/app/api/0/organizations/[org]/route";
-import * as orgs from "@/app/api/0/organizations/route";
-import * as projectIssues from "@/app/api/0/projects/[org]/[project]/issues/route";
-import * as projectKeys from "@/app/api/0/projects/[org]/[project]/keys/route";
-import * as project from "@/app/api/0/projects/[org]/[project]/route";
-import * as projectRule from "@/app/api/0/projects/[org]/[project]/rules/[id]/route";
-import * as projectRuleTest from "@/app/api/0/projects/[org]/[project]/rules/[id]/test/route";
-import * as projectRules from "@/app/api/0/projects/[org]/[project]/rules/route";
+import { readdirSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
 
 // Each route's params type differs; `never` lets any of them be called with the matched params.
 type Handler = (request: Request, context: { params: Promise<never> }) => Promise<Response>;
 type Method = "GET" | "POST" | "PUT" | "DELETE";
 type RouteModule = Partial<Record<Method, Handler>>;
 
-// The app/api/0 route files with the path patterns Next gives them (a segment is [^/]+).
-const ROUTES: [string, RouteModule][] = [
-  ["/api/0/organizations", orgs],
-  ["/api/0/organizations/[org]", org],
-  ["/api/0/organizations/[org]/projects", orgProjects],
-  ["/api/0/organizations/[org]/issues", orgIssues],
-  ["/api/0/organizations/[org]/issues/[id]", issue],
-  ["/api/0/organizations/[org]/issues/[id]/events", issueEvents],
-  ["/api/0/organizations/[org]/issues/[id]/events/[eventId]", issueEvent],
-  ["/api/0/organizations/[org]/issues/[id]/tags", issueTags],
-  ["/api/0/organizations/[org]/issues/[id]/tags/[key]", issueTag],
-  ["/api/0/organizations/[org]/issues/[id]/tags/[key]/values", issueTagValues],
-  ["/api/0/issues/[id]", issueAlias],
-  ["/api/0/issues/[id]/events", issueAliasEvents],
-  ["/api/0/issues/[id]/events/[eventId]", issueAliasEvent],
-  ["/api/0/issues/[id]/tags", issueAliasTags],
-  ["/api/0/issues/[id]/tags/[key]", issueAliasTag],
-  ["/api/0/issues/[id]/tags/[key]/values", issueAliasTagValues],
-  ["/api/0/projects/[org]/[project]", project],
-  ["/api/0/projects/[org]/[project]/keys", projectKeys],
-  ["/api/0/projects/[org]/[project]/issues", projectIssues],
-  ["/api/0/projects/[org]/[project]/rules", projectRules],
-  ["/api/0/projects/[org]/[project]/rules/[id]", projectRule],
-  ["/api/0/projects/[org]/[project]/rules/[id]/test", projectRuleTest],
-];
+const API_DIR = path.resolve(import.meta.dirname, "../../app/api/0");
+
+/** Every app/api/0 route file with the path pattern Next gives it (a segment is [^/]+). */
+function routeFiles(dir: string, pattern: string): [string, string][] {
+  const found: [string, string][] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory() && !entry.name.startsWith("_"))
+      found.push(...routeFiles(path.join(dir, entry.name), `${pattern}/${entry.name}`));
+    else if (entry.name === "route.ts") found.push([pattern, path.join(dir, entry.name)]);
+  }
+  return found;
+}
+
+// More specific patterns first: a literal segment wins over a [param] at the same place.
+const ROUTES: [string, RouteModule][] = await Promise.all(
+  routeFiles(API_DIR, "/api/0")
+    .sort(([a], [b]) => specificity(b) - specificity(a))
+    .map(async ([pattern, file]) => [pattern, (await import(file)) as RouteModule] as [string, RouteModule]),
+);
+
+function specificity(pattern: string): number {
+  return pattern.split("/").reduce((score, segment) => score * 2 + (segment.startsWith("[") ? 0 : 1), 1);
+}
 
 function match(pathname: string): { module: RouteModule; params: Record<string, string> } | undefined {
   const parts = pathname.replace(/\/+$/, "").split("/");
@@ -93,6 +73,45 @@ export async function callApi(
   const response = await handler(new Request(url, { method, headers, body }), { params: Promise.resolve(found.params) as Promise<never> });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text, json: () => JSON.parse(text) };
+}
+
+/**
+ * Serves the app/api/0 route handlers over HTTP on 127.0.0.1, the way `next start` routes
+ * them, for clients that must talk HTTP (the real sentry-cli). A path with no handler is a 404.
+ */
+export async function startApiServer(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer(async (incoming, outgoing) => {
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of incoming) chunks.push(chunk as Buffer);
+      const url = new URL(incoming.url ?? "/", `http://${incoming.headers.host}`);
+      const method = (incoming.method ?? "GET") as Method;
+      const found = match(url.pathname);
+      const handler = found?.module[method];
+      if (!found || !handler) {
+        outgoing.writeHead(404, { "content-type": "application/json" }).end('{"detail":"Not found"}');
+        return;
+      }
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(incoming.headers)) {
+        if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+      }
+      const body = method === "GET" || chunks.length === 0 ? undefined : Buffer.concat(chunks);
+      const response = await handler(new Request(url, { method, headers, body }), {
+        params: Promise.resolve(found.params) as Promise<never>,
+      });
+      outgoing.writeHead(response.status, Object.fromEntries(response.headers));
+      outgoing.end(Buffer.from(await response.arrayBuffer()));
+    } catch (error) {
+      outgoing.writeHead(500, { "content-type": "text/plain" }).end(String(error));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** The Link header as {previous, next}: url, results and cursor of each. */
