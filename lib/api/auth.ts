@@ -16,6 +16,9 @@ export const API_SCOPES = {
   projectWrite: ["project:write"],
   eventRead: ["event:read", "event:write"],
   eventWrite: ["event:write"],
+  // releases, deploys, commits, chunk uploads and artifact bundles (what sentry-cli does)
+  releaseRead: ["project:read", "project:write", "project:releases", "org:ci"],
+  releaseWrite: ["project:write", "project:releases", "org:ci"],
 } as const satisfies Record<string, readonly Scope[]>;
 
 /**

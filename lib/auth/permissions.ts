@@ -28,6 +28,9 @@ export const PERMISSIONS = {
   // Sentry lets members create and edit issue alerts by default.
   "alerts:read": ["owner", "admin", "member"],
   "alerts:write": ["owner", "admin", "member"],
+  // Sentry's members create releases and upload source maps from CI.
+  "releases:read": ["owner", "admin", "member"],
+  "releases:write": ["owner", "admin", "member"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -9,7 +9,18 @@ import { env } from "../env";
 import { AppError } from "../errors";
 import { assertEmailVerified } from "../users";
 
-export const SCOPES = ["project:read", "project:write", "event:read", "event:write", "org:read", "org:admin"] as const;
+// project:releases is Sentry's scope for release and source-map uploads (what CI tokens get);
+// org:ci is what Sentry's org auth tokens carry for the same work.
+export const SCOPES = [
+  "project:read",
+  "project:write",
+  "project:releases",
+  "event:read",
+  "event:write",
+  "org:read",
+  "org:ci",
+  "org:admin",
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 const PREFIX = "ehb_";
