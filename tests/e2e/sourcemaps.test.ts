@@ -52,7 +52,7 @@ describe("source maps uploaded by sentry-cli turn a minified browser error into 
     ({ process: platform, web, ingest } = await startPlatform());
     const bootstrap = await run(
       NODE,
-      [...WITH_TSX, "workers/admin.ts", "bootstrap", "--email", login.email, "--password", login.password, "--org", `shop-${suffix}`, "--project", "storefront", "--platform", "javascript-browser", "--json"],
+      [...WITH_TSX, "workers/admin.ts", "bootstrap", "--email", login.email, "--password", login.password, "--org", `shop-${suffix}`, "--project", "storefront", "--platform", "javascript", "--json"],
       { INGEST_URL: ingest },
     );
     expect(bootstrap.code, bootstrap.output).toBe(0);
