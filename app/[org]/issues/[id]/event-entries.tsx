@@ -19,13 +19,26 @@ type Frame = {
   vars: Json | null;
 };
 type Stacktrace = { frames: Frame[]; framesOmitted: unknown };
-type ExceptionValue = { type: string | null; value: string | null; mechanism: Json | null; stacktrace: Stacktrace | null };
+type ExceptionValue = {
+  type: string | null;
+  value: string | null;
+  mechanism: Json | null;
+  stacktrace: Stacktrace | null;
+  // the frames as the SDK sent them, kept when source maps rewrote `stacktrace`
+  rawStacktrace: Stacktrace | null;
+};
 
 const entry = (event: Event, type: string): Entry | undefined => event.entries.find((e) => e.type === type);
 const section = "space-y-2";
 const h3 = "text-sm font-semibold uppercase tracking-wide text-slate-500";
 
-export function EventEntries({ event, fullFrames }: { event: Event; fullFrames: boolean }) {
+/** Whether any exception of the event has minified frames kept beside its symbolicated ones. */
+export function hasRawFrames(event: Event): boolean {
+  const exception = entry(event, "exception")?.data as { values: ExceptionValue[] } | undefined;
+  return exception?.values.some((v) => v.rawStacktrace !== null && v.rawStacktrace !== undefined) ?? false;
+}
+
+export function EventEntries({ event, fullFrames, minified = false }: { event: Event; fullFrames: boolean; minified?: boolean }) {
   const exception = entry(event, "exception")?.data as { values: ExceptionValue[] } | undefined;
   const stacktrace = entry(event, "stacktrace")?.data as Stacktrace | undefined;
   const message = entry(event, "message")?.data as { formatted: string } | undefined;
@@ -33,6 +46,7 @@ export function EventEntries({ event, fullFrames }: { event: Event; fullFrames: 
   const request = entry(event, "request")?.data as Json | undefined;
   return (
     <div className="space-y-6">
+      <ProcessingHints errors={event.errors} />
       {message?.formatted ? (
         <section className={section}>
           <h3 className={h3}>Message</h3>
@@ -54,7 +68,11 @@ export function EventEntries({ event, fullFrames }: { event: Event; fullFrames: 
                   <span className="ml-2 rounded bg-red-100 px-1.5 text-xs text-red-800">unhandled</span>
                 ) : null}
               </p>
-              {value.stacktrace ? <Frames stacktrace={value.stacktrace} full={fullFrames} /> : null}
+              {minified && value.rawStacktrace ? (
+                <Frames stacktrace={value.rawStacktrace} full={fullFrames} />
+              ) : value.stacktrace ? (
+                <Frames stacktrace={value.stacktrace} full={fullFrames} />
+              ) : null}
             </div>
           ))}
         </section>
@@ -179,6 +197,43 @@ function Frames({ stacktrace, full }: { stacktrace: Stacktrace; full: boolean })
         </li>
       ))}
     </ol>
+  );
+}
+
+// What went wrong while processing the event, as Sentry words its JavaScript processing errors
+// (src/sentry/models/eventerror.py), so a team sees why a frame stayed minified.
+const HINTS: Record<string, string> = {
+  js_no_source: "Source map not found for",
+  js_invalid_source: "The minified file was not valid JavaScript:",
+  js_invalid_sourcemap: "The source map is invalid or could not be parsed:",
+  js_invalid_sourcemap_location: "The source map has no mapping for this position in",
+  js_missing_sources_content: "The source map has no sourcesContent (no source lines to show) for",
+  js_too_large: "The file is too large to process:",
+  js_no_column: "No column number in the frame, so the source map cannot be applied to",
+};
+
+function ProcessingHints({ errors }: { errors: Event["errors"] }) {
+  if (errors.length === 0) return null;
+  return (
+    <section className="rounded border border-amber-200 bg-amber-50 p-3 text-sm" data-testid="processing-errors">
+      <h3 className="font-medium text-amber-900">
+        {errors.length === 1 ? "There was 1 problem processing this event" : `There were ${errors.length} problems processing this event`}
+      </h3>
+      <ul className="mt-1 list-disc space-y-0.5 pl-5 text-amber-900">
+        {errors.map((error, i) => {
+          const { url, ...rest } = error.data as Json;
+          const details = Object.entries(rest).filter(([, v]) => v !== null && v !== undefined);
+          return (
+            // biome-ignore lint/suspicious/noArrayIndexKey: an event's lists render once and are never reordered
+            <li key={`${error.type}-${i}`} className="break-all">
+              {HINTS[error.type] ?? error.type.replaceAll("_", " ")}
+              {typeof url === "string" ? <code className="ml-1">{url}</code> : null}
+              {details.length > 0 ? <span className="text-amber-800"> ({details.map(([k, v]) => `${k}: ${display(v)}`).join(", ")})</span> : null}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
   );
 }
 

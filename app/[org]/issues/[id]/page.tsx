@@ -14,14 +14,16 @@ import { BarChart } from "../../../_components/charts";
 import { LevelBadge, StatusBadges, TimeAgo } from "../../../_components/issue-bits";
 import { commentAction, updateIssuesAction } from "../actions";
 import { BUTTON, OperationButton } from "../operation-button";
-import { EventEntries } from "./event-entries";
+import { EventEntries, hasRawFrames } from "./event-entries";
 
 export const metadata: Metadata = { title: "Issue" };
+
+const CURRENT = "rounded border border-indigo-600 bg-indigo-50 px-3 py-1 text-sm font-medium text-indigo-800";
 export const dynamic = "force-dynamic";
 
 type Props = {
   params: Promise<{ org: string; id: string }>;
-  searchParams: Promise<{ event?: string; frames?: string }>;
+  searchParams: Promise<{ event?: string; frames?: string; stack?: string }>;
 };
 
 
@@ -37,7 +39,7 @@ async function orNotFound<T>(work: Promise<T>): Promise<T> {
 
 export default async function IssuePage({ params, searchParams }: Props) {
   const { org, id } = await params;
-  const { event: eventParam, frames } = await searchParams;
+  const { event: eventParam, frames, stack } = await searchParams;
   const viewer = await requireViewer(org);
   const issueId = /^\d{1,9}$/.test(id) ? Number(id) : notFound();
   const issue = await orNotFound(issueDetail(viewer, issueId));
@@ -56,9 +58,11 @@ export default async function IssuePage({ params, searchParams }: Props) {
   const editable = can(viewer.role, "issues:update");
   const base = `/${org}/issues/${issueId}`;
   const fullFrames = frames === "all";
+  // Symbolicated frames by default; the minified ones (as the SDK sent them) on request.
+  const minified = stack === "minified" && event !== null && hasRawFrames(event);
   const withParams = (changes: Record<string, string | undefined>) => {
     const next = new URLSearchParams();
-    const merged = { event: eventParam, frames, ...changes };
+    const merged = { event: eventParam, frames, stack, ...changes };
     for (const [key, value] of Object.entries(merged)) if (value) next.set(key, value);
     const text = next.toString();
     return text ? `${base}?${text}` : base;
@@ -87,13 +91,23 @@ export default async function IssuePage({ params, searchParams }: Props) {
           <span>
             <strong className="tabular-nums">{issue.userCount}</strong> users
           </span>
-          <span>
+          <span data-testid="first-seen">
             first seen <TimeAgo date={issue.firstSeen} />
-            {issue.firstRelease ? ` in ${issue.firstRelease}` : ""}
+            {issue.firstRelease ? (
+              <>
+                {" "}
+                in release <ReleaseLink org={org} version={issue.firstRelease} />
+              </>
+            ) : null}
           </span>
-          <span>
+          <span data-testid="last-seen">
             last seen <TimeAgo date={issue.lastSeen} />
-            {issue.lastRelease ? ` in ${issue.lastRelease}` : ""}
+            {issue.lastRelease ? (
+              <>
+                {" "}
+                in release <ReleaseLink org={org} version={issue.lastRelease} />
+              </>
+            ) : null}
           </span>
         </div>
       </header>
@@ -158,10 +172,27 @@ export default async function IssuePage({ params, searchParams }: Props) {
                 </nav>
               </div>
               <p className="text-sm text-slate-600">
-                {event.dateCreated} · {event.release ? `release ${event.release.version}` : "no release"}
+                {event.dateCreated} ·{" "}
+                {event.release ? (
+                  <>
+                    release <ReleaseLink org={org} version={event.release.version} />
+                  </>
+                ) : (
+                  "no release"
+                )}
                 {event.environment ? ` · ${event.environment}` : ""}
               </p>
-              <EventEntries event={event} fullFrames={fullFrames} />
+              {hasRawFrames(event) ? (
+                <nav className="flex gap-1 text-sm" aria-label="Stack trace view" data-testid="frames-toggle">
+                  <Link href={withParams({ stack: undefined })} aria-current={minified ? undefined : "page"} className={minified ? BUTTON : CURRENT}>
+                    Original
+                  </Link>
+                  <Link href={withParams({ stack: "minified" })} aria-current={minified ? "page" : undefined} className={minified ? CURRENT : BUTTON}>
+                    Minified
+                  </Link>
+                </nav>
+              ) : null}
+              <EventEntries event={event} fullFrames={fullFrames} minified={minified} />
             </section>
           ) : (
             <p className="text-slate-600">No stored event for this issue (retention may have removed them).</p>
@@ -238,6 +269,14 @@ export default async function IssuePage({ params, searchParams }: Props) {
         </aside>
       </div>
     </main>
+  );
+}
+
+function ReleaseLink({ org, version }: { org: string; version: string }) {
+  return (
+    <Link href={`/${org}/releases/${encodeURIComponent(version)}`} className="font-mono text-indigo-700 hover:underline">
+      {version}
+    </Link>
   );
 }
 
