@@ -42,9 +42,14 @@ export default async function ProjectSettingsPage({ params }: Props) {
     <main className="mx-auto max-w-3xl space-y-10 p-6">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
         <h1 className="text-2xl font-semibold">{project.name}: settings</h1>
-        <Link href={`/${org}/projects/${slug}/alerts`} className="text-sm text-indigo-700 hover:underline">
-          Alerts: who is told when something breaks
-        </Link>
+        <nav className="flex flex-col items-end gap-1 text-sm" aria-label="Project pages">
+          <Link href={`/${org}/projects/${slug}/alerts`} className="text-indigo-700 hover:underline">
+            Alerts: who is told when something breaks
+          </Link>
+          <Link href={`/${org}/projects/${slug}/settings/source-maps`} className="text-indigo-700 hover:underline">
+            Source maps: readable JavaScript stack traces
+          </Link>
+        </nav>
       </div>
 
       <section className="space-y-3">
