@@ -1,56 +1,156 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { AppError } from "@/lib/errors";
+import { listProjects } from "@/lib/projects/listing";
 import { listReleases } from "@/lib/releases";
 import { requireViewer } from "../../(auth)/session";
 import { TimeAgo } from "../../_components/issue-bits";
+import { BUTTON } from "../issues/operation-button";
+import { releaseHref } from "./release-href";
 
 export const metadata: Metadata = { title: "Releases" };
 export const dynamic = "force-dynamic";
 
-export default async function ReleasesPage({ params }: { params: Promise<{ org: string }> }) {
+type Props = {
+  params: Promise<{ org: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+};
+
+const one = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+export default async function ReleasesPage({ params, searchParams }: Props) {
   const { org } = await params;
-  const releases = await listReleases(await requireViewer(org));
+  const search = await searchParams;
+  const viewer = await requireViewer(org);
+  const query = (one(search.query) ?? "").trim();
+  const projectParam = Number(one(search.project));
+  const projectId = Number.isInteger(projectParam) && projectParam > 0 ? projectParam : undefined;
+  const projects = await listProjects(viewer);
+
+  let result: Awaited<ReturnType<typeof listReleases>> | null = null;
+  let problem: string | null = null;
+  try {
+    result = await listReleases(viewer, { query: query || undefined, projectId, cursor: one(search.cursor), limit: 25 });
+  } catch (error) {
+    // A malformed cursor from a hand-edited URL: say so instead of failing the page.
+    if (!(error instanceof AppError)) throw error;
+    problem = error.message;
+  }
+  const pageUrl = (cursor: string) => {
+    const next = new URLSearchParams();
+    if (query) next.set("query", query);
+    if (projectId) next.set("project", String(projectId));
+    next.set("cursor", cursor);
+    return `/${org}/releases?${next}`;
+  };
+  const filtered = query !== "" || projectId !== undefined;
+
   return (
-    <main className="mx-auto max-w-4xl space-y-4 p-4 sm:p-6">
+    <main className="mx-auto max-w-6xl space-y-4 p-4 sm:p-6">
       <h1 className="text-2xl font-semibold">Releases</h1>
-      {releases.length === 0 ? (
-        <p className="rounded-lg border border-dashed border-slate-300 p-8 text-center text-slate-600">
-          No releases yet: set <code>release</code> in your SDK's init and they appear with their first event.
+      <form method="get" className="flex flex-wrap items-end gap-2">
+        <label className="min-w-64 flex-1">
+          <span className="sr-only">Version starts with</span>
+          <input
+            name="query"
+            defaultValue={query}
+            placeholder="Version starts with, e.g. shop-web@1.4"
+            className="w-full rounded-md border border-slate-300 px-3 py-2 font-mono text-sm"
+          />
+        </label>
+        <select name="project" defaultValue={projectId?.toString() ?? ""} aria-label="Project" className="rounded-md border border-slate-300 px-2 py-2 text-sm">
+          <option value="">All projects</option>
+          {projects.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.name}
+            </option>
+          ))}
+        </select>
+        <button type="submit" className="rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700">
+          Filter
+        </button>
+      </form>
+
+      {problem ? (
+        <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
+          {problem}
         </p>
-      ) : (
-        <div className="overflow-x-auto">
+      ) : null}
+
+      {result && result.releases.length === 0 ? (
+        <p className="rounded-lg border border-dashed border-slate-300 p-8 text-center text-slate-600" data-testid="no-releases">
+          {filtered ? (
+            "No release matches."
+          ) : (
+            <>
+              No releases yet: set <code>release</code> in your SDK's init and they appear with their first event, or create
+              one in CI with <code>sentry-cli releases new</code>.
+            </>
+          )}
+        </p>
+      ) : null}
+
+      {result && result.releases.length > 0 ? (
+        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
           <table className="w-full text-left text-sm">
             <thead>
-              <tr className="border-b text-slate-500">
-                <th className="py-2">Version</th>
-                <th>Projects</th>
-                <th>New issues</th>
-                <th>First seen</th>
-                <th>Last seen</th>
+              <tr className="border-b text-slate-600">
+                <th className="px-3 py-2">Version</th>
+                <th className="px-2">Projects</th>
+                <th className="px-2">Created</th>
+                <th className="px-2">Released</th>
+                <th className="px-2">Last deploy</th>
+                <th className="px-2 text-right">New issues</th>
+                <th className="px-2 text-right">Events</th>
+                <th className="px-3 text-right">Commits</th>
               </tr>
             </thead>
             <tbody>
-              {releases.map((r) => (
-                <tr key={r.version} className="border-b" data-testid="release-row">
-                  <td className="py-2 font-mono">
-                    <Link href={`/${org}/issues?query=${encodeURIComponent(`release:"${r.version}"`)}&statsPeriod=90d`} className="text-indigo-700 hover:underline">
+              {result.releases.map((r) => (
+                <tr key={r.id} className="border-b align-top last:border-b-0" data-testid="release-row">
+                  <td className="max-w-72 break-all px-3 py-2 font-mono">
+                    <Link href={releaseHref(org, r.version)} className="text-indigo-700 hover:underline">
                       {r.version}
                     </Link>
                   </td>
-                  <td>{r.projects.join(", ")}</td>
-                  <td className="tabular-nums">{r.newIssues}</td>
-                  <td>
-                    <TimeAgo date={r.firstSeen} />
+                  <td className="px-2 py-2">{r.projects.map((p) => p.slug).join(", ") || "none"}</td>
+                  <td className="whitespace-nowrap px-2 py-2">
+                    <TimeAgo date={r.dateCreated} />
                   </td>
-                  <td>
-                    <TimeAgo date={r.lastSeen} />
+                  <td className="whitespace-nowrap px-2 py-2">{r.dateReleased ? <TimeAgo date={r.dateReleased} /> : "not yet"}</td>
+                  <td className="whitespace-nowrap px-2 py-2">
+                    {r.lastDeploy ? (
+                      <>
+                        {r.lastDeploy.environment} <TimeAgo date={r.lastDeploy.dateFinished} />
+                      </>
+                    ) : (
+                      "none"
+                    )}
                   </td>
+                  <td className="px-2 py-2 text-right tabular-nums">{r.newIssues}</td>
+                  <td className="px-2 py-2 text-right tabular-nums">{r.eventCount}</td>
+                  <td className="px-3 py-2 text-right tabular-nums">{r.commitCount}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
-      )}
+      ) : null}
+
+      {result ? (
+        <nav className="flex justify-end gap-2" aria-label="Pages">
+          {result.links.previous.results ? (
+            <Link href={pageUrl(result.links.previous.cursor)} className={BUTTON}>
+              ← Previous
+            </Link>
+          ) : null}
+          {result.links.next.results ? (
+            <Link href={pageUrl(result.links.next.cursor)} className={BUTTON}>
+              Next →
+            </Link>
+          ) : null}
+        </nav>
+      ) : null}
     </main>
   );
 }

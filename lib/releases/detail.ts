@@ -1,0 +1,175 @@
+import { assertCan } from "../auth/permissions";
+import type { Viewer } from "../auth/viewer";
+import { db } from "../db";
+import { AppError } from "../errors";
+import { Prisma } from "../generated/prisma/client.ts";
+import type { IssueStatus } from "../generated/prisma/enums.ts";
+import { type CommitRef, type ReleaseSummary, releaseSummaries } from "./list";
+
+export type ReleaseDeploy = {
+  id: number;
+  environment: string;
+  name: string | null;
+  url: string | null;
+  dateStarted: Date | null;
+  dateFinished: Date;
+};
+
+/** An issue as a release shows it; counts and dates are within the release where it says so. */
+export type ReleaseIssue = {
+  id: number;
+  /** SLUG-N */
+  shortId: string;
+  title: string;
+  culprit: string;
+  level: string;
+  status: IssueStatus;
+  project: { id: number; slug: string };
+  /** events of the issue in this release */
+  eventsInRelease: number;
+  /** first and last event of the issue in this release */
+  firstSeenInRelease: Date;
+  lastSeenInRelease: Date;
+  /** the issue's first event, any release */
+  firstSeen: Date;
+};
+
+export type ReleaseDetail = ReleaseSummary & {
+  ref: string | null;
+  url: string | null;
+  dateStarted: Date | null;
+  /** newest first, at most DEPLOYS_SHOWN (deployCount has them all) */
+  deploys: ReleaseDeploy[];
+  /** in `set-commits` order (head first), at most COMMITS_SHOWN (commitCount has them all) */
+  commits: CommitRef[];
+  /** distinct users among the release's events; a lower bound when userCountCapped */
+  userCount: number;
+  userCountCapped: boolean;
+  /** issues whose first event was in this release, newest first, at most ISSUES_SHOWN */
+  newIssueList: ReleaseIssue[];
+  /** issues with events in this release, most recently seen in it first, at most ISSUES_SHOWN */
+  issues: ReleaseIssue[];
+};
+
+const DEPLOYS_SHOWN = 50;
+const COMMITS_SHOWN = 100;
+const ISSUES_SHOWN = 50;
+// How many of the release's events the distinct-user count reads at most (see releaseUsers).
+export const USER_COUNT_EVENT_BOUND = 100_000;
+
+/** One release of the viewer's org by version; not found for an unknown or foreign one. */
+export async function getReleaseDetail(viewer: Viewer, version: string): Promise<ReleaseDetail> {
+  assertCan(viewer.role, "releases:read");
+  const release = await db().release.findUnique({
+    where: { orgId_version: { orgId: viewer.orgId, version } },
+    select: { id: true, ref: true, url: true, dateStarted: true },
+  });
+  if (!release) throw new AppError("not_found", "no such release");
+  const [[summary], deploys, commits, users, issues] = await Promise.all([
+    releaseSummaries(viewer.orgId, Prisma.sql`r.id = ${release.id}`, Prisma.sql`r.id`, 1),
+    db().deploy.findMany({
+      where: { releaseId: release.id, orgId: viewer.orgId },
+      orderBy: [{ dateFinished: "desc" }, { id: "desc" }],
+      take: DEPLOYS_SHOWN,
+      select: { id: true, environment: true, name: true, url: true, dateStarted: true, dateFinished: true },
+    }),
+    releaseCommits(viewer.orgId, release.id, COMMITS_SHOWN, 0),
+    releaseUsers(viewer.orgId, version),
+    releaseIssues(viewer.orgId, version),
+  ]);
+  if (!summary) throw new AppError("not_found", "no such release");
+  return {
+    ...summary,
+    ...release,
+    deploys,
+    commits,
+    userCount: users.count,
+    userCountCapped: users.capped,
+    newIssueList: issues
+      .filter((i) => i.isNew)
+      .sort((a, b) => b.firstSeen.getTime() - a.firstSeen.getTime())
+      .slice(0, ISSUES_SHOWN)
+      .map(({ isNew, ...issue }) => issue),
+    issues: issues.slice(0, ISSUES_SHOWN).map(({ isNew, ...issue }) => issue),
+  };
+}
+
+/** The commits of a release (of the org), in `set-commits` order. */
+export async function releaseCommits(orgId: number, releaseId: number, limit: number, offset: number): Promise<CommitRef[]> {
+  const rows = await db().$queryRaw<CommitRef[]>`
+    select c.key as id, c.message, c.author_name as "authorName", c.author_email as "authorEmail", c.timestamp,
+           repo.name as repository
+    from release_commits rc join commits c on c.id = rc.commit_id join repositories repo on repo.id = c.repository_id
+    where rc.release_id = ${releaseId} and c.org_id = ${orgId}
+    order by rc."order", c.id
+    limit ${limit} offset ${offset}`;
+  return rows;
+}
+
+/**
+ * The issues with events in the release, found through their `release` tag values (indexed by
+ * key and value), which also say how many events each had in the release and when.
+ */
+async function releaseIssues(orgId: number, version: string) {
+  const rows = await db().$queryRaw<
+    {
+      id: number;
+      short_id: number;
+      slug: string;
+      project_id: number;
+      title: string;
+      culprit: string;
+      level: string;
+      status: IssueStatus;
+      times_seen: number;
+      tv_first: Date;
+      tv_last: Date;
+      first_seen: Date;
+      is_new: boolean;
+    }[]
+  >`
+    select i.id, i.short_id, p.slug, p.id as project_id, i.title, i.culprit, i.level, i.status,
+           tv.times_seen, tv.first_seen as tv_first, tv.last_seen as tv_last, i.first_seen,
+           coalesce(i.first_release = ${version}, false) as is_new
+    from issue_tag_values tv
+    join issues i on i.id = tv.issue_id
+    join projects p on p.id = i.project_id and p.org_id = ${orgId}
+    where tv.key = 'release' and tv.value = ${version}
+    order by tv.last_seen desc, i.id desc`;
+  return rows.map((r) => ({
+    id: r.id,
+    shortId: `${r.slug.toUpperCase()}-${r.short_id}`,
+    title: r.title,
+    culprit: r.culprit,
+    level: r.level,
+    status: r.status,
+    project: { id: r.project_id, slug: r.slug },
+    eventsInRelease: r.times_seen,
+    firstSeenInRelease: r.tv_first,
+    lastSeenInRelease: r.tv_last,
+    firstSeen: r.first_seen,
+    isNew: r.is_new,
+  }));
+}
+
+/**
+ * Distinct users among the release's events, read without an index of its own: an event of
+ * the release belongs to an issue with a `release` tag value for it, between that value's first
+ * and last seen, so each issue's events are read through (issue_id, timestamp) over that window
+ * only. At most USER_COUNT_EVENT_BOUND events are read; past that the count is a lower bound.
+ */
+async function releaseUsers(orgId: number, version: string): Promise<{ count: number; capped: boolean }> {
+  const [row] = await db().$queryRaw<{ users: number; read: number }[]>`
+    select count(distinct e.user_tag)::int as users, count(*)::int as read from (
+      select e.user_tag
+      from issue_tag_values tv
+      join issues i on i.id = tv.issue_id
+      join projects p on p.id = i.project_id and p.org_id = ${orgId}
+      cross join lateral (
+        select e.user_tag from events e
+        where e.issue_id = tv.issue_id and e.timestamp between tv.first_seen - interval '1 second' and tv.last_seen + interval '1 second'
+          and e.release = ${version}) e
+      where tv.key = 'release' and tv.value = ${version}
+      limit ${USER_COUNT_EVENT_BOUND}) e`;
+  return { count: row?.users ?? 0, capped: (row?.read ?? 0) >= USER_COUNT_EVENT_BOUND };
+}
