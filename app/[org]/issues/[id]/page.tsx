@@ -12,6 +12,7 @@ import { requireViewer } from "../../../(auth)/session";
 import { ActionForm } from "../../../_components/action-form";
 import { BarChart } from "../../../_components/charts";
 import { LevelBadge, StatusBadges, TimeAgo } from "../../../_components/issue-bits";
+import { releaseHref } from "../../releases/release-href";
 import { commentAction, updateIssuesAction } from "../actions";
 import { BUTTON, OperationButton } from "../operation-button";
 import { EventEntries, hasRawFrames } from "./event-entries";
@@ -274,7 +275,7 @@ export default async function IssuePage({ params, searchParams }: Props) {
 
 function ReleaseLink({ org, version }: { org: string; version: string }) {
   return (
-    <Link href={`/${org}/releases/${encodeURIComponent(version)}`} className="font-mono text-indigo-700 hover:underline">
+    <Link href={releaseHref(org, version)} className="font-mono text-indigo-700 hover:underline">
       {version}
     </Link>
   );
