@@ -1,6 +1,7 @@
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
 import { db } from "../db";
+import { AppError } from "../errors";
 import { Prisma } from "../generated/prisma/client.ts";
 import { type PageLinks, keysetPage, parseCursor } from "../pagination";
 
@@ -51,7 +52,7 @@ const AUTHORS_SHOWN = 20;
 export type ReleaseListOptions = {
   /** a version prefix, case-insensitive */
   query?: string;
-  /** only releases of this project (the viewer's org's; another's yields nothing) */
+  /** only releases of this project, which must be the viewer's org's (else not found) */
   projectId?: number;
   cursor?: string;
   limit?: number;
@@ -156,6 +157,8 @@ export async function listReleases(
   const conditions: Prisma.Sql[] = [];
   if (options.query) conditions.push(Prisma.sql`lower(r.version) like ${`${escapeLike(options.query.toLowerCase())}%`}`);
   if (options.projectId !== undefined) {
+    const project = await db().project.findFirst({ where: { id: options.projectId, orgId: viewer.orgId }, select: { id: true } });
+    if (!project) throw new AppError("not_found", "no such project");
     conditions.push(
       Prisma.sql`exists (select 1 from release_projects x join projects p on p.id = x.project_id
                          where x.release_id = r.id and x.project_id = ${options.projectId} and p.org_id = ${viewer.orgId})`,

@@ -1,0 +1,27 @@
+import { API_SCOPES } from "@/lib/api/auth";
+import { apiRoute, jsonBody } from "@/lib/api/route";
+import { serializeRelease } from "@/lib/api/serializers/releases";
+import { orgForViewer } from "@/lib/orgs";
+import { deleteRelease, getReleaseDetail, updateRelease } from "@/lib/releases";
+
+export const dynamic = "force-dynamic";
+
+// The version comes percent-decoded from the path (`my-app%401.0.0%2Bbuild`).
+type Params = { org: string; version: string };
+
+export const GET = apiRoute<Params>(API_SCOPES.releaseRead, async ({ viewer, params }) => {
+  await orgForViewer(viewer, params.org);
+  return Response.json(serializeRelease(await getReleaseDetail(viewer, params.version)));
+});
+
+// `releases finalize` (dateReleased), `set-commits` (commits or refs), ref, url, projects.
+export const PUT = apiRoute<Params>(API_SCOPES.releaseWrite, async ({ viewer, params, request }) => {
+  await orgForViewer(viewer, params.org);
+  return Response.json(serializeRelease(await updateRelease(viewer, params.version, await jsonBody(request))));
+});
+
+export const DELETE = apiRoute<Params>(API_SCOPES.releaseWrite, async ({ viewer, params }) => {
+  await orgForViewer(viewer, params.org);
+  await deleteRelease(viewer, params.version);
+  return new Response(null, { status: 204 });
+});
