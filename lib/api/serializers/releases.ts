@@ -92,13 +92,16 @@ export function serializeDeploy(deploy: ReleaseDeploy) {
   };
 }
 
-/** Sentry's repository shape; ours have no provider integration, so it is null. */
+/**
+ * Sentry's repository shape. Ours have no provider integration: Sentry calls that provider
+ * "unknown", and sentry-cli needs an object there (null fails its `repos list` and set-commits).
+ */
 export function serializeRepository(repo: Repository) {
   return {
     id: String(repo.id),
     name: repo.name,
     url: repo.url,
-    provider: repo.provider ? { id: repo.provider, name: repo.provider } : null,
+    provider: repo.provider ? { id: repo.provider, name: repo.provider } : { id: "unknown", name: "Unknown Provider" },
     status: "active",
     dateCreated: repo.createdAt.toISOString(),
     integrationId: null,
