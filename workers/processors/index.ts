@@ -1,4 +1,5 @@
 import type { JobDefinition } from "@/lib/queues";
+import { assembleArtifactBundleJob } from "./assemble-artifact-bundle";
 import { cleanupSessions } from "./cleanup-sessions";
 import { deliverAlertJob } from "./deliver-alert";
 import { drainJob } from "./drain";
@@ -20,4 +21,5 @@ export const processors: JobDefinition<unknown>[] = [
   enforceRetentionJob,
   deliverAlertJob,
   requeueAlertDeliveriesJob,
+  assembleArtifactBundleJob,
 ];
