@@ -18,7 +18,7 @@ export default async function ReleasePage({ params }: Props) {
   const { org, version } = await params;
   const viewer = await requireViewer(org);
   // An unknown version, or another org's, is the same 404.
-  const release = await getReleaseDetail(viewer, decodeURIComponent(version)).catch((error) => {
+  const release = await getReleaseDetail(viewer, decodeVersion(version)).catch((error) => {
     if (error instanceof AppError && error.code === "not_found") notFound();
     throw error;
   });
@@ -188,6 +188,19 @@ function deploysByEnvironment(deploys: ReleaseDeploy[]): [string, ReleaseDeploy[
   const groups = new Map<string, ReleaseDeploy[]>();
   for (const deploy of deploys) groups.set(deploy.environment, [...(groups.get(deploy.environment) ?? []), deploy]);
   return [...groups.entries()];
+}
+
+/**
+ * The version from its path segment. Next hands a page's dynamic segment over still
+ * percent-encoded (measured: "50%25%20off" arrives as is), so it is decoded here, once; a
+ * malformed escape is no release.
+ */
+function decodeVersion(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    notFound();
+  }
 }
 
 const firstLine = (message: string | null) => (message ?? "").split("\n")[0]!.trim();
