@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { normalizeMessageForGrouping } from "./parameterize";
-import type { Frame, NormalizedEvent } from "./types";
+import type { ExceptionValue, Frame, NormalizedEvent } from "./types";
 
 /**
  * Issue grouping, after Sentry's (grouping/strategies/newstyle.py, eventtypes/*.py, Relay's
@@ -12,6 +12,14 @@ import type { Frame, NormalizedEvent } from "./types";
  */
 
 export const GROUPING_VERSION = "v1";
+/**
+ * Events whose frames were symbolicated (mapped from minified JavaScript to the original code,
+ * lib/sourcemaps) group by the original frames under this version, and by the v1 hash of their
+ * minified frames as well: issues found by the minified frames before a map was uploaded keep
+ * receiving their events, and a new build of the same code (other minified names) finds the
+ * issue by its original frames.
+ */
+export const SYMBOLICATED_GROUPING_VERSION = "v2";
 
 export type Grouping = {
   /** md5 hex; the first is the primary hash, an issue is found by any of them */
@@ -23,8 +31,23 @@ export type Grouping = {
   groupingVersion: string;
 };
 
-export function groupEvent(event: NormalizedEvent): Grouping {
+/** `rawExceptions`: the exceptions as the SDK sent them, when symbolication changed their frames. */
+export function groupEvent(event: NormalizedEvent, rawExceptions?: ExceptionValue[] | null): Grouping {
   const view = viewOf(event);
+  if (rawExceptions) {
+    const symbolicated = VARIANTS_BY_VERSION[SYMBOLICATED_GROUPING_VERSION]!(view);
+    const raw = VARIANTS_BY_VERSION[GROUPING_VERSION]!(viewOf({ ...event, exceptions: rawExceptions }));
+    return {
+      hashes: [
+        ...new Set([
+          ...symbolicated.map((v) => hashVariant(SYMBOLICATED_GROUPING_VERSION, v)),
+          ...raw.map((v) => hashVariant(GROUPING_VERSION, v)),
+        ]),
+      ],
+      ...describe(view),
+      groupingVersion: SYMBOLICATED_GROUPING_VERSION,
+    };
+  }
   const variants = VARIANTS_BY_VERSION[GROUPING_VERSION]!(view);
   return {
     hashes: [...new Set(variants.map((v) => hashVariant(GROUPING_VERSION, v)))],
@@ -47,8 +70,12 @@ export function hashVariant(version: string, variant: Variant): string {
   return memo(hashCache, input, () => createHash("md5").update(input).digest("hex"));
 }
 
-/** A v2 adds its rules here and bumps GROUPING_VERSION; issues keep the hashes they were found by. */
-const VARIANTS_BY_VERSION: Record<string, (view: EventView) => Variant[]> = { v1: variantsV1 };
+/**
+ * A new version adds its rules here; issues keep the hashes they were found by. v2 (symbolicated
+ * frames) uses v1's rules: what differs is the frames it reads and the version in its hashes,
+ * which keeps original and minified frames that happen to look alike apart.
+ */
+const VARIANTS_BY_VERSION: Record<string, (view: EventView) => Variant[]> = { v1: variantsV1, v2: variantsV1 };
 
 // ---------------------------------------------------------------------------------------------
 // A defensive view of the event: grouping must never throw, whatever the normalizer let through.

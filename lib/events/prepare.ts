@@ -1,3 +1,4 @@
+import { type Pending, type Scope, symbolicateBatch, symbolicationTargets } from "../sourcemaps";
 import { type Grouping, groupEvent } from "./grouping";
 import { categoryOf } from "../protocol/rate-limits";
 import type { OutcomeReason } from "../usage/outcome-values";
@@ -5,7 +6,7 @@ import { type NormalizeContext, normalizeEvent } from "./normalize";
 import type { StreamEntry } from "./stream";
 import { parseJsonObject as parseJson } from "./sanitize";
 import { limitDepth } from "./scrub";
-import type { NormalizedEvent } from "./types";
+import type { ExceptionValue, NormalizedEvent } from "./types";
 
 /** The columns of an error event the batch transaction reads. */
 export type EventColumns = Pick<
@@ -52,13 +53,22 @@ export type PreparedBatch = {
 // other projects' jobs in this worker) keep moving while a big batch is prepared.
 const YIELD_EVERY_MS = 4;
 
+export type PrepareOptions = {
+  scrub: boolean;
+  /** the project whose source maps symbolicate its JavaScript events; none: no symbolication */
+  symbolicate?: Scope;
+};
+
 /**
- * Turns stream entries into what the batch transaction stores: events normalized, scrubbed
- * and grouped; other items parsed. CPU work only, no queries, cut into slices of a few
- * milliseconds.
+ * Turns stream entries into what the batch transaction stores: events normalized, scrubbed,
+ * symbolicated and grouped; other items parsed. CPU work cut into slices of a few
+ * milliseconds, and for JavaScript events with frames one lookup of source maps for the whole
+ * batch (outside the batch transaction), awaited before they are grouped: grouping reads the
+ * original frames.
  */
-export async function prepareBatch(entries: StreamEntry[], options: { scrub: boolean }): Promise<PreparedBatch> {
+export async function prepareBatch(entries: StreamEntry[], options: PrepareOptions): Promise<PreparedBatch> {
   const batch: PreparedBatch = { events: [], transactions: [], others: [], invalid: [] };
+  const waiting: (Pending & { entry: StreamEntry })[] = [];
   let sliceStarted = performance.now();
   for (const entry of entries) {
     if (performance.now() - sliceStarted > YIELD_EVERY_MS) {
@@ -66,15 +76,48 @@ export async function prepareBatch(entries: StreamEntry[], options: { scrub: boo
       sliceStarted = performance.now();
     }
     try {
-      prepareEntry(entry, options, batch);
+      const event = prepareEntry(entry, options, batch);
+      const targets = event && options.symbolicate ? symbolicationTargets(event) : null;
+      if (event && targets) waiting.push({ entry, event, targets, payloadBytes: entry.payload.length });
+      else if (event) pushEvent(batch, entry, event, null);
     } catch (error) {
-      // A payload ingest let through but we cannot process must not block the project's
-      // stream: it is counted and goes to the dead letters.
-      const { id: entryId, type, eventId } = entry;
-      batch.invalid.push({ entryId, type, eventId, category: categoryOf(type), reason: PROCESSING_ERROR, error });
+      invalidEntry(batch, entry, error);
     }
   }
+  if (waiting.length > 0) await symbolicateWaiting(batch, waiting, options.symbolicate!, entries);
   return batch;
+}
+
+async function symbolicateWaiting(
+  batch: PreparedBatch,
+  waiting: (Pending & { entry: StreamEntry })[],
+  scope: Scope,
+  entries: StreamEntry[],
+): Promise<void> {
+  const raw = await symbolicateBatch(scope, waiting);
+  let sliceStarted = performance.now();
+  for (let i = 0; i < waiting.length; i++) {
+    if (performance.now() - sliceStarted > YIELD_EVERY_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStarted = performance.now();
+    }
+    const { entry, event } = waiting[i]!;
+    try {
+      pushEvent(batch, entry, event, raw[i]!);
+    } catch (error) {
+      invalidEntry(batch, entry, error);
+    }
+  }
+  // in stream order, as the store expects them (the first event of a new issue is its first)
+  const order = new Map(entries.map((e, i) => [e.id, i]));
+  batch.events.sort((a, b) => order.get(a.entryId)! - order.get(b.entryId)!);
+}
+
+function invalidEntry(batch: PreparedBatch, entry: StreamEntry, error: unknown): void {
+  // A payload ingest let through but we cannot process must not block the project's
+  // stream: it is counted and goes to the dead letters.
+  const { id: entryId, type, eventId } = entry;
+  batch.invalid.push({ entryId, type, eventId, category: categoryOf(type), reason: PROCESSING_ERROR, error });
 }
 
 /** The part of a prepared batch that came from these entries. */
@@ -88,7 +131,8 @@ export function preparedFor(batch: PreparedBatch, entryIds: Set<string>): Prepar
   };
 }
 
-function prepareEntry(entry: StreamEntry, options: { scrub: boolean }, batch: PreparedBatch): void {
+/** Prepares a non-event item into the batch; an error or security event is returned, to be grouped once symbolicated. */
+function prepareEntry(entry: StreamEntry, options: PrepareOptions, batch: PreparedBatch): NormalizedEvent | undefined {
   const context = (itemType: NormalizeContext["itemType"]): NormalizeContext => ({
     eventId: entry.eventId,
     receivedAt: entry.receivedAt,
@@ -99,31 +143,34 @@ function prepareEntry(entry: StreamEntry, options: { scrub: boolean }, batch: Pr
   });
   switch (entry.type) {
     case "event":
-    case "security": {
-      const event = normalizeEvent(parseJson(entry.payload), context(entry.type));
-      batch.events.push({
-        entryId: entry.id,
-        event: columnsOf(event),
-        grouping: groupEvent(event),
-        tagsJson: Buffer.from(JSON.stringify(event.tags)),
-        payloadJson: Buffer.from(storedPayloadJson(event)),
-      });
-      return;
-    }
+    case "security":
+      return normalizeEvent(parseJson(entry.payload), context(entry.type));
     case "transaction": {
       const raw = parseJson(entry.payload);
       batch.transactions.push({ entryId: entry.id, raw, event: normalizeEvent(raw, context("transaction")) });
-      return;
+      return undefined;
     }
     case "attachment":
       batch.others.push({ entryId: entry.id, type: entry.type, data: {}, entry });
-      return;
+      return undefined;
     default:
       // Stored as jsonb (check-ins) or read field by field: bounded like an event's payload,
       // for JSON.stringify and Postgres' jsonb depth limit. Each field is validated where it
       // is read (store-other.ts).
       batch.others.push({ entryId: entry.id, type: entry.type, data: limitDepth(parseJson(entry.payload)), entry });
   }
+  return undefined;
+}
+
+/** `raw`: the exceptions before symbolication changed them, grouped by as well. */
+function pushEvent(batch: PreparedBatch, entry: StreamEntry, event: NormalizedEvent, raw: ExceptionValue[] | null): void {
+  batch.events.push({
+    entryId: entry.id,
+    event: columnsOf(event),
+    grouping: groupEvent(event, raw),
+    tagsJson: Buffer.from(JSON.stringify(event.tags)),
+    payloadJson: Buffer.from(storedPayloadJson(event)),
+  });
 }
 
 /**

@@ -127,7 +127,7 @@ export class StreamDrain {
     // Entries beyond the byte limit stay pending: the next read (pending first) takes them.
     const entries = read.slice(0, kept);
     const prepared = project
-      ? prepareBatch(entries, { scrub: project.scrubData })
+      ? prepareBatch(entries, { scrub: project.scrubData, symbolicate: { orgId: project.orgId, projectId: project.id } })
       : Promise.resolve(emptyPrepared);
     // A transaction that fails before awaiting it must not leave an unhandled rejection.
     prepared.catch(() => {});
