@@ -95,9 +95,7 @@ export function serializeEvent(event: EventRecord, detail?: Detail) {
     context: isObject(payload.extra) ? payload.extra : {},
     packages: isObject(payload.modules) ? payload.modules : {},
     sdk: sdk ? { name: str(sdk.name), version: str(sdk.version) } : null,
-    errors: valuesOf(payload.errors)
-      .filter(isObject)
-      .map(({ type, ...data }) => ({ type: str(type) ?? "unknown_error", message: str(type) ?? "", data })),
+    errors: serializeErrors(payload.errors),
     fingerprints: detail?.hashes ?? [],
     fingerprint: Array.isArray(payload.fingerprint) ? payload.fingerprint : null,
     nextEventID: detail?.nextEventId ?? null,
@@ -153,7 +151,8 @@ function serializeException(exception: Json) {
     mechanism: isObject(exception.mechanism) ? exception.mechanism : null,
     threadId: exception.thread_id ?? null,
     stacktrace: isObject(exception.stacktrace) ? serializeStacktrace(exception.stacktrace) : null,
-    rawStacktrace: null,
+    // the minified frames, kept when symbolication mapped them (the "minified" view)
+    rawStacktrace: isObject(exception.raw_stacktrace) ? serializeStacktrace(exception.raw_stacktrace) : null,
   };
 }
 
@@ -187,7 +186,38 @@ function serializeFrame(frame: Json) {
     trust: str(frame.trust),
     errors: null,
     vars: isObject(frame.vars) ? frame.vars : null,
+    // {sourcemap, symbolicated, resolved_with} on frames symbolication mapped, as Sentry's
+    data: isObject(frame.data) ? frame.data : {},
   };
+}
+
+/** Sentry's EventError messages (src/sentry/models/eventerror.py) for the types we record. */
+const ERROR_MESSAGES: Record<string, string> = {
+  invalid_data: "Discarded invalid value",
+  invalid_attribute: "Discarded unknown attribute",
+  value_too_long: "Discarded value due to exceeding maximum length",
+  future_timestamp: "Invalid timestamp (in future)",
+  past_timestamp: "Invalid timestamp (too old)",
+  clock_drift: "Clock drift detected in SDK",
+  fetch_generic_error: "Unable to fetch HTTP resource",
+  fetch_timeout: "Timeout while fetching resource",
+  js_no_source: "Source code was not found",
+  js_invalid_sourcemap: "Invalid source map",
+  js_invalid_sourcemap_location: "Invalid location in sourcemap",
+  js_missing_sources_content: "Source map is missing source content",
+  js_too_large: "Remote file too large for caching",
+  js_fetch_timeout: "Timeout while fetching resource",
+};
+
+/** `errors` as Sentry's API gives them: `[{type, message, data}]`. */
+function serializeErrors(errors: unknown) {
+  return valuesOf(errors)
+    .filter(isObject)
+    .slice(0, 100)
+    .map(({ type, ...data }) => {
+      const kind = str(type) ?? "unknown_error";
+      return { type: kind, message: ERROR_MESSAGES[kind] ?? kind, data };
+    });
 }
 
 /** Sentry's `context`: [[lineNo, line], ...] around the frame's line. */
