@@ -94,7 +94,7 @@ export default async function ReleasesPage({ params, searchParams }: Props) {
         <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
           <table className="w-full text-left text-sm">
             <thead>
-              <tr className="border-b text-slate-600">
+              <tr className="border-b border-slate-200 text-slate-600">
                 <th className="px-3 py-2">Version</th>
                 <th className="px-2">Projects</th>
                 <th className="px-2">Created</th>
@@ -107,7 +107,7 @@ export default async function ReleasesPage({ params, searchParams }: Props) {
             </thead>
             <tbody>
               {result.releases.map((r) => (
-                <tr key={r.id} className="border-b align-top last:border-b-0" data-testid="release-row">
+                <tr key={r.id} className="border-b border-slate-200 align-top last:border-b-0" data-testid="release-row">
                   <td className="max-w-72 break-all px-3 py-2 font-mono">
                     <Link href={releaseHref(org, r.version)} className="text-indigo-700 hover:underline">
                       {r.version}

@@ -28,7 +28,7 @@ export default async function ReleasePage({ params }: Props) {
     <main className="mx-auto max-w-6xl space-y-6 p-4 sm:p-6">
       <header className="space-y-2">
         <div className="text-sm text-slate-600">
-          <Link href={`/${org}/releases`} className="text-indigo-700 hover:underline">
+          <Link href={`/${org}/releases`} className="text-indigo-700 underline">
             Releases
           </Link>{" "}
           / release
