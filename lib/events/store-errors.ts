@@ -1,5 +1,5 @@
 import type { SqlTx } from "../db";
-import { type IssueState, transitionOnNewEvents } from "../issues/lifecycle";
+import { type IssueState, type ReleaseOrder, reopensResolution, transitionOnNewEvents } from "../issues/lifecycle";
 import type { PreparedEvent } from "./prepare";
 
 type Project = { id: number; orgId: number; hasFirstEvent: boolean };
@@ -70,7 +70,8 @@ export async function storeErrorEvents(
   const states = await lockIssues(tx, byIssue);
   await upsertHourlyCounts(tx, byIssue);
   const newUsers = await upsertTagValues(tx, byIssue);
-  const transitions = await updateIssues(tx, states, byIssue, newUsers, now);
+  const reopening = await reopeningEvents(tx, project.orgId, states, byIssue);
+  const transitions = await updateIssues(tx, states, byIssue, newUsers, now, reopening);
   await upsertReleasesAndEnvironments(tx, project, stored, created);
   const issues = states.map((state): IssueFacts => {
     const events = byIssue.get(state.id)!;
@@ -237,6 +238,8 @@ type LockedIssue = {
   ignore_until_count: number | null;
   times_seen: number;
   first_seen: Date;
+  resolved_in_release_id: number | null;
+  resolved_in_next_release: boolean;
 };
 
 /** Locks the touched issues (before their hourly counts and tag values) and reads their state. */
@@ -244,9 +247,45 @@ async function lockIssues(tx: SqlTx, byIssue: Map<number, PreparedEvent[]>): Pro
   const ids = [...byIssue.keys()];
   if (ids.length === 0) return [];
   return tx.rows<LockedIssue>`
-    select id, status, substatus, ignore_until, ignore_until_count, times_seen, first_seen from issues
+    select id, status, substatus, ignore_until, ignore_until_count, times_seen, first_seen,
+           resolved_in_release_id, resolved_in_next_release from issues
     where id = any(${ids}::int[])
     order by id for no key update`;
+}
+
+/**
+ * For issues resolved in a release: how many of the batch's events reopen each (see
+ * reopensResolution). One read of the releases involved, only when such an issue is touched;
+ * other issues are absent from the map (every event may reopen them). A release this batch
+ * is about to create is not in the table yet, so it counts as newer.
+ */
+async function reopeningEvents(
+  tx: SqlTx,
+  orgId: number,
+  states: LockedIssue[],
+  byIssue: Map<number, PreparedEvent[]>,
+): Promise<Map<number, number>> {
+  const counts = new Map<number, number>();
+  const resolvedIn = states.filter((s) => s.status === "resolved" && s.resolved_in_release_id !== null);
+  if (resolvedIn.length === 0) return counts;
+  const releaseIds = [...new Set(resolvedIn.map((s) => s.resolved_in_release_id!))];
+  const versions = [...new Set(resolvedIn.flatMap((s) => byIssue.get(s.id)!.flatMap((p) => p.event.release ?? [])))];
+  const rows = await tx.rows<{ id: number; version: string; created_at: Date }>`
+    select id, version, created_at from releases
+    where org_id = ${orgId} and (id = any(${releaseIds}::int[]) or version = any(${versions}::text[]))`;
+  const byId = new Map<number, ReleaseOrder>(rows.map((r) => [r.id, { id: r.id, createdAt: r.created_at }]));
+  const byVersion = new Map<string, ReleaseOrder>(rows.map((r) => [r.version, { id: r.id, createdAt: r.created_at }]));
+  for (const state of resolvedIn) {
+    const resolution = byId.get(state.resolved_in_release_id!);
+    // The release row is gone (its org's): nothing to compare with, as a plain resolution.
+    if (!resolution) continue;
+    const events = byIssue.get(state.id)!;
+    counts.set(
+      state.id,
+      events.filter((p) => reopensResolution(resolution, p.event.release ? byVersion.get(p.event.release) : null)).length,
+    );
+  }
+  return counts;
 }
 
 /**
@@ -260,6 +299,7 @@ async function updateIssues(
   byIssue: Map<number, PreparedEvent[]>,
   newUsers: Map<number, number>,
   now: Date,
+  reopening: Map<number, number>,
 ): Promise<Map<number, "regressed" | "reappeared">> {
   const changed = new Map<number, "regressed" | "reappeared">();
   if (states.length === 0) return changed;
@@ -274,9 +314,12 @@ async function updateIssues(
         ignoreUntil: state.ignore_until,
         ignoreUntilCount: state.ignore_until_count,
         timesSeen: state.times_seen,
+        resolvedInReleaseId: state.resolved_in_release_id,
+        resolvedInNextRelease: state.resolved_in_next_release,
       },
       events.length,
       now,
+      reopening.get(state.id) ?? events.length,
     );
     return {
       id: state.id,
@@ -301,6 +344,8 @@ async function updateIssues(
       resolved_at = case when u.status is null then i.resolved_at else null end,
       ignore_until = case when u.status is null then i.ignore_until else null end,
       ignore_until_count = case when u.status is null then i.ignore_until_count else null end,
+      resolved_in_release_id = case when u.status is null then i.resolved_in_release_id else null end,
+      resolved_in_next_release = case when u.status is null then i.resolved_in_next_release else false end,
       updated_at = now()
     from unnest(${rows.map((r) => r.id)}::int[], ${rows.map((r) => r.count)}::int[], ${rows.map((r) => r.users)}::int[],
                 ${rows.map((r) => r.earliest.event.timestamp.toISOString())}::timestamptz[],
@@ -423,7 +468,7 @@ async function upsertReleasesAndEnvironments(
   const newIssues = new Map<string, number>();
   for (const release of created.values())
     if (release) newIssues.set(release, (newIssues.get(release) ?? 0) + 1);
-  const releases = new Map<string, { first: Date; last: Date }>();
+  const releases = new Map<string, { first: Date; last: Date; count: number }>();
   const environments = new Set<string>();
   for (const p of stored) {
     if (p.event.environment) environments.add(p.event.environment);
@@ -431,8 +476,9 @@ async function upsertReleasesAndEnvironments(
     if (!version) continue;
     const seen = releases.get(version);
     const ts = p.event.timestamp;
-    if (!seen) releases.set(version, { first: ts, last: ts });
+    if (!seen) releases.set(version, { first: ts, last: ts, count: 1 });
     else {
+      seen.count += 1;
       if (ts < seen.first) seen.first = ts;
       if (ts > seen.last) seen.last = ts;
     }
@@ -442,17 +488,21 @@ async function upsertReleasesAndEnvironments(
     await tx.run`
       insert into releases (org_id, version) select ${project.orgId}::int, v from unnest(${versions}::text[]) as v
       on conflict (org_id, version) do nothing`;
+    // first/last seen are null for a release the API made before any event: least and
+    // greatest skip nulls.
     await tx.run`
-      insert into release_projects (release_id, project_id, first_seen, last_seen, new_issues)
-      select r.id, ${project.id}::int, x.first_seen, x.last_seen, x.new_issues
+      insert into release_projects (release_id, project_id, first_seen, last_seen, new_issues, event_count)
+      select r.id, ${project.id}::int, x.first_seen, x.last_seen, x.new_issues, x.event_count
       from unnest(${versions}::text[], ${versions.map((v) => releases.get(v)!.first.toISOString())}::timestamptz[],
                   ${versions.map((v) => releases.get(v)!.last.toISOString())}::timestamptz[],
-                  ${versions.map((v) => newIssues.get(v) ?? 0)}::int[]) as x(version, first_seen, last_seen, new_issues)
+                  ${versions.map((v) => newIssues.get(v) ?? 0)}::int[], ${versions.map((v) => releases.get(v)!.count)}::int[])
+           as x(version, first_seen, last_seen, new_issues, event_count)
       join releases r on r.org_id = ${project.orgId} and r.version = x.version
       on conflict (release_id, project_id) do update set
         first_seen = least(release_projects.first_seen, excluded.first_seen),
         last_seen = greatest(release_projects.last_seen, excluded.last_seen),
-        new_issues = release_projects.new_issues + excluded.new_issues`;
+        new_issues = release_projects.new_issues + excluded.new_issues,
+        event_count = release_projects.event_count + excluded.event_count`;
   }
   if (environments.size > 0) {
     await tx.run`

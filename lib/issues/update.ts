@@ -6,7 +6,7 @@ import { db, type Tx } from "../db";
 import { AppError } from "../errors";
 import { Prisma } from "../generated/prisma/client.ts";
 import type { IssueStatus, Role } from "../generated/prisma/enums.ts";
-import { type StatusChange, transitionOnRequest } from "./lifecycle";
+import { type Resolution, type StatusChange, transitionOnRequest } from "./lifecycle";
 
 const dateString = z
   .string()
@@ -25,6 +25,11 @@ export const issueUpdateSchema = z.object({
       ignoreUserCount: z.number().optional(),
       ignoreUserWindow: z.number().optional(),
       ignoreUntilEscalating: z.boolean().optional(),
+      // resolved in the project's latest release: its events, or older ones, do not reopen it
+      inNextRelease: z.boolean().optional(),
+      // resolved in this version ("latest": the project's latest release)
+      inRelease: z.string().min(1).max(200).optional(),
+      inCommit: z.unknown().optional(),
     })
     .optional(),
   assignedTo: z.string().max(320).nullable().optional(),
@@ -46,6 +51,13 @@ export function parseIssueUpdate(body: unknown, now: Date): IssueUpdate {
     details.ignoreCount !== undefined ||
     details.ignoreUntilEscalating !== undefined;
   if (ignoring && input.status !== "ignored") throw new AppError("bad_request", 'ignore details need "status": "ignored"');
+  if (details.inCommit !== undefined) throw new AppError("bad_request", "inCommit is not supported: resolve in a release instead");
+  const inNextRelease = input.status === "resolvedInNextRelease" || details.inNextRelease === true;
+  const inRelease = details.inRelease;
+  if ((inNextRelease || inRelease !== undefined) && input.status !== undefined && input.status !== "resolved" && input.status !== "resolvedInNextRelease") {
+    throw new AppError("bad_request", 'inNextRelease and inRelease need "status": "resolved"');
+  }
+  if (inNextRelease && inRelease !== undefined) throw new AppError("bad_request", "give inNextRelease or inRelease, not both");
   if (details.ignoreUntil !== undefined && details.ignoreDuration !== undefined) {
     throw new AppError("bad_request", "give ignoreUntil or ignoreDuration, not both");
   }
@@ -56,6 +68,10 @@ export function parseIssueUpdate(body: unknown, now: Date): IssueUpdate {
       (details.ignoreDuration === undefined ? undefined : new Date(now.getTime() + details.ignoreDuration * 60_000));
     if (until && until <= now) throw new AppError("bad_request", "ignoreUntil must be in the future");
     update.status = { status: "ignored", until, count: details.ignoreCount, untilEscalating: details.ignoreUntilEscalating };
+  } else if (inNextRelease) {
+    update.status = { status: "resolved", inNextRelease: true };
+  } else if (inRelease !== undefined) {
+    update.status = { status: "resolved", inRelease };
   } else if (input.status) {
     update.status = { status: input.status === "unresolved" ? "unresolved" : "resolved" };
   }
@@ -68,6 +84,9 @@ export function parseIssueUpdate(body: unknown, now: Date): IssueUpdate {
 
 type LockedIssue = {
   id: number;
+  project_id: number;
+  resolved_in_release_id: number | null;
+  resolved_in_next_release: boolean;
   status: IssueStatus;
   substatus: string | null;
   ignore_until: Date | null;
@@ -100,14 +119,15 @@ export async function updateIssues(
   return db().$transaction(
     async (tx) => {
       const issues = await tx.$queryRaw<LockedIssue[]>`
-        select i.id, i.status, i.substatus, i.ignore_until, i.ignore_until_count, i.times_seen, i.assignee_id
+        select i.id, i.project_id, i.resolved_in_release_id, i.resolved_in_next_release,
+               i.status, i.substatus, i.ignore_until, i.ignore_until_count, i.times_seen, i.assignee_id
         from issues i join projects p on p.id = i.project_id
         where p.org_id = ${viewer.orgId} and i.id = any(${unique}::int[]) ${inProjects}
         order by i.id
         for update of i`;
       if (issues.length !== unique.length) throw new AppError("not_found", "no such issue");
       const activities: { issueId: number; type: string; userId: number; data: object }[] = [];
-      if (update.status) await applyStatus(tx, issues, update.status, now, viewer.userId, activities);
+      if (update.status) await applyStatus(tx, viewer.orgId, issues, update.status, now, viewer.userId, activities);
       let assignee: Assignee | null | undefined;
       if (update.assignedTo !== undefined) {
         assignee = await resolveAssignee(tx, viewer.orgId, update.assignedTo);
@@ -127,14 +147,54 @@ export async function updateIssues(
   );
 }
 
+// Sentry's words for these refusals.
+export const NO_RELEASE_FOR_NEXT = "No release data present in the system to form a basis for 'Next Release'";
+export const UNKNOWN_RESOLUTION_RELEASE = "Unable to find a release with the given version.";
+
+/**
+ * The release each project's issues are resolved in: for the next release (or "latest"), the
+ * project's most recently created release; else the version named, a release of the org.
+ */
+async function resolutionsByProject(
+  tx: Tx,
+  orgId: number,
+  projectIds: number[],
+  change: Extract<StatusChange, { status: "resolved" }>,
+): Promise<Map<number, Resolution> | null> {
+  if (!change.inNextRelease && change.inRelease === undefined) return null;
+  const byProject = new Map<number, Resolution>();
+  if (change.inNextRelease || change.inRelease === "latest") {
+    const rows = await tx.$queryRaw<{ project_id: number; id: number; version: string }[]>`
+      select distinct on (rp.project_id) rp.project_id, r.id, r.version
+      from release_projects rp join releases r on r.id = rp.release_id and r.org_id = ${orgId}
+      where rp.project_id = any(${projectIds}::int[])
+      order by rp.project_id, r.created_at desc, r.id desc`;
+    for (const r of rows) byProject.set(r.project_id, { releaseId: r.id, version: r.version, next: change.inNextRelease === true });
+    if (byProject.size < projectIds.length) throw new AppError("bad_request", NO_RELEASE_FOR_NEXT);
+    return byProject;
+  }
+  const release = await tx.release.findUnique({
+    where: { orgId_version: { orgId, version: change.inRelease! } },
+    select: { id: true, version: true },
+  });
+  if (!release) throw new AppError("bad_request", UNKNOWN_RESOLUTION_RELEASE);
+  for (const projectId of projectIds) byProject.set(projectId, { releaseId: release.id, version: release.version, next: false });
+  return byProject;
+}
+
 async function applyStatus(
   tx: Tx,
+  orgId: number,
   issues: LockedIssue[],
   change: StatusChange,
   now: Date,
   userId: number,
   activities: { issueId: number; type: string; userId: number; data: object }[],
 ): Promise<void> {
+  const resolutions =
+    change.status === "resolved"
+      ? await resolutionsByProject(tx, orgId, [...new Set(issues.map((i) => i.project_id))], change)
+      : null;
   const rows = issues.flatMap((issue) => {
     const transition = transitionOnRequest(
       {
@@ -143,9 +203,12 @@ async function applyStatus(
         ignoreUntil: issue.ignore_until,
         ignoreUntilCount: issue.ignore_until_count,
         timesSeen: issue.times_seen,
+        resolvedInReleaseId: issue.resolved_in_release_id,
+        resolvedInNextRelease: issue.resolved_in_next_release,
       },
       change,
       now,
+      resolutions?.get(issue.project_id) ?? null,
     );
     return transition ? [{ id: issue.id, ...transition }] : [];
   });
@@ -154,11 +217,13 @@ async function applyStatus(
   // One statement for every issue: a bulk update by query may touch a thousand.
   await tx.$executeRaw`
     update issues i set status = u.status::"IssueStatus", substatus = u.substatus, resolved_at = u.resolved_at,
-      ignore_until = u.ignore_until, ignore_until_count = u.ignore_until_count, updated_at = now()
+      ignore_until = u.ignore_until, ignore_until_count = u.ignore_until_count,
+      resolved_in_release_id = u.release_id, resolved_in_next_release = u.next_release, updated_at = now()
     from unnest(${rows.map((r) => r.id)}::int[], ${rows.map((r) => r.fields.status)}::text[],
                 ${rows.map((r) => r.fields.substatus)}::text[], ${rows.map((r) => iso(r.fields.resolvedAt))}::timestamptz[],
-                ${rows.map((r) => iso(r.fields.ignoreUntil))}::timestamptz[], ${rows.map((r) => r.fields.ignoreUntilCount)}::int[])
-      as u(id, status, substatus, resolved_at, ignore_until, ignore_until_count)
+                ${rows.map((r) => iso(r.fields.ignoreUntil))}::timestamptz[], ${rows.map((r) => r.fields.ignoreUntilCount)}::int[],
+                ${rows.map((r) => r.fields.resolvedInReleaseId)}::int[], ${rows.map((r) => r.fields.resolvedInNextRelease)}::boolean[])
+      as u(id, status, substatus, resolved_at, ignore_until, ignore_until_count, release_id, next_release)
     where i.id = u.id`;
   for (const row of rows) activities.push({ issueId: row.id, userId, ...row.activity });
 }

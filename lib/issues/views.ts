@@ -26,6 +26,8 @@ const issueSelect = {
   firstRelease: true,
   lastRelease: true,
   resolvedAt: true,
+  resolvedInNextRelease: true,
+  resolvedInRelease: { select: { version: true } },
   ignoreUntil: true,
   ignoreUntilCount: true,
   project: { select: { id: true, slug: true, name: true, platform: true } },

@@ -69,13 +69,22 @@ export function serializeAssignee(assignee: Assignee | null) {
     : null;
 }
 
-type StatusSource = Pick<IssueView, "status" | "substatus" | "ignoreUntil" | "ignoreUntilCount" | "timesSeen">;
+type StatusSource = Pick<
+  IssueView,
+  "status" | "substatus" | "ignoreUntil" | "ignoreUntilCount" | "timesSeen" | "resolvedInNextRelease" | "resolvedInRelease"
+>;
 
 /**
- * Sentry's statusDetails: for an ignored issue, until when and for how many more events
- * (counted from now: the stored threshold minus the events seen since).
+ * Sentry's statusDetails: for an issue resolved in the next release `{inNextRelease: true}`,
+ * in a release `{inRelease: version}`; for an ignored issue, until when and for how many more
+ * events (counted from now: the stored threshold minus the events seen since).
  */
 export function statusDetails(issue: StatusSource): Record<string, unknown> {
+  if (issue.status === "resolved") {
+    if (issue.resolvedInNextRelease) return { inNextRelease: true };
+    if (issue.resolvedInRelease) return { inRelease: issue.resolvedInRelease.version };
+    return {};
+  }
   if (issue.status !== "ignored") return {};
   const details: Record<string, unknown> = {};
   if (issue.ignoreUntil) details.ignoreUntil = issue.ignoreUntil.toISOString();

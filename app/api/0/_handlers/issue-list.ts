@@ -83,6 +83,8 @@ export async function issueBulkUpdateResponse(context: ApiContext<unknown>, proj
       if (change.count !== undefined) details.ignoreCount = change.count;
       if (change.untilEscalating) details.ignoreUntilEscalating = true;
     }
+    if (change.status === "resolved" && change.inNextRelease) details.inNextRelease = true;
+    if (change.status === "resolved" && change.inRelease !== undefined) details.inRelease = change.inRelease;
     body.statusDetails = details;
   }
   if (assignee !== undefined) body.assignedTo = serializeAssignee(assignee);
