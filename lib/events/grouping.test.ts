@@ -560,3 +560,38 @@ describe("robustness", () => {
     expect(g.hashes).toHaveLength(1);
   });
 });
+
+describe("symbolicated events (v2)", () => {
+  const minified = (name: string) => [
+    exception("Error", "basket too expensive", [
+      frame(name, "https://shop.example.com/assets/main.js"),
+      frame(`${name}x`, "https://shop.example.com/assets/main.js"),
+    ]),
+  ];
+  const original = [
+    exception("Error", "basket too expensive", [frame("ShoppingCart.checkout", "./src/cart.ts"), frame("computeTotal", "./src/pricing.ts")]),
+  ];
+
+  it("hashes the original frames under v2, then the minified ones under v1", () => {
+    const raw = minified("a");
+    const grouping = groupEvent(event({ exceptions: original }), raw);
+    const plainRaw = groupEvent(event({ exceptions: raw }));
+    expect(grouping.groupingVersion).toBe("v2");
+    expect(grouping.hashes.slice(1)).toEqual(plainRaw.hashes);
+    expect(grouping.hashes[0]).not.toBe(groupEvent(event({ exceptions: original })).hashes[0]);
+    expect(grouping.culprit).toBe("computeTotal(./src/pricing.ts)");
+  });
+
+  it("gives two builds of the same code (other minified names) the same primary hash", () => {
+    const a = groupEvent(event({ exceptions: original }), minified("a"));
+    const b = groupEvent(event({ exceptions: original }), minified("q"));
+    expect(a.hashes[0]).toBe(b.hashes[0]);
+    expect(a.hashes.at(-1)).not.toBe(b.hashes.at(-1));
+  });
+
+  it("leaves events that were not symbolicated exactly as before", () => {
+    const raw = minified("a");
+    expect(groupEvent(event({ exceptions: raw }), null)).toEqual(groupEvent(event({ exceptions: raw })));
+    expect(groupEvent(event({ exceptions: raw })).groupingVersion).toBe(GROUPING_VERSION);
+  });
+});
