@@ -24,6 +24,7 @@ describe("releases and source maps in the UI", () => {
   const login = { email: `rel-${suffix}@example.com`, password: "releases-password-1" };
   const [older, newer] = [`web@1.0.0+${suffix}`, `web@2.0.0+${suffix}`];
   const bundleUrl = "https://shop.example.com/static/app.min.js";
+  const vendorUrl = "https://shop.example.com/static/vendor.min.js";
   let platform: Running;
   let web: string;
   let ingest: string;
@@ -156,7 +157,13 @@ describe("releases and source maps in the UI", () => {
           {
             type: "TypeError",
             value: "Cannot read properties of undefined (reading 'items')",
-            stacktrace: { frames: [{ filename: bundleUrl, abs_path: bundleUrl, function: "t", lineno: generated.line, colno: generated.column + 1, in_app: true }] },
+            stacktrace: {
+              frames: [
+                // a caller in a vendor file no bundle has: left minified, with a hint saying why
+                { filename: vendorUrl, abs_path: vendorUrl, function: "n", lineno: 1, colno: 812, in_app: false },
+                { filename: bundleUrl, abs_path: bundleUrl, function: "t", lineno: generated.line, colno: generated.column + 1, in_app: true },
+              ],
+            },
           },
         ],
       },
@@ -233,6 +240,7 @@ describe("releases and source maps in the UI", () => {
     expect(await trace.textContent()).toContain("totalOf");
     expect(await trace.textContent()).toContain("return cart.items.reduce((sum, item) => sum + item.price, 0);");
     expect(await trace.textContent()).not.toContain("app.min.js");
+    expect(await page.getByTestId("processing-errors").textContent()).toContain(`Source map not found for ${vendorUrl}`);
     expect(await axeViolations()).toEqual([]);
     await shot("04-original-frames");
     await page.getByTestId("frames-toggle").getByRole("link", { name: "Minified" }).click();

@@ -200,8 +200,8 @@ function Frames({ stacktrace, full }: { stacktrace: Stacktrace; full: boolean })
   );
 }
 
-// What went wrong while processing the event, as Sentry words its JavaScript processing errors
-// (src/sentry/models/eventerror.py), so a team sees why a frame stayed minified.
+// What went wrong while symbolicating, said as what to fix (Sentry's own words, which the API
+// serializer gives as `message`, cover the other types), so a team sees why a frame stayed minified.
 const HINTS: Record<string, string> = {
   js_no_source: "Source map not found for",
   js_invalid_source: "The minified file was not valid JavaScript:",
@@ -226,8 +226,13 @@ function ProcessingHints({ errors }: { errors: Event["errors"] }) {
           return (
             // biome-ignore lint/suspicious/noArrayIndexKey: an event's lists render once and are never reordered
             <li key={`${error.type}-${i}`} className="break-all">
-              {HINTS[error.type] ?? error.type.replaceAll("_", " ")}
-              {typeof url === "string" ? <code className="ml-1">{url}</code> : null}
+              {HINTS[error.type] ?? error.message}
+              {typeof url === "string" ? (
+                <>
+                  {" "}
+                  <code>{url}</code>
+                </>
+              ) : null}
               {details.length > 0 ? <span className="text-amber-800"> ({details.map(([k, v]) => `${k}: ${display(v)}`).join(", ")})</span> : null}
             </li>
           );
