@@ -13,14 +13,13 @@ export type AssembleJobData = {
 };
 
 /**
- * Queues the assembly of one bundle_assemblies row. The job id names the row and the minute,
- * so a retry of a lost job (see requestAssembly) is not swallowed by the finished job BullMQ
- * still keeps under the same id.
+ * Queues the assembly of one bundle_assemblies row. No job id of our own: the row is the
+ * deduplication (only the request that creates it, or that takes over a lost job, queues), and a
+ * fixed id would make BullMQ ignore a later assembly of the same bundle while it keeps the
+ * finished job under that id.
  */
 export async function enqueueAssembly(data: AssembleJobData): Promise<void> {
-  const minute = Math.floor(Date.now() / 60_000);
   await queue("maintenance").add(ASSEMBLE_BUNDLE_JOB, data, {
-    jobId: `assemble-${data.orgId}-${data.checksum}-${minute}`,
     attempts: 3,
     backoff: { type: "exponential", delay: 2000 },
   });

@@ -61,8 +61,12 @@ export async function requestAssembly(viewer: Viewer, orgSlug: string, input: un
   }
   if (assembly?.state === "created") {
     if (age > CREATED_REQUEUE_MS) {
-      await db().bundleAssembly.updateMany({ where: { orgId: org.id, checksum: body.checksum, state: "created" }, data: { updatedAt: new Date() } });
-      await enqueueAssembly(job);
+      // Of several pollers, the one that moves the clock takes the job over.
+      const taken = await db().bundleAssembly.updateMany({
+        where: { orgId: org.id, checksum: body.checksum, state: "created", updatedAt: assembly.updatedAt },
+        data: { updatedAt: new Date() },
+      });
+      if (taken.count === 1) await enqueueAssembly(job);
     }
     return { state: "created", missingChunks: [] };
   }
