@@ -9,6 +9,7 @@ import { releaseFileKey } from "./blob-keys";
 import { projectInOrg } from "./bundles";
 import { assertReleaseVersion, unsafeEnsureRelease } from "./ensure-release";
 import { classifyFile } from "./file-kind";
+import { boundedBody, multipartForm } from "./request-body";
 
 // Legacy release files: what sentry-cli 1.x/2.x (without artifact bundles) and older bundler
 // plugins upload one by one to `projects/{org}/{project}/releases/{version}/files/`. Each is an
@@ -208,4 +209,43 @@ async function fileInProject(viewer: Viewer, projectId: number, version: string,
   });
   if (!row) throw new AppError("not_found", "no such file");
   return row;
+}
+
+/** Sentry's release file JSON. */
+export function serializeReleaseFile(file: ReleaseFileView) {
+  return {
+    id: String(file.id),
+    name: file.name,
+    dist: file.dist,
+    headers: file.headers,
+    size: file.size,
+    sha1: file.sha1,
+    dateCreated: file.createdAt.toISOString(),
+  };
+}
+
+/**
+ * The multipart body sentry-cli 1.x/2.x sends: `file`, `name` (defaults to the file's own
+ * name), `dist`, and a `header` part per header. Bounded before it is parsed.
+ */
+export async function releaseFileFromRequest(request: Request): Promise<ReleaseFileInput> {
+  const form = await multipartForm(request, await boundedBody(request, RELEASE_FILE_MAX_BYTES + 64 * 1024, "The release file"));
+  const file = form.get("file");
+  if (!file || typeof file === "string") throw new AppError("bad_request", 'Missing uploaded file: send it as the multipart part "file"');
+  const text = (key: string) => {
+    const value = form.get(key);
+    return typeof value === "string" ? value : undefined;
+  };
+  return {
+    data: Buffer.from(await file.arrayBuffer()),
+    name: text("name") ?? file.name,
+    dist: text("dist"),
+    headers: form.getAll("header").filter((value): value is string => typeof value === "string"),
+  };
+}
+
+/** A file id from the path; anything but a positive integer is simply not found. */
+export function parseReleaseFileId(text: string): bigint {
+  if (!/^\d{1,18}$/.test(text) || BigInt(text) < 1n) throw new AppError("not_found", "no such file");
+  return BigInt(text);
 }

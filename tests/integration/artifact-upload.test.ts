@@ -399,3 +399,89 @@ describe("two orgs", () => {
     expect(blobsOf(`artifacts/${A.org.id}/${bundle.id}`)).toEqual([]);
   });
 });
+
+describe("legacy release files", () => {
+  const filesPath = (t: Tenant, version: string, org = t.org.slug, project = t.project.slug) =>
+    `/api/0/projects/${org}/${project}/releases/${encodeURIComponent(version)}/files/`;
+
+  async function uploadFile(t: Tenant, version: string, parts: { data: string | Buffer; name?: string; dist?: string; headers?: string[] }, token = t.token, org = t.org.slug) {
+    const form = new FormData();
+    form.append("file", new Blob([typeof parts.data === "string" ? parts.data : new Uint8Array(parts.data)]), "upload.bin");
+    if (parts.name !== undefined) form.append("name", parts.name);
+    if (parts.dist !== undefined) form.append("dist", parts.dist);
+    for (const header of parts.headers ?? []) form.append("header", header);
+    const response = await fetch(`${api.url}${filesPath(t, version, org)}`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: form });
+    const text = await response.text();
+    return { status: response.status, body: text.startsWith("{") ? JSON.parse(text) : text };
+  }
+
+  it("round trip: upload, 409 on the same name and dist, list, get, download, delete", async () => {
+    const version = "legacy@2.0.0+build.7";
+    const debugId = "0b6e7e5a-51d1-4b1c-9f7e-1234567890ab";
+    const js = `function a(){throw new Error("x")}a();\n//# sourceMappingURL=app.js.map\n//# debugId=${debugId}\n`;
+    const map = JSON.stringify({ version: 3, sources: ["app.ts"], names: [], mappings: "AAAA", debugId });
+
+    const created = await uploadFile(A, version, { data: js, name: "~/static/app.js", headers: ["Sourcemap: app.js.map"] });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: "~/static/app.js", dist: null, headers: { sourcemap: "app.js.map" }, size: Buffer.byteLength(js), sha1: sha1(Buffer.from(js)) });
+    expect(created.body.id).toMatch(/^\d+$/);
+    expect(new Date(created.body.dateCreated).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    const mapped = await uploadFile(A, version, { data: map, name: "~/static/app.js.map", dist: "web" });
+    expect(mapped.status).toBe(201);
+    expect((await uploadFile(A, version, { data: "other bytes", name: "~/static/app.js" })).status).toBe(409);
+    // The same name under another dist is another file.
+    expect((await uploadFile(A, version, { data: js, name: "~/static/app.js", dist: "web" })).status).toBe(201);
+
+    const rows = await db().artifactFile.findMany({ where: { orgId: A.org.id, bundleId: null, release: version }, orderBy: { id: "asc" } });
+    expect(rows.map((r) => [r.url, r.dist, r.type, r.debugId, r.projectId])).toEqual([
+      ["~/static/app.js", "", "minified_source", debugId, A.project.id],
+      ["~/static/app.js.map", "web", "source_map", debugId, A.project.id],
+      ["~/static/app.js", "web", "minified_source", debugId, A.project.id],
+    ]);
+    expect((await blobStore().get(rows[0]!.blobKey))!.toString()).toBe(js);
+    expect(rows[0]!.blobKey).toBe(`artifacts/${A.org.id}/release-files/${rows[0]!.id}`);
+    // Uploading made the release exist in the project, before any event.
+    expect(await db().releaseProject.count({ where: { projectId: A.project.id, release: { version } } })).toBe(1);
+
+    const list = await callApi("GET", filesPath(A, version), { token: A.token });
+    expect(list.status).toBe(200);
+    expect(list.json().map((f: { name: string }) => f.name)).toEqual(["~/static/app.js", "~/static/app.js.map", "~/static/app.js"]);
+    expect(list.headers.get("link")).toMatch(/rel="next"; results="false"/);
+
+    const one = await callApi("GET", `${filesPath(A, version)}${created.body.id}/`, { token: A.token });
+    expect(one.json()).toEqual(created.body);
+    const download = await callApi("GET", `${filesPath(A, version)}${created.body.id}/?download=1`, { token: A.token });
+    expect(download.body).toBe(js);
+
+    expect((await callApi("DELETE", `${filesPath(A, version)}${created.body.id}/`, { token: A.token })).status).toBe(204);
+    expect((await callApi("GET", `${filesPath(A, version)}${created.body.id}/`, { token: A.token })).status).toBe(404);
+    expect(await blobStore().get(rows[0]!.blobKey)).toBeNull();
+  });
+
+  it("bad input is a 400: no file, bad header, bad version, a file over the bound", async () => {
+    const noFile = await fetch(`${api.url}${filesPath(A, "v1")}`, { method: "POST", headers: { authorization: `Bearer ${A.token}` }, body: new FormData() });
+    expect(noFile.status).toBe(400);
+    expect((await uploadFile(A, "v1", { data: "x", name: "~/a.js", headers: ["no colon here"] })).status).toBe(400);
+    expect((await uploadFile(A, "a\tb", { data: "x", name: "~/a.js" })).status).toBe(400);
+    expect((await uploadFile(A, "latest", { data: "x", name: "~/a.js" })).status).toBe(400);
+    const huge = await uploadFile(A, "v1", { data: Buffer.alloc(33 * 1024 * 1024, 0x61), name: "~/big.js" });
+    expect(huge.status).toBe(400);
+    expect(huge.body.detail).toMatch(/too large/);
+    expect((await callApi("GET", `${filesPath(A, "v1")}abc/`, { token: A.token })).status).toBe(404);
+  });
+
+  it("org B cannot upload into A's project, nor list, read or delete A's files", async () => {
+    const version = "shared-name@1";
+    const mine = await uploadFile(A, version, { data: "a()", name: "~/a.js" });
+    expect(mine.status).toBe(201);
+    expect((await uploadFile(A, version, { data: "b()", name: "~/b.js" }, B.token)).status).toBe(404);
+    expect((await callApi("GET", filesPath(A, version), { token: B.token })).status).toBe(404);
+    expect((await callApi("GET", `${filesPath(A, version)}${mine.body.id}/`, { token: B.token })).status).toBe(404);
+    expect((await callApi("DELETE", `${filesPath(A, version)}${mine.body.id}/`, { token: B.token })).status).toBe(404);
+    // B's own project, A's file id: still not found.
+    await uploadFile(B, version, { data: "b()", name: "~/b.js" });
+    expect((await callApi("GET", `${filesPath(B, version)}${mine.body.id}/`, { token: B.token })).status).toBe(404);
+    expect((await callApi("DELETE", `${filesPath(B, version)}${mine.body.id}/`, { token: B.token })).status).toBe(404);
+    expect(await db().artifactFile.count({ where: { id: BigInt(mine.body.id) } })).toBe(1);
+  });
+});
