@@ -55,7 +55,7 @@ const DEPLOYS_SHOWN = 50;
 const COMMITS_SHOWN = 100;
 const ISSUES_SHOWN = 50;
 // How many of the release's events the distinct-user count reads at most (see releaseUsers).
-export const USER_COUNT_EVENT_BOUND = 100_000;
+export const USER_COUNT_EVENT_BOUND = 20_000;
 
 /** One release of the viewer's org by version; not found for an unknown or foreign one. */
 export async function getReleaseDetail(viewer: Viewer, version: string): Promise<ReleaseDetail> {
