@@ -117,7 +117,7 @@ export default async function SourceMapsPage({ params }: Props) {
         <p className="text-sm text-slate-600">
           In your build, after bundling: inject debug ids into the files, then upload them. The release is optional with
           debug ids; set the same one in your SDK's init to see releases.{" "}
-          <Link href={`/${org}/settings/tokens`} className="text-indigo-700 hover:underline">
+          <Link href={`/${org}/settings/tokens`} className="text-indigo-700 underline">
             Create an API token
           </Link>
           .
