@@ -17,6 +17,10 @@ function updateFor(operation: string, assignee: string, userEmail: string): Issu
   switch (operation) {
     case "resolve":
       return { status: { status: "resolved" } };
+    case "resolve-next-release":
+      // Sentry's "resolve in next release": events of the project's current release or older
+      // ones do not reopen it, a later release's do (lib/issues/update.ts records which).
+      return { status: { status: "resolved", inNextRelease: true } };
     case "unresolve":
       return { status: { status: "unresolved" } };
     case "ignore":

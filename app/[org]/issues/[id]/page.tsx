@@ -8,6 +8,7 @@ import { issueEvent, listIssueEvents, parseEventSelector } from "@/lib/issues/ev
 import { issueTagSummaries } from "@/lib/issues/tags";
 import { issueDetail, issueView } from "@/lib/issues/views";
 import { listMembers } from "@/lib/members";
+import { listReleases } from "@/lib/releases";
 import { requireViewer } from "../../../(auth)/session";
 import { ActionForm } from "../../../_components/action-form";
 import { BarChart } from "../../../_components/charts";
@@ -44,7 +45,7 @@ export default async function IssuePage({ params, searchParams }: Props) {
   const viewer = await requireViewer(org);
   const issueId = /^\d{1,9}$/.test(id) ? Number(id) : notFound();
   const issue = await orNotFound(issueDetail(viewer, issueId));
-  const [daily, tags, latest, events, members] = await Promise.all([
+  const [daily, tags, latest, events, members, releases] = await Promise.all([
     issueView(viewer, issueId, { stats: "30d" }),
     issueTagSummaries(viewer, issueId),
     orNotFound(issueEvent(viewer, issueId, parseEventSelectorOr404(eventParam ?? "latest"))).catch((error) => {
@@ -54,7 +55,10 @@ export default async function IssuePage({ params, searchParams }: Props) {
     }),
     listIssueEvents(viewer, issueId, { limit: 20 }),
     listMembers(viewer),
+    // "Resolve in next release" needs a release to come after: is there one in the project?
+    listReleases(viewer, { projectId: issue.project.id, limit: 1 }),
   ]);
+  const projectHasRelease = releases.releases.length > 0;
   const event = latest ? serializeEvent(latest.event, { culprit: issue.culprit, ...latest }) : null;
   const editable = can(viewer.role, "issues:update");
   const base = `/${org}/issues/${issueId}`;
@@ -73,7 +77,7 @@ export default async function IssuePage({ params, searchParams }: Props) {
     <main className="mx-auto max-w-6xl space-y-6 p-4 sm:p-6">
       <header className="space-y-2">
         <div className="text-sm text-slate-500">
-          <Link href={`/${org}/issues`} className="text-indigo-700 hover:underline">
+          <Link href={`/${org}/issues`} className="text-indigo-700 underline">
             Issues
           </Link>{" "}
           / {issue.project.slug.toUpperCase()}-{issue.shortId}
@@ -85,7 +89,17 @@ export default async function IssuePage({ params, searchParams }: Props) {
         <div className="flex flex-wrap items-center gap-3 text-sm">
           <LevelBadge level={issue.level} />
           <StatusBadges issue={issue} />
-          <span data-testid="issue-status">{issue.status}</span>
+          <span data-testid="issue-status">
+            {issue.status === "resolved" && issue.resolvedInNextRelease ? (
+              "resolved in the next release"
+            ) : issue.status === "resolved" && issue.resolvedInRelease ? (
+              <>
+                resolved in release <ReleaseLink org={org} version={issue.resolvedInRelease.version} />
+              </>
+            ) : (
+              issue.status
+            )}
+          </span>
           <span>
             <strong className="tabular-nums">{issue.timesSeen}</strong> events
           </span>
@@ -120,6 +134,18 @@ export default async function IssuePage({ params, searchParams }: Props) {
             {issue.status === "unresolved" ? (
               <>
                 <OperationButton operation="resolve">Resolve</OperationButton>
+                {projectHasRelease ? (
+                  <OperationButton operation="resolve-next-release">Resolve in next release</OperationButton>
+                ) : (
+                  <>
+                    <button type="button" disabled aria-describedby="no-release" className={`${BUTTON} cursor-not-allowed opacity-60`}>
+                      Resolve in next release
+                    </button>
+                    <span id="no-release" className="text-xs text-slate-600">
+                      (needs a release: set <code>release</code> in the SDK)
+                    </span>
+                  </>
+                )}
                 <OperationButton operation="ignore">Ignore</OperationButton>
                 <OperationButton operation="ignore-24h">Ignore for 24 h</OperationButton>
                 <OperationButton operation="ignore-100">Ignore until 100 more events</OperationButton>
