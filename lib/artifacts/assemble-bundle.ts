@@ -81,7 +81,12 @@ async function concatenateChunks({ orgId, checksum, chunks }: AssembleJobData): 
   const parts: Buffer[] = [];
   for (const chunk of chunks) {
     const part = await blobStore().get(chunkKey(orgId, chunk));
-    if (!part) throw new BundleError(`chunk ${chunk} is missing (it may have expired): upload the bundle again`);
+    if (!part) {
+      // Its row outlived its bytes (retention racing a re-upload, a lost blob): drop the row so
+      // the next upload is told to send the chunk again instead of failing the same way.
+      await db().fileChunk.deleteMany({ where: { orgId, checksum: chunk } });
+      throw new BundleError(`chunk ${chunk} is missing (it may have expired): upload the bundle again`);
+    }
     parts.push(part);
   }
   const bundle = Buffer.concat(parts);

@@ -485,3 +485,32 @@ describe("legacy release files", () => {
     expect(await db().artifactFile.count({ where: { id: BigInt(mine.body.id) } })).toBe(1);
   });
 });
+
+describe("retention", () => {
+  it("removes bundles unused for 90 days and day-old chunks and assemblies, once, under two runs at the same time", async () => {
+    const t = await tenant();
+    const files = { "files/_/_/a.js": { type: "minified_source", url: "~/a.js", headers: { "debug-id": "7A1B9C53-0000-4000-8000-00000000000A" } } };
+    const bundleOf = (text: string) => Buffer.concat([SYSB, zip([{ name: "manifest.json", data: manifest(files) }, { name: "files/_/_/a.js", data: Buffer.from(text) }])]);
+    expect(await uploadBundle(t, bundleOf("old()"))).toMatchObject({ state: "ok" });
+    expect(await uploadBundle(t, bundleOf("fresh()"))).toMatchObject({ state: "ok" });
+    const [old, fresh] = await db().artifactBundle.findMany({ where: { orgId: t.org.id }, orderBy: { id: "asc" }, include: { files: true } });
+    expect(fresh!.files[0]!.debugId).toBe("7a1b9c53-0000-4000-8000-00000000000a");
+    const longAgo = new Date(Date.now() - 91 * 24 * 3600_000);
+    await db().artifactBundle.update({ where: { id: old!.id }, data: { lastUsedAt: longAgo } });
+    const [staleChunk] = await db().fileChunk.findMany({ where: { orgId: t.org.id }, take: 1 });
+    await db().fileChunk.update({ where: { orgId_checksum: { orgId: t.org.id, checksum: staleChunk!.checksum } }, data: { createdAt: new Date(Date.now() - 25 * 3600_000) } });
+    await db().bundleAssembly.updateMany({ where: { orgId: t.org.id, checksum: old!.checksum }, data: { updatedAt: new Date(Date.now() - 25 * 3600_000) } });
+
+    const { unsafePruneArtifacts } = await import("@/lib/artifacts/prune");
+    const runs = await Promise.all([unsafePruneArtifacts(), unsafePruneArtifacts()]);
+    expect(runs.reduce((n, r) => n + r.bundles, 0)).toBeGreaterThanOrEqual(1);
+    expect(await db().artifactBundle.findMany({ where: { orgId: t.org.id }, select: { id: true } })).toEqual([{ id: fresh!.id }]);
+    expect(await db().artifactFile.count({ where: { bundleId: old!.id } })).toBe(0);
+    expect(blobsOf(`artifacts/${t.org.id}/${old!.id}`)).toEqual([]);
+    expect(blobsOf(`artifacts/${t.org.id}/${fresh!.id}`)).toHaveLength(1);
+    expect(await db().fileChunk.count({ where: { orgId: t.org.id, checksum: staleChunk!.checksum } })).toBe(0);
+    expect(await blobStore().get(`chunks/${t.org.id}/${staleChunk!.checksum}`)).toBeNull();
+    expect(await db().fileChunk.count({ where: { orgId: t.org.id } })).toBe(1);
+    expect(await db().bundleAssembly.count({ where: { orgId: t.org.id } })).toBe(1);
+  });
+});

@@ -5,6 +5,7 @@ import { deliverAlertJob } from "./deliver-alert";
 import { drainJob } from "./drain";
 import { enforceRetentionJob } from "./enforce-retention";
 import { flushOutcomesJob } from "./flush-outcomes";
+import { pruneArtifactsJob } from "./prune-artifacts";
 import { quotaNoticesJob } from "./quota-notices";
 import { reportOverageJob } from "./report-overage";
 import { requeueAlertDeliveriesJob } from "./requeue-alert-deliveries";
@@ -22,4 +23,5 @@ export const processors: JobDefinition<unknown>[] = [
   deliverAlertJob,
   requeueAlertDeliveriesJob,
   assembleArtifactBundleJob,
+  pruneArtifactsJob,
 ];
