@@ -187,6 +187,10 @@ describe("releases and source maps in the UI", () => {
     expect(newerRow).toContain(newer);
     expect(newerRow).toContain("production");
     expect(await rows.nth(1).textContent()).toContain(older);
+    // New issues, events and commits: the RangeError was new in the older release, the TypeError in the newer.
+    const counts = async (row: number) => (await rows.nth(row).getByRole("cell").allTextContents()).slice(5);
+    expect(await counts(0)).toEqual(["1", "2", "2"]);
+    expect(await counts(1)).toEqual(["1", "1", "0"]);
     expect(await axeViolations()).toEqual([]);
     await shot("01-releases");
     // Filtered by version prefix.
@@ -201,6 +205,9 @@ describe("releases and source maps in the UI", () => {
     await page.getByRole("link", { name: newer }).click();
     await page.waitForURL(`${web}/${boot.org}/releases/${v}`);
     expect(await page.getByTestId("release-version").textContent()).toBe(newer);
+    const facts = (await page.getByTestId("release-facts").textContent()) ?? "";
+    expect(facts).toContain("Events2");
+    expect(facts).toContain("Commits2");
     expect(await page.getByTestId("deploys").textContent()).toMatch(/production.*1 deploy.*deploy 42/);
     const commits = (await page.getByTestId("commits").textContent()) ?? "";
     expect(commits).toContain("a1b2c3d");
