@@ -141,13 +141,8 @@ export function lineStarts(text: string): Int32Array {
  * anonymous function, or when the minified file is unknown or does not parse.
  */
 export function enclosingFunctionName(loaded: LoadedMap, line: number, column: number): string | undefined {
-  const source = loaded.minified;
-  if (source === null) return undefined;
-  if (loaded.scopes === undefined) {
-    loaded.scopes = buildScopeIndex(source);
-    loaded.minifiedLineStarts = lineStarts(source);
-    loaded.weight += (loaded.scopes?.bytes ?? 0) + loaded.minifiedLineStarts.byteLength;
-  }
+  if (loaded.minified === null) return undefined;
+  prepareScopes(loaded);
   const scopes = loaded.scopes;
   const starts = loaded.minifiedLineStarts!;
   if (!scopes || line < 1 || line > starts.length) return undefined;
@@ -158,6 +153,17 @@ export function enclosingFunctionName(loaded: LoadedMap, line: number, column: n
   const klass = scopes.classTokens[scope]!;
   const className = klass >= 0 ? originalNameAt(loaded, klass) : undefined;
   return className ? `${className}.${name}` : name;
+}
+
+/**
+ * Parses the minified file into its scope index, once: done when the map is loaded, before it
+ * enters the cache, so the cache weighs it (the parse is the larger part of a cold map's cost).
+ */
+export function prepareScopes(loaded: LoadedMap): void {
+  if (loaded.scopes !== undefined || loaded.minified === null) return;
+  loaded.scopes = buildScopeIndex(loaded.minified);
+  loaded.minifiedLineStarts = lineStarts(loaded.minified);
+  loaded.weight += (loaded.scopes?.bytes ?? 0) + loaded.minifiedLineStarts.byteLength;
 }
 
 const IDENTIFIER = /[\p{ID_Continue}$#\u200c\u200d]+/uy;

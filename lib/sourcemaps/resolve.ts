@@ -1,7 +1,7 @@
 import { blobStore } from "../blobs";
 import { logger } from "../logger";
 import { ByteLru, TtlCache } from "./cache";
-import { InvalidSourceMapError, type LoadedMap, loadMap } from "./loaded-map";
+import { InvalidSourceMapError, type LoadedMap, loadMap, prepareScopes } from "./loaded-map";
 import { type ArtifactFileRow, type ReleaseUrl, unsafeFindArtifactFiles, unsafeTouchBundles } from "./lookup";
 import type { EventError, FrameTarget, Resolution } from "./symbolicate";
 import { candidateUrls, dataUrlBytes, resolveUrl, sourceMapReference } from "./urls";
@@ -239,9 +239,16 @@ async function load(location: LocatedFiles): Promise<LoadedMap | EventError> {
       bytes = await blobStore().get(location.map!.blobKey);
       if (!bytes) return { type: "js_no_source", url };
     }
-    // a map scanned for the first time may take a while: let the worker's other work in first
+    // parsing a map and its minified file takes a while: let the worker's other work in between
     await new Promise((resolve) => setImmediate(resolve));
-    return loadMap(url, bytes, minified);
+    const loaded = loadMap(url, bytes, minified);
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      prepareScopes(loaded);
+    } catch {
+      loaded.scopes = null; // frames are still mapped, named by the caller's call site
+    }
+    return loaded;
   } catch (error) {
     if (error instanceof InvalidSourceMapError) return { type: "js_invalid_sourcemap", url };
     logger.warn({ err: error, url }, "source map not loaded");
