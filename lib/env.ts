@@ -121,6 +121,22 @@ const schema = z.object({
     .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { message: "must be an http(s) URL (e.g. http://127.0.0.1:12111)" })
     .optional(),
   BILLING_PAST_DUE_GRACE_DAYS: z.coerce.number().int().min(0).max(90).default(7),
+  // Where source-map chunks and artifact files are kept: the filesystem under DATA_DIR, or an
+  // S3-compatible bucket (needed once web and worker run on more than one machine).
+  BLOB_STORE: z.enum(["filesystem", "s3"], { message: "must be filesystem or s3" }).default("filesystem"),
+  S3_ENDPOINT: z
+    .string()
+    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { message: "must be an http(s) URL (e.g. https://s3.eu-central-1.amazonaws.com or http://minio:9000)" })
+    .optional(),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a bucket name (3-63 lowercase letters, digits, dots and hyphens)").optional(),
+  S3_REGION: z.string().regex(/^[a-z0-9-]{1,40}$/, "must be a region name such as us-east-1").default("us-east-1"),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  // Most self-hosted S3 servers (MinIO, Ceph, Garage) want http://host/bucket/key, not bucket.host.
+  S3_FORCE_PATH_STYLE: z
+    .enum(["true", "false"], { message: "must be true or false" })
+    .default("false")
+    .transform((v) => v === "true"),
 });
 
 export type Env = ReturnType<typeof parseEnv> & { AUTH_SECRET: string };
@@ -151,6 +167,14 @@ export function parseEnv(source: Record<string, string | undefined>) {
     if (missing.length > 0) {
       throw new EnvError(`Invalid configuration:\n  ${missing.map((name) => `${name}: must be set too (billing is on: STRIPE_SECRET_KEY is set)`).join("\n  ")}`);
     }
+  }
+  // An S3 store without a bucket, or half a key pair, would fail at the first upload instead.
+  if (parsed.BLOB_STORE === "s3" && !parsed.S3_BUCKET) {
+    throw new EnvError("Invalid configuration:\n  S3_BUCKET: must be set too (BLOB_STORE is s3)");
+  }
+  if (!parsed.S3_ACCESS_KEY_ID !== !parsed.S3_SECRET_ACCESS_KEY) {
+    const missing = parsed.S3_ACCESS_KEY_ID ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID";
+    throw new EnvError(`Invalid configuration:\n  ${missing}: must be set too (both S3 keys, or neither for the AWS default credentials)`);
   }
   const APP_URL = parsed.APP_URL ?? `http://localhost:${parsed.PORT}`;
   return {
