@@ -36,9 +36,10 @@ export async function createDeploy(
   now = new Date(),
 ): Promise<{ deploy: ReleaseDeploy; created: boolean }> {
   assertCan(viewer.role, "releases:write");
-  const input = deploySchema.parse(body);
   return db().$transaction(async (tx) => {
+    // The release first: an unknown (or another org's) version is a 404 whatever the body.
     const release = await releaseIn(tx, viewer.orgId, version);
+    const input = deploySchema.parse(body);
     // Serializes deploys of one release, so two retries of one request make one row.
     await tx.$queryRaw`select id from releases where id = ${release.id} for no key update`;
     const fields = {

@@ -74,10 +74,11 @@ export const updateReleaseSchema = z.object({
  */
 export async function updateRelease(viewer: Viewer, version: string, body: unknown): Promise<ReleaseDetail> {
   assertCan(viewer.role, "releases:write");
-  const input = updateReleaseSchema.parse(body);
   await db().$transaction(
     async (tx) => {
+      // The release first: an unknown (or another org's) version is a 404 whatever the body.
       const release = await releaseIn(tx, viewer.orgId, version);
+      const input = updateReleaseSchema.parse(body);
       const data: { ref?: string | null; url?: string | null; dateStarted?: Date | null; dateReleased?: Date | null } = {};
       if (input.ref !== undefined) data.ref = input.ref;
       if (input.url !== undefined) data.url = input.url;
