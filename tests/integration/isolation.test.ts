@@ -30,6 +30,10 @@ type Ids = {
   memberId: number;
   tokenId: number;
   ruleId: number;
+  /** a release of A's, with a deploy and a commit; percent-encoded where it goes in a path */
+  release: string;
+  bundleId: number;
+  releaseFileId: string;
 };
 
 let A: Tenant;
@@ -50,6 +54,33 @@ async function sendEvent(tenant: Tenant, ingestBase: string) {
   return event.event_id.replaceAll("-", "");
 }
 
+/** A release with a deploy, a commit, an artifact bundle and a legacy release file, all A's. */
+async function seedReleaseOfA() {
+  const orgId = A.org.id;
+  const version = "a-app@1.0.0+build 7";
+  const release = await db().release.create({
+    data: { orgId, version, projects: { create: { projectId: A.project.id } }, deploys: { create: { orgId, environment: "production" } } },
+  });
+  const repository = await db().repository.create({ data: { orgId, name: "a/app" } });
+  const commit = await db().commit.create({ data: { orgId, repositoryId: repository.id, key: "a".repeat(40), message: "A's commit" } });
+  await db().releaseCommit.create({ data: { releaseId: release.id, commitId: commit.id, order: 0 } });
+  const bundle = await db().artifactBundle.create({
+    data: {
+      orgId,
+      bundleId: "0b1c7e3a-4a1d-4f5e-9c1a-000000000001",
+      checksum: "b".repeat(40),
+      size: 10,
+      fileCount: 1,
+      release: version,
+      projects: { create: { projectId: A.project.id } },
+    },
+  });
+  const file = await db().artifactFile.create({
+    data: { orgId, projectId: A.project.id, release: version, url: "~/a.js", type: "minified_source", blobKey: `artifacts/${orgId}/release-files/1`, size: 1, sha1: "c".repeat(40) },
+  });
+  return { release: encodeURIComponent(version), bundleId: bundle.id, releaseFileId: String(file.id) };
+}
+
 /** Everything of A's that an attempt could change. */
 async function snapshotOfA() {
   const orgId = A.org.id;
@@ -67,6 +98,13 @@ async function snapshotOfA() {
       db().auditLog.count({ where: { orgId } }),
       db().alertRule.findMany({ where: { project: { orgId } }, orderBy: { id: "asc" }, select: { id: true, name: true, conditions: true, actions: true, frequency: true } }),
       db().alertDelivery.count({ where: { rule: { project: { orgId } } } }),
+      db().release.findMany({ where: { orgId }, orderBy: { id: "asc" }, select: { version: true, dateReleased: true, ref: true, url: true } }),
+      db().releaseProject.count({ where: { release: { orgId } } }),
+      db().deploy.count({ where: { orgId } }),
+      db().releaseCommit.count({ where: { release: { orgId } } }),
+      db().artifactBundle.count({ where: { orgId } }),
+      db().artifactFile.count({ where: { orgId } }),
+      db().fileChunk.count({ where: { orgId } }),
     ]),
   );
 }
@@ -91,7 +129,9 @@ beforeAll(async () => {
       conditions: [{ id: "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition" }],
       actions: [{ id: "errorhub.actions.webhook", url: "https://hooks.example.com/a" }],
     });
+    const release = await seedReleaseOfA();
     a = {
+      ...release,
       org: A.org.slug,
       project: A.project.slug,
       projectId: A.project.id,
@@ -188,6 +228,30 @@ const ROUTE_CASES: Record<string, (ids: Ids, b: Tenant) => string[]> = {
     `/api/0/projects/${ids.org}/${ids.project}/rules/${ids.ruleId}/test/`,
     `/api/0/projects/${b.org.slug}/${b.project.slug}/rules/${ids.ruleId}/test/`,
   ],
+  "/api/0/organizations/[org]/releases": (ids) => [`/api/0/organizations/${ids.org}/releases/`],
+  "/api/0/organizations/[org]/releases/[version]": (ids, b) => [
+    `/api/0/organizations/${ids.org}/releases/${ids.release}/`,
+    `/api/0/organizations/${b.org.slug}/releases/${ids.release}/`,
+  ],
+  "/api/0/organizations/[org]/releases/[version]/deploys": (ids, b) => [
+    `/api/0/organizations/${ids.org}/releases/${ids.release}/deploys/`,
+    `/api/0/organizations/${b.org.slug}/releases/${ids.release}/deploys/`,
+  ],
+  "/api/0/organizations/[org]/releases/[version]/commits": (ids, b) => [
+    `/api/0/organizations/${ids.org}/releases/${ids.release}/commits/`,
+    `/api/0/organizations/${b.org.slug}/releases/${ids.release}/commits/`,
+  ],
+  "/api/0/organizations/[org]/releases/[version]/previous-with-commits": (ids, b) => [
+    `/api/0/organizations/${ids.org}/releases/${ids.release}/previous-with-commits/`,
+    `/api/0/organizations/${b.org.slug}/releases/${ids.release}/previous-with-commits/`,
+  ],
+  "/api/0/organizations/[org]/repos": (ids) => [`/api/0/organizations/${ids.org}/repos/`],
+  "/api/0/organizations/[org]/chunk-upload": (ids) => [`/api/0/organizations/${ids.org}/chunk-upload/`],
+  "/api/0/organizations/[org]/artifactbundle/assemble": (ids) => [`/api/0/organizations/${ids.org}/artifactbundle/assemble/`],
+  "/api/0/projects/[org]/[project]/releases": (ids, b) => [
+    `/api/0/projects/${ids.org}/${ids.project}/releases/`,
+    `/api/0/projects/${b.org.slug}/${ids.project}/releases/`,
+  ],
   "/api/0/projects/[org]/[project]/issues": (ids, b) => [
     `/api/0/projects/${ids.org}/${ids.project}/issues/`,
     `/api/0/projects/${b.org.slug}/${ids.project}/issues/`,
@@ -197,6 +261,10 @@ const ROUTE_CASES: Record<string, (ids: Ids, b: Tenant) => string[]> = {
 // Routes that take no org or id of anyone's: what they list is checked instead.
 const LISTING_ROUTES: Record<string, string> = {
   "/api/0/organizations": "/api/0/organizations/",
+};
+// Routes about the token itself (what `sentry-cli info` reads): they must describe B's token.
+const SELF_ROUTES: Record<string, string> = {
+  "/api/0": "/api/0/",
 };
 
 // Route handlers outside the REST API: signed-in pages' downloads (B's session cookie, A's slug)
@@ -222,7 +290,7 @@ describe("every route handler, called by org B with org A's slug and ids", () =>
   it("has an isolation case for each route file", () => {
     const missing = apiRoutes()
       .map((r) => r.pattern)
-      .filter((p) => !ROUTE_CASES[p] && !LISTING_ROUTES[p]);
+      .filter((p) => !ROUTE_CASES[p] && !LISTING_ROUTES[p] && !SELF_ROUTES[p]);
     expect(missing, "add these routes to ROUTE_CASES in tests/integration/isolation.test.ts").toEqual([]);
     const others = otherRoutes().filter((f) => !COOKIE_ROUTE_CASES[f] && !TENANT_FREE_ROUTES[f]);
     expect(others, "add these routes to COOKIE_ROUTE_CASES or TENANT_FREE_ROUTES").toEqual([]);
@@ -274,6 +342,15 @@ describe("every route handler, called by org B with org A's slug and ids", () =>
       expect(slugs).toEqual([B.org.slug]);
     }
   });
+
+  it("describes B's own token and user", async () => {
+    for (const p of Object.values(SELF_ROUTES)) {
+      const res = await fetch(`${url}${p}`, { headers: { authorization: `Bearer ${bToken}` } });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { user: { email: string } };
+      expect(body.user.email).toBe(B.user.email);
+    }
+  });
 });
 
 // ---------------------------------------------------------------- pages
@@ -288,7 +365,13 @@ function orgPages(org: string, ids: Ids): string[] {
         .split("/")
         .filter((x) => x !== ".")
         .map((x, i, all) =>
-          x === "[id]" ? String(all[i - 1] === "alerts" ? ids.ruleId : ids.issueId) : x === "[project]" ? ids.project : x,
+          x === "[id]"
+            ? String(all[i - 1] === "alerts" ? ids.ruleId : ids.issueId)
+            : x === "[project]"
+              ? ids.project
+              : x === "[version]"
+                ? ids.release
+                : x,
         );
       expect(segments.filter((x) => x.startsWith("[")), f).toEqual([]);
       return `/${[org, ...segments].join("/")}`;
@@ -302,11 +385,13 @@ describe("every dashboard page, opened by org B's owner", () => {
     const markersOfA = [A.project.name, issue.title.replaceAll("'", "&#x27;"), a.eventId, "A&#x27;s alert"];
     const foreignOrg = orgPages(a.org, a);
     const foreignIds = orgPages(B.org.slug, a).filter(
-      (p) => p.includes(`/${a.issueId}`) || p.includes(`/${a.project}/`) || p.endsWith(`/${a.project}`),
+      (p) =>
+        p.includes(`/${a.issueId}`) || p.includes(`/${a.project}/`) || p.endsWith(`/${a.project}`) || p.endsWith(`/releases/${a.release}`),
     );
     expect(foreignOrg.length).toBeGreaterThanOrEqual(12);
-    // an issue's page; a project's getting started, settings, alerts, new alert rule and alert rule
-    expect(foreignIds.length).toBe(6);
+    // an issue's page; a release's page; a project's getting started, settings, source maps,
+    // alerts, new alert rule and alert rule
+    expect(foreignIds.length).toBe(8);
     const shown: string[] = [];
     for (const p of [...foreignOrg, ...foreignIds]) {
       const res = await fetch(`${url}${p}`, { headers: { cookie: bCookie }, redirect: "manual" });
@@ -424,6 +509,13 @@ const ACTION_CASES: Record<string, ActionCase> = {
     args: (ids, b) => [
       [ids.org, ids.project, ids.projectId, ids.ruleId],
       [b.org.slug, b.project.slug, b.project.id, ids.ruleId],
+    ],
+  },
+  "app/[org]/projects/[project]/settings/source-maps/actions.ts#deleteBundleAction": {
+    args: (ids, b) => [
+      [ids.org, ids.project, ids.projectId, ids.bundleId],
+      [b.org.slug, b.project.slug, b.project.id, ids.bundleId],
+      [b.org.slug, b.project.slug, ids.projectId, ids.bundleId],
     ],
   },
   "app/[org]/projects/[project]/alerts/actions.ts#testRuleAction": {
