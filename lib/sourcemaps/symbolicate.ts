@@ -167,28 +167,26 @@ function mapFrame(
   addError: (error: EventError) => void,
   budget: { bytes: number },
 ): Mapped {
-  const position = originalPosition(map, target.line, target.column);
-  if (!position) {
+  const info = originalFrame(map, target.line, target.column);
+  if (!info) {
     addError({ type: "js_invalid_sourcemap_location", url: target.absPath, row: target.line, column: target.column });
     return null;
   }
-  const source = sourceOf(map, position.sourceIndex);
-  const { absPath, filename } = sourcePaths(map.url, source.url);
-  const functionName = safely(() => enclosingFunctionName(map, target.line, target.column));
+  const { absPath, filename, functionName, lineno, colno } = info;
   const mapped: Frame = {
     ...frame,
     filename,
     absPath,
     module: undefined,
     function: functionName,
-    lineno: position.line,
-    colno: position.column,
+    lineno,
+    colno,
     contextLine: undefined,
     preContext: undefined,
     postContext: undefined,
-    inApp: isThirdPartySource(absPath, filename) ? false : frame.inApp,
+    inApp: info.thirdParty ? false : frame.inApp,
   };
-  const stored: Json = { ...storedFrame, filename, abs_path: absPath, lineno: position.line, colno: position.column };
+  const stored: Json = { ...storedFrame, filename, abs_path: absPath, lineno, colno };
   delete stored.module;
   delete stored.context_line;
   delete stored.pre_context;
@@ -201,21 +199,72 @@ function mapFrame(
     symbolicated: true,
     resolved_with: resolvedWith,
   };
-  if (source.content === null) {
-    addError({ type: "js_missing_sources_content", url: map.url, source: source.url });
-  } else if (budget.bytes > 0) {
-    const context = safely(() => contextAround(map, position.sourceIndex, source.content!, position.line, position.column));
-    if (context) {
-      const bytes = context.contextLine.length + context.preContext.join("").length + context.postContext.join("").length + 64;
-      if (bytes <= budget.bytes) {
-        budget.bytes -= bytes;
-        mapped.contextLine = stored.context_line = context.contextLine;
-        mapped.preContext = stored.pre_context = context.preContext;
-        mapped.postContext = stored.post_context = context.postContext;
-      }
-    }
+  if (info.sourceUrl !== null) {
+    addError({ type: "js_missing_sources_content", url: map.url, source: info.sourceUrl });
+  } else if (info.context && info.contextBytes <= budget.bytes) {
+    budget.bytes -= info.contextBytes;
+    mapped.contextLine = stored.context_line = info.context.contextLine;
+    mapped.preContext = stored.pre_context = info.context.preContext;
+    mapped.postContext = stored.post_context = info.context.postContext;
   }
-  return { frame: mapped, stored, tokenName: position.name };
+  return { frame: mapped, stored, tokenName: info.tokenName };
+}
+
+/** What a minified position maps to; `sourceUrl` is set only when the map lacks its content. */
+type OriginalFrame = {
+  absPath: string;
+  filename: string;
+  functionName?: string;
+  lineno: number;
+  colno: number;
+  tokenName?: string;
+  thirdParty: boolean;
+  sourceUrl: string | null;
+  context?: { contextLine: string; preContext: string[]; postContext: string[] };
+  contextBytes: number;
+};
+
+// The same few throw sites recur in event after event: each map remembers what its positions
+// map to (bounded per map; the arrays are shared by the events, which never change them).
+const resolvedPositions = new WeakMap<LoadedMap, Map<string, OriginalFrame | null>>();
+const POSITIONS_PER_MAP = 2000;
+
+function originalFrame(map: LoadedMap, line: number, column: number): OriginalFrame | null {
+  let memo = resolvedPositions.get(map);
+  if (!memo) {
+    memo = new Map();
+    resolvedPositions.set(map, memo);
+  }
+  const key = `${line}:${column}`;
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const position = originalPosition(map, line, column);
+  let result: OriginalFrame | null = null;
+  if (position) {
+    const source = sourceOf(map, position.sourceIndex);
+    const { absPath, filename } = sourcePaths(map.url, source.url);
+    const context =
+      source.content === null
+        ? undefined
+        : safely(() => contextAround(map, position.sourceIndex, source.content!, position.line, position.column)) ?? undefined;
+    result = {
+      absPath,
+      filename,
+      functionName: safely(() => enclosingFunctionName(map, line, column)),
+      lineno: position.line,
+      colno: position.column,
+      tokenName: position.name,
+      thirdParty: isThirdPartySource(absPath, filename),
+      sourceUrl: source.content === null ? source.url : null,
+      context,
+      contextBytes: context
+        ? context.contextLine.length + context.preContext.join("").length + context.postContext.join("").length + 64
+        : 0,
+    };
+  }
+  if (memo.size >= POSITIONS_PER_MAP) memo.clear();
+  memo.set(key, result);
+  return result;
 }
 
 /** Scope mapping and context are extras: a failure in them keeps the mapped frame. */
