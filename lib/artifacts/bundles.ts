@@ -94,6 +94,30 @@ export async function deleteArtifactBundle(viewer: Viewer, projectId: number, id
   if (removed) await blobStore().deletePrefix(bundlePrefix(viewer.orgId, id));
 }
 
+/** Sentry's delete by the bundle's uuid (`?bundleId=`): the project's bundles with that id. */
+export async function deleteArtifactBundleByBundleId(viewer: Viewer, projectId: number, bundleId: string): Promise<void> {
+  assertCan(viewer.role, "releases:write");
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(bundleId)) throw new AppError("not_found", "no such artifact bundle");
+  const rows = await db().artifactBundle.findMany({
+    where: { orgId: viewer.orgId, bundleId: bundleId.toLowerCase(), projects: { some: { projectId } } },
+    select: { id: true },
+  });
+  if (rows.length === 0) throw new AppError("not_found", "no such artifact bundle");
+  for (const row of rows) await deleteArtifactBundle(viewer, projectId, row.id);
+}
+
+/** Sentry's artifact bundle JSON (`files/artifact-bundles/`). */
+export function serializeArtifactBundle(bundle: ArtifactBundleView) {
+  return {
+    bundleId: bundle.bundleId,
+    associations: bundle.release ? [{ release: bundle.release, dist: bundle.dist }] : [],
+    fileCount: bundle.fileCount,
+    date: bundle.createdAt.toISOString(),
+    dateModified: bundle.createdAt.toISOString(),
+    dateLastModified: bundle.createdAt.toISOString(),
+  };
+}
+
 /** The project, within the viewer's org; not found otherwise. */
 export async function projectInOrg(viewer: Viewer, projectId: number): Promise<{ id: number; slug: string }> {
   const project = await db().project.findFirst({ where: { id: projectId, orgId: viewer.orgId }, select: { id: true, slug: true } });

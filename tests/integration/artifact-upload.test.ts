@@ -48,7 +48,8 @@ function sentryCli(t: Tenant, args: string[]): Promise<{ code: number; out: stri
       args,
       {
         env: {
-          PATH: process.env.PATH,
+          NODE_ENV: "test",
+          PATH: process.env.PATH ?? "",
           HOME: DATA_DIR,
           SENTRY_URL: api.url,
           SENTRY_AUTH_TOKEN: t.token,
@@ -386,14 +387,22 @@ describe("two orgs", () => {
     await expect(listArtifactBundles(bViewer, A.project.id)).rejects.toMatchObject({ code: "not_found" });
     await expect(deleteArtifactBundle(bViewer, B.project.id, bundle.id)).rejects.toMatchObject({ code: "not_found" });
     await expect(deleteArtifactBundle(bViewer, A.project.id, bundle.id)).rejects.toMatchObject({ code: "not_found" });
+    const bundlesPath = (t: Tenant, project = t.project.slug) => `/api/0/projects/${t.org.slug}/${project}/files/artifact-bundles/`;
+    expect((await callApi("GET", bundlesPath(A), { token: B.token })).status).toBe(404);
+    expect((await callApi("DELETE", `${bundlesPath(A)}?bundleId=${bundle.bundleId}`, { token: B.token })).status).toBe(404);
+    expect((await callApi("DELETE", `${bundlesPath(B)}?bundleId=${bundle.bundleId}`, { token: B.token })).status).toBe(404);
+    const mine = await callApi("GET", bundlesPath(A), { token: A.token });
+    expect(mine.json()).toContainEqual(expect.objectContaining({ bundleId: bundle.bundleId, fileCount: 2, associations: [{ release: bundle.release, dist: null }] }));
+    expect((await callApi("GET", bundlesPath(B), { token: B.token })).json()).toEqual([]);
     expect(await db().artifactBundle.count({ where: { id: bundle.id } })).toBe(1);
   });
 
   it("A deletes its bundle: rows, assembly record and blobs go", async () => {
-    const aViewer = { userId: A.user.id, orgId: A.org.id, role: "owner" as const };
     const bundle = await db().artifactBundle.findFirstOrThrow({ where: { orgId: A.org.id, release: "app@1.0.1" } });
     expect(blobsOf(`artifacts/${A.org.id}/${bundle.id}`).length).toBe(2);
-    await deleteArtifactBundle(aViewer, A.project.id, bundle.id);
+    const deleted = await callApi("DELETE", `/api/0/projects/${A.org.slug}/${A.project.slug}/files/artifact-bundles/?bundleId=${bundle.bundleId}`, { token: A.token });
+    expect(deleted.status).toBe(204);
+    expect(await db().artifactBundle.count({ where: { id: bundle.id } })).toBe(0);
     expect(await db().artifactFile.count({ where: { bundleId: bundle.id } })).toBe(0);
     expect(await db().bundleAssembly.count({ where: { orgId: A.org.id, checksum: bundle.checksum } })).toBe(0);
     expect(blobsOf(`artifacts/${A.org.id}/${bundle.id}`)).toEqual([]);
