@@ -400,3 +400,28 @@ describe("grouping", () => {
     expect(topFrame(symbolicated.payload.exception.values[0]!).function).toBe("computeTotal");
   });
 });
+
+describe("bounds", () => {
+  it("leaves frames minified with js_fetch_timeout when the lookup takes longer than allowed", async () => {
+    const { resolveBatch } = await import("@/lib/sourcemaps/resolve");
+    const tenant = await createOrgWithProject();
+    await storeBundle(tenant, injected);
+    const target = { absPath: `${ORIGIN}/assets/main.js`, line: 3, column: 10, debugId: injected.debugId, node: false };
+    const [resolve] = await resolveBatch({ orgId: tenant.org.id, projectId: tenant.project.id }, [{ targets: [[target]] }], 0);
+    expect(resolve!(target)).toEqual({ error: { type: "js_fetch_timeout", url: `${ORIGIN}/assets/main.js` } });
+  });
+
+  it("adds no context and keeps no raw copy past the event's size budget, but still maps the frames", async () => {
+    const tenant = await createOrgWithProject();
+    await storeBundle(tenant, injected);
+    // an event near the 1 MiB item limit leaves no room for what symbolication adds
+    const event = browserEvent(injected, `${ORIGIN}/assets/main.js`, { extra: { padding: "" } });
+    event.extra = { padding: "x".repeat(1024 * 1024 - JSON.stringify(event).length - 40) };
+    await sendEvents(tenant, [event]);
+    const stored = await storedEvent(tenant, event.event_id);
+    const exception = stored.payload.exception.values[0]!;
+    expect(topFrame(exception)).toMatchObject({ function: "computeTotal", filename: "./src/pricing.ts", lineno: 4 });
+    expect(topFrame(exception).context_line).toBeUndefined();
+    expect(exception.raw_stacktrace).toBeUndefined();
+  });
+});
