@@ -252,6 +252,19 @@ const ROUTE_CASES: Record<string, (ids: Ids, b: Tenant) => string[]> = {
     `/api/0/projects/${ids.org}/${ids.project}/releases/`,
     `/api/0/projects/${b.org.slug}/${ids.project}/releases/`,
   ],
+  "/api/0/projects/[org]/[project]/releases/[version]/files": (ids, b) => [
+    `/api/0/projects/${ids.org}/${ids.project}/releases/${ids.release}/files/`,
+    `/api/0/projects/${b.org.slug}/${ids.project}/releases/${ids.release}/files/`,
+    `/api/0/projects/${b.org.slug}/${b.project.slug}/releases/${ids.release}/files/`,
+  ],
+  "/api/0/projects/[org]/[project]/releases/[version]/files/[id]": (ids, b) => [
+    `/api/0/projects/${ids.org}/${ids.project}/releases/${ids.release}/files/${ids.releaseFileId}/`,
+    `/api/0/projects/${b.org.slug}/${b.project.slug}/releases/${ids.release}/files/${ids.releaseFileId}/`,
+  ],
+  "/api/0/projects/[org]/[project]/files/artifact-bundles": (ids, b) => [
+    `/api/0/projects/${ids.org}/${ids.project}/files/artifact-bundles/`,
+    `/api/0/projects/${b.org.slug}/${ids.project}/files/artifact-bundles/?bundleId=0b1c7e3a-4a1d-4f5e-9c1a-000000000001`,
+  ],
   "/api/0/projects/[org]/[project]/issues": (ids, b) => [
     `/api/0/projects/${ids.org}/${ids.project}/issues/`,
     `/api/0/projects/${b.org.slug}/${ids.project}/issues/`,
