@@ -1,3 +1,4 @@
+import { audit } from "../audit";
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
 import { blobStore } from "../blobs";
@@ -80,10 +81,20 @@ export async function deleteArtifactBundle(viewer: Viewer, projectId: number, id
   const removed = await db().$transaction(async (tx) => {
     const bundle = await tx.artifactBundle.findFirst({
       where: { id, orgId: viewer.orgId, projects: { some: { projectId } } },
-      select: { id: true, checksum: true },
+      select: { id: true, checksum: true, bundleId: true, release: true },
     });
     if (!bundle) throw new AppError("not_found", "no such artifact bundle");
     await tx.artifactBundleProject.delete({ where: { bundleId_projectId: { bundleId: bundle.id, projectId } } });
+    await audit(
+      viewer,
+      {
+        action: "artifact_bundle.deleted",
+        targetType: "artifact_bundle",
+        targetId: bundle.id,
+        data: { bundleId: bundle.bundleId, release: bundle.release, projectId },
+      },
+      tx,
+    );
     const others = await tx.artifactBundleProject.count({ where: { bundleId: bundle.id } });
     if (others > 0) return false;
     await tx.artifactBundle.delete({ where: { id: bundle.id } });
