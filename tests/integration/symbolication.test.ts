@@ -415,8 +415,8 @@ describe("bounds", () => {
     const tenant = await createOrgWithProject();
     await storeBundle(tenant, injected);
     // an event near the 1 MiB item limit leaves no room for what symbolication adds
-    const event = browserEvent(injected, `${ORIGIN}/assets/main.js`, { extra: { padding: "" } });
-    event.extra = { padding: "x".repeat(1024 * 1024 - JSON.stringify(event).length - 40) };
+    const event: ReturnType<typeof browserEvent> & { extra?: object } = browserEvent(injected, `${ORIGIN}/assets/main.js`);
+    event.extra = { padding: "x".repeat(1024 * 1024 - JSON.stringify(event).length - 60) };
     await sendEvents(tenant, [event]);
     const stored = await storedEvent(tenant, event.event_id);
     const exception = stored.payload.exception.values[0]!;
