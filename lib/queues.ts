@@ -3,7 +3,9 @@ import type { z } from "zod";
 import { env } from "./env";
 import { createRedis } from "./redis";
 
-export const QUEUES = { events: "events", maintenance: "maintenance", alerts: "alerts" } as const;
+// artifacts: bundle assembly, apart from maintenance so a long retention run never keeps a CLI
+// waiting with --wait (it polls for 60 s at most).
+export const QUEUES = { events: "events", maintenance: "maintenance", alerts: "alerts", artifacts: "artifacts" } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 /** Jobs are data: a name, a schema for the payload (ids only, no PII) and a handler. */

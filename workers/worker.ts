@@ -32,7 +32,7 @@ const connections: ReturnType<typeof createRedis>[] = [];
 // Drain jobs are one per project at a time, so this many projects are processed in parallel.
 // Alert deliveries wait on other servers (up to 5 s each): many at once, so one slow receiver
 // never holds up the others.
-const CONCURRENCY: Record<QueueName, number> = { events: 4, maintenance: 2, alerts: 32 };
+const CONCURRENCY: Record<QueueName, number> = { events: 4, maintenance: 2, alerts: 32, artifacts: 2 };
 
 async function startWorkers(): Promise<Worker[]> {
   const workers: Worker[] = [];

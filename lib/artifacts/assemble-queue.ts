@@ -19,7 +19,7 @@ export type AssembleJobData = {
  * finished job under that id.
  */
 export async function enqueueAssembly(data: AssembleJobData): Promise<void> {
-  await queue("maintenance").add(ASSEMBLE_BUNDLE_JOB, data, {
+  await queue("artifacts").add(ASSEMBLE_BUNDLE_JOB, data, {
     attempts: 3,
     backoff: { type: "exponential", delay: 2000 },
   });

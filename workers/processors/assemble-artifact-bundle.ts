@@ -14,7 +14,7 @@ const sha1 = z.string().regex(/^[0-9a-f]{40}$/);
  */
 export const assembleArtifactBundleJob: JobDefinition<AssembleJobData> = {
   name: ASSEMBLE_BUNDLE_JOB,
-  queue: "maintenance",
+  queue: "artifacts",
   schema: z
     .object({
       orgId: z.number().int().positive(),
