@@ -1,12 +1,13 @@
 import type { Tx } from "../db";
 import { AppError } from "../errors";
+import { versionSchema } from "../releases/lookup";
 
-// Sentry's rule for release versions: 1-200 characters, no line breaks, tabs or slashes, and
-// not "." or ".." (it goes in URL paths), nor "latest" (a word its API gives a meaning).
-const VERSION = /^(?!\.{1,2}$)(?!latest$)[^\t\n\r\f\v/\\]{1,200}$/;
-
+/** A version a release may have (lib/releases' rule, Sentry's); a 400 names what is wrong. */
 export function assertReleaseVersion(version: string): string {
-  if (!VERSION.test(version)) throw new AppError("bad_request", `Invalid release version: ${JSON.stringify(version.slice(0, 210))}`);
+  const parsed = versionSchema.safeParse(version);
+  if (!parsed.success) {
+    throw new AppError("bad_request", `Invalid release version ${JSON.stringify(version.slice(0, 210))}: ${parsed.error.issues[0]!.message}`);
+  }
   return version;
 }
 
