@@ -255,7 +255,7 @@ describe("the docs", () => {
     const dir = path.join(ROOT, "app/api/0");
     const routes = (readdirSync(dir, { recursive: true }) as string[])
       .filter((f) => path.basename(f) === "route.ts")
-      .map((f) => `/api/0/${path.dirname(f)}/`.replaceAll(/\[(\w+)\]/g, "{$1}"));
+      .map((f) => `/api/0/${path.dirname(f)}/`.replace("/./", "/").replaceAll(/\[(\w+)\]/g, "{$1}"));
     expect(routes.length).toBeGreaterThan(15);
     for (const route of routes) expect(raw, route).toContain(`>${route}</code>`);
     expect(body).toContain(`curl -H "Authorization: Bearer $ERRORHUB_TOKEN" ${url}/api/0/organizations/`);

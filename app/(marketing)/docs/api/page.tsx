@@ -63,7 +63,7 @@ const ROUTES: Route[] = [
     method: "PUT",
     path: "/api/0/organizations/{org}/issues/{id}/",
     scopes: API_SCOPES.eventWrite,
-    what: "resolve, ignore, reopen, assign, bookmark",
+    what: "resolve (also resolvedInNextRelease, or statusDetails {inRelease: version}), ignore, reopen, assign, bookmark",
   },
   {
     method: "DELETE",
@@ -154,6 +154,84 @@ const ROUTES: Route[] = [
     path: "/api/0/projects/{org}/{project}/rules/{id}/test/",
     scopes: API_SCOPES.projectWrite,
     what: "send a test notification to each of the rule's actions now",
+  },
+  {
+    method: "GET",
+    path: "/api/0/",
+    scopes: [],
+    what: "the token's scopes and user (what sentry-cli info prints); nulls without a token",
+  },
+  {
+    method: "GET, POST",
+    path: "/api/0/organizations/{org}/releases/",
+    scopes: API_SCOPES.releaseWrite,
+    what: "releases, newest first (?query= version prefix, ?project=, paged); POST creates one (201) or adds projects (208 when nothing changed)",
+  },
+  {
+    method: "GET, PUT, DELETE",
+    path: "/api/0/organizations/{org}/releases/{version}/",
+    scopes: API_SCOPES.releaseWrite,
+    what: "one release (the version percent-encoded); PUT finalizes (dateReleased), sets ref, url, projects, and commits or refs; DELETE 204 unless issues refer to it",
+  },
+  {
+    method: "GET, POST",
+    path: "/api/0/organizations/{org}/releases/{version}/deploys/",
+    scopes: API_SCOPES.releaseWrite,
+    what: "deploys of a release to an environment (201, 208 for a repeated one)",
+  },
+  {
+    method: "GET",
+    path: "/api/0/organizations/{org}/releases/{version}/commits/",
+    scopes: API_SCOPES.releaseRead,
+    what: "the release's commits, head first",
+  },
+  {
+    method: "GET",
+    path: "/api/0/organizations/{org}/releases/{version}/previous-with-commits/",
+    scopes: API_SCOPES.releaseRead,
+    what: "the release before it that has commits, with its last commit ({} when none)",
+  },
+  {
+    method: "GET",
+    path: "/api/0/organizations/{org}/repos/",
+    scopes: API_SCOPES.releaseRead,
+    what: "repositories that commits were recorded in",
+  },
+  {
+    method: "GET, POST",
+    path: "/api/0/organizations/{org}/chunk-upload/",
+    scopes: API_SCOPES.releaseWrite,
+    what: "sentry-cli's chunked uploads: GET the options, POST chunks (multipart, sha1-named, gzip allowed)",
+  },
+  {
+    method: "POST",
+    path: "/api/0/organizations/{org}/artifactbundle/assemble/",
+    scopes: API_SCOPES.releaseWrite,
+    what: "assemble uploaded chunks into an artifact bundle: created, assembling, ok, error (with detail) or not_found with missingChunks",
+  },
+  {
+    method: "GET, POST",
+    path: "/api/0/projects/{org}/{project}/releases/",
+    scopes: API_SCOPES.releaseWrite,
+    what: "the project's releases; POST creates a release in this project",
+  },
+  {
+    method: "GET, POST",
+    path: "/api/0/projects/{org}/{project}/releases/{version}/files/",
+    scopes: API_SCOPES.releaseWrite,
+    what: "legacy release files (older sentry-cli and bundler plugins): list, upload (409 when the name and dist exist)",
+  },
+  {
+    method: "GET, DELETE",
+    path: "/api/0/projects/{org}/{project}/releases/{version}/files/{id}/",
+    scopes: API_SCOPES.releaseWrite,
+    what: "one release file (?download=1 for its bytes), or delete it",
+  },
+  {
+    method: "GET, DELETE",
+    path: "/api/0/projects/{org}/{project}/files/artifact-bundles/",
+    scopes: API_SCOPES.releaseWrite,
+    what: "the project's artifact bundles; DELETE ?bundleId= removes one",
   },
   {
     method: "GET",
@@ -249,6 +327,16 @@ export default function ApiDocsPage() {
           r.what,
         ])}
       />
+      <p>
+        The release and source-map routes list the scopes that write; reading them (GET) also takes{" "}
+        {API_SCOPES.releaseRead.map((scope, i) => (
+          <span key={scope}>
+            {i > 0 ? ", " : ""}
+            <Code>{scope}</Code>
+          </span>
+        ))}
+        . <Code>project:releases</Code> and <Code>org:ci</Code> are Sentry's scopes for CI tokens.
+      </p>
 
       <h2 id="paging">Paging</h2>
       <p>
@@ -302,6 +390,12 @@ export default function ApiDocsPage() {
         label="Resolve an issue"
         code={`curl -X PUT -H "Authorization: Bearer $ERRORHUB_TOKEN" -H 'Content-Type: application/json' \\
   -d '{"status": "resolved"}' \\
+  ${base}/api/0/organizations/acme/issues/42/`}
+      />
+      <CodeBlock
+        label="Resolve an issue in the next release: events of the current release keep it resolved, a newer one reopens it"
+        code={`curl -X PUT -H "Authorization: Bearer $ERRORHUB_TOKEN" -H 'Content-Type: application/json' \\
+  -d '{"status": "resolvedInNextRelease"}' \\
   ${base}/api/0/organizations/acme/issues/42/`}
       />
       <CodeBlock
