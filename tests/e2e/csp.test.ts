@@ -100,8 +100,10 @@ describe("pages under the nonce policy", () => {
       // the alert rule form adds and removes its rows in a client component
       await openUnderPolicy(page, `/${org.slug}/projects/${project.slug}/alerts/new`),
       await openUnderPolicy(page, `/${org.slug}/settings/notifications`),
+      await openUnderPolicy(page, `/${org.slug}/releases`),
+      await openUnderPolicy(page, `/${org.slug}/projects/${project.slug}/settings/source-maps`),
     ];
-    expect(new Set(nonces).size).toBe(5);
+    expect(new Set(nonces).size).toBe(7);
     await page.close();
   });
 
