@@ -140,7 +140,14 @@ function entries(payload: Json) {
     list.push({ type: "message", data: { formatted: str(formatted) ?? str(template) ?? "", message: str(template), params: params ?? null } });
   }
   if (isObject(payload.csp)) list.push({ type: "csp", data: payload.csp });
+  const images = isObject(payload.debug_meta) ? valuesOf(payload.debug_meta.images).filter(isObject) : [];
+  if (images.length > 0) list.push({ type: "debugmeta", data: { images: images.map(serializeDebugImage), sdk_info: null, is_debug_build: null } });
   return list;
+}
+
+/** A debug image as Sentry's debugmeta entry lists it (source-map images: the file and its debug id). */
+function serializeDebugImage(image: Json) {
+  return { type: str(image.type), code_file: str(image.code_file), debug_id: str(image.debug_id) };
 }
 
 function serializeException(exception: Json) {
