@@ -156,6 +156,8 @@ export async function listReleaseFiles(
   await releaseInProject(viewer, projectId, version);
   const limit = Math.min(Math.max(options.limit ?? 100, 1), 100);
   const cursor = parseCursor(options.cursor);
+  // a forged cursor past the ids' bigint range
+  if (cursor && cursor.key > 9_223_372_036_854_775_807n) throw new AppError("bad_request", "Invalid cursor");
   const rows = await db().artifactFile.findMany({
     where: {
       orgId: viewer.orgId,

@@ -6,33 +6,28 @@ import { type Tx, db } from "../db";
 import { type PageLinks, offsetOf, offsetPage, parseCursor } from "../pagination";
 import { type ReleaseDetail, getReleaseDetail, releaseCommits } from "./detail";
 import type { CommitRef } from "./list";
-import { releaseIn } from "./lookup";
+import { isStorableDate, releaseIn, storableText } from "./lookup";
 
 // `sentry-cli releases set-commits`: the commits of a release, their repositories (made by
 // name on first use; there is no provider integration here) and the files each touched.
 
 const shaSchema = z.string().min(1).max(64).regex(/^[\w.-]+$/, "a commit id is a sha");
-const repositoryName = z.string().min(1).max(200);
+const repositoryName = storableText(200).min(1);
 
 export const commitsSchema = z
   .array(
     z.object({
       id: shaSchema,
       repository: repositoryName.nullable().optional(),
-      message: z.string().max(65_536).nullable().optional(),
-      author_name: z.string().max(200).nullable().optional(),
-      author_email: z.string().max(320).nullable().optional(),
-      timestamp: z
-        .string()
-        .max(64)
-        .refine((t) => !Number.isNaN(Date.parse(t)), "must be an ISO 8601 date")
-        .nullable()
-        .optional(),
+      message: storableText(65_536).nullable().optional(),
+      author_name: storableText(200).nullable().optional(),
+      author_email: storableText(320).nullable().optional(),
+      timestamp: z.string().max(64).refine(isStorableDate, "must be an ISO 8601 date between the years 1 and 9999").nullable().optional(),
       // Sentry keeps A(dded), M(odified) and D(eleted); anything else git reports is a change.
       patch_set: z
         .array(
           z.object({
-            path: z.string().min(1).max(1000),
+            path: storableText(1000).min(1),
             type: z
               .string()
               .max(2)

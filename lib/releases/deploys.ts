@@ -3,7 +3,7 @@ import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
 import { db } from "../db";
 import type { ReleaseDeploy } from "./detail";
-import { dateSchema, projectIdsOf, projectRefsSchema, releaseIn } from "./lookup";
+import { dateSchema, projectIdsOf, projectRefsSchema, releaseIn, storableText } from "./lookup";
 
 // `sentry-cli deploys new -e ENV`: a release went out to an environment.
 
@@ -13,9 +13,9 @@ export const deploySchema = z.object({
     .string({ error: "environment is required" })
     .min(1, "environment is required")
     .max(64)
-    .refine((e) => !/[\r\n\f\t/]/.test(e) && e.trim() === e, "environment may not contain slashes or line breaks"),
-  name: z.string().max(64).nullable().optional(),
-  url: z.string().max(2000).nullable().optional(),
+    .refine((e) => !/[\r\n\f\t/\0]/.test(e) && e.trim() === e, "environment may not contain slashes, line breaks or NUL"),
+  name: storableText(64).nullable().optional(),
+  url: storableText(2000).nullable().optional(),
   dateStarted: dateSchema.nullable().optional(),
   dateFinished: dateSchema.nullable().optional(),
   // the projects the deploy concerns (of the org); they become the release's projects too

@@ -5,6 +5,7 @@ import { AppError } from "../errors";
 import { Prisma } from "../generated/prisma/client.ts";
 import type { IssueStatus } from "../generated/prisma/enums.ts";
 import { type CommitRef, type ReleaseSummary, releaseSummaries } from "./list";
+import { isPossibleVersion } from "./lookup";
 
 export type ReleaseDeploy = {
   id: number;
@@ -60,6 +61,7 @@ export const USER_COUNT_EVENT_BOUND = 20_000;
 /** One release of the viewer's org by version; not found for an unknown or foreign one. */
 export async function getReleaseDetail(viewer: Viewer, version: string): Promise<ReleaseDetail> {
   assertCan(viewer.role, "releases:read");
+  if (!isPossibleVersion(version)) throw new AppError("not_found", "no such release");
   const release = await db().release.findUnique({
     where: { orgId_version: { orgId: viewer.orgId, version } },
     select: { id: true, ref: true, url: true, dateStarted: true },

@@ -155,6 +155,7 @@ export async function listReleases(
   const limit = Math.min(Math.max(options.limit ?? DEFAULT_RELEASE_LIMIT, 1), MAX_RELEASE_LIMIT);
   const cursor = parseCursor(options.cursor);
   const conditions: Prisma.Sql[] = [];
+  if (options.query?.includes("\0")) throw new AppError("bad_request", "query may not contain NUL characters");
   if (options.query) conditions.push(Prisma.sql`lower(r.version) like ${`${escapeLike(options.query.toLowerCase())}%`}`);
   if (options.projectId !== undefined) {
     const project = await db().project.findFirst({ where: { id: options.projectId, orgId: viewer.orgId }, select: { id: true } });
@@ -168,6 +169,9 @@ export async function listReleases(
   if (cursor) {
     const at = new Date(Number(cursor.value));
     const id = Number(cursor.key);
+    // a forged cursor: no release was created at that time or has that id
+    const year = at.getUTCFullYear();
+    if (Number.isNaN(at.getTime()) || year < 1 || year > 9999 || id > 2_147_483_647) throw new AppError("bad_request", "Invalid cursor");
     conditions.push(
       cursor.prev
         ? Prisma.sql`(r.created_at, r.id) > (${at}::timestamptz, ${id}::int)`

@@ -6,13 +6,13 @@ import { db } from "../db";
 import { AppError } from "../errors";
 import { commitsSchema, refsSchema, setReleaseCommits } from "./commits";
 import { type ReleaseDetail, getReleaseDetail } from "./detail";
-import { dateSchema, projectIdsOf, projectRefsSchema, releaseIn, versionSchema } from "./lookup";
+import { dateSchema, projectIdsOf, projectRefsSchema, releaseIn, storableText, versionSchema } from "./lookup";
 
 // Creating, updating (finalize, set-commits) and deleting releases, as sentry-cli does it
 // through POST .../releases/ and PUT|DELETE .../releases/{version}/.
 
-const urlField = z.string().max(2000).nullable().optional();
-const refField = z.string().max(250).nullable().optional();
+const urlField = storableText(2000).nullable().optional();
+const refField = storableText(250).nullable().optional();
 
 export const createReleaseSchema = z.object({
   version: versionSchema,

@@ -1,0 +1,287 @@
+// The blobs of this file's run live in a directory of their own, set before any import reads
+// the environment (lib/env caches it on first use).
+const { DATA_DIR } = await vi.hoisted(async () => {
+  const { mkdtempSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(`${tmpdir()}/errorhub-hostile-`);
+  process.env.DATA_DIR = dir;
+  return { DATA_DIR: dir };
+});
+
+import { createHash } from "node:crypto";
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { crc32, deflateRawSync, gzipSync } from "node:zlib";
+import type { Job } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ASSEMBLE_BUNDLE_JOB } from "@/lib/artifacts/assemble-queue";
+import { db } from "@/lib/db";
+import { env } from "@/lib/env";
+import { queue } from "@/lib/queues";
+import { unsafeCreateApiToken } from "@/lib/tokens";
+import { assembleArtifactBundleJob } from "@/workers/processors/assemble-artifact-bundle";
+import { callApi, startApiServer } from "../support/api";
+import { createOrgWithProject } from "../support/factories";
+
+// Everything a token holder can send to the upload and release endpoints, sent on purpose
+// wrong: each case must end in a clear 4xx (or an assembly `error` with a detail), never a 5xx,
+// a hang, unbounded memory or another org's data. Bundles are assembled in this process by the
+// worker's own job definition, from the job the assemble endpoint queued.
+
+type Tenant = Awaited<ReturnType<typeof createOrgWithProject>> & { token: string };
+let A: Tenant;
+let B: Tenant;
+let api: { url: string; close: () => Promise<void> };
+
+async function tenant(): Promise<Tenant> {
+  const t = await createOrgWithProject();
+  const { token } = await unsafeCreateApiToken({ userId: t.user.id, orgId: t.org.id, name: "ci", scopes: ["project:releases"] });
+  return { ...t, token };
+}
+
+beforeAll(async () => {
+  expect(env().DATA_DIR).toBe(DATA_DIR);
+  api = await startApiServer();
+  A = await tenant();
+  B = await tenant();
+});
+
+afterAll(async () => {
+  await api?.close();
+});
+
+const sha1 = (data: Buffer | string) => createHash("sha1").update(data).digest("hex");
+const enc = encodeURIComponent;
+
+/** A raw HTTP request to the API server (multipart and other bodies callApi cannot send). */
+async function send(t: Tenant, method: string, pathname: string, body?: BodyInit, headers: Record<string, string> = {}) {
+  const response = await fetch(`${api.url}${pathname}`, { method, headers: { authorization: `Bearer ${t.token}`, ...headers }, body });
+  return { status: response.status, text: await response.text() };
+}
+
+/** A multipart body written by hand, so part headers can be anything. */
+function multipart(parts: { name: string; filename?: string; data: Buffer | string }[], boundary = "hostileboundary") {
+  const pieces: Buffer[] = [];
+  for (const part of parts) {
+    const disposition = `form-data; name="${part.name}"${part.filename === undefined ? "" : `; filename="${part.filename}"`}`;
+    pieces.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n\r\n`), Buffer.from(part.data), Buffer.from("\r\n"));
+  }
+  pieces.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(pieces), type: `multipart/form-data; boundary=${boundary}` };
+}
+
+const chunkUpload = (t: Tenant) => `/api/0/organizations/${t.org.slug}/chunk-upload/`;
+
+async function postChunks(t: Tenant, parts: { name: string; filename?: string; data: Buffer | string }[]) {
+  const { body, type } = multipart(parts);
+  return send(t, "POST", chunkUpload(t), new Uint8Array(body), { "content-type": type });
+}
+
+async function assemble(t: Tenant, body: unknown) {
+  const reply = await callApi("POST", `/api/0/organizations/${t.org.slug}/artifactbundle/assemble/`, { token: t.token, body });
+  return { status: reply.status, body: reply.status === 200 ? reply.json() : reply.body };
+}
+
+/** Runs the queued assembly of `checksum` (org `orgId`) as the worker would, once, as its last attempt. */
+async function runQueuedAssembly(orgId: number, checksum: string): Promise<unknown> {
+  const jobs = await queue("artifacts").getJobs(["waiting", "delayed", "prioritized"]);
+  const job = jobs.find((j) => j.name === ASSEMBLE_BUNDLE_JOB && j.data.orgId === orgId && j.data.checksum === checksum);
+  if (!job) throw new Error(`no queued assembly of ${checksum}`);
+  await job.remove();
+  const lastAttempt = { attemptsMade: 2, opts: { attempts: 3 } } as unknown as Job;
+  return assembleArtifactBundleJob.handle(assembleArtifactBundleJob.schema.parse(job.data), lastAttempt);
+}
+
+/** Uploads `bundle` as one chunk, asks for its assembly, runs it, and answers the final poll. */
+async function uploadBundle(t: Tenant, bundle: Buffer, extra: Record<string, unknown> = {}) {
+  const sent = await postChunks(t, [{ name: "file", filename: sha1(bundle), data: bundle }]);
+  expect(sent.status, sent.text).toBe(200);
+  const body = { checksum: sha1(bundle), chunks: [sha1(bundle)], projects: [t.project.slug], ...extra };
+  const first = await assemble(t, body);
+  expect(first.status, JSON.stringify(first.body)).toBe(200);
+  if (first.body.state === "created") await runQueuedAssembly(t.org.id, sha1(bundle));
+  return (await assemble(t, body)).body as { state: string; detail?: string | null; missingChunks: string[] };
+}
+
+// --- bundles ----------------------------------------------------------------------------------
+
+type ZipEntry = { name: string; data: Buffer; declaredSize?: number; flags?: number; externalAttributes?: number; reuseOffsetOf?: number };
+
+/** A ZIP writer for hostile archives: deflated entries, lying sizes, flags, and entries sharing one body. */
+function zip(entries: ZipEntry[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  const offsets: number[] = [];
+  let offset = 0;
+  for (const entry of entries) {
+    const name = Buffer.from(entry.name);
+    const packed = deflateRawSync(entry.data);
+    const size = entry.declaredSize ?? entry.data.length;
+    const fields = (header: Buffer, at: number) => {
+      header.writeUInt16LE(entry.flags ?? 0, at - 2);
+      header.writeUInt16LE(8, at); // deflate
+      header.writeUInt32LE(crc32(entry.data), at + 6);
+      header.writeUInt32LE(packed.length, at + 10);
+      header.writeUInt32LE(size, at + 14);
+      header.writeUInt16LE(name.length, at + 18);
+    };
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(0x0314, 4); // made by unix, so external attributes are mode bits
+    central.writeUInt16LE(20, 6);
+    fields(central, 10);
+    central.writeUInt32LE(entry.externalAttributes ?? 0, 38);
+    if (entry.reuseOffsetOf !== undefined) {
+      // overlapping entries: this one's data is another entry's local header and body
+      central.writeUInt32LE(offsets[entry.reuseOffsetOf]!, 42);
+      offsets.push(offsets[entry.reuseOffsetOf]!);
+      centrals.push(central, name);
+      continue;
+    }
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    fields(local, 8);
+    central.writeUInt32LE(offset, 42);
+    offsets.push(offset);
+    locals.push(local, name, packed);
+    centrals.push(central, name);
+    offset += 30 + name.length + packed.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+const SYSB = Buffer.from([0x53, 0x59, 0x53, 0x42, 2, 0, 0, 0]);
+const bundleOf = (manifest: unknown, files: ZipEntry[] = []) =>
+  Buffer.concat([SYSB, zip([{ name: "manifest.json", data: Buffer.from(typeof manifest === "string" ? manifest : JSON.stringify(manifest)) }, ...files])]);
+
+function blobsOf(prefix: string): string[] {
+  try {
+    return readdirSync(path.join(DATA_DIR, "blobs", prefix), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => path.relative(path.join(DATA_DIR, "blobs"), path.join(entry.parentPath, entry.name)));
+  } catch {
+    return [];
+  }
+}
+
+const bundleBlobs = (orgId: number) => blobsOf(`artifacts/${orgId}`).filter((key) => !key.includes("release-files"));
+
+// --- releases API -----------------------------------------------------------------------------
+
+const releasesPath = (t: Tenant) => `/api/0/organizations/${t.org.slug}/releases/`;
+const releasePath = (t: Tenant, version: string) => `${releasesPath(t)}${enc(version)}/`;
+
+describe("releases API: versions in the path", () => {
+  it("a NUL, an encoded slash, double encoding and 10 KB versions are 404s (or 400s on create), never 5xx", async () => {
+    const created = await callApi("POST", releasesPath(A), { token: A.token, body: { version: "ok@1.0.0", projects: [A.project.slug] } });
+    expect(created.status).toBe(201);
+    for (const version of ["a\u0000b", "ok@1.0.0\u0000", "\u0000", "a/b", "x".repeat(10_000)]) {
+      for (const suffix of ["", "deploys/", "commits/", "previous-with-commits/"]) {
+        const reply = await callApi("GET", `${releasePath(A, version)}${suffix}`, { token: A.token });
+        expect(reply.status, `GET ${suffix} ${JSON.stringify(version.slice(0, 20))}: ${reply.body}`).toBe(404);
+      }
+      expect((await callApi("PUT", releasePath(A, version), { token: A.token, body: { dateReleased: null } })).status).toBe(404);
+      expect((await callApi("DELETE", releasePath(A, version), { token: A.token })).status).toBe(404);
+      expect((await callApi("POST", `${releasePath(A, version)}deploys/`, { token: A.token, body: { environment: "prod" } })).status).toBe(404);
+      const create = await callApi("POST", releasesPath(A), { token: A.token, body: { version, projects: [A.project.slug] } });
+      expect(create.status, `create ${JSON.stringify(version.slice(0, 20))}: ${create.body}`).toBe(400);
+    }
+    expect((await callApi("GET", releasePath(A, "ok@1.0.0"), { token: A.token })).status).toBe(200);
+  });
+
+  it("percent signs are characters of a version: encoded once they name it, decoded they name another", async () => {
+    for (const version of ["%2F", "ok%401.0.0", "%00", "\u202e\u00e9\ud83d\ude00"]) {
+      const create = await callApi("POST", releasesPath(A), { token: A.token, body: { version, projects: [A.project.slug] } });
+      expect(create.status, create.body).toBe(201);
+      const found = await callApi("GET", releasePath(A, version), { token: A.token });
+      expect(found.status).toBe(200);
+      expect(found.json().version).toBe(version);
+    }
+    // "%2F" sent unencoded decodes to "/", and "%00" to NUL: neither is a release
+    expect((await callApi("GET", `${releasesPath(A)}%2F/`, { token: A.token })).status).toBe(404);
+    expect((await callApi("GET", `${releasesPath(A)}%00/`, { token: A.token })).status).toBe(404);
+    // and "ok%401.0.0" sent as is is "ok@1.0.0", not the release whose name has a percent sign
+    expect((await callApi("GET", `${releasesPath(A)}ok%401.0.0/`, { token: A.token })).json().version).toBe("ok@1.0.0");
+  });
+
+  it("list filters and cursors: a NUL query, forged and out-of-range cursors are 400s or empty pages", async () => {
+    expect((await callApi("GET", `${releasesPath(A)}?query=${enc("ok\u0000")}`, { token: A.token })).status).toBe(400);
+    expect((await callApi("GET", `${releasesPath(A)}?query=${enc("%_\\")}`, { token: A.token })).json()).toEqual([]);
+    // [cursor, releases list, commits (offset cursor), release files (keyset on a bigint id)]
+    const cases: [string, number, number, number][] = [
+      ["9999999999999999999:9999999999999999999:0", 400, 400, 400],
+      ["-9999999999999999999:1:1", 400, 200, 200],
+      ["8640000000000001:1:0", 400, 200, 200],
+      ["0:2147483648:0", 400, 400, 200],
+    ];
+    for (const [cursor, list, commits, files] of cases) {
+      const reply = await callApi("GET", `${releasesPath(A)}?cursor=${enc(cursor)}`, { token: A.token });
+      expect(reply.status, `${cursor}: ${reply.body}`).toBe(list);
+      const commitPage = await callApi("GET", `${releasePath(A, "ok@1.0.0")}commits/?cursor=${enc(cursor)}`, { token: A.token });
+      expect(commitPage.status, `${cursor}: ${commitPage.body}`).toBe(commits);
+      const filePage = await callApi("GET", `/api/0/projects/${A.org.slug}/${A.project.slug}/releases/ok@1.0.0/files/?cursor=${enc(cursor)}`, { token: A.token });
+      expect(filePage.status, `${cursor}: ${filePage.body}`).toBe(files);
+    }
+  });
+
+  it("a cursor from org A's list shows org B only B's releases", async () => {
+    for (let i = 0; i < 3; i++) {
+      await callApi("POST", releasesPath(A), { token: A.token, body: { version: `page-${i}`, projects: [A.project.slug] } });
+    }
+    await callApi("POST", releasesPath(B), { token: B.token, body: { version: "b-only", projects: [B.project.slug] } });
+    const first = await callApi("GET", `${releasesPath(A)}?per_page=1`, { token: A.token });
+    const cursor = /cursor="([^"]+)"/.exec(first.headers.get("link")!.split(",")[1]!)![1]!;
+    const seen = await callApi("GET", `${releasesPath(B)}?cursor=${enc(cursor)}`, { token: B.token });
+    expect(seen.status).toBe(200);
+    for (const release of seen.json()) expect(release.version).toBe("b-only");
+  });
+});
+
+describe("releases API: bodies", () => {
+  it("dates JavaScript reads but PostgreSQL cannot store are 400s", async () => {
+    for (const date of ["+275760-09-13T00:00:00.000Z", "-271821-04-20T00:00:00.000Z", "-004714-01-01T00:00:00Z", "+010000-01-01T00:00:00Z", "0000-06-01T00:00:00Z"]) {
+      const put = await callApi("PUT", releasePath(A, "ok@1.0.0"), { token: A.token, body: { dateReleased: date } });
+      expect(put.status, `dateReleased ${date}: ${put.body}`).toBe(400);
+      const create = await callApi("POST", releasesPath(A), { token: A.token, body: { version: "dated", projects: [A.project.slug], dateStarted: date } });
+      expect(create.status, `dateStarted ${date}: ${create.body}`).toBe(400);
+      const deploy = await callApi("POST", `${releasePath(A, "ok@1.0.0")}deploys/`, { token: A.token, body: { environment: "prod", dateFinished: date } });
+      expect(deploy.status, `deploy ${date}: ${deploy.body}`).toBe(400);
+      const commits = await callApi("PUT", releasePath(A, "ok@1.0.0"), { token: A.token, body: { commits: [{ id: "abc", timestamp: date }] } });
+      expect(commits.status, `commit ${date}: ${commits.body}`).toBe(400);
+    }
+    // the edges PostgreSQL does store are kept as sent
+    const edge = await callApi("PUT", releasePath(A, "ok@1.0.0"), { token: A.token, body: { dateReleased: "9999-12-31T23:59:59.999Z" } });
+    expect(edge.json().dateReleased).toBe("9999-12-31T23:59:59.999Z");
+    const early = await callApi("PUT", releasePath(A, "ok@1.0.0"), { token: A.token, body: { dateReleased: "0001-01-01T00:00:00.000Z" } });
+    expect(early.json().dateReleased).toBe("0001-01-01T00:00:00.000Z");
+  });
+
+  it("NUL and other characters PostgreSQL refuses, in every text field, are 400s", async () => {
+    const nul = "x\u0000y";
+    const bodies: [string, string, unknown][] = [
+      ["POST", releasesPath(A), { version: "nul-ref", projects: [A.project.slug], ref: nul }],
+      ["POST", releasesPath(A), { version: "nul-url", projects: [A.project.slug], url: nul }],
+      ["PUT", releasePath(A, "ok@1.0.0"), { ref: nul }],
+      ["PUT", releasePath(A, "ok@1.0.0"), { projects: [nul] }],
+      ["PUT", releasePath(A, "ok@1.0.0"), { commits: [{ id: "abc", message: nul }] }],
+      ["PUT", releasePath(A, "ok@1.0.0"), { commits: [{ id: "abc", repository: nul }] }],
+      ["PUT", releasePath(A, "ok@1.0.0"), { commits: [{ id: "abc", author_name: nul, author_email: nul }] }],
+      ["PUT", releasePath(A, "ok@1.0.0"), { commits: [{ id: "abc", patch_set: [{ path: nul, type: "M" }] }] }],
+      ["PUT", releasePath(A, "ok@1.0.0"), { refs: [{ repository: nul, commit: "abc" }] }],
+      ["POST", `${releasePath(A, "ok@1.0.0")}deploys/`, { environment: nul }],
+      ["POST", `${releasePath(A, "ok@1.0.0")}deploys/`, { environment: "prod", name: nul, url: nul }],
+    ];
+    for (const [method, url, body] of bodies) {
+      const reply = await callApi(method as "POST" | "PUT", url, { token: A.token, body });
+      expect(reply.status, `${method} ${url} ${JSON.stringify(body)}: ${reply.body}`).toBe(400);
+    }
+  });
+});
