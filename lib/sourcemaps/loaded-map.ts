@@ -1,4 +1,4 @@
-import { type SourceMapInput, TraceMap, traceSegment } from "@jridgewell/trace-mapping";
+import { type CompactMap, compactMap, compactMapBytes, SEGMENT_FIELDS, segmentAt } from "./compact-map";
 import { buildScopeIndex, type ScopeIndex, scopeAt } from "./scopes";
 
 /**
@@ -8,12 +8,14 @@ import { buildScopeIndex, type ScopeIndex, scopeAt } from "./scopes";
  * commit that chose it): parsing is slower (100-180 ms against 40-90 ms, JSON.parse included)
  * but lookups are as fast, it is synchronous and it lives on the JS heap, where an evicted map
  * is collected; source-map 0.8 keeps its mappings in WebAssembly memory, which grows to the
- * peak and never shrinks, and must be freed by hand.
+ * peak and never shrinks, and must be freed by hand. Its decoded mappings are kept compact
+ * (compact-map.ts). The worker loads maps in a thread (parse-thread.ts); loadMap and
+ * prepareScopes are what that thread runs.
  */
 export type LoadedMap = {
   /** the map's URL as the frames' data names it (`~/main.js.map`, a full URL, or the file's own for an inline map) */
   url: string;
-  map: TraceMap;
+  map: CompactMap;
   /** the minified file, for scope mapping; null when only the map was found */
   minified: string | null;
   /** undefined until first needed, null when the minified file does not parse */
@@ -27,10 +29,6 @@ export type LoadedMap = {
 
 export class InvalidSourceMapError extends Error {}
 
-// Measured: a 5.8 MB map (4.8 MB of sourcesContent) keeps 18 MB on the heap once parsed and
-// traced (the strings, the decoded segments); minified text counts once, plus its line table.
-const MAP_WEIGHT_FACTOR = 3.2;
-
 export function loadMap(url: string, mapBytes: Buffer, minified: string | null): LoadedMap {
   let parsed: unknown;
   try {
@@ -41,22 +39,16 @@ export function loadMap(url: string, mapBytes: Buffer, minified: string | null):
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
     throw new InvalidSourceMapError("not a source map object");
   const raw = parsed as Record<string, unknown>;
-  // Index maps ({sections}) are read by TraceMap as well; anything else needs version 3 mappings.
+  // Index maps ({sections}) are flattened by trace-mapping; anything else needs version 3 mappings.
   if (!Array.isArray(raw.sections) && (typeof raw.mappings !== "string" || !Array.isArray(raw.sources)))
     throw new InvalidSourceMapError("no mappings or sources");
-  let map: TraceMap;
+  let map: CompactMap;
   try {
-    map = new TraceMap(raw as unknown as SourceMapInput);
+    map = compactMap(raw);
   } catch (error) {
     throw new InvalidSourceMapError((error as Error).message);
   }
-  return {
-    url,
-    map,
-    minified,
-    sourceLineStarts: new Map(),
-    weight: Math.ceil(mapBytes.length * MAP_WEIGHT_FACTOR) + (minified?.length ?? 0) * 1.5,
-  };
+  return { url, map, minified, sourceLineStarts: new Map(), weight: compactMapBytes(map) + (minified?.length ?? 0) };
 }
 
 export type OriginalPosition = {
@@ -70,15 +62,12 @@ export type OriginalPosition = {
 
 /** (1-based line, 1-based column) in the minified file to the original, null when unmapped. */
 export function originalPosition(loaded: LoadedMap, line: number, column: number): OriginalPosition | null {
-  let segment: number[] | null;
-  try {
-    segment = traceSegment(loaded.map, line - 1, Math.max(0, column - 1)) as number[] | null;
-  } catch {
-    return null; // a line beyond the map: TraceMap throws on negative lines only, but be safe
-  }
-  if (!segment || segment.length < 4) return null;
-  const name = segment.length >= 5 ? loaded.map.names[segment[4]!] : undefined;
-  return { sourceIndex: segment[1]!, line: segment[2]! + 1, column: segment[3]! + 1, name: name ?? undefined };
+  const { segments, names } = loaded.map;
+  const segment = segmentAt(loaded.map, line - 1, Math.max(0, column - 1));
+  const at = segment * SEGMENT_FIELDS;
+  if (segment < 0 || segments[at + 1]! < 0) return null;
+  const name = segments[at + 4]! >= 0 ? names[segments[at + 4]!] : undefined;
+  return { sourceIndex: segments[at + 1]!, line: segments[at + 2]! + 1, column: segments[at + 3]! + 1, name: name ?? undefined };
 }
 
 /** The source's URL as the map names it (sourceRoot applied), and its content when the map has it. */
@@ -183,9 +172,9 @@ function originalNameAt(loaded: LoadedMap, offset: number): string | undefined {
     if (starts[mid]! <= offset) low = mid;
     else high = mid - 1;
   }
-  const segment = traceSegment(loaded.map, low, offset - starts[low]!) as number[] | null;
+  const { segments, names } = loaded.map;
+  const at = segmentAt(loaded.map, low, offset - starts[low]!) * SEGMENT_FIELDS;
   // only a segment that starts exactly at the token names it; an earlier one names something else
-  const mapped =
-    segment && segment.length >= 5 && segment[0] === offset - starts[low]! ? loaded.map.names[segment[4]!] : undefined;
+  const mapped = at >= 0 && segments[at + 4]! >= 0 && segments[at] === offset - starts[low]! ? names[segments[at + 4]!] : undefined;
   return mapped ?? token.replace(/^#/, "");
 }

@@ -1,8 +1,9 @@
 import { blobStore } from "../blobs";
 import { logger } from "../logger";
 import { ByteLru, TtlCache } from "./cache";
-import { InvalidSourceMapError, type LoadedMap, loadMap, prepareScopes } from "./loaded-map";
+import { InvalidSourceMapError, type LoadedMap } from "./loaded-map";
 import { type ArtifactFileRow, type ReleaseUrl, unsafeFindArtifactFiles, unsafeTouchBundles } from "./lookup";
+import { ParseThread, ParseThreadError } from "./parse-thread";
 import type { EventError, FrameTarget, Resolution } from "./symbolicate";
 import { candidateUrls, dataUrlBytes, resolveUrl, sourceMapReference } from "./urls";
 
@@ -20,10 +21,10 @@ type Located =
   | { minified: ArtifactFileRow | null; map: ArtifactFileRow | null; inline: string | null; mapUrl: string; resolvedWith: "debug-id" | "release" }
   | { error: EventError };
 
-// Sized by measurement: a parsed 5.8 MB map weighs ~18 MB here; 192 MiB keeps ten such maps (a
-// few releases of a large app) or hundreds of small ones, on top of the worker's ~150 MB.
+// 192 MiB keeps ten parsed large maps (a few releases of a large app; a 4.9 MB map with its
+// 0.9 MB minified file weighs ~12 MB here) or hundreds of small ones, on top of the worker's ~150 MB.
 export const MAP_CACHE_BYTES = 192 * 1024 * 1024;
-// A map past this is not parsed (js_too_large): its parse would stall the worker for seconds.
+// A map past this is not parsed (js_too_large): its parse would take the thread for seconds.
 export const MAX_MAP_BYTES = 40 * 1024 * 1024;
 export const MAX_MINIFIED_BYTES = 20 * 1024 * 1024;
 // Lookups (found and not found) are remembered this long: an upload applies to events that
@@ -33,15 +34,30 @@ export const LOOKUP_TTL_MS = 30_000;
 // (js_fetch_timeout) and keeps loading for the batches after it.
 export const RESOLVE_TIMEOUT_MS = 5_000;
 
+// Parsing runs in a thread (parse-thread.ts). Its limits: the largest maps allowed take well
+// under 30 s there; a queue of cold maps this deep is minutes of work already.
+const parser = new ParseThread({
+  timeoutMs: 60_000,
+  maxQueued: 32,
+  maxQueuedBytes: 256 * 1024 * 1024,
+  idleMs: 60_000,
+  maxHeapMb: 2048,
+});
+
 const maps = new ByteLru<string, LoadedMap>(MAP_CACHE_BYTES);
 const located = new TtlCache<string, Located>(LOOKUP_TTL_MS, 50_000);
 const loading = new Map<string, Promise<LoadedMap | EventError>>();
+// A map that cannot load (not a map, too large, its blob gone) is not read and parsed again for
+// every batch meanwhile; a passing failure (a blob store error, a full parse queue) is retried.
+const LASTING_FAILURES = new Set(["js_invalid_sourcemap", "js_too_large", "js_no_source"]);
+const failed = new TtlCache<string, EventError>(LOOKUP_TTL_MS, 10_000);
 
 /** For tests and the benchmark: a cold start. */
 export function clearSourceMapCaches(): void {
   maps.clear();
   located.clear();
   loading.clear();
+  failed.clear();
 }
 
 export function sourceMapCacheStats(): { bytes: number; maps: number } {
@@ -211,16 +227,20 @@ type LocatedFiles = Exclude<Located, { error: EventError }>;
 /** The parsed map of a location, from the LRU or its blobs; an EventError when it cannot be. */
 async function loadLocated(location: LocatedFiles): Promise<LoadedMap | EventError> {
   const cacheKey = `${location.minified?.id ?? "-"}:${location.map?.id ?? "inline"}`;
-  const cached = maps.get(cacheKey);
+  const cached = maps.get(cacheKey) ?? failed.get(cacheKey);
   if (cached) return cached;
   let pending = loading.get(cacheKey);
   if (!pending) {
-    pending = load(location).finally(() => loading.delete(cacheKey));
+    pending = load(location)
+      .then((loaded) => {
+        if (!("type" in loaded)) maps.set(cacheKey, loaded, loaded.weight);
+        else if (LASTING_FAILURES.has(loaded.type)) failed.set(cacheKey, loaded);
+        return loaded;
+      })
+      .finally(() => loading.delete(cacheKey));
     loading.set(cacheKey, pending);
   }
-  const loaded = await pending;
-  if (!("type" in loaded) && !maps.get(cacheKey)) maps.set(cacheKey, loaded, loaded.weight);
-  return loaded;
+  return pending;
 }
 
 async function load(location: LocatedFiles): Promise<LoadedMap | EventError> {
@@ -239,18 +259,15 @@ async function load(location: LocatedFiles): Promise<LoadedMap | EventError> {
       bytes = await blobStore().get(location.map!.blobKey);
       if (!bytes) return { type: "js_no_source", url };
     }
-    // parsing a map and its minified file takes a while: let the worker's other work in between
-    await new Promise((resolve) => setImmediate(resolve));
-    const loaded = loadMap(url, bytes, minified);
-    await new Promise((resolve) => setImmediate(resolve));
-    try {
-      prepareScopes(loaded);
-    } catch {
-      loaded.scopes = null; // frames are still mapped, named by the caller's call site
-    }
-    return loaded;
+    return await parser.parse(url, bytes, minified);
   } catch (error) {
     if (error instanceof InvalidSourceMapError) return { type: "js_invalid_sourcemap", url };
+    if (error instanceof ParseThreadError) {
+      logger.warn({ err: error, url }, "source map not parsed");
+      // past the thread's time or heap the map is too large for us; a full queue or a dead thread may pass
+      if (error.reason === "timeout" || error.reason === "memory") return { type: "js_too_large", url };
+      return { type: "fetch_generic_error", url };
+    }
     logger.warn({ err: error, url }, "source map not loaded");
     return { type: "fetch_generic_error", url };
   }

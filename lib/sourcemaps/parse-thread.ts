@@ -1,0 +1,189 @@
+import { Worker } from "node:worker_threads";
+import type { CompactMap } from "./compact-map";
+import { InvalidSourceMapError, type LoadedMap } from "./loaded-map";
+import type { ScopeIndex } from "./scopes";
+
+/**
+ * Loading a cold source map is CPU work measured in seconds for a large app (a 4.9 MB map and
+ * its 0.9 MB minified file: ~0.15-0.4 s decoding the mappings, 0.5-1.1 s for acorn). On the
+ * worker's main thread that stalls every tenant's drains, alerts and maintenance meanwhile, so
+ * it runs in one worker thread: started when first needed, one map at a time in arrival order,
+ * replaced when it dies or overruns its time, stopped when idle (its heap is freed with it).
+ * The queue is bounded in entries and bytes; past it a map is refused, not queued.
+ */
+
+export type ParseRequest = { url: string; map: Uint8Array; minified: string | null };
+export type ParseReply =
+  | { ok: true; map: CompactMap; scopes: ScopeIndex | null; minifiedLineStarts: Int32Array | null; weight: number }
+  | { ok: false; invalid: boolean; message: string };
+
+/** Why the thread gave no answer: it overran its time or heap, it died, or its queue was full. */
+export class ParseThreadError extends Error {
+  constructor(
+    readonly reason: "timeout" | "memory" | "died" | "busy",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type ParseThreadOptions = {
+  timeoutMs: number;
+  maxQueued: number;
+  maxQueuedBytes: number;
+  /** the thread is stopped after this long without work */
+  idleMs: number;
+  /** the thread's old-generation heap: a map past it kills the thread, not the worker */
+  maxHeapMb: number;
+  /** the thread's entry (tests); by default the one beside this module or bundle */
+  entry?: URL;
+};
+
+type Job = {
+  request: ParseRequest;
+  bytes: number;
+  resolve: (loaded: LoadedMap) => void;
+  reject: (error: Error) => void;
+};
+
+export class ParseThread {
+  private worker: Worker | null = null;
+  private readonly queue: Job[] = [];
+  private queuedBytes = 0;
+  private current: Job | null = null;
+  private deadline: NodeJS.Timeout | undefined;
+  private idle: NodeJS.Timeout | undefined;
+  /** threads started so far (tests: a dead or stuck thread is replaced) */
+  started = 0;
+
+  constructor(readonly options: ParseThreadOptions) {}
+
+  /**
+   * The map (and the minified file's scope index) parsed in the thread. `mapBytes` is handed
+   * over: when it owns its memory, that memory moves to the thread instead of being copied.
+   * Rejects with InvalidSourceMapError for what is not a source map, else ParseThreadError.
+   */
+  parse(url: string, mapBytes: Uint8Array, minified: string | null): Promise<LoadedMap> {
+    const bytes = mapBytes.byteLength + (minified?.length ?? 0);
+    if (this.queue.length >= this.options.maxQueued || this.queuedBytes + bytes > this.options.maxQueuedBytes)
+      return Promise.reject(new ParseThreadError("busy", `source map parse queue full (${this.queue.length} waiting)`));
+    const owned =
+      mapBytes.byteOffset === 0 && mapBytes.byteLength === mapBytes.buffer.byteLength && mapBytes.buffer instanceof ArrayBuffer;
+    const map = owned ? new Uint8Array(mapBytes.buffer) : new Uint8Array(mapBytes);
+    return new Promise<LoadedMap>((resolve, reject) => {
+      this.queue.push({ request: { url, map, minified }, bytes, resolve, reject });
+      this.queuedBytes += bytes;
+      this.next();
+    });
+  }
+
+  /** Stops the thread; what is queued or running is refused. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    clearTimeout(this.deadline);
+    clearTimeout(this.idle);
+    for (const job of [this.current, ...this.queue.splice(0)]) job?.reject(new ParseThreadError("died", "source map thread closed"));
+    this.current = null;
+    this.queuedBytes = 0;
+    await worker?.terminate();
+  }
+
+  private next(): void {
+    if (this.current) return;
+    const job = this.queue.shift();
+    if (!job) {
+      this.goIdle();
+      return;
+    }
+    this.queuedBytes -= job.bytes;
+    this.current = job;
+    clearTimeout(this.idle);
+    const worker = this.worker ?? this.spawn();
+    worker.ref(); // a parse under way keeps the process up; an idle thread does not
+    this.deadline = setTimeout(() => {
+      // synchronous work cannot be interrupted: the thread goes, the next job gets a new one
+      this.lose(worker, new ParseThreadError("timeout", `source map parse took longer than ${this.options.timeoutMs} ms`));
+    }, this.options.timeoutMs);
+    worker.postMessage(job.request, [job.request.map.buffer as ArrayBuffer]);
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(this.options.entry ?? threadEntry(), {
+      execArgv: [], // the worker's own node flags (heap sizes, --import) are not the thread's
+      resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb },
+    });
+    this.worker = worker;
+    this.started++;
+    worker.on("message", (reply: ParseReply) => this.answer(worker, reply));
+    worker.on("error", (error: Error & { code?: string }) => {
+      const memory = error.code === "ERR_WORKER_OUT_OF_MEMORY";
+      this.lose(
+        worker,
+        new ParseThreadError(memory ? "memory" : "died", memory ? `source map parse ran out of its ${this.options.maxHeapMb} MB heap` : `source map thread failed: ${error.message}`),
+      );
+    });
+    worker.on("messageerror", (error) => this.lose(worker, new ParseThreadError("died", `source map thread reply unreadable: ${error.message}`)));
+    worker.on("exit", (code) => this.lose(worker, new ParseThreadError("died", `source map thread exited (${code})`)));
+    return worker;
+  }
+
+  private answer(worker: Worker, reply: ParseReply): void {
+    const job = this.current;
+    if (worker !== this.worker || !job) return;
+    clearTimeout(this.deadline);
+    this.current = null;
+    if (reply.ok) {
+      const { url, minified } = job.request;
+      job.resolve({
+        url,
+        map: reply.map,
+        minified,
+        // null: the minified file does not parse; undefined: there is no minified file
+        scopes: minified === null ? undefined : reply.scopes,
+        minifiedLineStarts: reply.minifiedLineStarts ?? undefined,
+        sourceLineStarts: new Map(),
+        weight: reply.weight,
+      });
+    } else {
+      job.reject(reply.invalid ? new InvalidSourceMapError(reply.message) : new Error(reply.message));
+    }
+    this.next();
+  }
+
+  /** The thread is gone or given up (died, overran): its job fails, the next one gets a new thread. */
+  private lose(worker: Worker, error: ParseThreadError): void {
+    if (worker !== this.worker) return; // an earlier thread, already replaced
+    this.worker = null;
+    void worker.terminate(); // nothing when it has exited already
+    clearTimeout(this.deadline);
+    const job = this.current;
+    this.current = null;
+    job?.reject(error);
+    this.next();
+  }
+
+  private goIdle(): void {
+    const worker = this.worker;
+    if (!worker) return;
+    worker.unref();
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => {
+      if (this.worker !== worker || this.current) return;
+      this.worker = null;
+      void worker.terminate();
+    }, this.options.idleMs);
+    this.idle.unref();
+  }
+}
+
+/**
+ * Run from TypeScript (tsx, vitest), the thread starts from a plain module that registers tsx
+ * in it (a thread does not inherit the loader); from the esbuild bundle (dist/workers/), from
+ * sourcemap-thread.js, which `npm run build:workers` writes beside worker.js.
+ */
+function threadEntry(): URL {
+  return import.meta.url.endsWith(".ts")
+    ? new URL("./map-thread-boot.mjs", import.meta.url)
+    : new URL("./sourcemap-thread.js", import.meta.url);
+}
