@@ -63,13 +63,18 @@ const SHA1 = /^[0-9a-f]{40}$/;
 /**
  * Stores the chunks of a multipart POST: parts `file` (as is) or `file_gzip` (gzip, inflated to
  * at most CHUNK_SIZE), each named by the sha1 of its uncompressed bytes, which is checked.
- * Every chunk is verified before any is stored, so a refused request stores nothing.
+ * Every chunk is verified before any is stored, so a refused request stores nothing. The
+ * uncompressed chunks of one request are held together, so their sum is bounded too: by
+ * maxRequestSize, which sentry-cli's batches never pass (it batches by uncompressed size).
  */
 export async function uploadChunks(viewer: Viewer, orgSlug: string, request: Request): Promise<{ stored: number }> {
   const org = await orgForViewer(viewer, orgSlug);
   assertCan(viewer.role, "releases:write");
-  const form = await multipartForm(request, await boundedBody(request, MAX_REQUEST_BODY, "The chunk upload request"));
+  // sentry-cli sends one part per chunk; a few more leave room for a client's extra fields.
+  const body = await boundedBody(request, MAX_REQUEST_BODY, "The chunk upload request");
+  const form = await multipartForm(request, body, CHUNKS_PER_REQUEST + 16);
   const chunks = new Map<string, Buffer>();
+  let inflated = 0;
   for (const [field, value] of form.entries()) {
     if (field !== "file" && field !== "file_gzip") continue;
     if (typeof value === "string") throw new AppError("bad_request", `Part "${field}" must be a file named by the chunk's sha1`);
@@ -79,6 +84,10 @@ export async function uploadChunks(viewer: Viewer, orgSlug: string, request: Req
     const sent = Buffer.from(await value.arrayBuffer());
     const data = field === "file_gzip" ? gunzipChunk(sent, name) : sent;
     if (data.length > CHUNK_SIZE) throw new AppError("bad_request", `Chunk ${name} is ${data.length} bytes; chunks may be at most ${CHUNK_SIZE} bytes`);
+    inflated += data.length;
+    if (inflated > MAX_REQUEST_SIZE) {
+      throw new AppError("bad_request", `The chunks of one request inflate to more than ${MAX_REQUEST_SIZE} bytes: send fewer per request`);
+    }
     const actual = createHash("sha1").update(data).digest("hex");
     if (actual !== name) throw new AppError("bad_request", `Checksum mismatch: chunk ${name} has sha1 ${actual}`);
     chunks.set(name, data);

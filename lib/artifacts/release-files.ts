@@ -231,7 +231,9 @@ export function serializeReleaseFile(file: ReleaseFileView) {
  * name), `dist`, and a `header` part per header. Bounded before it is parsed.
  */
 export async function releaseFileFromRequest(request: Request): Promise<ReleaseFileInput> {
-  const form = await multipartForm(request, await boundedBody(request, RELEASE_FILE_MAX_BYTES + 64 * 1024, "The release file"));
+  const body = await boundedBody(request, RELEASE_FILE_MAX_BYTES + 64 * 1024, "The release file");
+  // file, name, dist and a part per header: a few dozen at most
+  const form = await multipartForm(request, body, MAX_HEADERS + 16);
   const file = form.get("file");
   if (!file || typeof file === "string") throw new AppError("bad_request", 'Missing uploaded file: send it as the multipart part "file"');
   const text = (key: string) => {

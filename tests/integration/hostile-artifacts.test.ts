@@ -285,3 +285,95 @@ describe("releases API: bodies", () => {
     }
   });
 });
+
+// --- chunk upload -----------------------------------------------------------------------------
+
+describe("chunk-upload: hostile multipart bodies", () => {
+  const errorOf = (reply: { text: string }) => JSON.parse(reply.text).error as string;
+
+  it("a body that is not multipart, or has no boundary, is a 400 {error}", async () => {
+    const { body } = multipart([{ name: "file", filename: sha1("x"), data: "x" }]);
+    for (const type of ["application/json", "multipart/form-data", "multipart/form-data; charset=utf-8", "multipart/form-data; boundary=other"]) {
+      const reply = await send(A, "POST", chunkUpload(A), new Uint8Array(body), { "content-type": type });
+      expect(reply.status, `${type}: ${reply.text}`).toBe(400);
+      expect(errorOf(reply)).toMatch(/multipart/);
+    }
+    expect((await send(A, "POST", chunkUpload(A), undefined, { "content-type": "multipart/form-data; boundary=b" })).status).toBe(400);
+  });
+
+  it("chunk names with ../, NUL, non-hex or the wrong length are 400s; nothing is stored", async () => {
+    const before = blobsOf(`chunks/${A.org.id}`).length;
+    for (const filename of [`../../${sha1("x")}`, `${sha1("x")}/..`, `${sha1("x").slice(0, 39)}\u0000`, "g".repeat(40), sha1("x").slice(0, 39), `${sha1("x")}0`, ""]) {
+      const reply = await postChunks(A, [{ name: "file", filename, data: "x" }]);
+      expect(reply.status, `${JSON.stringify(filename)}: ${reply.text}`).toBe(400);
+    }
+    // a part named "file" that is not a file
+    expect((await postChunks(A, [{ name: "file", data: "x" }])).status).toBe(400);
+    expect(blobsOf(`chunks/${A.org.id}`).length).toBe(before);
+    // an upper-case sha1 is the same chunk
+    const upper = await postChunks(A, [{ name: "file", filename: sha1("upper").toUpperCase(), data: "upper" }]);
+    expect(upper.status, upper.text).toBe(200);
+    expect(blobsOf(`chunks/${A.org.id}`)).toContain(`chunks/${A.org.id}/${sha1("upper")}`);
+  });
+
+  it("encodings that lie: gzip parts that are not gzip, plain parts that are, and an empty chunk", async () => {
+    const data = Buffer.from("chunk bytes");
+    const notGzip = await postChunks(A, [{ name: "file_gzip", filename: sha1(data), data }]);
+    expect(notGzip.status).toBe(400);
+    expect(errorOf(notGzip)).toMatch(/not valid gzip/);
+    const gzipAsPlain = await postChunks(A, [{ name: "file", filename: sha1(data), data: gzipSync(data) }]);
+    expect(gzipAsPlain.status).toBe(400);
+    expect(errorOf(gzipAsPlain)).toMatch(/Checksum mismatch/);
+    // a request header claiming the body is gzip changes nothing: parts carry their own encoding
+    const { body, type } = multipart([{ name: "file", filename: sha1(data), data }]);
+    const lying = await send(A, "POST", chunkUpload(A), new Uint8Array(body), { "content-type": type, "content-encoding": "gzip" });
+    expect(lying.status, lying.text).toBe(200);
+    // truncated gzip
+    const truncated = await postChunks(A, [{ name: "file_gzip", filename: sha1(data), data: gzipSync(data).subarray(0, 12) }]);
+    expect(truncated.status).toBe(400);
+    const empty = await postChunks(A, [{ name: "file", filename: sha1(""), data: "" }]);
+    expect(empty.status, empty.text).toBe(200);
+    expect(await db().fileChunk.findUnique({ where: { orgId_checksum: { orgId: A.org.id, checksum: sha1("") } } })).toMatchObject({ size: 0 });
+  });
+
+  it("the same chunk many times in one request is stored once; a 65th distinct chunk is refused", async () => {
+    const data = Buffer.from("duplicated chunk");
+    const reply = await postChunks(A, Array.from({ length: 64 }, () => ({ name: "file", filename: sha1(data), data })));
+    expect(reply.status, reply.text).toBe(200);
+    expect(await db().fileChunk.count({ where: { orgId: A.org.id, checksum: sha1(data) } })).toBe(1);
+    const many = Array.from({ length: 65 }, (_, i) => Buffer.from(`distinct ${i}`));
+    const refused = await postChunks(A, many.map((d) => ({ name: "file", filename: sha1(d), data: d })));
+    expect(refused.status).toBe(400);
+    expect(errorOf(refused)).toMatch(/At most 64 chunks per request/);
+    expect(await db().fileChunk.count({ where: { orgId: A.org.id, checksum: { in: many.map(sha1) } } })).toBe(0);
+  });
+
+  it("gzip parts whose sum inflates far past a request's size are refused before they are held", async () => {
+    // 64 chunks of 8 MiB each, 8 KiB each compressed: a 0.5 MiB request that would inflate to
+    // 512 MiB held in the web process at once. sentry-cli batches chunks by their uncompressed
+    // size up to maxRequestSize, so no real upload inflates past it.
+    const parts = Array.from({ length: 64 }, (_, i) => {
+      const data = Buffer.alloc(8 * 1024 * 1024, i + 1);
+      return { name: "file_gzip", filename: sha1(data), data: gzipSync(data, { level: 1 }) };
+    });
+    const reply = await postChunks(A, parts);
+    expect(reply.status, reply.text).toBe(400);
+    expect(errorOf(reply)).toMatch(/inflate to more than 33554432 bytes/);
+    expect(await db().fileChunk.count({ where: { orgId: A.org.id, checksum: { in: parts.map((p) => p.filename) } } })).toBe(0);
+    // four of them (32 MiB) are what one real request may carry
+    const fits = await postChunks(A, parts.slice(0, 4));
+    expect(fits.status, fits.text).toBe(200);
+  });
+
+  it("a body of 450,000 tiny parts is refused by counting them, without parsing them", async () => {
+    const { body, type } = multipart(Array.from({ length: 450_000 }, (_, i) => ({ name: `p${i}`, data: "x" })));
+    const reply = await send(A, "POST", chunkUpload(A), new Uint8Array(body), { "content-type": type });
+    expect(reply.status, reply.text).toBe(400);
+    // refused by the count, which comes before the parser (whose own error would differ)
+    expect(errorOf(reply)).toMatch(/Too many parts: at most 80 per request/);
+    // a quoted boundary is read the same way
+    const quoted = multipart([{ name: "file", filename: sha1("q"), data: "q" }], "quoted-boundary");
+    const ok = await send(A, "POST", chunkUpload(A), new Uint8Array(quoted.body), { "content-type": 'multipart/form-data; boundary="quoted-boundary"' });
+    expect(ok.status, ok.text).toBe(200);
+  });
+});
