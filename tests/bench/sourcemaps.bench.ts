@@ -18,15 +18,19 @@
  *   JavaScript events: the lookup finds nothing, frames stay minified). Per flood: worker CPU
  *   per event (from /proc) and the end-to-end rate. The ratio plain CPU / symbolicated CPU is
  *   the symbolicated rate as a share of the plain one (target >= 0.70).
+ * - the worker's main thread: its longest stall (the largest gap between 1 ms timer ticks, from
+ *   a probe preloaded into the worker) during each first event and each flood. While a cold map
+ *   is parsed, every other tenant's work waits as long as that stall.
  *
  * Needs PostgreSQL and Redis as bench:processing does; uses the database errorhub_smbench_<pid>
  * and the Redis prefix smbench<pid>, both removed at the end, and stops its children by PID.
  */
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import vm from "node:vm";
 import { build } from "esbuild";
@@ -39,7 +43,7 @@ import { ROOT, buildBundles, deleteKeys, dropDatabase, productionFlags } from ".
 import { cleanups, log, mark, printRows, runBench } from "./harness";
 import { Load } from "./load";
 import type { PoolEntry } from "./payloads";
-import { cpuSeconds, freePort, runningChildren, sleep, startNode, stopChild } from "./procs";
+import { type Child, cpuSeconds, freePort, runningChildren, sleep, startNode, stopChild } from "./procs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -239,6 +243,46 @@ async function waitForEvents(db: pg.Client, projectId: number, count: number, ti
   }
 }
 
+/** The source-map thread's entry in package.json's build:workers (none before there was one). */
+function threadEntries(): string[] {
+  const scripts = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
+  return (scripts["build:workers"] ?? "").split(/\s+/).filter((word) => word.startsWith("sourcemap-thread="));
+}
+
+// Preloaded into the worker: the largest gap between 1 ms timer ticks on its main thread. On
+// SIGUSR2 it writes "<how many SIGUSR2 so far> <the gap since the previous one>" to
+// LOOP_PROBE_FILE and starts over.
+const LOOP_PROBE = `
+import { writeFileSync } from "node:fs";
+let last = performance.now();
+let longest = 0;
+let reads = 0;
+setInterval(() => {
+  const now = performance.now();
+  longest = Math.max(longest, now - last);
+  last = now;
+}, 1).unref();
+process.on("SIGUSR2", () => {
+  const gap = Math.max(longest, performance.now() - last);
+  longest = 0;
+  writeFileSync(process.env.LOOP_PROBE_FILE, ++reads + " " + gap.toFixed(1));
+});
+`;
+
+let probeReads = 0;
+/** The worker's longest main-thread stall since the previous call (ms). */
+async function longestStall(worker: Child, file: string): Promise<number> {
+  const expected = ++probeReads;
+  worker.proc.kill("SIGUSR2");
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const [reads, gap] = (existsSync(file) ? readFileSync(file, "utf8") : "0 0").split(" ").map(Number);
+    if (reads === expected) return gap!;
+    if (Date.now() > deadline) throw new Error("the worker's loop probe did not answer");
+    await sleep(5);
+  }
+}
+
 async function main(): Promise<number> {
   const dbUrl = new URL(opts["pg-url"]);
   dbUrl.pathname = `/${DB_NAME}`;
@@ -261,7 +305,10 @@ async function main(): Promise<number> {
   const outdir = mkdtempSync(path.join(os.tmpdir(), `smbench-dist-${process.pid}-`));
   cleanups.push(async () => rmSync(outdir, { recursive: true, force: true }));
   symlinkSync(path.join(ROOT, "node_modules"), path.join(outdir, "node_modules"));
-  await buildBundles(["workers/ingest.ts", "workers/worker.ts"], outdir, []);
+  await buildBundles(["workers/ingest.ts", "workers/worker.ts", ...threadEntries()], outdir, []);
+  const probe = path.join(outdir, "loop-probe.mjs");
+  writeFileSync(probe, LOOP_PROBE);
+  const probeFile = path.join(outdir, "loop-probe.out");
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `smbench-data-${process.pid}-`));
   cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
   const blobs = new FilesystemBlobStore(dataDir);
@@ -292,9 +339,9 @@ async function main(): Promise<number> {
     env,
     ready: /ingest listening/,
   });
-  const worker = await startNode("worker", [...productionFlags("worker").split(/\s+/), path.join(outdir, "worker.js")], {
+  const worker = await startNode("worker", [...productionFlags("worker").split(/\s+/), "--import", pathToFileURL(probe).href, path.join(outdir, "worker.js")], {
     cwd: ROOT,
-    env,
+    env: { ...env, LOOP_PROBE_FILE: probeFile },
     ready: /worker started/,
   });
   const ingestUrl = `http://127.0.0.1:${ingestPort}`;
@@ -312,12 +359,15 @@ async function main(): Promise<number> {
     loads.set(tenant, new Load(buildPool(app, tenant.publicKey, tenant.projectId, 120), `/api/${tenant.projectId}/envelope/`, 16));
   const flood = async (tenant: Tenant, amount: number) => {
     const before = await countEvents(db, tenant.projectId);
+    await longestStall(worker, probeFile); // from here on
     const cpuBefore = cpuSeconds(worker.pid)!;
     const started = performance.now();
     const result = await loads.get(tenant)!.run(ingestUrl, { amount });
     if (result.ok !== amount) throw new Error(`${amount - result.ok} of ${amount} sends failed: ${result.firstError ?? JSON.stringify(result.statusCodes)}`);
     await waitForEvents(db, tenant.projectId, before + amount);
-    return { seconds: (performance.now() - started) / 1000, cpu: cpuSeconds(worker.pid)! - cpuBefore };
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = cpuSeconds(worker.pid)! - cpuBefore;
+    return { seconds, cpu, stallMs: await longestStall(worker, probeFile) };
   };
 
   // First events: a plain one, then one whose 5 MB map nobody has loaded yet, then the next.
@@ -327,6 +377,10 @@ async function main(): Promise<number> {
   log(
     `first event: plain ${(firstPlain.seconds * 1000).toFixed(0)} ms, cold 5 MB map ${(firstCold.seconds * 1000).toFixed(0)} ms, ` +
       `the next one (warm) ${(firstWarm.seconds * 1000).toFixed(0)} ms, send to stored row`,
+  );
+  log(
+    `worker main thread's longest stall: plain ${firstPlain.stallMs.toFixed(1)} ms, cold 5 MB map ${firstCold.stallMs.toFixed(1)} ms, ` +
+      `the next one (warm) ${firstWarm.stallMs.toFixed(1)} ms`,
   );
   const [stored] = (
     await db.query<{ payload: { exception: { values: { stacktrace: { frames: { function?: string; data?: object }[] } }[] } } }>(
@@ -342,7 +396,7 @@ async function main(): Promise<number> {
   await flood(symbolicated, 500);
   await flood(plain, 500);
 
-  const rows: string[][] = [["round", "kind", "events", "seconds", "events/s", "worker CPU ms/event"]];
+  const rows: string[][] = [["round", "kind", "events", "seconds", "events/s", "longest stall ms", "worker CPU ms/event"]];
   const ratios: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const order: [string, Tenant][] =
@@ -351,7 +405,7 @@ async function main(): Promise<number> {
     for (const [kind, tenant] of order) {
       const result = await flood(tenant, N);
       cpu[kind] = (result.cpu * 1000) / N;
-      rows.push([String(round), kind, String(N), result.seconds.toFixed(2), (N / result.seconds).toFixed(0), cpu[kind]!.toFixed(3)]);
+      rows.push([String(round), kind, String(N), result.seconds.toFixed(2), (N / result.seconds).toFixed(0), result.stallMs.toFixed(1), cpu[kind]!.toFixed(3)]);
     }
     ratios.push(cpu.plain! / cpu.symbolicated!);
   }
@@ -367,6 +421,7 @@ async function main(): Promise<number> {
       mapBytes: app.map.length,
       minifiedBytes: app.js.length,
       firstEventMs: { plain: firstPlain.seconds * 1000, coldMap: firstCold.seconds * 1000, warm: firstWarm.seconds * 1000 },
+      mainThreadStallMs: { plain: firstPlain.stallMs, coldMap: firstCold.stallMs, warm: firstWarm.stallMs },
       ratios,
       median,
     }),
