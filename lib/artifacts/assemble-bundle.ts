@@ -9,6 +9,7 @@ import { BundleError, type Manifest, readBundle } from "./bundle-zip";
 import { unsafeEnsureRelease } from "./ensure-release";
 import { canonicalDebugId } from "./file-kind";
 import { MAX_BUNDLE_SIZE } from "./limits";
+import { versionSchema } from "../releases/lookup";
 
 const log = logger.child({ job: "assemble-artifact-bundle" });
 
@@ -40,8 +41,10 @@ export async function unsafeAssembleBundle(data: AssembleJobData, lastAttempt: b
       const n = files.length;
       const type = typeof entry.type === "string" && entry.type.length <= 32 ? entry.type : null;
       const url = typeof entry.url === "string" && entry.url.length <= 2048 ? entry.url : null;
-      if (!type || !url) throw new BundleError(`bundle manifest entry ${file.path} needs a "type" and a "url"`);
-      const headers = lowercaseHeaders(entry.headers);
+      if (!type || !url) throw new BundleError(`bundle manifest entry ${JSON.stringify(file.path)} needs a "type" and a "url"`);
+      // PostgreSQL stores no NUL in text or JSON: said here, not found by a failing insert
+      if (type.includes("\0") || url.includes("\0")) throw new BundleError(`bundle manifest entry ${JSON.stringify(file.path)} has a NUL in its type or url`);
+      const headers = lowercaseHeaders(file.path, entry.headers);
       await blobStore().put(bundleFileKey(orgId, bundleRowId, n), file.data);
       files.push({
         release: null,
@@ -61,7 +64,7 @@ export async function unsafeAssembleBundle(data: AssembleJobData, lastAttempt: b
   } catch (error) {
     await blobStore().deletePrefix(bundlePrefix(orgId, bundleRowId)).catch(() => {});
     if (!(error instanceof BundleError) && !lastAttempt) throw error;
-    const detail = error instanceof BundleError ? error.message : "assembling the bundle failed on the server; upload it again";
+    const detail = error instanceof BundleError ? storableDetail(error.message) : "assembling the bundle failed on the server; upload it again";
     if (!(error instanceof BundleError)) log.error({ err: error, orgId, checksum }, "artifact bundle assembly failed");
     await db().bundleAssembly.updateMany({ where: { orgId, checksum, state: "assembling" }, data: { state: "error", detail } });
     return "error";
@@ -95,22 +98,53 @@ async function concatenateChunks({ orgId, checksum, chunks }: AssembleJobData): 
   return bundle;
 }
 
-function lowercaseHeaders(headers: unknown): Record<string, string> {
+// sentry-cli writes two or three (debug-id, sourcemap); each file's headers become a JSON column.
+const MAX_HEADERS = 32;
+
+function lowercaseHeaders(path: string, headers: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (typeof headers !== "object" || headers === null) return out;
-  for (const [key, value] of Object.entries(headers)) {
-    if (typeof value === "string" && key.length <= 64) out[key.toLowerCase()] = value.slice(0, 2048);
+  const entries = Object.entries(headers);
+  if (entries.length > MAX_HEADERS) {
+    throw new BundleError(`bundle manifest entry ${JSON.stringify(path)} has ${entries.length} headers; at most ${MAX_HEADERS} are allowed`);
+  }
+  for (const [key, value] of entries) {
+    if (typeof value !== "string" || key.length > 64) continue;
+    if (key.includes("\0") || value.includes("\0")) throw new BundleError(`bundle manifest entry ${JSON.stringify(path)} has a NUL in a header`);
+    // an own "__proto__" key is set as data, not as the object's prototype
+    Object.defineProperty(out, key.toLowerCase(), { value: value.slice(0, 2048), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
 
-const optionalText = (value: unknown, max: number) => (typeof value === "string" && value !== "" && value.length <= max ? value : null);
+/**
+ * The manifest's release, used when the request named none (a bundle built with one): the same
+ * rule as a release made through the API, or the bundle is refused with the reason.
+ */
+function manifestRelease(manifest: Manifest): string | null {
+  if (typeof manifest.release !== "string" || manifest.release === "") return null;
+  const parsed = versionSchema.safeParse(manifest.release);
+  if (!parsed.success) {
+    throw new BundleError(`bundle manifest release ${JSON.stringify(manifest.release.slice(0, 210))} is invalid: ${parsed.error.issues[0]!.message}`);
+  }
+  return parsed.data;
+}
+
+/** The manifest's dist, used when the request named none: events' rule (64 characters), and no NUL. */
+function manifestDist(manifest: Manifest): string | null {
+  if (typeof manifest.dist !== "string" || manifest.dist === "") return null;
+  if (manifest.dist.length > 64 || manifest.dist.includes("\0")) throw new BundleError("bundle manifest dist is invalid: at most 64 characters, no NUL");
+  return manifest.dist;
+}
+
+/** A failure's detail as stored and printed: the text of a hostile archive (file names) may hold NUL. */
+const storableDetail = (detail: string) => detail.replaceAll("\0", "\\0").slice(0, 2000);
 
 async function storeBundle(data: AssembleJobData, bundleRowId: number, size: number, manifest: Manifest, files: FileRow[]) {
   const { orgId, checksum } = data;
   // The request's release and dist win; a bundle built with them in its manifest keeps those.
-  const release = data.version ?? optionalText(manifest.release, 200);
-  const dist = release ? (data.dist ?? optionalText(manifest.dist, 64)) : null;
+  const release = data.version ?? manifestRelease(manifest);
+  const dist = release ? (data.dist ?? manifestDist(manifest)) : null;
   const bundleId = canonicalDebugId(manifest.debug_id) ?? randomUUID();
   try {
     await db().$transaction(async (tx) => {

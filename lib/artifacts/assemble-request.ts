@@ -4,6 +4,7 @@ import type { Viewer } from "../auth/viewer";
 import { db } from "../db";
 import { AppError } from "../errors";
 import { orgForViewer } from "../orgs";
+import { storableText } from "../releases/lookup";
 import { enqueueAssembly } from "./assemble-queue";
 import { assertReleaseVersion } from "./ensure-release";
 import { MAX_CHUNKS_PER_BUNDLE } from "./limits";
@@ -20,9 +21,10 @@ const requestSchema = z
   .object({
     checksum: sha1,
     chunks: z.array(sha1).min(1, "at least one chunk").max(MAX_CHUNKS_PER_BUNDLE, `at most ${MAX_CHUNKS_PER_BUNDLE} chunks per bundle`),
-    projects: z.array(z.union([z.string().min(1).max(100), z.number().int().positive()])).min(1, "at least one project").max(100),
+    projects: z.array(z.union([storableText(100).min(1), z.number().int().positive()])).min(1, "at least one project").max(100),
     version: z.string().max(250).nullish(),
-    dist: z.string().max(64).nullish(),
+    // events' dist is any text of at most 64 characters (lib/events/normalize); NUL cannot be stored
+    dist: storableText(64).nullish(),
   })
   .refine((body) => !body.dist || body.version, { message: "dist requires a version", path: ["dist"] });
 

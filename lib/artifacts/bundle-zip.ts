@@ -1,5 +1,5 @@
 import yauzl from "yauzl";
-import { MAX_BUNDLE_FILE_SIZE, MAX_BUNDLE_FILES, MAX_BUNDLE_UNPACKED, MAX_MANIFEST_SIZE } from "./limits";
+import { MAX_BUNDLE_FILE_SIZE, MAX_BUNDLE_FILES, MAX_BUNDLE_UNPACKED, MAX_MANIFEST_SIZE, MAX_UNPACK_RATIO, UNPACKED_FLOOR } from "./limits";
 
 // Reading an artifact bundle as sentry-cli writes it (symbolic's SourceBundleWriter): the
 // 8-byte header "SYSB" + u32 little-endian version 2, then a ZIP archive with manifest.json
@@ -67,6 +67,7 @@ export async function readBundle(bundle: Buffer, onFile: (file: BundleFile, entr
   try {
     if (zip.entryCount > MAX_BUNDLE_FILES + 1) throw new BundleError(`bundle has ${zip.entryCount} entries; at most ${MAX_BUNDLE_FILES} files are allowed`);
     const entries = new Map<string, yauzl.Entry>();
+    const maxUnpacked = Math.min(MAX_BUNDLE_UNPACKED, Math.max(UNPACKED_FLOOR, bundle.length * MAX_UNPACK_RATIO));
     let unpacked = 0;
     try {
       for await (const entry of zip.eachEntry()) {
@@ -74,7 +75,9 @@ export async function readBundle(bundle: Buffer, onFile: (file: BundleFile, entr
           throw new BundleError(`bundle file ${entry.fileName} unpacks to ${entry.uncompressedSize} bytes; at most ${MAX_BUNDLE_FILE_SIZE} are allowed`);
         }
         unpacked += entry.uncompressedSize;
-        if (unpacked > MAX_BUNDLE_UNPACKED) throw new BundleError(`bundle unpacks to more than ${MAX_BUNDLE_UNPACKED} bytes`);
+        if (unpacked > maxUnpacked) {
+          throw new BundleError(`bundle unpacks to more than ${maxUnpacked} bytes (at most ${MAX_UNPACK_RATIO} times its size, and ${MAX_BUNDLE_UNPACKED} in all)`);
+        }
         entries.set(entry.fileName, entry);
       }
     } catch (error) {

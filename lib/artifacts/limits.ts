@@ -21,4 +21,11 @@ export const MAX_WAIT_SECONDS = 60;
 export const MAX_BUNDLE_FILES = 20_000;
 export const MAX_BUNDLE_FILE_SIZE = 64 * MiB;
 export const MAX_BUNDLE_UNPACKED = 1024 * MiB;
+/**
+ * And at most this many times the bundle's own size (past a floor small bundles never reach):
+ * source maps and minified code deflate 3-10x, while a zip bomb (entries sharing one deflate
+ * stream, or one of zeros) unpacks a 130 KB upload to a gigabyte of blobs.
+ */
+export const MAX_UNPACK_RATIO = 100;
+export const UNPACKED_FLOOR = 64 * MiB;
 export const MAX_MANIFEST_SIZE = 16 * MiB;

@@ -9,7 +9,7 @@ const { DATA_DIR } = await vi.hoisted(async () => {
 });
 
 import { createHash } from "node:crypto";
-import { readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { crc32, deflateRawSync, gzipSync } from "node:zlib";
 import type { Job } from "bullmq";
@@ -375,5 +375,182 @@ describe("chunk-upload: hostile multipart bodies", () => {
     const quoted = multipart([{ name: "file", filename: sha1("q"), data: "q" }], "quoted-boundary");
     const ok = await send(A, "POST", chunkUpload(A), new Uint8Array(quoted.body), { "content-type": 'multipart/form-data; boundary="quoted-boundary"' });
     expect(ok.status, ok.text).toBe(200);
+  });
+});
+
+// --- assemble ---------------------------------------------------------------------------------
+
+describe("artifactbundle/assemble: hostile requests", () => {
+  const base = (t: Tenant, chunk: string) => ({ checksum: chunk, chunks: [chunk], projects: [t.project.slug] });
+
+  it("thousands of chunks, 10 KB dists, NUL in version, dist or project are 400s", async () => {
+    const c = sha1("some chunk");
+    const cases: unknown[] = [
+      { ...base(A, c), chunks: Array.from({ length: 10_000 }, (_, i) => sha1(String(i))) },
+      { ...base(A, c), version: "v1", dist: "d".repeat(10_000) },
+      { ...base(A, c), version: "v1\u0000" },
+      { ...base(A, c), version: "v1", dist: "d\u0000" },
+      { ...base(A, c), projects: ["\u0000"] },
+      { ...base(A, c), projects: [2 ** 53] },
+      { ...base(A, c), projects: [] },
+      { ...base(A, c), version: "x".repeat(10_000) },
+      { ...base(A, c), chunks: [`${c}\u0000`] },
+      [],
+      "just a string",
+      null,
+    ];
+    for (const body of cases) {
+      const reply = await assemble(A, body);
+      expect(reply.status, `${JSON.stringify(body).slice(-80)}: ${JSON.stringify(reply.body)}`).toBe(400);
+    }
+    // unicode and percent signs are characters of a version like any other
+    const unicode = await assemble(A, { ...base(A, c), version: "web@1.0.0+\u00e9%2F\ud83d\ude00", dist: "\u00e9" });
+    expect(unicode).toEqual({ status: 200, body: { state: "not_found", missingChunks: [c] } });
+  });
+
+  it("duplicate chunks are asked for once; another org's chunks and bundles count for nothing", async () => {
+    const chunk = Buffer.from("B's chunk");
+    expect((await postChunks(B, [{ name: "file", filename: sha1(chunk), data: chunk }])).status).toBe(200);
+    const dup = await assemble(A, { ...base(A, sha1("whole")), chunks: [sha1(chunk), sha1(chunk), sha1(chunk)] });
+    expect(dup.body).toEqual({ state: "not_found", missingChunks: [sha1(chunk)] });
+
+    // B's assembled bundle, asked for by A under the same checksum: A must send every byte itself
+    const bundle = bundleOf({ files: {} });
+    expect((await uploadBundle(B, bundle)).state).toBe("ok");
+    const asked = await assemble(A, base(A, sha1(bundle)));
+    expect(asked.body).toEqual({ state: "not_found", missingChunks: [sha1(bundle)] });
+    expect(await db().artifactBundle.count({ where: { orgId: A.org.id, checksum: sha1(bundle) } })).toBe(0);
+  });
+
+  it("twenty concurrent first requests and a storm of 200 polls queue one assembly", async () => {
+    const bundle = bundleOf({ files: {}, release: "storm" });
+    expect((await postChunks(A, [{ name: "file", filename: sha1(bundle), data: bundle }])).status).toBe(200);
+    const body = base(A, sha1(bundle));
+    const first = await Promise.all(Array.from({ length: 20 }, () => assemble(A, body)));
+    for (const reply of first) expect(reply).toMatchObject({ status: 200, body: { state: "created", missingChunks: [] } });
+    const polls = await Promise.all(Array.from({ length: 200 }, () => assemble(A, body)));
+    for (const reply of polls) expect(reply).toMatchObject({ status: 200, body: { state: "created" } });
+    const jobs = (await queue("artifacts").getJobs(["waiting", "delayed", "prioritized"])).filter((j) => j.data.checksum === sha1(bundle));
+    expect(jobs).toHaveLength(1);
+    await runQueuedAssembly(A.org.id, sha1(bundle));
+    const done = await Promise.all(Array.from({ length: 20 }, () => assemble(A, body)));
+    for (const reply of done) expect(reply.body).toEqual({ state: "ok", missingChunks: [] });
+    expect(await db().artifactBundle.count({ where: { orgId: A.org.id, checksum: sha1(bundle) } })).toBe(1);
+  });
+});
+
+// --- manifests and archives -------------------------------------------------------------------
+
+describe("bundle manifests with hostile content", () => {
+  const js = (text: string) => Buffer.from(text);
+  const entry = (file: string, url: string, headers: Record<string, unknown> = {}) => ({ [file]: { type: "minified_source", url, headers } });
+
+  it("urls with ../, duplicate urls, non-uuid debug ids and prototype keys are stored as data, under numbered blobs", async () => {
+    const files = {
+      ...entry("files/_/_/a.js", "~/../../etc/passwd", { "debug-id": "not-a-uuid", __proto__: "x", constructor: "y" }),
+      ...entry("files/_/_/b.js", "~/../../etc/passwd"),
+      __proto__: { type: "source_map", url: "~/proto.js.map", headers: { "debug-id": "00000000-0000-0000-0000-00000000000Z" } },
+    };
+    // JSON.stringify skips a literal __proto__ key: write it into the text
+    const manifest = JSON.stringify({ files }).replace('"files":{', '"files":{"__proto__":{"type":"source_map","url":"~/proto.js.map"},');
+    const bundle = bundleOf(manifest, [
+      { name: "files/_/_/a.js", data: js("a()") },
+      { name: "files/_/_/b.js", data: js("b()") },
+      { name: "__proto__", data: js("{}") },
+    ]);
+    const answer = await uploadBundle(A, bundle);
+    expect(answer).toMatchObject({ state: "ok" });
+    const stored = await db().artifactBundle.findFirstOrThrow({ where: { orgId: A.org.id, checksum: sha1(bundle) }, include: { files: true } });
+    expect(stored.files.map((f) => f.url).sort()).toEqual(["~/../../etc/passwd", "~/../../etc/passwd", "~/proto.js.map"]);
+    for (const file of stored.files) {
+      expect(file.blobKey).toMatch(new RegExp(`^artifacts/${A.org.id}/${stored.id}/\\d+$`));
+      expect(file.debugId).toBeNull();
+    }
+    expect(Object.getPrototypeOf(stored.files[0]!.headers)).toBe(Object.prototype);
+  });
+
+  it("NUL in a url, type, header or the manifest's release ends in an error the CLI prints, not a retried job", async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ files: entry("files/_/_/a.js", "~/a\u0000.js") }, /url/],
+      [{ files: { "files/_/_/a.js": { type: "minified\u0000", url: "~/a.js" } } }, /type/],
+      [{ files: entry("files/_/_/a.js", "~/a.js", { sourcemap: "a\u0000.map" }) }, /header/],
+      [{ files: entry("files/_/_/a.js", "~/a.js", { "x\u0000": "v" }) }, /header/],
+      [{ files: {}, release: "r\u0000" }, /release/],
+      [{ files: {}, release: "a/b" }, /release/],
+      [{ files: {}, release: "ok", dist: "d\u0000" }, /dist/],
+      // a detail quoting a hostile name is stored too
+      [{ files: { "files/\u0000.js": { type: "source", url: "~/x.js" } } }, /names files\/\\0\.js, which the archive does not contain/],
+    ];
+    for (const [manifest, detail] of cases) {
+      const bundle = bundleOf(manifest, [{ name: "files/_/_/a.js", data: js("a()") }]);
+      const answer = await uploadBundle(A, bundle);
+      expect(answer, JSON.stringify(manifest)).toMatchObject({ state: "error" });
+      expect(answer.detail).toMatch(detail);
+      expect(answer.detail).not.toMatch(/failed on the server/);
+    }
+    expect(await db().release.count({ where: { orgId: A.org.id, version: { in: ["a/b"] } } })).toBe(0);
+  });
+
+  it("a file of 1,000 headers, manifests that are not objects or list 100,000 files are errors", async () => {
+    // every file's headers become a JSON row: 20,000 files of 1,000 headers would be a 16 MiB
+    // manifest turned into 20,000 rows of 100 KB
+    const headers = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`x-h${i}`, "v".repeat(10)]));
+    const many = await uploadBundle(A, bundleOf({ files: entry("files/_/_/a.js", "~/many.js", headers) }, [{ name: "files/_/_/a.js", data: js("a()") }]));
+    expect(many).toMatchObject({ state: "error", detail: 'bundle manifest entry "files/_/_/a.js" has 1000 headers; at most 32 are allowed' });
+    const few = await uploadBundle(A, bundleOf({ files: entry("files/_/_/a.js", "~/few.js", { "X-Custom": "1", SourceMap: "few.js.map" }) }, [{ name: "files/_/_/a.js", data: js("a()") }]));
+    expect(few.state).toBe("ok");
+    expect((await db().artifactFile.findFirstOrThrow({ where: { orgId: A.org.id, url: "~/few.js" } })).headers).toEqual({ "x-custom": "1", sourcemap: "few.js.map" });
+
+    for (const manifest of ["[]", '"files"', "null", '{"files": []}', '{"files": {"a": 1}}', "{", "\u0000"]) {
+      const answer = await uploadBundle(A, bundleOf(manifest));
+      expect(answer.state, manifest).toBe("error");
+      expect(answer.detail).toMatch(/manifest/);
+    }
+    const huge = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`f${i}`, { type: "source", url: `~/${i}` }]));
+    const answer = await uploadBundle(A, bundleOf({ files: huge }));
+    expect(answer).toMatchObject({ state: "error", detail: "bundle manifest lists 100000 files; at most 20000 are allowed" });
+  });
+});
+
+describe("ZIP tricks", () => {
+  const manifestFor = (...names: string[]) => ({ files: Object.fromEntries(names.map((n, i) => [n, { type: "source", url: `~/${i}.js` }])) });
+
+  it("entries named ../ or / are refused with the archive; a symlink entry is only bytes, kept under the bundle's blobs", async () => {
+    for (const name of ["../../../../tmp/escape.js", "/etc/absolute.js", "files/../../x.js"]) {
+      const answer = await uploadBundle(A, bundleOf(manifestFor(name), [{ name, data: Buffer.from("escape()") }]));
+      expect(answer.state, name).toBe("error");
+      expect(answer.detail).toMatch(/not a valid ZIP archive \((invalid relative path|absolute path)/);
+    }
+    const link = "files/_/_/link.js";
+    const bundle = bundleOf(manifestFor(link), [{ name: link, data: Buffer.from("/etc/passwd"), externalAttributes: (0o120777 << 16) >>> 0 }]);
+    expect(await uploadBundle(A, bundle)).toMatchObject({ state: "ok" });
+    const stored = await db().artifactBundle.findFirstOrThrow({ where: { orgId: A.org.id, checksum: sha1(bundle) }, include: { files: true } });
+    expect(blobsOf(`artifacts/${A.org.id}/${stored.id}`)).toEqual([`artifacts/${A.org.id}/${stored.id}/0`]);
+    expect(readFileSync(path.join(DATA_DIR, "blobs", stored.files[0]!.blobKey), "utf8")).toBe("/etc/passwd");
+    expect(readdirSync(path.join(DATA_DIR, "blobs")).sort()).toEqual(["artifacts", "chunks"]);
+  });
+
+  it("an encrypted entry, and an archive of 20,002 entries, end in errors", async () => {
+    const encrypted = bundleOf(manifestFor("files/_/_/e.js"), [{ name: "files/_/_/e.js", data: Buffer.from("secret"), flags: 1 }]);
+    const answer = await uploadBundle(A, encrypted);
+    expect(answer.state).toBe("error");
+    expect(answer.detail).toMatch(/files\/_\/_\/e\.js cannot be read|encrypt/);
+    const crowded = bundleOf({ files: {} }, Array.from({ length: 20_002 }, (_, i) => ({ name: `x/${i}`, data: Buffer.alloc(0) })));
+    expect(await uploadBundle(A, crowded)).toMatchObject({ state: "error", detail: "bundle has 20003 entries; at most 20000 files are allowed" });
+  });
+
+  it("overlapping entries (one 64 MiB deflate stream behind 15 names) are refused before anything is unpacked", async () => {
+    const before = bundleBlobs(A.org.id).length;
+    const zeros = Buffer.alloc(64 * 1024 * 1024);
+    const names = Array.from({ length: 15 }, (_, i) => `files/_/_/${i}.js`);
+    const bundle = bundleOf(
+      manifestFor(...names),
+      names.map((name, i) => ({ name, data: zeros, ...(i === 0 ? {} : { reuseOffsetOf: 1 }) })),
+    );
+    expect(bundle.length).toBeLessThan(200 * 1024);
+    const answer = await uploadBundle(A, bundle);
+    expect(answer.state).toBe("error");
+    expect(answer.detail).toMatch(/unpacks to more than/);
+    expect(bundleBlobs(A.org.id).length).toBe(before);
   });
 });
