@@ -7,6 +7,7 @@ import { AppError } from "../errors";
 import { type PageLinks, keysetPage, parseCursor } from "../pagination";
 import { releaseFileKey } from "./blob-keys";
 import { projectInOrg } from "./bundles";
+import { isPossibleVersion } from "../releases/lookup";
 import { assertReleaseVersion, unsafeEnsureRelease } from "./ensure-release";
 import { classifyFile } from "./file-kind";
 import { boundedBody, multipartForm } from "./request-body";
@@ -81,7 +82,8 @@ function parseHeaders(lines: string[]): Record<string, string> {
     const colon = line.indexOf(":");
     const key = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim();
-    if (colon < 1 || !/^[a-z0-9-]{1,64}$/.test(key) || value.length > 1024 || /[\r\n]/.test(value)) {
+    // control characters (line breaks, NUL) belong in no header value, and PostgreSQL stores no NUL
+    if (colon < 1 || !/^[a-z0-9-]{1,64}$/.test(key) || value.length > 1024 || /[\u0000-\u001f\u007f]/.test(value)) {
       throw new AppError("bad_request", `Invalid header ${JSON.stringify(line.slice(0, 100))}: use Key:Value`);
     }
     headers[key] = value;
@@ -98,7 +100,7 @@ function parseName(name: string): string {
 
 function parseDist(dist: string | null | undefined): string {
   if (dist === null || dist === undefined || dist === "") return "";
-  if (!/^[^\t\n\r\f\v/\\]{1,64}$/.test(dist)) throw new AppError("bad_request", "dist must be 1-64 characters without slashes or line breaks");
+  if (!/^[^\t\n\r\f\v/\\\0]{1,64}$/.test(dist)) throw new AppError("bad_request", "dist must be 1-64 characters without slashes, line breaks or NUL");
   return dist;
 }
 
@@ -199,6 +201,7 @@ export async function deleteReleaseFile(viewer: Viewer, projectId: number, versi
 /** 404 unless the release exists in the viewer's org (legacy files are listed under it). */
 async function releaseInProject(viewer: Viewer, projectId: number, version: string) {
   await projectInOrg(viewer, projectId);
+  if (!isPossibleVersion(version)) throw new AppError("not_found", "no such release");
   const release = await db().release.findFirst({ where: { orgId: viewer.orgId, version }, select: { id: true } });
   if (!release) throw new AppError("not_found", "no such release");
 }

@@ -554,3 +554,69 @@ describe("ZIP tricks", () => {
     expect(bundleBlobs(A.org.id).length).toBe(before);
   });
 });
+
+// --- legacy release files ---------------------------------------------------------------------
+
+describe("legacy release files: hostile uploads", () => {
+  const filesPath = (t: Tenant, version: string) => `/api/0/projects/${t.org.slug}/${t.project.slug}/releases/${enc(version)}/files/`;
+  const upload = (t: Tenant, version: string, parts: { name: string; filename?: string; data: Buffer | string }[]) => {
+    const { body, type } = multipart(parts);
+    return send(t, "POST", filesPath(t, version), new Uint8Array(body), { "content-type": type });
+  };
+  const file = (data = "x()") => ({ name: "file", filename: "app.js", data });
+
+  it("NUL in the version, name, dist or a header, and 10 KB names, are 400s; nothing is stored", async () => {
+    const before = await db().artifactFile.count({ where: { orgId: A.org.id, bundleId: null } });
+    const cases: [string, { name: string; filename?: string; data: string }[]][] = [
+      ["v\u0000", [file()]],
+      ["rf@1", [file(), { name: "name", data: "~/a\u0000.js" }]],
+      ["rf@1", [file(), { name: "name", data: "~/a.js" }, { name: "dist", data: "d\u0000" }]],
+      ["rf@1", [file(), { name: "name", data: "~/a.js" }, { name: "header", data: "Sourcemap:a\u0000.map" }]],
+      ["rf@1", [file(), { name: "name", data: "~/a.js" }, { name: "header", data: "X\u0000:v" }]],
+      ["rf@1", [file(), { name: "name", data: `~/${"a".repeat(10_000)}` }]],
+      ["rf@1", [{ name: "name", data: "~/no-file.js" }]],
+      ["rf@1", [file(), ...Array.from({ length: 33 }, (_, i) => ({ name: "header", data: `X-${i}:v` }))]],
+    ];
+    for (const [version, parts] of cases) {
+      const reply = await upload(A, version, parts);
+      expect(reply.status, `${JSON.stringify(parts.slice(1)).slice(0, 100)}: ${reply.text}`).toBe(400);
+    }
+    expect(await db().artifactFile.count({ where: { orgId: A.org.id, bundleId: null } })).toBe(before);
+    expect(blobsOf(`artifacts/${A.org.id}/release-files`)).toHaveLength(before);
+  });
+
+  it("reads with impossible versions or ids are 404s", async () => {
+    expect((await upload(A, "rf@2", [file(), { name: "name", data: "~/real.js" }])).status).toBe(201);
+    for (const version of ["rf@2\u0000", "x".repeat(10_000)]) {
+      expect((await callApi("GET", filesPath(A, version), { token: A.token })).status).toBe(404);
+      expect((await callApi("GET", `${filesPath(A, version)}1/`, { token: A.token })).status).toBe(404);
+      expect((await callApi("DELETE", `${filesPath(A, version)}1/`, { token: A.token })).status).toBe(404);
+    }
+    for (const id of ["0", "-1", "1e3", "99999999999999999999", "9223372036854775808", "%00"]) {
+      expect((await callApi("GET", `${filesPath(A, "rf@2")}${id}/`, { token: A.token })).status, id).toBe(404);
+      expect((await callApi("DELETE", `${filesPath(A, "rf@2")}${id}/`, { token: A.token })).status, id).toBe(404);
+    }
+  });
+
+  it("ten uploads of one name at once: one 201, nine 409s, one row, one blob", async () => {
+    const before = blobsOf(`artifacts/${A.org.id}/release-files`).length;
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => upload(A, "race@1", [file(`race(${i})`), { name: "name", data: "~/race.js" }])),
+    );
+    expect(replies.map((r) => r.status).sort()).toEqual([201, ...Array(9).fill(409)]);
+    expect(await db().artifactFile.count({ where: { orgId: A.org.id, release: "race@1", url: "~/race.js" } })).toBe(1);
+    expect(blobsOf(`artifacts/${A.org.id}/release-files`)).toHaveLength(before + 1);
+  });
+
+  it("a file name with ../ is data: stored as sent, downloaded under its last segment", async () => {
+    const reply = await upload(A, "rf@3", [{ name: "file", filename: "../../e v%22il.js", data: "evil()" }]);
+    expect(reply.status, reply.text).toBe(201);
+    const { id, name } = JSON.parse(reply.text);
+    const download = await fetch(`${api.url}${filesPath(A, "rf@3")}${id}/?download=1`, { headers: { authorization: `Bearer ${A.token}` } });
+    expect(download.status).toBe(200);
+    expect(await download.text()).toBe("evil()");
+    // the multipart parser reads %22 in a filename as a quote; the header encodes it again
+    expect(name).toBe('../../e v"il.js');
+    expect(download.headers.get("content-disposition")).toBe('attachment; filename="e%20v%22il.js"');
+  });
+});
