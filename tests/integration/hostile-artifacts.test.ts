@@ -286,6 +286,46 @@ describe("releases API: bodies", () => {
   });
 });
 
+describe("releases API: volume", () => {
+  const commits = (count: number, files: number) =>
+    Array.from({ length: count }, (_, i) => ({
+      id: `c${i}`,
+      message: `commit ${i}`,
+      timestamp: "2020-01-01T00:00:00Z",
+      patch_set: Array.from({ length: files }, (_, j) => ({ path: `src/file-${j}.ts`, type: "M" })),
+    }));
+
+  it("10,000 commits of 10 files are stored; 100,001 changed files in one request are a 400", async () => {
+    await callApi("POST", releasesPath(A), { token: A.token, body: { version: "many-commits", projects: [A.project.slug] } });
+    const over = commits(10_000, 10);
+    over[0]!.patch_set.push({ path: "one-more.ts", type: "A" });
+    const refused = await callApi("PUT", releasePath(A, "many-commits"), { token: A.token, body: { commits: over } });
+    expect(refused.status).toBe(400);
+    expect(refused.json().detail).toMatch(/at most 100000 changed files/);
+    const stored = await callApi("PUT", releasePath(A, "many-commits"), { token: A.token, body: { commits: commits(10_000, 10) } });
+    expect(stored.status, stored.body.slice(0, 200)).toBe(200);
+    expect(stored.json().commitCount).toBe(10_000);
+    const [{ count }] = await db().$queryRaw<{ count: number }[]>`
+      select count(*)::int as count from commit_file_changes f join release_commits rc on rc.commit_id = f.commit_id
+      join releases r on r.id = rc.release_id where r.org_id = ${A.org.id} and r.version = 'many-commits'`;
+    expect(count).toBe(100_000);
+  });
+
+  it("deploy spam: 300 deploys in bursts of 50 are each recorded, their environments once each", async () => {
+    await callApi("POST", releasesPath(A), { token: A.token, body: { version: "deployed", projects: [A.project.slug] } });
+    for (let i = 0; i < 300; i += 50) {
+      const batch = await Promise.all(
+        Array.from({ length: 50 }, (_, j) => callApi("POST", `${releasePath(A, "deployed")}deploys/`, { token: A.token, body: { environment: `env-${(i + j) % 7}`, name: `d${i + j}` } })),
+      );
+      for (const reply of batch) expect(reply.status).toBe(201);
+    }
+    const detail = (await callApi("GET", releasePath(A, "deployed"), { token: A.token })).json();
+    expect(detail.deployCount).toBe(300);
+    expect((await callApi("GET", `${releasePath(A, "deployed")}deploys/`, { token: A.token })).json()).toHaveLength(300);
+    expect(await db().environment.count({ where: { projectId: A.project.id, name: { startsWith: "env-" } } })).toBe(7);
+  });
+});
+
 // --- chunk upload -----------------------------------------------------------------------------
 
 describe("chunk-upload: hostile multipart bodies", () => {
