@@ -305,10 +305,10 @@ describe("releases API: volume", () => {
     const stored = await callApi("PUT", releasePath(A, "many-commits"), { token: A.token, body: { commits: commits(10_000, 10) } });
     expect(stored.status, stored.body.slice(0, 200)).toBe(200);
     expect(stored.json().commitCount).toBe(10_000);
-    const [{ count }] = await db().$queryRaw<{ count: number }[]>`
+    const [row] = await db().$queryRaw<{ count: number }[]>`
       select count(*)::int as count from commit_file_changes f join release_commits rc on rc.commit_id = f.commit_id
       join releases r on r.id = rc.release_id where r.org_id = ${A.org.id} and r.version = 'many-commits'`;
-    expect(count).toBe(100_000);
+    expect(row?.count).toBe(100_000);
   });
 
   it("deploy spam: 300 deploys in bursts of 50 are each recorded, their environments once each", async () => {
