@@ -10,8 +10,9 @@ import { candidateUrls, dataUrlBytes, resolveUrl, sourceMapReference } from "./u
 /**
  * Finds and loads the source maps a batch's frames need: one lookup statement per batch for
  * every debug id and URL not already known (a second only for maps that release files name by
- * URL), blobs read once per file, parsed maps kept in a byte-bounded LRU. Whatever goes wrong
- * becomes an event error on the frames concerned; nothing here throws to the batch.
+ * URL), blobs read once per file and parsed in a thread (parse-thread.ts), parsed maps kept in
+ * a byte-bounded LRU. Whatever goes wrong becomes an event error on the frames concerned;
+ * nothing here throws to the batch.
  */
 
 export type Scope = { orgId: number; projectId: number };
@@ -21,8 +22,8 @@ type Located =
   | { minified: ArtifactFileRow | null; map: ArtifactFileRow | null; inline: string | null; mapUrl: string; resolvedWith: "debug-id" | "release" }
   | { error: EventError };
 
-// 192 MiB keeps ten parsed large maps (a few releases of a large app; a 4.9 MB map with its
-// 0.9 MB minified file weighs ~12 MB here) or hundreds of small ones, on top of the worker's ~150 MB.
+// 192 MiB keeps over ten parsed large maps (a few releases of a large app; a 4.9 MB map with
+// its 0.9 MB minified file weighs ~10 MB here) or hundreds of small ones, on top of the worker's ~150 MB.
 export const MAP_CACHE_BYTES = 192 * 1024 * 1024;
 // A map past this is not parsed (js_too_large): its parse would take the thread for seconds.
 export const MAX_MAP_BYTES = 40 * 1024 * 1024;
@@ -35,7 +36,9 @@ export const LOOKUP_TTL_MS = 30_000;
 export const RESOLVE_TIMEOUT_MS = 5_000;
 
 // Parsing runs in a thread (parse-thread.ts). Its limits: the largest maps allowed take well
-// under 30 s there; a queue of cold maps this deep is minutes of work already.
+// under 30 s there; a 4.9 MB map with its 0.9 MB minified file needs a 64 MB heap (48 is too
+// little), so the largest allowed (40 + 20 MB) should fit in 1 GB; a queue of cold maps this
+// deep is minutes of work already.
 const parser = new ParseThread({
   timeoutMs: 60_000,
   maxQueued: 32,
