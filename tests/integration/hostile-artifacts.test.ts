@@ -44,6 +44,9 @@ beforeAll(async () => {
   api = await startApiServer();
   A = await tenant();
   B = await tenant();
+  // the release most cases below address
+  const created = await callApi("POST", `/api/0/organizations/${A.org.slug}/releases/`, { token: A.token, body: { version: "ok@1.0.0", projects: [A.project.slug] } });
+  expect(created.status).toBe(201);
 });
 
 afterAll(async () => {
@@ -181,8 +184,6 @@ const releasePath = (t: Tenant, version: string) => `${releasesPath(t)}${enc(ver
 
 describe("releases API: versions in the path", () => {
   it("a NUL, an encoded slash, double encoding and 10 KB versions are 404s (or 400s on create), never 5xx", async () => {
-    const created = await callApi("POST", releasesPath(A), { token: A.token, body: { version: "ok@1.0.0", projects: [A.project.slug] } });
-    expect(created.status).toBe(201);
     for (const version of ["a\u0000b", "ok@1.0.0\u0000", "\u0000", "a/b", "x".repeat(10_000)]) {
       for (const suffix of ["", "deploys/", "commits/", "previous-with-commits/"]) {
         const reply = await callApi("GET", `${releasePath(A, version)}${suffix}`, { token: A.token });
@@ -214,6 +215,7 @@ describe("releases API: versions in the path", () => {
 
   it("list filters and cursors: a NUL query, forged and out-of-range cursors are 400s or empty pages", async () => {
     expect((await callApi("GET", `${releasesPath(A)}?query=${enc("ok\u0000")}`, { token: A.token })).status).toBe(400);
+    expect((await callApi("GET", `/api/0/projects/${A.org.slug}/${A.project.slug}/releases/?query=${enc("\u0000")}`, { token: A.token })).status).toBe(400);
     expect((await callApi("GET", `${releasesPath(A)}?query=${enc("%_\\")}`, { token: A.token })).json()).toEqual([]);
     // [cursor, releases list, commits (offset cursor), release files (keyset on a bigint id)]
     const cases: [string, number, number, number][] = [
@@ -577,6 +579,36 @@ describe("ZIP tricks", () => {
     expect(answer.detail).toMatch(/files\/_\/_\/e\.js cannot be read|encrypt/);
     const crowded = bundleOf({ files: {} }, Array.from({ length: 20_002 }, (_, i) => ({ name: `x/${i}`, data: Buffer.alloc(0) })));
     expect(await uploadBundle(A, crowded)).toMatchObject({ state: "error", detail: "bundle has 20003 entries; at most 20000 files are allowed" });
+  });
+
+  it("a ZIP64 end record claiming 2^40 entries is an error, read from 200 bytes", async () => {
+    const inner = zip([{ name: "manifest.json", data: Buffer.from('{"files":{}}') }]);
+    const directoryEnd = inner.length - 22;
+    const directorySize = inner.readUInt32LE(directoryEnd + 12);
+    const directoryStart = inner.readUInt32LE(directoryEnd + 16);
+    const record = Buffer.alloc(56);
+    record.writeUInt32LE(0x06064b50, 0);
+    record.writeBigUInt64LE(44n, 4);
+    record.writeUInt16LE(45, 12);
+    record.writeUInt16LE(45, 14);
+    record.writeBigUInt64LE(2n ** 40n, 24);
+    record.writeBigUInt64LE(2n ** 40n, 32);
+    record.writeBigUInt64LE(BigInt(directorySize), 40);
+    record.writeBigUInt64LE(BigInt(directoryStart), 48);
+    const locator = Buffer.alloc(20);
+    locator.writeUInt32LE(0x07064b50, 0);
+    locator.writeBigUInt64LE(BigInt(directoryEnd), 8);
+    locator.writeUInt32LE(1, 16);
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(0xffff, 8);
+    end.writeUInt16LE(0xffff, 10);
+    end.writeUInt32LE(0xffffffff, 12);
+    end.writeUInt32LE(0xffffffff, 16);
+    const bundle = Buffer.concat([SYSB, inner.subarray(0, directoryEnd), record, locator, end]);
+    const answer = await uploadBundle(A, bundle);
+    expect(answer.state).toBe("error");
+    expect(answer.detail).toMatch(/bundle is not a valid ZIP archive|entries; at most 20000/);
   });
 
   it("overlapping entries (one 64 MiB deflate stream behind 15 names) are refused before anything is unpacked", async () => {
