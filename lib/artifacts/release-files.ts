@@ -83,13 +83,15 @@ function parseHeaders(lines: string[]): Record<string, string> {
     const key = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim();
     // control characters (line breaks, NUL) belong in no header value, and PostgreSQL stores no NUL
-    if (colon < 1 || !/^[a-z0-9-]{1,64}$/.test(key) || value.length > 1024 || /[\u0000-\u001f\u007f]/.test(value)) {
+    if (colon < 1 || !/^[a-z0-9-]{1,64}$/.test(key) || value.length > 1024 || hasControlCharacters(value)) {
       throw new AppError("bad_request", `Invalid header ${JSON.stringify(line.slice(0, 100))}: use Key:Value`);
     }
     headers[key] = value;
   }
   return headers;
 }
+
+const hasControlCharacters = (text: string) => [...text].some((c) => c.charCodeAt(0) < 0x20 || c === "\u007f");
 
 function parseName(name: string): string {
   if (name.length < 1 || name.length > 1024 || [...name].some((c) => c.charCodeAt(0) < 0x20)) {
