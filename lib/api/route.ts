@@ -1,5 +1,6 @@
 import type { Scope } from "../tokens";
 import { AppError } from "../errors";
+import { boundedBody } from "./body";
 import type { PageLinks } from "../pagination";
 import { type ApiViewer, authenticateRequest } from "./auth";
 import { errorResponse } from "./errors";
@@ -28,9 +29,13 @@ export function pagedJson(request: Request, body: unknown, links: PageLinks): Re
   return Response.json(body, { headers: { link: linkHeader(request.url, links) } });
 }
 
-/** The JSON body of a request; an empty or malformed body is a 400. */
+// The largest JSON body any route reads: set-commits of 10,000 commits with 10 files each is
+// 4.6 MB. Unbounded, a refused 40 MB body cost 2.5 s and 357 MB of the web process.
+const MAX_JSON_BODY_BYTES = 20 * 1024 * 1024;
+
+/** The JSON body of a request; an empty, malformed or oversized (20 MiB) body is a 400. */
 export async function jsonBody(request: Request): Promise<unknown> {
-  const text = await request.text();
+  const text = (await boundedBody(request, MAX_JSON_BODY_BYTES, "The request body")).toString("utf8");
   if (text.trim() === "") throw new AppError("bad_request", "The request body must be a JSON object");
   try {
     return JSON.parse(text);

@@ -9,7 +9,8 @@ import { AppError } from "../errors";
 import { orgForViewer } from "../orgs";
 import { chunkKey } from "./blob-keys";
 import { CHUNK_SIZE, CHUNKS_PER_REQUEST, MAX_BUNDLE_SIZE, MAX_REQUEST_BODY, MAX_REQUEST_SIZE, MAX_WAIT_SECONDS } from "./limits";
-import { boundedBody, multipartForm } from "./request-body";
+import { boundedBody } from "../api/body";
+import { multipartForm } from "./request-body";
 
 // `organizations/{org}/chunk-upload/`: what sentry-cli asks before it uploads (GET) and where
 // it sends the chunks of a bundle (POST). Chunks are kept per org under their sha1, so the same

@@ -10,7 +10,8 @@ import { projectInOrg } from "./bundles";
 import { isPossibleVersion } from "../releases/lookup";
 import { assertReleaseVersion, unsafeEnsureRelease } from "./ensure-release";
 import { classifyFile } from "./file-kind";
-import { boundedBody, multipartForm } from "./request-body";
+import { boundedBody } from "../api/body";
+import { multipartForm } from "./request-body";
 
 // Legacy release files: what sentry-cli 1.x/2.x (without artifact bundles) and older bundler
 // plugins upload one by one to `projects/{org}/{project}/releases/{version}/files/`. Each is an

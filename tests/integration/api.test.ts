@@ -840,3 +840,17 @@ describe("through the running Next server", () => {
     expect((await db().issue.findUniqueOrThrow({ where: { id: issue.i4! } })).status).toBe("resolved");
   });
 });
+
+describe("values the database cannot hold, and bodies too large to read", () => {
+  it("answers 400, not 500, to a NUL in a query and to a JSON body over 20 MiB", async () => {
+    const nul = await callApi("GET", `/api/0/projects/${A.org.slug}/${A.project.slug}/issues/?query=%00`, { token: tokens.a });
+    expect(nul.status).toBe(400);
+    expect(nul.json().detail).toMatch(/cannot be stored/);
+    const huge = await callApi("PUT", `/api/0/organizations/${A.org.slug}/issues/?id=1`, {
+      token: tokens.a,
+      rawBody: `{"status": "resolved", "pad": "${"x".repeat(21 * 1024 * 1024)}"}`,
+    });
+    expect(huge.status).toBe(400);
+    expect(huge.json().detail).toMatch(/too large/);
+  });
+});
