@@ -1,3 +1,4 @@
+import { hash } from "node:crypto";
 import type { SqlTx } from "../db";
 import { type IssueState, type ReleaseOrder, reopensResolution, transitionOnNewEvents } from "../issues/lifecycle";
 import type { PreparedEvent } from "./prepare";
@@ -31,7 +32,7 @@ export type StoredErrors = { inserted: number; newIssues: number; issues: IssueF
  * Batches of a project's lanes run at the same time. They cannot deadlock because every
  * batch takes its row locks in one order: the project row (only to create issues or mark the
  * first event), grouping hashes, events, issues, then the issues' hourly counts
- * and tag values, releases and environments; within each table, rows sorted by key. An
+ * and tag values, releases, release users and environments; within each table, rows sorted by key. An
  * issue's row lock also makes its counters' updates take turns.
  */
 export async function storeErrorEvents(
@@ -503,6 +504,7 @@ async function upsertReleasesAndEnvironments(
         last_seen = greatest(release_projects.last_seen, excluded.last_seen),
         new_issues = release_projects.new_issues + excluded.new_issues,
         event_count = release_projects.event_count + excluded.event_count`;
+    await insertReleaseUsers(tx, project, stored);
   }
   if (environments.size > 0) {
     await tx.run`
@@ -510,4 +512,48 @@ async function upsertReleasesAndEnvironments(
       select ${project.orgId}::int, ${project.id}::int, e from unnest(${[...environments].sort(compare)}::text[]) as e
       on conflict (project_id, name) do nothing`;
   }
+}
+
+/**
+ * Adds the users of the batch's stored events to their releases' user sets (release_users,
+ * whose count is a release's exact number of users): the batch's distinct (release, user)
+ * pairs in one statement, a pair already in the set ignored. So a user counts once however
+ * many events, batches or retried batches bring them, and an event without a release or a
+ * user adds nothing. Rows go in (release id, user hash) order, the table's key, as every
+ * batch takes its locks in one order.
+ */
+async function insertReleaseUsers(tx: SqlTx, project: Project, stored: PreparedEvent[]): Promise<void> {
+  const usersOf = new Map<string, Set<string>>();
+  for (const p of stored) {
+    const { release, userTag } = p.event;
+    if (!release || !userTag) continue;
+    const users = usersOf.get(release);
+    if (users) users.add(userTag);
+    else usersOf.set(release, new Set([userTag]));
+  }
+  if (usersOf.size === 0) return;
+  const versions: string[] = [];
+  const hashes: string[] = [];
+  for (const [version, users] of usersOf) {
+    for (const user of users) {
+      versions.push(version);
+      hashes.push(userHash(user));
+    }
+  }
+  await tx.run`
+    insert into release_users (release_id, project_id, user_hash)
+    select r.id, ${project.id}::int, x.user_hash
+    from unnest(${versions}::text[], ${hashes}::int8[]) as x(version, user_hash)
+    join releases r on r.org_id = ${project.orgId} and r.version = x.version
+    order by r.id, x.user_hash
+    on conflict do nothing`;
+}
+
+/**
+ * A user tag (`id:42`, `email:...`) as 64 bits: the first 8 bytes of its sha1, as the decimal
+ * text of a signed bigint. A release would need billions of users for a collision (which
+ * counts two users as one) to be likely: ~n^2/2^65, under 1e-7 for a million.
+ */
+function userHash(userTag: string): string {
+  return hash("sha1", userTag, "buffer").readBigInt64BE(0).toString();
 }

@@ -59,10 +59,7 @@ export default async function ReleasePage({ params }: Props) {
         <Fact label="Last event">{release.lastEvent ? <TimeAgo date={release.lastEvent} /> : "none yet"}</Fact>
         <Fact label="New issues">{release.newIssues}</Fact>
         <Fact label="Events">{release.eventCount}</Fact>
-        <Fact label="Users">
-          {release.userCount}
-          {release.userCountCapped ? "+" : ""}
-        </Fact>
+        <Fact label="Users">{release.userCount}</Fact>
         <Fact label="Commits">{release.commitCount}</Fact>
       </dl>
 
