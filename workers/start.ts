@@ -21,7 +21,10 @@ const RESTART_RESET_MS = 60_000;
 
 await boot({ migrate: true, dataDir: true }); // DATA_DIR: the demo login, maybe the database
 
-if (!dev && !(existsSync(".next/BUILD_ID") && existsSync("dist/workers/worker.js"))) {
+// Every file the services run, including the source-map parse thread's bundle (a build from
+// before it existed would symbolicate nothing).
+const BUILD_OUTPUTS = [".next/BUILD_ID", "dist/workers/worker.js", "dist/workers/sourcemap-thread.js"];
+if (!dev && !BUILD_OUTPUTS.every((file) => existsSync(file))) {
   console.log("No production build yet: running `npm run build` first (a minute or two).");
   const build = spawnSync("npm", ["run", "build"], { stdio: "inherit" });
   if (build.status !== 0) {
