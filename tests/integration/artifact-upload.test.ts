@@ -12,7 +12,7 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { crc32, deflateRawSync, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { deleteArtifactBundle, listArtifactBundles } from "@/lib/artifacts/bundles";
@@ -21,6 +21,7 @@ import { db } from "@/lib/db";
 import { env } from "@/lib/env";
 import { unsafeCreateApiToken } from "@/lib/tokens";
 import { callApi, startApiServer } from "../support/api";
+import { SYSB, zip } from "../support/bundles";
 import { createOrgWithProject } from "../support/factories";
 import { NODE, ROOT, type Running, WITH_TSX, start } from "../support/processes";
 
@@ -119,47 +120,6 @@ async function uploadBundle(t: Tenant, bundle: Buffer, extra: Record<string, unk
   });
 }
 
-// A ZIP writer just big enough for hostile bundles (deflated entries, optional lying size).
-function zip(entries: { name: string; data: Buffer; declaredSize?: number }[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const entry of entries) {
-    const name = Buffer.from(entry.name);
-    const packed = deflateRawSync(entry.data);
-    const size = entry.declaredSize ?? entry.data.length;
-    const fields = (header: Buffer, at: number) => {
-      header.writeUInt16LE(8, at); // deflate
-      header.writeUInt32LE(crc32(entry.data), at + 6);
-      header.writeUInt32LE(packed.length, at + 10);
-      header.writeUInt32LE(size, at + 14);
-      header.writeUInt16LE(name.length, at + 18);
-    };
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    fields(local, 8);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    fields(central, 10);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, packed);
-    centrals.push(central, name);
-    offset += 30 + name.length + packed.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
-
-const SYSB = Buffer.from([0x53, 0x59, 0x53, 0x42, 2, 0, 0, 0]);
 const manifest = (files: Record<string, unknown>) => Buffer.from(JSON.stringify({ files }));
 
 async function bundleCounts(orgId: number) {
