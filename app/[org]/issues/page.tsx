@@ -10,7 +10,8 @@ import { ActionForm } from "../../_components/action-form";
 import { Sparkline } from "../../_components/charts";
 import { LevelBadge, StatusBadges, TimeAgo } from "../../_components/issue-bits";
 import { updateIssuesAction } from "./actions";
-import { BUTTON, OperationButton } from "./operation-button";
+import { OperationButton } from "./operation-button";
+import { Pager } from "../../_components/pager";
 
 export const metadata: Metadata = { title: "Issues" };
 export const dynamic = "force-dynamic";
@@ -167,18 +168,7 @@ export default async function IssuesPage({ params, searchParams }: Props) {
       ) : null}
 
       {result ? (
-        <nav className="flex justify-end gap-2" aria-label="Pages">
-          {result.links.previous.results ? (
-            <Link href={pageUrl(result.links.previous.cursor)} className={BUTTON}>
-              ← Previous
-            </Link>
-          ) : null}
-          {result.links.next.results ? (
-            <Link href={pageUrl(result.links.next.cursor)} className={BUTTON}>
-              Next →
-            </Link>
-          ) : null}
-        </nav>
+        <Pager links={result.links} href={pageUrl} />
       ) : null}
     </main>
   );

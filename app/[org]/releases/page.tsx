@@ -5,8 +5,8 @@ import { listProjects } from "@/lib/projects/listing";
 import { listReleases } from "@/lib/releases";
 import { requireViewer } from "../../(auth)/session";
 import { TimeAgo } from "../../_components/issue-bits";
-import { BUTTON } from "../issues/operation-button";
 import { releaseHref } from "./release-href";
+import { Pager } from "../../_components/pager";
 
 export const metadata: Metadata = { title: "Releases" };
 export const dynamic = "force-dynamic";
@@ -138,18 +138,7 @@ export default async function ReleasesPage({ params, searchParams }: Props) {
       ) : null}
 
       {result ? (
-        <nav className="flex justify-end gap-2" aria-label="Pages">
-          {result.links.previous.results ? (
-            <Link href={pageUrl(result.links.previous.cursor)} className={BUTTON}>
-              ← Previous
-            </Link>
-          ) : null}
-          {result.links.next.results ? (
-            <Link href={pageUrl(result.links.next.cursor)} className={BUTTON}>
-              Next →
-            </Link>
-          ) : null}
-        </nav>
+        <Pager links={result.links} href={pageUrl} />
       ) : null}
     </main>
   );
