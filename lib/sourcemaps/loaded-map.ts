@@ -1,3 +1,4 @@
+import { boundsFor, checkMapExtent, countChar, MAX_GENERATED_LINES, MAX_SOURCE_LINES, MapTooLargeError } from "./bounds";
 import { type CompactMap, compactMap, compactMapBytes, SEGMENT_FIELDS, segmentAt } from "./compact-map";
 import { buildScopeIndex, type ScopeIndex, scopeAt } from "./scopes";
 
@@ -21,14 +22,27 @@ export type LoadedMap = {
   /** undefined until first needed, null when the minified file does not parse */
   scopes?: ScopeIndex | null;
   minifiedLineStarts?: Int32Array;
-  /** line start offsets of sourcesContent, per source index, computed when a frame needs context */
-  sourceLineStarts: Map<number, Int32Array>;
+  /** line start offsets of every sourcesContent, built with the map so the cache weighs them */
+  sourceLines: SourceLines;
   /** what it is estimated to keep on the heap, for the cache's byte bound */
   weight: number;
+  /**
+   * Told of bytes the map comes to hold after it was weighed (what symbolicate.ts remembers of
+   * its positions), negative when they are let go; set by the cache that holds the map.
+   */
+  onGrow?: (bytes: number) => void;
 };
 
-export class InvalidSourceMapError extends Error {}
+/** Source i's line starts are starts[offsets[i]] .. starts[offsets[i + 1] - 1]; none for a source without content. */
+export type SourceLines = { starts: Int32Array; offsets: Int32Array };
 
+export class InvalidSourceMapError extends Error {}
+export { MapTooLargeError };
+
+/**
+ * Parses and decodes a map. Before decoding, what it claims is held to what its minified file
+ * can hold (bounds.ts): past that, MapTooLargeError. What is not a map: InvalidSourceMapError.
+ */
 export function loadMap(url: string, mapBytes: Buffer, minified: string | null): LoadedMap {
   let parsed: unknown;
   try {
@@ -42,13 +56,41 @@ export function loadMap(url: string, mapBytes: Buffer, minified: string | null):
   // Index maps ({sections}) are flattened by trace-mapping; anything else needs version 3 mappings.
   if (!Array.isArray(raw.sections) && (typeof raw.mappings !== "string" || !Array.isArray(raw.sources)))
     throw new InvalidSourceMapError("no mappings or sources");
+  // counted up to the ceiling only: a file of newlines is no reason to scan all of it
+  const extent = minified === null ? null : { bytes: minified.length, lines: countChar(minified, "\n", MAX_GENERATED_LINES) + 1 };
+  checkMapExtent(raw, boundsFor(extent), (message) => new InvalidSourceMapError(message));
   let map: CompactMap;
   try {
     map = compactMap(raw);
   } catch (error) {
     throw new InvalidSourceMapError((error as Error).message);
   }
-  return { url, map, minified, sourceLineStarts: new Map(), weight: compactMapBytes(map) + (minified?.length ?? 0) };
+  const sourceLines = sourceLineTables(map.sourcesContent);
+  const weight = compactMapBytes(map) + (minified?.length ?? 0) + sourceLines.starts.byteLength + sourceLines.offsets.byteLength;
+  return { url, map, minified, sourceLines, weight };
+}
+
+/** The line tables of every source's content, in one array; MapTooLargeError past MAX_SOURCE_LINES in all. */
+function sourceLineTables(contents: readonly (string | null)[] | null): SourceLines {
+  const count = contents?.length ?? 0;
+  const offsets = new Int32Array(count + 1);
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    offsets[i] = total;
+    const content = contents![i];
+    if (typeof content === "string") total += countChar(content, "\n", MAX_SOURCE_LINES - total) + 1;
+    if (total > MAX_SOURCE_LINES) throw new MapTooLargeError(`sourcesContent has more than ${MAX_SOURCE_LINES} lines`);
+  }
+  offsets[count] = total;
+  const starts = new Int32Array(total);
+  for (let i = 0; i < count; i++) {
+    const content = contents![i];
+    if (typeof content !== "string") continue;
+    let n = offsets[i]!;
+    starts[n++] = 0;
+    for (let at = content.indexOf("\n"); at >= 0; at = content.indexOf("\n", at + 1)) starts[n++] = at + 1;
+  }
+  return { starts, offsets };
 }
 
 export type OriginalPosition = {
@@ -86,11 +128,9 @@ export function contextAround(
   line: number,
   column: number,
 ): { contextLine: string; preContext: string[]; postContext: string[] } | null {
-  let starts = loaded.sourceLineStarts.get(sourceIndex);
-  if (!starts) {
-    starts = lineStarts(content);
-    loaded.sourceLineStarts.set(sourceIndex, starts);
-  }
+  const { offsets } = loaded.sourceLines;
+  if (sourceIndex < 0 || sourceIndex + 1 >= offsets.length) return null;
+  const starts = loaded.sourceLines.starts.subarray(offsets[sourceIndex]!, offsets[sourceIndex + 1]!);
   if (line < 1 || line > starts.length) return null;
   const lineAt = (n: number) => {
     const from = starts[n - 1]!;
@@ -151,8 +191,10 @@ export function enclosingFunctionName(loaded: LoadedMap, line: number, column: n
 export function prepareScopes(loaded: LoadedMap): void {
   if (loaded.scopes !== undefined || loaded.minified === null) return;
   loaded.scopes = buildScopeIndex(loaded.minified);
+  // the line table is for naming through scopes: without them it would be weight for nothing
+  if (!loaded.scopes) return;
   loaded.minifiedLineStarts = lineStarts(loaded.minified);
-  loaded.weight += (loaded.scopes?.bytes ?? 0) + loaded.minifiedLineStarts.byteLength;
+  loaded.weight += loaded.scopes.bytes + loaded.minifiedLineStarts.byteLength;
 }
 
 const IDENTIFIER = /[\p{ID_Continue}$#\u200c\u200d]+/uy;

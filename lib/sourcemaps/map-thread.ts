@@ -1,6 +1,6 @@
 import { parentPort } from "node:worker_threads";
 import { compactMapBuffers } from "./compact-map";
-import { InvalidSourceMapError, loadMap, prepareScopes } from "./loaded-map";
+import { InvalidSourceMapError, loadMap, MapTooLargeError, prepareScopes } from "./loaded-map";
 import type { ParseReply, ParseRequest } from "./parse-thread";
 
 /**
@@ -19,13 +19,21 @@ parentPort!.on("message", ({ url, map, minified }: ParseRequest) => {
     } catch {
       loaded.scopes = null; // frames are still mapped, named by the caller's call site
     }
-    const { scopes, minifiedLineStarts } = loaded;
-    transfer.push(...compactMapBuffers(loaded.map));
+    const { scopes, minifiedLineStarts, sourceLines } = loaded;
+    transfer.push(...compactMapBuffers(loaded.map), sourceLines.starts.buffer as ArrayBuffer, sourceLines.offsets.buffer as ArrayBuffer);
     if (scopes) transfer.push(...[scopes.starts, scopes.ends, scopes.parents, scopes.nameTokens, scopes.classTokens].map((a) => a.buffer as ArrayBuffer));
     if (minifiedLineStarts) transfer.push(minifiedLineStarts.buffer as ArrayBuffer);
-    reply = { ok: true, map: loaded.map, scopes: scopes ?? null, minifiedLineStarts: minifiedLineStarts ?? null, weight: loaded.weight };
+    reply = {
+      ok: true,
+      map: loaded.map,
+      scopes: scopes ?? null,
+      minifiedLineStarts: minifiedLineStarts ?? null,
+      sourceLines,
+      weight: loaded.weight,
+    };
   } catch (error) {
-    reply = { ok: false, invalid: error instanceof InvalidSourceMapError, message: (error as Error).message };
+    const refusal = error instanceof InvalidSourceMapError ? "invalid" : error instanceof MapTooLargeError ? "too-large" : null;
+    reply = { ok: false, refusal, message: (error as Error).message };
   }
   parentPort!.postMessage(reply, transfer);
 });

@@ -1,21 +1,25 @@
 import { Worker } from "node:worker_threads";
 import type { CompactMap } from "./compact-map";
-import { InvalidSourceMapError, type LoadedMap } from "./loaded-map";
+import { InvalidSourceMapError, type LoadedMap, MapTooLargeError, type SourceLines } from "./loaded-map";
 import type { ScopeIndex } from "./scopes";
 
 /**
  * Loading a cold source map is CPU work measured in seconds for a large app (a 4.9 MB map and
  * its 0.9 MB minified file: ~0.15-0.4 s decoding the mappings, 0.5-1.1 s for acorn). On the
  * worker's main thread that stalls every tenant's drains, alerts and maintenance meanwhile, so
- * it runs in one worker thread: started when first needed, one map at a time in arrival order,
- * replaced when it dies or overruns its time, stopped when idle (its heap is freed with it).
- * The queue is bounded in entries and bytes; past it a map is refused, not queued.
+ * it runs in one worker thread: started when first needed, one map at a time, replaced when it
+ * dies or overruns its time, stopped when idle (its heap is freed with it).
+ *
+ * Maps wait in one queue per tenant, served in turn (round-robin), so a tenant with a hundred
+ * cold maps delays another's one map by one parse, not a hundred. The queue is bounded in
+ * entries and bytes, and per tenant in entries; past them a map is refused, not queued.
  */
 
 export type ParseRequest = { url: string; map: Uint8Array; minified: string | null };
 export type ParseReply =
-  | { ok: true; map: CompactMap; scopes: ScopeIndex | null; minifiedLineStarts: Int32Array | null; weight: number }
-  | { ok: false; invalid: boolean; message: string };
+  | { ok: true; map: CompactMap; scopes: ScopeIndex | null; minifiedLineStarts: Int32Array | null; sourceLines: SourceLines; weight: number }
+  /** refusal: not a source map (invalid) or past the bounds (too-large); null for anything else */
+  | { ok: false; refusal: "invalid" | "too-large" | null; message: string };
 
 /** Why the thread gave no answer: it overran its time or heap, it died, or its queue was full. */
 export class ParseThreadError extends Error {
@@ -31,6 +35,8 @@ export type ParseThreadOptions = {
   timeoutMs: number;
   maxQueued: number;
   maxQueuedBytes: number;
+  /** maps one tenant may have waiting: its flood is refused before it fills the queue */
+  maxQueuedPerTenant: number;
   /** the thread is stopped after this long without work */
   idleMs: number;
   /** the thread's old-generation heap: a map past it kills the thread, not the worker */
@@ -40,6 +46,7 @@ export type ParseThreadOptions = {
 };
 
 type Job = {
+  tenant: string;
   request: ParseRequest;
   bytes: number;
   resolve: (loaded: LoadedMap) => void;
@@ -48,7 +55,9 @@ type Job = {
 
 export class ParseThread {
   private worker: Worker | null = null;
-  private readonly queue: Job[] = [];
+  /** waiting maps by tenant; a Map iterates in insertion order, and a served tenant goes to the back */
+  private readonly queues = new Map<string, Job[]>();
+  private queuedCount = 0;
   private queuedBytes = 0;
   private current: Job | null = null;
   private deadline: NodeJS.Timeout | undefined;
@@ -61,17 +70,24 @@ export class ParseThread {
   /**
    * The map (and the minified file's scope index) parsed in the thread. `mapBytes` is handed
    * over: when it owns its memory, that memory moves to the thread instead of being copied.
-   * Rejects with InvalidSourceMapError for what is not a source map, else ParseThreadError.
+   * `tenant` is whose map it is, for taking turns. Rejects with InvalidSourceMapError for what
+   * is not a source map, MapTooLargeError past the bounds (bounds.ts), else ParseThreadError.
    */
-  parse(url: string, mapBytes: Uint8Array, minified: string | null): Promise<LoadedMap> {
+  parse(url: string, mapBytes: Uint8Array, minified: string | null, tenant = ""): Promise<LoadedMap> {
     const bytes = mapBytes.byteLength + (minified?.length ?? 0);
-    if (this.queue.length >= this.options.maxQueued || this.queuedBytes + bytes > this.options.maxQueuedBytes)
-      return Promise.reject(new ParseThreadError("busy", `source map parse queue full (${this.queue.length} waiting)`));
+    const waiting = this.queues.get(tenant);
+    if ((waiting?.length ?? 0) >= this.options.maxQueuedPerTenant)
+      return Promise.reject(new ParseThreadError("busy", `source map parse queue full for this tenant (${waiting!.length} waiting)`));
+    if (this.queuedCount >= this.options.maxQueued || this.queuedBytes + bytes > this.options.maxQueuedBytes)
+      return Promise.reject(new ParseThreadError("busy", `source map parse queue full (${this.queuedCount} waiting)`));
     const owned =
       mapBytes.byteOffset === 0 && mapBytes.byteLength === mapBytes.buffer.byteLength && mapBytes.buffer instanceof ArrayBuffer;
     const map = owned ? new Uint8Array(mapBytes.buffer) : new Uint8Array(mapBytes);
     return new Promise<LoadedMap>((resolve, reject) => {
-      this.queue.push({ request: { url, map, minified }, bytes, resolve, reject });
+      const job = { tenant, request: { url, map, minified }, bytes, resolve, reject };
+      if (waiting) waiting.push(job);
+      else this.queues.set(tenant, [job]);
+      this.queuedCount++;
       this.queuedBytes += bytes;
       this.next();
     });
@@ -83,19 +99,23 @@ export class ParseThread {
     this.worker = null;
     clearTimeout(this.deadline);
     clearTimeout(this.idle);
-    for (const job of [this.current, ...this.queue.splice(0)]) job?.reject(new ParseThreadError("died", "source map thread closed"));
+    const jobs = [this.current, ...[...this.queues.values()].flat()];
+    this.queues.clear();
     this.current = null;
+    this.queuedCount = 0;
     this.queuedBytes = 0;
+    for (const job of jobs) job?.reject(new ParseThreadError("died", "source map thread closed"));
     await worker?.terminate();
   }
 
   private next(): void {
     if (this.current) return;
-    const job = this.queue.shift();
+    const job = this.takeTurn();
     if (!job) {
       this.goIdle();
       return;
     }
+    this.queuedCount--;
     this.queuedBytes -= job.bytes;
     this.current = job;
     clearTimeout(this.idle);
@@ -106,6 +126,17 @@ export class ParseThread {
       this.lose(worker, new ParseThreadError("timeout", `source map parse took longer than ${this.options.timeoutMs} ms`));
     }, this.options.timeoutMs);
     worker.postMessage(job.request, [job.request.map.buffer as ArrayBuffer]);
+  }
+
+  /** The first waiting tenant's oldest map; that tenant goes behind the others. */
+  private takeTurn(): Job | undefined {
+    for (const [tenant, jobs] of this.queues) {
+      this.queues.delete(tenant);
+      const job = jobs.shift();
+      if (jobs.length > 0) this.queues.set(tenant, jobs);
+      if (job) return job;
+    }
+    return undefined;
   }
 
   private spawn(): Worker {
@@ -142,11 +173,14 @@ export class ParseThread {
         // null: the minified file does not parse; undefined: there is no minified file
         scopes: minified === null ? undefined : reply.scopes,
         minifiedLineStarts: reply.minifiedLineStarts ?? undefined,
-        sourceLineStarts: new Map(),
+        sourceLines: reply.sourceLines,
         weight: reply.weight,
       });
     } else {
-      job.reject(reply.invalid ? new InvalidSourceMapError(reply.message) : new Error(reply.message));
+      const { refusal, message } = reply;
+      job.reject(
+        refusal === "invalid" ? new InvalidSourceMapError(message) : refusal === "too-large" ? new MapTooLargeError(message) : new Error(message),
+      );
     }
     this.next();
   }

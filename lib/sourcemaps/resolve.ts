@@ -1,7 +1,7 @@
 import { blobStore } from "../blobs";
 import { logger } from "../logger";
 import { ByteLru, TtlCache } from "./cache";
-import { InvalidSourceMapError, type LoadedMap } from "./loaded-map";
+import { InvalidSourceMapError, type LoadedMap, MapTooLargeError } from "./loaded-map";
 import { type ArtifactFileRow, type ReleaseUrl, unsafeFindArtifactFiles, unsafeTouchBundles } from "./lookup";
 import { ParseThread, ParseThreadError } from "./parse-thread";
 import type { EventError, FrameTarget, Resolution } from "./symbolicate";
@@ -13,6 +13,11 @@ import { candidateUrls, dataUrlBytes, resolveUrl, sourceMapReference } from "./u
  * URL), blobs read once per file and parsed in a thread (parse-thread.ts), parsed maps kept in
  * a byte-bounded LRU. Whatever goes wrong becomes an event error on the frames concerned;
  * nothing here throws to the batch.
+ *
+ * Tenants (organizations: API tokens and artifact bundles are per organization, so a tenant
+ * with many projects is still one) take turns in the thread's queue and may hold at most half
+ * of the LRU: one tenant flooding cold or huge maps delays another's by at most one parse and
+ * cannot evict all of its maps.
  */
 
 export type Scope = { orgId: number; projectId: number };
@@ -25,6 +30,9 @@ type Located =
 // 192 MiB keeps over ten parsed large maps (a few releases of a large app; a 4.9 MB map with
 // its 0.9 MB minified file weighs ~10 MB here) or hundreds of small ones, on top of the worker's ~150 MB.
 export const MAP_CACHE_BYTES = 192 * 1024 * 1024;
+// What one tenant's maps may hold of it; a map heavier than this is refused (js_too_large):
+// kept nowhere, it would be parsed again for every batch.
+export const MAP_CACHE_TENANT_BYTES = MAP_CACHE_BYTES / 2;
 // A map past this is not parsed (js_too_large): its parse would take the thread for seconds.
 export const MAX_MAP_BYTES = 40 * 1024 * 1024;
 export const MAX_MINIFIED_BYTES = 20 * 1024 * 1024;
@@ -43,17 +51,21 @@ const parser = new ParseThread({
   timeoutMs: 60_000,
   maxQueued: 32,
   maxQueuedBytes: 256 * 1024 * 1024,
+  maxQueuedPerTenant: 8,
   idleMs: 60_000,
   maxHeapMb: 2048,
 });
 
-const maps = new ByteLru<string, LoadedMap>(MAP_CACHE_BYTES);
+const maps = new ByteLru<string, LoadedMap>(MAP_CACHE_BYTES, MAP_CACHE_TENANT_BYTES);
 const located = new TtlCache<string, Located>(LOOKUP_TTL_MS, 50_000);
 const loading = new Map<string, Promise<LoadedMap | EventError>>();
 // A map that cannot load (not a map, too large, its blob gone) is not read and parsed again for
 // every batch meanwhile; a passing failure (a blob store error, a full parse queue) is retried.
+// Files never change once stored (a new upload is a new row), so the answer stays true; it is
+// forgotten after a while only so that a change of these bounds applies without a restart.
 const LASTING_FAILURES = new Set(["js_invalid_sourcemap", "js_too_large", "js_no_source"]);
-const failed = new TtlCache<string, EventError>(LOOKUP_TTL_MS, 10_000);
+export const FAILURE_TTL_MS = 10 * 60_000;
+const failed = new TtlCache<string, EventError>(FAILURE_TTL_MS, 10_000);
 
 /** For tests and the benchmark: a cold start. */
 export function clearSourceMapCaches(): void {
@@ -63,8 +75,8 @@ export function clearSourceMapCaches(): void {
   failed.clear();
 }
 
-export function sourceMapCacheStats(): { bytes: number; maps: number } {
-  return { bytes: maps.bytes, maps: maps.size };
+export function sourceMapCacheStats(orgId?: number): { bytes: number; maps: number; tenantBytes: number } {
+  return { bytes: maps.bytes, maps: maps.size, tenantBytes: orgId === undefined ? 0 : maps.groupBytes(String(orgId)) };
 }
 
 const locationKey = (scope: Scope, target: FrameTarget, release: string | undefined, dist: string) =>
@@ -136,7 +148,7 @@ async function resolveInto(scope: Scope, events: EventKeys[], answers: Map<strin
         answers.set(key, nodeOnly.get(key) && location.error.type === "js_no_source" ? { skip: true } : location);
         return;
       }
-      const loaded = await loadLocated(location);
+      const loaded = await loadLocated(location, String(scope.orgId));
       if ("type" in loaded) {
         answers.set(key, { error: loaded });
         return;
@@ -228,17 +240,29 @@ async function locate(scope: Scope, wanted: Wanted[], keys: Map<string, Wanted>)
 type LocatedFiles = Exclude<Located, { error: EventError }>;
 
 /** The parsed map of a location, from the LRU or its blobs; an EventError when it cannot be. */
-async function loadLocated(location: LocatedFiles): Promise<LoadedMap | EventError> {
+async function loadLocated(location: LocatedFiles, tenant: string): Promise<LoadedMap | EventError> {
   const cacheKey = `${location.minified?.id ?? "-"}:${location.map?.id ?? "inline"}`;
   const cached = maps.get(cacheKey) ?? failed.get(cacheKey);
   if (cached) return cached;
   let pending = loading.get(cacheKey);
   if (!pending) {
-    pending = load(location)
-      .then((loaded) => {
-        if (!("type" in loaded)) maps.set(cacheKey, loaded, loaded.weight);
-        else if (LASTING_FAILURES.has(loaded.type)) failed.set(cacheKey, loaded);
-        return loaded;
+    pending = load(location, tenant)
+      .then((loaded): LoadedMap | EventError => {
+        if (!("type" in loaded) && !maps.set(cacheKey, loaded, loaded.weight, tenant)) {
+          logger.warn({ url: loaded.url, weight: loaded.weight }, "source map heavier than a tenant's share of the cache");
+          loaded = { type: "js_too_large", url: loaded.url };
+        }
+        if ("type" in loaded) {
+          if (LASTING_FAILURES.has(loaded.type)) failed.set(cacheKey, loaded);
+          return loaded;
+        }
+        // what the map comes to hold later (remembered positions) is weighed too
+        const map = loaded;
+        map.onGrow = (bytes) => {
+          map.weight += bytes;
+          maps.resize(cacheKey, bytes);
+        };
+        return map;
       })
       .finally(() => loading.delete(cacheKey));
     loading.set(cacheKey, pending);
@@ -246,7 +270,7 @@ async function loadLocated(location: LocatedFiles): Promise<LoadedMap | EventErr
   return pending;
 }
 
-async function load(location: LocatedFiles): Promise<LoadedMap | EventError> {
+async function load(location: LocatedFiles, tenant: string): Promise<LoadedMap | EventError> {
   const url = location.mapUrl;
   try {
     // without the minified file, frames are mapped but named by the map alone (no scopes)
@@ -262,9 +286,10 @@ async function load(location: LocatedFiles): Promise<LoadedMap | EventError> {
       bytes = await blobStore().get(location.map!.blobKey);
       if (!bytes) return { type: "js_no_source", url };
     }
-    return await parser.parse(url, bytes, minified);
+    return await parser.parse(url, bytes, minified, tenant);
   } catch (error) {
     if (error instanceof InvalidSourceMapError) return { type: "js_invalid_sourcemap", url };
+    if (error instanceof MapTooLargeError) return { type: "js_too_large", url };
     if (error instanceof ParseThreadError) {
       logger.warn({ err: error, url }, "source map not parsed");
       // past the thread's time or heap the map is too large for us; a full queue or a dead thread may pass

@@ -225,16 +225,21 @@ type OriginalFrame = {
 };
 
 // The same few throw sites recur in event after event: each map remembers what its positions
-// map to (bounded per map; the arrays are shared by the events, which never change them).
-const resolvedPositions = new WeakMap<LoadedMap, Map<string, OriginalFrame | null>>();
+// map to (bounded per map; the arrays are shared by the events, which never change them). What
+// is remembered is added to the map's weight in the cache (up to ~4 MB a map: 2000 positions
+// with their context lines).
+const resolvedPositions = new WeakMap<LoadedMap, { frames: Map<string, OriginalFrame | null>; bytes: number }>();
 const POSITIONS_PER_MAP = 2000;
+// a remembered position besides its context: the key, the object, its paths and names
+const POSITION_OVERHEAD = 256;
 
 function originalFrame(map: LoadedMap, line: number, column: number): OriginalFrame | null {
-  let memo = resolvedPositions.get(map);
-  if (!memo) {
-    memo = new Map();
-    resolvedPositions.set(map, memo);
+  let remembered = resolvedPositions.get(map);
+  if (!remembered) {
+    remembered = { frames: new Map(), bytes: 0 };
+    resolvedPositions.set(map, remembered);
   }
+  const memo = remembered.frames;
   const key = `${line}:${column}`;
   const known = memo.get(key);
   if (known !== undefined) return known;
@@ -262,8 +267,15 @@ function originalFrame(map: LoadedMap, line: number, column: number): OriginalFr
         : 0,
     };
   }
-  if (memo.size >= POSITIONS_PER_MAP) memo.clear();
+  if (memo.size >= POSITIONS_PER_MAP) {
+    memo.clear();
+    map.onGrow?.(-remembered.bytes);
+    remembered.bytes = 0;
+  }
   memo.set(key, result);
+  const bytes = POSITION_OVERHEAD + (result ? result.contextBytes + result.absPath.length + result.filename.length : 0);
+  remembered.bytes += bytes;
+  map.onGrow?.(bytes);
   return result;
 }
 

@@ -181,7 +181,7 @@ function answers(loaded: LoadedMap, frames: Frame[]) {
   });
 }
 
-const defaults: ParseThreadOptions = { timeoutMs: 60_000, maxQueued: 8, maxQueuedBytes: 64 * 1024 * 1024, idleMs: 60_000, maxHeapMb: 2048 };
+const defaults: ParseThreadOptions = { timeoutMs: 60_000, maxQueued: 8, maxQueuedBytes: 64 * 1024 * 1024, maxQueuedPerTenant: 8, idleMs: 60_000, maxHeapMb: 2048 };
 const threads: ParseThread[] = [];
 const newThread = (options: Partial<ParseThreadOptions> = {}) => {
   const thread = new ParseThread({ ...defaults, ...options });
