@@ -21,13 +21,18 @@ export function productionFlags(service: "ingest" | "worker"): string {
   return flags[1]!;
 }
 
-/** Bundles the given entries with the flags of `npm run build:workers`, into `outdir`. */
+/**
+ * Bundles the given entries with the flags of `npm run build:workers`, into `outdir`. With
+ * workers/worker.ts come the named entries it loads beside itself (`sourcemap-thread=...`, the
+ * source-map parse thread): without them the bundled worker symbolicates nothing.
+ */
 export async function buildBundles(entries: string[], outdir: string, extra: string[]): Promise<void> {
   const scripts = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts ?? {};
   const words = String(scripts["build:workers"] ?? "").split(/\s+/);
   if (words[0] !== "esbuild") throw new Error(`build:workers is not an esbuild command: ${words.join(" ")}`);
   const flags = words.filter((w) => w.startsWith("--") && !w.startsWith("--outdir") && !w.startsWith("--outfile"));
-  await exec(path.join(ROOT, "node_modules/.bin/esbuild"), [...entries, ...flags, `--outdir=${outdir}`, ...extra]);
+  const companions = entries.includes("workers/worker.ts") ? words.filter((w) => /^[\w-]+=/.test(w) && !entries.includes(w)) : [];
+  await exec(path.join(ROOT, "node_modules/.bin/esbuild"), [...entries, ...companions, ...flags, `--outdir=${outdir}`, ...extra]);
 }
 
 /** Modification time of the newest source a bundle is built from (lib/, workers/). */
