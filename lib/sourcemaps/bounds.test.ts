@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { LINE_SLACK, MAX_GENERATED_LINES, MAX_SECTION_DEPTH, MAX_SEGMENTS, MAX_SOURCE_LINES } from "./bounds";
 import { ByteLru } from "./cache";
-import { contextAround, InvalidSourceMapError, type LoadedMap, lineStarts, loadMap, MapTooLargeError, prepareScopes } from "./loaded-map";
+import {
+  contextAround,
+  InvalidSourceMapError,
+  type LoadedMap,
+  lineStarts,
+  loadMap,
+  MapTooLargeError,
+  prepareScopes,
+} from "./loaded-map";
 import { buildScopeIndex, MAX_SCOPE_SOURCE_BYTES } from "./scopes";
 
 // Maps that claim an absurd generated extent are refused before decoding, fast and without the
@@ -10,7 +18,10 @@ import { buildScopeIndex, MAX_SCOPE_SOURCE_BYTES } from "./scopes";
 // the parse thread does.
 
 /** loadMap + prepareScopes with the time and resident memory it took. */
-function timed(map: string | Buffer, minified: string | null): { result: LoadedMap | Error; ms: number; rssMb: number } {
+function timed(
+  map: string | Buffer,
+  minified: string | null,
+): { result: LoadedMap | Error; ms: number; rssMb: number } {
   const rss = process.memoryUsage.rss();
   const started = performance.now();
   let result: LoadedMap | Error;
@@ -25,12 +36,16 @@ function timed(map: string | Buffer, minified: string | null): { result: LoadedM
 }
 
 const json = (value: object) => JSON.stringify(value);
-const plain = (mappings: string, extra: object = {}) => json({ version: 3, sources: ["a.js"], names: [], mappings, ...extra });
+const plain = (mappings: string, extra: object = {}) =>
+  json({ version: 3, sources: ["a.js"], names: [], mappings, ...extra });
 const MINIFIED = "function a(){throw new Error('x')}a();\n//# sourceMappingURL=app.js.map";
 
 describe("maps refused before they are decoded", () => {
   it("an index map with a section at generated line 30,000,000 (235 bytes: 15 s and 1.4 GB to flatten)", () => {
-    const map = json({ version: 3, sections: [{ offset: { line: 30_000_000, column: 0 }, map: JSON.parse(plain("AAAA")) }] });
+    const map = json({
+      version: 3,
+      sections: [{ offset: { line: 30_000_000, column: 0 }, map: JSON.parse(plain("AAAA")) }],
+    });
     expect(map.length).toBeLessThan(240);
     for (const minified of [MINIFIED, null]) {
       const { result, ms } = timed(map, minified);
@@ -38,26 +53,46 @@ describe("maps refused before they are decoded", () => {
       expect(ms).toBeLessThan(100);
     }
     // past the minified file's lines, though far under the ceiling
-    expect(timed(json({ version: 3, sections: [{ offset: { line: 5000, column: 0 }, map: JSON.parse(plain("AAAA")) }] }), MINIFIED).result).toBeInstanceOf(
-      MapTooLargeError,
-    );
+    expect(
+      timed(
+        json({
+          version: 3,
+          sections: [{ offset: { line: 5000, column: 0 }, map: JSON.parse(plain("AAAA")) }],
+        }),
+        MINIFIED,
+      ).result,
+    ).toBeInstanceOf(MapTooLargeError);
   });
 
   it("sections that reach far only through their own map's lines, nest too deep, or have no proper offset", () => {
-    const far = json({ version: 3, sections: [{ offset: { line: 10, column: 0 }, map: JSON.parse(plain(";".repeat(LINE_SLACK + 10))) }] });
+    const far = json({
+      version: 3,
+      sections: [{ offset: { line: 10, column: 0 }, map: JSON.parse(plain(";".repeat(LINE_SLACK + 10))) }],
+    });
     expect(timed(far, MINIFIED).result).toBeInstanceOf(MapTooLargeError);
     let nested: object = JSON.parse(plain("AAAA"));
-    for (let depth = 0; depth <= MAX_SECTION_DEPTH; depth++) nested = { version: 3, sections: [{ offset: { line: 0, column: 0 }, map: nested }] };
+    for (let depth = 0; depth <= MAX_SECTION_DEPTH; depth++)
+      nested = { version: 3, sections: [{ offset: { line: 0, column: 0 }, map: nested }] };
     expect(timed(json(nested), MINIFIED).result).toBeInstanceOf(MapTooLargeError);
-    for (const offset of [{ line: -1, column: 0 }, { line: 0.5, column: 0 }, { line: "1", column: 0 }, { line: 0, column: 2 ** 40 }, null])
-      expect(timed(json({ version: 3, sections: [{ offset, map: JSON.parse(plain("AAAA")) }] }), MINIFIED).result).toBeInstanceOf(InvalidSourceMapError);
+    for (const offset of [
+      { line: -1, column: 0 },
+      { line: 0.5, column: 0 },
+      { line: "1", column: 0 },
+      { line: 0, column: 2 ** 40 },
+      null,
+    ])
+      expect(
+        timed(json({ version: 3, sections: [{ offset, map: JSON.parse(plain("AAAA")) }] }), MINIFIED).result,
+      ).toBeInstanceOf(InvalidSourceMapError);
   });
 
   it("a 37 MB map whose mappings are only ';' (25 s and 1.9 GB to decode), and a small one past a one-line file", () => {
     const map = Buffer.from(plain(";".repeat(37_000_000)));
     const { result, ms, rssMb } = timed(map, MINIFIED);
     expect(result).toBeInstanceOf(MapTooLargeError);
-    console.log(`37 MB of ';': refused in ${ms.toFixed(0)} ms, resident memory +${rssMb.toFixed(0)} MB (the map's own text included)`);
+    console.log(
+      `37 MB of ';': refused in ${ms.toFixed(0)} ms, resident memory +${rssMb.toFixed(0)} MB (the map's own text included)`,
+    );
     expect(ms).toBeLessThan(1000);
     expect(rssMb).toBeLessThan(400);
     // without the minified file, the fixed ceiling
@@ -67,7 +102,14 @@ describe("maps refused before they are decoded", () => {
   });
 
   it("more segments than the minified file has columns", () => {
-    const small = timed(plain(Array(MINIFIED.length + 2 * LINE_SLACK).fill("AAAA").join(",")), MINIFIED);
+    const small = timed(
+      plain(
+        Array(MINIFIED.length + 2 * LINE_SLACK)
+          .fill("AAAA")
+          .join(","),
+      ),
+      MINIFIED,
+    );
     expect(small.result).toBeInstanceOf(MapTooLargeError);
     expect((small.result as Error).message).toMatch(/segments/);
     // without the minified file, the fixed ceiling: 6M one-field segments ("A,", 12 MB)
@@ -83,7 +125,10 @@ describe("maps refused before they are decoded", () => {
   });
 
   it("sourcesContent past the lines whose table is kept", () => {
-    const { result, ms } = timed(plain("AAAA", { sourcesContent: ["\n".repeat(MAX_SOURCE_LINES + 1)] }), MINIFIED);
+    const { result, ms } = timed(
+      plain("AAAA", { sourcesContent: ["\n".repeat(MAX_SOURCE_LINES + 1)] }),
+      MINIFIED,
+    );
     expect(result).toBeInstanceOf(MapTooLargeError);
     expect(ms).toBeLessThan(1000);
   });
@@ -91,7 +136,10 @@ describe("maps refused before they are decoded", () => {
   it("keeps a map just inside the bounds, and weighs its line tables", () => {
     const lines = MINIFIED.split("\n").length;
     const content = Array.from({ length: 1000 }, (_, i) => `line ${i}`).join("\n");
-    const { result } = timed(plain(`${";".repeat(lines + LINE_SLACK - 1)}AAAA`, { sourcesContent: [content] }), MINIFIED);
+    const { result } = timed(
+      plain(`${";".repeat(lines + LINE_SLACK - 1)}AAAA`, { sourcesContent: [content] }),
+      MINIFIED,
+    );
     if (result instanceof Error) throw result;
     expect(result.map.lineOffsets.length - 1).toBe(lines + LINE_SLACK);
     expect(result.sourceLines.starts).toEqual(lineStarts(content));
@@ -131,7 +179,12 @@ describe("the LRU's share per tenant", () => {
     expect(lru.get("b1")).toBe("b");
     expect(lru.get("b2")).toBe("b");
     expect(lru.groupBytes("a")).toBeLessThanOrEqual(50);
-    expect([lru.get("a19"), lru.get("a18"), lru.get("a17"), lru.get("a16")]).toEqual(["a", "a", "a", undefined]);
+    expect([lru.get("a19"), lru.get("a18"), lru.get("a17"), lru.get("a16")]).toEqual([
+      "a",
+      "a",
+      "a",
+      undefined,
+    ]);
     expect(lru.bytes).toBe(85);
   });
 

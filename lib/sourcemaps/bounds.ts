@@ -47,46 +47,74 @@ type Tally = { segments: number; names: number; sources: number; sections: numbe
  * InvalidSourceMapError-worthy shapes are left to the decoder except index map offsets, which
  * must be non-negative integers (trace-mapping would loop on others).
  */
-export function checkMapExtent(raw: Record<string, unknown>, bounds: MapBounds, invalid: (message: string) => Error): void {
+export function checkMapExtent(
+  raw: Record<string, unknown>,
+  bounds: MapBounds,
+  invalid: (message: string) => Error,
+): void {
   const tally: Tally = { segments: 0, names: 0, sources: 0, sections: 0 };
   const lines = extentOf(raw, bounds, tally, 0, invalid);
-  if (lines > bounds.lines) throw new MapTooLargeError(`source map spans ${lines} generated lines, more than ${bounds.lines}`);
+  if (lines > bounds.lines)
+    throw new MapTooLargeError(`source map spans ${lines} generated lines, more than ${bounds.lines}`);
 }
 
 /** The generated lines a map spans (from its own line 0); adds its segments, names and sources to `tally`. */
-function extentOf(raw: Record<string, unknown>, bounds: MapBounds, tally: Tally, depth: number, invalid: (message: string) => Error): number {
+function extentOf(
+  raw: Record<string, unknown>,
+  bounds: MapBounds,
+  tally: Tally,
+  depth: number,
+  invalid: (message: string) => Error,
+): number {
   if (Array.isArray(raw.sections)) {
-    if (depth >= MAX_SECTION_DEPTH) throw new MapTooLargeError(`index map sections nested deeper than ${MAX_SECTION_DEPTH}`);
+    if (depth >= MAX_SECTION_DEPTH)
+      throw new MapTooLargeError(`index map sections nested deeper than ${MAX_SECTION_DEPTH}`);
     tally.sections += raw.sections.length;
-    if (tally.sections > MAX_SECTIONS) throw new MapTooLargeError(`index map has more than ${MAX_SECTIONS} sections`);
+    if (tally.sections > MAX_SECTIONS)
+      throw new MapTooLargeError(`index map has more than ${MAX_SECTIONS} sections`);
     let lines = 0;
     for (const section of raw.sections as unknown[]) {
-      const { offset, map } = (section ?? {}) as { offset?: { line?: unknown; column?: unknown }; map?: unknown };
+      const { offset, map } = (section ?? {}) as {
+        offset?: { line?: unknown; column?: unknown };
+        map?: unknown;
+      };
       const line = offset?.line;
       const column = offset?.column;
-      if (!isOffset(line) || !isOffset(column)) throw invalid("index map section offset is not a non-negative integer");
+      if (!isOffset(line) || !isOffset(column))
+        throw invalid("index map section offset is not a non-negative integer");
       // checked before its map is looked at: an offset alone can claim millions of lines
-      if (line >= bounds.lines) throw new MapTooLargeError(`index map section at generated line ${line}, past ${bounds.lines}`);
-      if (typeof map !== "object" || map === null || Array.isArray(map)) throw invalid("index map section without a map");
-      lines = Math.max(lines, line + extentOf(map as Record<string, unknown>, bounds, tally, depth + 1, invalid));
-      if (lines > bounds.lines) throw new MapTooLargeError(`source map spans more than ${bounds.lines} generated lines`);
+      if (line >= bounds.lines)
+        throw new MapTooLargeError(`index map section at generated line ${line}, past ${bounds.lines}`);
+      if (typeof map !== "object" || map === null || Array.isArray(map))
+        throw invalid("index map section without a map");
+      lines = Math.max(
+        lines,
+        line + extentOf(map as Record<string, unknown>, bounds, tally, depth + 1, invalid),
+      );
+      if (lines > bounds.lines)
+        throw new MapTooLargeError(`source map spans more than ${bounds.lines} generated lines`);
     }
     return lines;
   }
   tally.names += Array.isArray(raw.names) ? raw.names.length : 0;
   tally.sources += Array.isArray(raw.sources) ? raw.sources.length : 0;
   if (tally.names > bounds.entries || tally.sources > bounds.entries)
-    throw new MapTooLargeError(`source map lists ${tally.names} names and ${tally.sources} sources, more than ${bounds.entries}`);
+    throw new MapTooLargeError(
+      `source map lists ${tally.names} names and ${tally.sources} sources, more than ${bounds.entries}`,
+    );
   const mappings = typeof raw.mappings === "string" ? raw.mappings : "";
   const lines = countChar(mappings, ";", bounds.lines) + 1;
-  if (lines > bounds.lines) throw new MapTooLargeError(`source map has more than ${bounds.lines} generated lines`);
+  if (lines > bounds.lines)
+    throw new MapTooLargeError(`source map has more than ${bounds.lines} generated lines`);
   // an upper bound on segments: every separator may end one
   tally.segments += lines + countChar(mappings, ",", bounds.segments - tally.segments);
-  if (tally.segments > bounds.segments) throw new MapTooLargeError(`source map has more than ${bounds.segments} segments`);
+  if (tally.segments > bounds.segments)
+    throw new MapTooLargeError(`source map has more than ${bounds.segments} segments`);
   return lines;
 }
 
-const isOffset = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0 && (value as number) < 2 ** 31;
+const isOffset = (value: unknown): value is number =>
+  Number.isInteger(value) && (value as number) >= 0 && (value as number) < 2 ** 31;
 
 /** Occurrences of `char` in `text`, counting stops once past `limit` (then limit + 1). */
 export function countChar(text: string, char: string, limit: number): number {

@@ -59,11 +59,14 @@ export class ParseThread {
   private readonly queues = new Map<string, Job[]>();
   private queuedCount = 0;
   private queuedBytes = 0;
+  private lastTenant: string | null = null;
   private current: Job | null = null;
   private deadline: NodeJS.Timeout | undefined;
   private idle: NodeJS.Timeout | undefined;
   /** threads started so far (tests: a dead or stuck thread is replaced) */
   started = 0;
+  /** maps the thread answered for, parsed or refused (tests: a remembered failure is not parsed again) */
+  answered = 0;
 
   constructor(readonly options: ParseThreadOptions) {}
 
@@ -91,6 +94,11 @@ export class ParseThread {
       this.queuedBytes += bytes;
       this.next();
     });
+  }
+
+  /** Maps waiting, not counting the one being parsed. */
+  get queued(): number {
+    return this.queuedCount;
   }
 
   /** Stops the thread; what is queued or running is refused. */
@@ -128,10 +136,18 @@ export class ParseThread {
     worker.postMessage(job.request, [job.request.map.buffer as ArrayBuffer]);
   }
 
-  /** The first waiting tenant's oldest map; that tenant goes behind the others. */
+  /**
+   * The first waiting tenant's oldest map; that tenant goes behind the others. The tenant just
+   * served waits behind the others too, though its queue emptied and started again meanwhile.
+   */
   private takeTurn(): Job | undefined {
     for (const [tenant, jobs] of this.queues) {
       this.queues.delete(tenant);
+      if (tenant === this.lastTenant && this.queues.size > 0) {
+        this.queues.set(tenant, jobs);
+        continue;
+      }
+      this.lastTenant = tenant;
       const job = jobs.shift();
       if (jobs.length > 0) this.queues.set(tenant, jobs);
       if (job) return job;
@@ -164,6 +180,7 @@ export class ParseThread {
     if (worker !== this.worker || !job) return;
     clearTimeout(this.deadline);
     this.current = null;
+    this.answered++;
     if (reply.ok) {
       const { url, minified } = job.request;
       job.resolve({

@@ -75,8 +75,15 @@ export function clearSourceMapCaches(): void {
   failed.clear();
 }
 
-export function sourceMapCacheStats(orgId?: number): { bytes: number; maps: number; tenantBytes: number } {
-  return { bytes: maps.bytes, maps: maps.size, tenantBytes: orgId === undefined ? 0 : maps.groupBytes(String(orgId)) };
+/** The LRU's bytes and maps (and one tenant's bytes), and the parse thread's work: maps answered and waiting. */
+export function sourceMapCacheStats(orgId?: number): { bytes: number; maps: number; tenantBytes: number; parses: number; queued: number } {
+  return {
+    bytes: maps.bytes,
+    maps: maps.size,
+    tenantBytes: orgId === undefined ? 0 : maps.groupBytes(String(orgId)),
+    parses: parser.answered,
+    queued: parser.queued,
+  };
 }
 
 const locationKey = (scope: Scope, target: FrameTarget, release: string | undefined, dist: string) =>

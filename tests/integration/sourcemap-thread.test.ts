@@ -18,13 +18,15 @@ import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { blobStore } from "@/lib/blobs";
 import { db } from "@/lib/db";
-import { clearSourceMapCaches } from "@/lib/sourcemaps";
+import { clearSourceMapCaches, sourceMapCacheStats } from "@/lib/sourcemaps";
 import {
   contextAround,
   enclosingFunctionName,
   InvalidSourceMapError,
   type LoadedMap,
+  lineStarts,
   loadMap,
+  MapTooLargeError,
   originalPosition,
   prepareScopes,
   sourceOf,
@@ -134,8 +136,9 @@ type Tenant = Awaited<ReturnType<typeof createOrgWithProject>>;
 /** The bundle's rows and blobs as the assembly job writes them (lib/artifacts/assemble-bundle.ts). */
 async function storeBundle(tenant: Tenant, app: App): Promise<void> {
   const js = Buffer.from(app.js);
+  const checksum = createHash("sha1").update(js).update(app.map).update(String(tenant.org.id)).update(app.debugId).digest("hex");
   const bundle = await db().artifactBundle.create({
-    data: { orgId: tenant.org.id, bundleId: app.debugId, checksum: createHash("sha1").update(js).update(String(tenant.org.id)).digest("hex"), size: js.length + app.map.length, fileCount: 2 },
+    data: { orgId: tenant.org.id, bundleId: app.debugId, checksum, size: js.length + app.map.length, fileCount: 2 },
   });
   await db().artifactBundleProject.create({ data: { bundleId: bundle.id, projectId: tenant.project.id } });
   const files = [
@@ -217,6 +220,13 @@ describe("the parse thread", () => {
     expect(inThread.map.sourcesContent).toEqual(onMain.map.sourcesContent);
     expect(inThread.scopes).toEqual(onMain.scopes);
     expect(inThread.weight).toBe(onMain.weight);
+    // the line tables built with the map are the ones context was taken from before, and weighed
+    const contents = inThread.map.sourcesContent!;
+    contents.forEach((content, i) => {
+      const { starts, offsets } = inThread.sourceLines;
+      expect(starts.subarray(offsets[i]!, offsets[i + 1]!)).toEqual(lineStarts(content!));
+    });
+    expect(inThread.weight).toBeGreaterThan(inThread.sourceLines.starts.byteLength + app.js.length + app.map.length / 2);
     const frames = sites.flatMap((site) => site.frames);
     const fromThread = answers(inThread, frames);
     expect(fromThread).toEqual(answers(onMain, frames));
@@ -274,6 +284,38 @@ describe("the parse thread", () => {
     await Promise.all([first, second]);
   });
 
+  it("refuses a map claiming an absurd extent before decoding it, in well under a second", async () => {
+    const thread = newThread();
+    await thread.parse("~/a.js.map", smallMap, null); // the thread is up
+    const section = { offset: { line: 30_000_000, column: 0 }, map: JSON.parse(smallMap.toString()) };
+    for (const [map, minified] of [
+      [Buffer.from(JSON.stringify({ version: 3, sections: [section] })), app.js],
+      [Buffer.from(JSON.stringify({ version: 3, sources: ["a.js"], names: [], mappings: ";".repeat(5_000_000) })), null],
+    ] as const) {
+      const started = performance.now();
+      const refused = await thread.parse("~/app.js.map", map, minified).catch((error) => error);
+      const ms = performance.now() - started;
+      expect(refused).toBeInstanceOf(MapTooLargeError);
+      expect(ms).toBeLessThan(1000);
+    }
+    expect(thread.started).toBe(1);
+  });
+
+  it("serves tenants in turn: one tenant's queued maps delay another's by one parse", async () => {
+    const thread = newThread({ maxQueuedPerTenant: 3 });
+    const done: string[] = [];
+    const parse = (tenant: string, name: string, map: Buffer, minified: string | null) =>
+      thread.parse(`~/${name}.map`, map, minified, tenant).then(() => done.push(name));
+    const flood = [1, 2, 3, 4].map((n) => parse("a", `a${n}`, Buffer.from(app.map), app.js));
+    // a1 is being parsed, a2-a4 wait: a fifth is past a's own bound, while b is still let in
+    const refused = await thread.parse("~/a5.map", Buffer.from(app.map), app.js, "a").catch((error) => error);
+    expect(refused).toBeInstanceOf(ParseThreadError);
+    expect(refused.reason).toBe("busy");
+    const mine = parse("b", "b1", Buffer.from(smallMap), null);
+    await Promise.all([...flood, mine]);
+    expect(done).toEqual(["a1", "b1", "a2", "a3", "a4"]);
+  });
+
   it("stops when idle and starts again for the next map", async () => {
     const thread = newThread({ idleMs: 50 });
     await thread.parse("~/a.js.map", smallMap, null);
@@ -317,6 +359,64 @@ describe("the worker's main thread while a cold 5 MB map loads", () => {
     );
     expect(mapped.every((answer) => answer !== null)).toBe(true);
     expect(longestGapMs).toBeLessThan(100);
+  });
+});
+
+describe("tenants sharing the worker's parse thread and cache", () => {
+  const targetsOf = (debugId: string): FrameTarget[][] =>
+    sites.slice(0, 3).map((site) => site.frames.map((f) => ({ absPath: f.abs_path, line: f.lineno, column: f.colno, debugId, node: false })));
+
+  it("an organization flooding cold maps does not keep another's map waiting behind all of them", async () => {
+    clearSourceMapCaches();
+    const flooding = await createOrgWithProject();
+    const other = await createOrgWithProject();
+    const floodApps = Array.from({ length: 4 }, () => ({ ...app, debugId: crypto.randomUUID() }));
+    for (const floodApp of floodApps) await storeBundle(flooding, floodApp);
+    const otherApp = { ...app, debugId: crypto.randomUUID() };
+    await storeBundle(other, otherApp);
+
+    const started = performance.now();
+    let floodDone = 0;
+    const flood = resolveBatch(
+      { orgId: flooding.org.id, projectId: flooding.project.id },
+      floodApps.map((a) => ({ targets: targetsOf(a.debugId) })),
+      120_000,
+    ).then((resolvers) => {
+      floodDone = performance.now() - started;
+      return resolvers;
+    });
+    // the flood's maps are in the thread's queue before the other organization asks
+    while (sourceMapCacheStats().queued < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    const [resolve] = await resolveBatch({ orgId: other.org.id, projectId: other.project.id }, [{ targets: targetsOf(otherApp.debugId) }], 120_000);
+    const otherDone = performance.now() - started;
+    const resolution = resolve!(targetsOf(otherApp.debugId)[0]![0]!);
+    expect("map" in resolution).toBe(true);
+    const floodResolvers = await flood;
+    for (const [i, a] of floodApps.entries()) expect("map" in floodResolvers[i]!(targetsOf(a.debugId)[0]![0]!)).toBe(true);
+    console.log(`4 cold 5 MB maps of one organization queued first: another's map loaded after ${otherDone.toFixed(0)} ms, the flood's last after ${floodDone.toFixed(0)} ms`);
+    // first come, first served, it would have come after all four
+    expect(otherDone).toBeLessThan(floodDone);
+    // each organization holds its own maps in the cache; neither past half of it
+    expect(sourceMapCacheStats(other.org.id).tenantBytes).toBeGreaterThan(app.map.length);
+    expect(sourceMapCacheStats(flooding.org.id).tenantBytes).toBeGreaterThan(4 * app.map.length);
+  }, 180_000);
+
+  it("a map refused as too large is remembered: the next batches are answered without parsing it again", async () => {
+    clearSourceMapCaches();
+    const tenant = await createOrgWithProject();
+    const section = { offset: { line: 30_000_000, column: 0 }, map: JSON.parse(smallMap.toString()) };
+    const hostile = { js: app.js, map: Buffer.from(JSON.stringify({ version: 3, sections: [section] })), debugId: crypto.randomUUID() };
+    await storeBundle(tenant, hostile);
+    const scope = { orgId: tenant.org.id, projectId: tenant.project.id };
+    const target: FrameTarget = { absPath: URL_OF_BUNDLE, line: 1, column: 10, debugId: hostile.debugId, node: false };
+    const before = sourceMapCacheStats().parses;
+    for (let batch = 0; batch < 3; batch++) {
+      const started = performance.now();
+      const [resolve] = await resolveBatch(scope, [{ targets: [[target]] }], 60_000);
+      expect(resolve!(target)).toEqual({ error: { type: "js_too_large", url: "~/assets/app.js.map" } });
+      expect(performance.now() - started).toBeLessThan(2000);
+    }
+    expect(sourceMapCacheStats().parses - before).toBe(1);
   });
 });
 
