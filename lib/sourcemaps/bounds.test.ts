@@ -93,7 +93,8 @@ describe("maps refused before they are decoded", () => {
     console.log(
       `37 MB of ';': refused in ${ms.toFixed(0)} ms, resident memory +${rssMb.toFixed(0)} MB (the map's own text included)`,
     );
-    expect(ms).toBeLessThan(1000);
+    // JSON.parse of 37 MB is most of it (0.3-0.9 s measured on a loaded machine): the floor, not the bound's cost
+    expect(ms).toBeLessThan(3000);
     expect(rssMb).toBeLessThan(400);
     // without the minified file, the fixed ceiling
     expect(timed(plain(";".repeat(MAX_GENERATED_LINES)), null).result).toBeInstanceOf(MapTooLargeError);
@@ -155,7 +156,10 @@ describe("the scope index's budget", () => {
       const { result, ms } = timed(plain("AAAA"), minified);
       if (result instanceof Error) throw result;
       expect(result.scopes).toBeNull();
-      expect(result.minifiedLineStarts).toBeUndefined(); // not kept without scopes
+      // neither the text nor a line table is kept (or weighed) without scopes
+      expect(result.minifiedLineStarts).toBeUndefined();
+      expect(result.minified).toBeNull();
+      expect(result.weight).toBeLessThan(1000);
       expect(ms).toBeLessThan(1000);
     }
   });

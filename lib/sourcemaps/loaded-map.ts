@@ -17,7 +17,7 @@ export type LoadedMap = {
   /** the map's URL as the frames' data names it (`~/main.js.map`, a full URL, or the file's own for an inline map) */
   url: string;
   map: CompactMap;
-  /** the minified file, for scope mapping; null when only the map was found */
+  /** the minified file, for scope mapping; null when only the map was found, or once it gave no scope index */
   minified: string | null;
   /** undefined until first needed, null when the minified file does not parse */
   scopes?: ScopeIndex | null;
@@ -190,9 +190,21 @@ export function enclosingFunctionName(loaded: LoadedMap, line: number, column: n
  */
 export function prepareScopes(loaded: LoadedMap): void {
   if (loaded.scopes !== undefined || loaded.minified === null) return;
-  loaded.scopes = buildScopeIndex(loaded.minified);
-  // the line table is for naming through scopes: without them it would be weight for nothing
-  if (!loaded.scopes) return;
+  let scopes: ScopeIndex | null = null;
+  try {
+    scopes = buildScopeIndex(loaded.minified);
+  } catch {
+    // frames are still mapped, named by the caller's call site
+  }
+  if (!scopes) {
+    // the minified text and its line table serve only scope naming: without it, neither is kept
+    // (nor weighed: 19 MB of minified code past acorn's budget would otherwise hold 19 MB)
+    loaded.weight -= loaded.minified.length;
+    loaded.minified = null;
+    loaded.scopes = null;
+    return;
+  }
+  loaded.scopes = scopes;
   loaded.minifiedLineStarts = lineStarts(loaded.minified);
   loaded.weight += loaded.scopes.bytes + loaded.minifiedLineStarts.byteLength;
 }

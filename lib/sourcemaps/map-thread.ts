@@ -14,11 +14,7 @@ parentPort!.on("message", ({ url, map, minified }: ParseRequest) => {
   const transfer: ArrayBuffer[] = [];
   try {
     const loaded = loadMap(url, Buffer.from(map.buffer, map.byteOffset, map.byteLength), minified);
-    try {
-      prepareScopes(loaded);
-    } catch {
-      loaded.scopes = null; // frames are still mapped, named by the caller's call site
-    }
+    prepareScopes(loaded); // null scopes (and no minified text kept) when acorn cannot or may not read it
     const { scopes, minifiedLineStarts, sourceLines } = loaded;
     transfer.push(...compactMapBuffers(loaded.map), sourceLines.starts.buffer as ArrayBuffer, sourceLines.offsets.buffer as ArrayBuffer);
     if (scopes) transfer.push(...[scopes.starts, scopes.ends, scopes.parents, scopes.nameTokens, scopes.classTokens].map((a) => a.buffer as ArrayBuffer));

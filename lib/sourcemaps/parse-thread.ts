@@ -186,9 +186,9 @@ export class ParseThread {
       job.resolve({
         url,
         map: reply.map,
-        minified,
-        // null: the minified file does not parse; undefined: there is no minified file
-        scopes: minified === null ? undefined : reply.scopes,
+        // kept for scope naming only: not when it has no scope index (the thread left it out of the weight)
+        minified: reply.scopes ? minified : null,
+        scopes: reply.scopes,
         minifiedLineStarts: reply.minifiedLineStarts ?? undefined,
         sourceLines: reply.sourceLines,
         weight: reply.weight,
