@@ -46,7 +46,10 @@ export const RESOLVE_TIMEOUT_MS = 5_000;
 // Parsing runs in a thread (parse-thread.ts). Its limits: the largest maps allowed take well
 // under 30 s there; a 4.9 MB map with its 0.9 MB minified file needs a 64 MB heap (48 is too
 // little), so the largest allowed (40 + 20 MB) should fit in 1 GB; a queue of cold maps this
-// deep is minutes of work already.
+// deep is minutes of work already. What a map may claim is bounded before it is decoded
+// (bounds.ts: at most 2M lines and 6M segments, and no more than its minified file holds) and
+// acorn stops at 4 MiB or 2M tokens (scopes.ts), so no map allowed costs the thread much more
+// than a real one of its size; 8 waiting per tenant keeps one from filling the queue.
 const parser = new ParseThread({
   timeoutMs: 60_000,
   maxQueued: 32,
