@@ -123,6 +123,12 @@ describe("maps refused before they are decoded", () => {
     const names = Array.from({ length: 5000 }, (_, i) => `n${i}`);
     expect(timed(plain("AAAA", { names }), MINIFIED).result).toBeInstanceOf(MapTooLargeError);
     expect(timed(plain("AAAA", { sources: names }), MINIFIED).result).toBeInstanceOf(MapTooLargeError);
+    expect(timed(plain("AAAA", { sourcesContent: names.map(() => null) }), MINIFIED).result).toBeInstanceOf(
+      MapTooLargeError,
+    );
+    expect(timed(plain("AAAA", { ignoreList: names.map(() => 0) }), MINIFIED).result).toBeInstanceOf(
+      MapTooLargeError,
+    );
   });
 
   it("sourcesContent past the lines whose table is kept", () => {

@@ -96,8 +96,15 @@ function extentOf(
     }
     return lines;
   }
-  tally.names += Array.isArray(raw.names) ? raw.names.length : 0;
-  tally.sources += Array.isArray(raw.sources) ? raw.sources.length : 0;
+  const length = (value: unknown) => (Array.isArray(value) ? value.length : 0);
+  tally.names += length(raw.names);
+  // sourcesContent and ignoreList are copied per entry too, whatever sources says
+  tally.sources += Math.max(
+    length(raw.sources),
+    length(raw.sourcesContent),
+    length(raw.ignoreList),
+    length(raw.x_google_ignoreList),
+  );
   if (tally.names > bounds.entries || tally.sources > bounds.entries)
     throw new MapTooLargeError(
       `source map lists ${tally.names} names and ${tally.sources} sources, more than ${bounds.entries}`,
