@@ -158,10 +158,9 @@ describe("source maps uploaded by sentry-cli turn a minified browser error into 
     // The error, from the minified bundle in a real browser through the official SDK.
     await page.goto(siteUrl);
     await page.getByRole("button", { name: "Pay" }).click();
-    let issues: { id: string; title: string }[] = [];
-    await expect
-      .poll(async () => (issues = await api(`/api/0/projects/${boot.org}/${boot.project}/issues/`)).length, { timeout: 30_000 })
-      .toBeGreaterThan(0);
+    const listIssues = (): Promise<{ id: string; title: string }[]> => api(`/api/0/projects/${boot.org}/${boot.project}/issues/`);
+    await expect.poll(async () => (await listIssues()).length, { timeout: 30_000 }).toBeGreaterThan(0);
+    const issues = await listIssues();
     const event = await api(`/api/0/organizations/${boot.org}/issues/${issues[0]!.id}/events/latest/`);
     const exception = event.entries.find((entry: { type: string }) => entry.type === "exception").data.values[0];
     const top = exception.stacktrace.frames.at(-1);
