@@ -4,7 +4,7 @@ import type { Viewer } from "../auth/viewer";
 import { type Tx, db } from "../db";
 
 import { type PageLinks, offsetOf, offsetPage, parseCursor } from "../pagination";
-import { type ReleaseDetail, getReleaseDetail, releaseCommits } from "./detail";
+import { type ReleaseDetail, getReleaseDetail, unsafeReleaseCommits } from "./detail";
 import type { CommitRef } from "./list";
 import { isStorableDate, releaseIn, storableText } from "./lookup";
 
@@ -151,7 +151,7 @@ export async function listReleaseCommits(
   const release = await releaseIn(db(), viewer.orgId, version);
   const limit = Math.min(Math.max(options.limit ?? COMMIT_PAGE, 1), COMMIT_PAGE);
   const offset = offsetOf(parseCursor(options.cursor));
-  const rows = await releaseCommits(viewer.orgId, release.id, limit + 1, offset);
+  const rows = await unsafeReleaseCommits(viewer.orgId, release.id, limit + 1, offset);
   const { items, links } = offsetPage(rows, limit, offset);
   return { commits: items, links };
 }

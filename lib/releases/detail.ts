@@ -4,7 +4,7 @@ import { db } from "../db";
 import { AppError } from "../errors";
 import { Prisma } from "../generated/prisma/client.ts";
 import type { IssueStatus } from "../generated/prisma/enums.ts";
-import { type CommitRef, type ReleaseSummary, releaseSummaries } from "./list";
+import { type CommitRef, type ReleaseSummary, unsafeReleaseSummaries } from "./list";
 import { isPossibleVersion } from "./lookup";
 
 export type ReleaseDeploy = {
@@ -65,14 +65,14 @@ export async function getReleaseDetail(viewer: Viewer, version: string): Promise
   });
   if (!release) throw new AppError("not_found", "no such release");
   const [[summary], deploys, commits, users, issues] = await Promise.all([
-    releaseSummaries(viewer.orgId, Prisma.sql`r.id = ${release.id}`, Prisma.sql`r.id`, 1),
+    unsafeReleaseSummaries(viewer.orgId, Prisma.sql`r.id = ${release.id}`, Prisma.sql`r.id`, 1),
     db().deploy.findMany({
       where: { releaseId: release.id, orgId: viewer.orgId },
       orderBy: [{ dateFinished: "desc" }, { id: "desc" }],
       take: DEPLOYS_SHOWN,
       select: { id: true, environment: true, name: true, url: true, dateStarted: true, dateFinished: true },
     }),
-    releaseCommits(viewer.orgId, release.id, COMMITS_SHOWN, 0),
+    unsafeReleaseCommits(viewer.orgId, release.id, COMMITS_SHOWN, 0),
     releaseUsers(viewer.orgId, release.id),
     releaseIssues(viewer.orgId, version),
   ]);
@@ -93,7 +93,7 @@ export async function getReleaseDetail(viewer: Viewer, version: string): Promise
 }
 
 /** The commits of a release (of the org), in `set-commits` order. */
-export async function releaseCommits(orgId: number, releaseId: number, limit: number, offset: number): Promise<CommitRef[]> {
+export async function unsafeReleaseCommits(orgId: number, releaseId: number, limit: number, offset: number): Promise<CommitRef[]> {
   const rows = await db().$queryRaw<CommitRef[]>`
     select c.key as id, c.message, c.author_name as "authorName", c.author_email as "authorEmail", c.timestamp,
            repo.name as repository

@@ -80,7 +80,7 @@ type SummaryRow = {
  * Summaries of the releases selected by `where` (a condition on `r`, always within the org),
  * in `order`. Shared by the list and the detail so both say the same about a release.
  */
-export async function releaseSummaries(orgId: number, where: Prisma.Sql, order: Prisma.Sql, limit: number) {
+export async function unsafeReleaseSummaries(orgId: number, where: Prisma.Sql, order: Prisma.Sql, limit: number) {
   const rows = await db().$queryRaw<SummaryRow[]>`
     with picked as (
       select r.id, r.version, r.created_at, r.date_released from releases r
@@ -180,7 +180,7 @@ export async function listReleases(
   }
   const where = conditions.length > 0 ? Prisma.join(conditions, " and ") : Prisma.sql`true`;
   const order = cursor?.prev ? Prisma.sql`r.created_at asc, r.id asc` : Prisma.sql`r.created_at desc, r.id desc`;
-  const rows = await releaseSummaries(viewer.orgId, where, order, limit + 1);
+  const rows = await unsafeReleaseSummaries(viewer.orgId, where, order, limit + 1);
   const { items, links } = keysetPage(rows, limit, cursor, (r) => ({
     value: BigInt(r.dateCreated.getTime()),
     key: BigInt(r.id),

@@ -4,7 +4,7 @@ import { logger } from "../logger";
 import { resolveBatch, type Scope } from "./resolve";
 import { type FrameTarget, frameTargets, symbolicateEvent } from "./symbolicate";
 
-export { clearSourceMapCaches, sourceMapCacheStats } from "./resolve";
+export { clearSourceMapCaches, unsafeSourceMapCacheStats } from "./resolve";
 export type { Scope } from "./resolve";
 
 /**

@@ -79,7 +79,7 @@ export function clearSourceMapCaches(): void {
 }
 
 /** The LRU's bytes and maps (and one tenant's bytes), and the parse thread's work: maps answered and waiting. */
-export function sourceMapCacheStats(orgId?: number): { bytes: number; maps: number; tenantBytes: number; parses: number; queued: number } {
+export function unsafeSourceMapCacheStats(orgId?: number): { bytes: number; maps: number; tenantBytes: number; parses: number; queued: number } {
   return {
     bytes: maps.bytes,
     maps: maps.size,
