@@ -6,3 +6,4 @@ export * from "./deploys";
 export * from "./detail";
 export * from "./list";
 export * from "./manage";
+export * from "./project";

@@ -39,6 +39,7 @@ import pg from "pg";
 import { FilesystemBlobStore } from "../../lib/blobs/filesystem";
 import { migrate } from "../../lib/migrate";
 import { eventEnvelope } from "../support/envelopes";
+import { SENTRY_CLI } from "../support/sentry-cli";
 import { ROOT, buildBundles, deleteKeys, dropDatabase, productionFlags } from "./build";
 import { cleanups, log, mark, printRows, runBench } from "./harness";
 import { Load } from "./load";
@@ -125,7 +126,7 @@ async function buildApp(): Promise<App> {
     outfile: path.join(dir, "assets/app.js"),
     logLevel: "silent",
   });
-  execFileSync(path.join(ROOT, "node_modules/.bin/sentry-cli"), ["sourcemaps", "inject", path.join(dir, "assets")], {
+  execFileSync(SENTRY_CLI, ["sourcemaps", "inject", path.join(dir, "assets")], {
     stdio: "ignore",
   });
   const map = readFileSync(path.join(dir, "assets/app.js.map"));

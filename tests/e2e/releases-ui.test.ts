@@ -10,6 +10,7 @@ import { launchChromium } from "../support/browser";
 import { newEventId } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
 import { NODE, ROOT, type Running, WITH_TSX, run, startPlatform } from "../support/processes";
+import { SENTRY_CLI } from "../support/sentry-cli";
 
 // Releases and source maps as a team sees them in the real UI (the built platform, Chromium):
 // releases made through the REST API with a deploy and commits, an issue whose events span two
@@ -58,7 +59,7 @@ describe("releases and source maps in the UI", () => {
   const cli = (args: string[]) => {
     const env = { ...process.env, SENTRY_URL: web, SENTRY_AUTH_TOKEN: boot.token, SENTRY_ORG: boot.org, SENTRY_PROJECT: boot.project };
     try {
-      return execFileSync(path.join(ROOT, "node_modules/.bin/sentry-cli"), args, { cwd: work, env, encoding: "utf8", stdio: "pipe", timeout: 120_000 });
+      return execFileSync(SENTRY_CLI, args, { cwd: work, env, encoding: "utf8", stdio: "pipe", timeout: 120_000 });
     } catch (error) {
       const failed = error as { stdout?: string; stderr?: string };
       throw new Error(`sentry-cli ${args.join(" ")} failed:\n${failed.stdout ?? ""}${failed.stderr ?? ""}`);

@@ -9,6 +9,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../support/browser";
 import { NODE, ROOT, type Running, WITH_TSX, run, startPlatform } from "../support/processes";
+import { SENTRY_CLI } from "../support/sentry-cli";
 
 // The issue's "done when": a team's CI drives the real sentry-cli 3.x against the running
 // platform (info, a release, debug ids injected, the bundle uploaded with and without --wait,
@@ -36,7 +37,7 @@ describe("source maps uploaded by sentry-cli turn a minified browser error into 
   const cli = (args: string[], cwd = work) => {
     const env = { ...process.env, SENTRY_URL: web, SENTRY_AUTH_TOKEN: boot.token, SENTRY_ORG: boot.org, SENTRY_PROJECT: boot.project };
     try {
-      return execFileSync(path.join(ROOT, "node_modules/.bin/sentry-cli"), args, { cwd, env, encoding: "utf8", stdio: "pipe", timeout: 120_000 });
+      return execFileSync(SENTRY_CLI, args, { cwd, env, encoding: "utf8", stdio: "pipe", timeout: 120_000 });
     } catch (error) {
       const failed = error as { stdout?: string; stderr?: string };
       throw new Error(`sentry-cli ${args.join(" ")} failed:\n${failed.stdout ?? ""}${failed.stderr ?? ""}`);

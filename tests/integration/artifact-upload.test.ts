@@ -23,13 +23,14 @@ import { unsafeCreateApiToken } from "@/lib/tokens";
 import { callApi, startApiServer } from "../support/api";
 import { SYSB, zip } from "../support/bundles";
 import { createOrgWithProject } from "../support/factories";
-import { NODE, ROOT, type Running, WITH_TSX, start } from "../support/processes";
+import { NODE, type Running, WITH_TSX, start } from "../support/processes";
+import { SENTRY_CLI, SENTRY_CLI_V2 } from "../support/sentry-cli";
 
 // Source-map uploads end to end: the real sentry-cli 3.x (npm @sentry/cli) against the REST
 // routes served over HTTP, with the real worker process assembling bundles into the blob store.
 // Then what bad clients send (raw HTTP), and two orgs that must not see into each other.
 
-const CLI = path.join(ROOT, "node_modules/.bin/sentry-cli");
+const CLI = SENTRY_CLI;
 type Tenant = Awaited<ReturnType<typeof createOrgWithProject>> & { token: string };
 let A: Tenant;
 let B: Tenant;
@@ -42,10 +43,10 @@ async function tenant(): Promise<Tenant> {
   return { ...t, token };
 }
 
-function sentryCli(t: Tenant, args: string[]): Promise<{ code: number; out: string }> {
+function sentryCli(t: Tenant, args: string[], cli = CLI): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     execFile(
-      CLI,
+      cli,
       args,
       {
         env: {
@@ -152,6 +153,34 @@ afterAll(async () => {
 });
 
 describe("the real sentry-cli uploads debug-id bundles", () => {
+  it("sentry-cli 2.58 (2.x, with a project set) creates, injects, uploads with --wait, finalizes and deploys", async () => {
+    const C = await tenant();
+    const version = `v2-${Date.now()}`;
+    const dist = await buildApp("two");
+    const steps = [
+      ["releases", "new", version],
+      ["sourcemaps", "inject", dist],
+      ["sourcemaps", "upload", "--release", version, "--wait", dist],
+      // 2.x finalizes through projects/{org}/{project}/releases/{version}/
+      ["releases", "finalize", version],
+      ["deploys", "new", "--release", version, "-e", "staging"],
+    ];
+    for (const args of steps) {
+      const { code, out } = await sentryCli(C, args, SENTRY_CLI_V2);
+      expect(code, `${args.join(" ")}: ${out}`).toBe(0);
+    }
+    const release = await db().release.findUniqueOrThrow({
+      where: { orgId_version: { orgId: C.org.id, version } },
+      select: { dateReleased: true, deploys: { select: { environment: true } }, projects: { select: { projectId: true } } },
+    });
+    expect(release.dateReleased).not.toBeNull();
+    expect(release.deploys).toEqual([{ environment: "staging" }]);
+    expect(release.projects).toEqual([{ projectId: C.project.id }]);
+    const files = await db().artifactFile.findMany({ where: { orgId: C.org.id, release: version }, select: { url: true, type: true, debugId: true } });
+    expect(files.map((f) => f.type).sort()).toEqual(["minified_source", "source_map"]);
+    expect(files.every((f) => f.debugId !== null && f.debugId === files[0]!.debugId)).toBe(true);
+  });
+
   it("chunk-upload announces what sentry-cli 3.x and 2.x read, on the origin the client reached", async () => {
     const reply = await fetch(`${api.url}/api/0/organizations/${A.org.slug}/chunk-upload/`, { headers: { authorization: `Bearer ${A.token}` } });
     expect(reply.status).toBe(200);

@@ -252,6 +252,11 @@ const ROUTE_CASES: Record<string, (ids: Ids, b: Tenant) => string[]> = {
     `/api/0/projects/${ids.org}/${ids.project}/releases/`,
     `/api/0/projects/${b.org.slug}/${ids.project}/releases/`,
   ],
+  "/api/0/projects/[org]/[project]/releases/[version]": (ids, b) => [
+    `/api/0/projects/${ids.org}/${ids.project}/releases/${ids.release}/`,
+    `/api/0/projects/${b.org.slug}/${ids.project}/releases/${ids.release}/`,
+    `/api/0/projects/${b.org.slug}/${b.project.slug}/releases/${ids.release}/`,
+  ],
   "/api/0/projects/[org]/[project]/releases/[version]/files": (ids, b) => [
     `/api/0/projects/${ids.org}/${ids.project}/releases/${ids.release}/files/`,
     `/api/0/projects/${b.org.slug}/${ids.project}/releases/${ids.release}/files/`,

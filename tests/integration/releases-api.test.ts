@@ -13,13 +13,14 @@ import { errorEvent, eventEnvelope } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
 import { send } from "../support/http";
 import { startIngest } from "../support/ingest";
+import { SENTRY_CLI } from "../support/sentry-cli";
 
-// The releases API as the real sentry-cli 3.x (node_modules/.bin/sentry-cli) uses it, over HTTP,
+// The releases API as the real sentry-cli 3.x (@sentry/cli) uses it, over HTTP,
 // then every route through callApi: two orgs (404 across them), token scopes, percent-encoded
 // versions, paging, 208s and bad bodies.
 
 const run = promisify(execFile);
-const CLI = path.resolve(import.meta.dirname, "../../node_modules/.bin/sentry-cli");
+const CLI = SENTRY_CLI;
 const NOT_FOUND = { detail: "The requested resource does not exist" };
 
 type Tenant = Awaited<ReturnType<typeof createOrgWithProject>>;

@@ -39,6 +39,7 @@ import { createOrgWithProject } from "../support/factories";
 import { send } from "../support/http";
 import { startIngest } from "../support/ingest";
 import { NODE, ROOT, type Running, start } from "../support/processes";
+import { SENTRY_CLI } from "../support/sentry-cli";
 
 // Cold source maps are parsed in a worker thread (lib/sourcemaps/parse-thread.ts), so the
 // worker's main thread keeps serving every other tenant meanwhile. A generated app the size of
@@ -50,7 +51,6 @@ import { NODE, ROOT, type Running, start } from "../support/processes";
 const MODULES = 1000;
 const THROW_SITES = 50;
 const URL_OF_BUNDLE = "https://shop.example.com/assets/app.js";
-const SENTRY_CLI = path.join(ROOT, "node_modules/.bin/sentry-cli");
 
 function moduleSource(i: number): string {
   const body = Array.from(

@@ -16,14 +16,13 @@ import { eventEnvelope, newEventId } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
 import { send } from "../support/http";
 import { startIngest } from "../support/ingest";
+import { SENTRY_CLI } from "../support/sentry-cli";
 
 // Minified JavaScript events through ingest and the drain, symbolicated with source maps stored
 // as artifact bundles (rows and blobs as the assembly job writes them): a real app built by
 // esbuild (--minify --sourcemap), debug ids injected by the real sentry-cli, run in V8 so the
 // frames are the ones a browser reports.
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const SENTRY_CLI = path.join(ROOT, "node_modules/.bin/sentry-cli");
 const ORIGIN = "https://shop.example.com";
 
 const APP: Record<string, string> = {

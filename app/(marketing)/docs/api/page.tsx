@@ -216,6 +216,12 @@ const ROUTES: Route[] = [
     what: "the project's releases; POST creates a release in this project",
   },
   {
+    method: "GET, PUT, DELETE",
+    path: "/api/0/projects/{org}/{project}/releases/{version}/",
+    scopes: API_SCOPES.releaseWrite,
+    what: "a release of this project, as above (sentry-cli 2.x finalizes here when a project is set)",
+  },
+  {
     method: "GET, POST",
     path: "/api/0/projects/{org}/{project}/releases/{version}/files/",
     scopes: API_SCOPES.releaseWrite,
