@@ -16,15 +16,6 @@ export type ArtifactFileRow = {
 
 export type ReleaseUrl = { release: string; dist: string; url: string };
 
-const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-
-/** A debug id as the table stores it (dashed, lowercase); null for anything that is not a uuid. */
-export function normalizeDebugId(value: unknown): string | null {
-  if (typeof value !== "string" || !UUID.test(value.trim())) return null;
-  const hex = value.trim().replaceAll("-", "").toLowerCase();
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
 /**
  * The artifact files of one project that carry any of these debug ids (minified sources and
  * maps) or are uploaded under any of these (release, dist, url): one statement for a whole

@@ -6,8 +6,8 @@ import {
   originalPosition,
   sourceOf,
 } from "./loaded-map";
-import { normalizeDebugId } from "./lookup";
 import { isThirdPartySource, sourcePaths } from "./urls";
+import { canonicalDebugId } from "../artifacts/file-kind";
 
 /** Sentry's EventError, as stored in the event's `errors`: `{type, ...data}`. */
 export type EventError = { type: string; url?: string; [key: string]: unknown };
@@ -59,7 +59,7 @@ function debugImages(debugMeta: unknown): Map<string, string> {
   for (const image of images.slice(0, 1000)) {
     if (typeof image !== "object" || image === null) continue;
     const { type, code_file: codeFile, debug_id: debugId } = image as Record<string, unknown>;
-    const id = normalizeDebugId(debugId);
+    const id = canonicalDebugId(debugId);
     if (type === "sourcemap" && typeof codeFile === "string" && id) byFile.set(codeFile, id);
   }
   return byFile;
