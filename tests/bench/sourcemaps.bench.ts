@@ -1,45 +1,17 @@
-/**
- * What symbolication costs the worker (a script, not a vitest test):
- *
- *   npm run bench:sourcemaps -- [--n 3000] [--rounds 3] [--modules 1000]
- *
- * A generated app of `--modules` TypeScript modules (classes, methods, arrow functions, long
- * bodies) is built by esbuild with --minify --sourcemap into one bundle whose map is ~5 MB
- * (printed), its debug id injected by the real sentry-cli, and run in V8 to collect real
- * minified stack traces from 50 throw sites. Ingest and a worker (built from lib/ and workers/
- * into a temp dir with the build:workers flags, so dist/ is left alone) run on a fresh database;
- * the load generator of bench:processing sends the events.
- *
- * - first event: one event of a project whose bundle was never loaded, timed from its send to
- *   its row (the worker fetches, parses and scope-maps the 5 MB map on the way), against the
- *   same for an event of a project without a bundle, measured right before.
- * - rounds (interleaved, the order alternating): N events to the project with the bundle
- *   (symbolicated, warm cache) and N of the same payloads to a project with no bundle (plain
- *   JavaScript events: the lookup finds nothing, frames stay minified). Per flood: worker CPU
- *   per event (from /proc) and the end-to-end rate. The ratio plain CPU / symbolicated CPU is
- *   the symbolicated rate as a share of the plain one (target >= 0.70).
- * - the worker's main thread: its longest stall (the largest gap between 1 ms timer ticks, from
- *   a probe preloaded into the worker) during each first event and each flood. While a cold map
- *   is parsed, every other tenant's work waits as long as that stall.
- *
- * Needs PostgreSQL and Redis as bench:processing does; uses the database errorhub_smbench_<pid>
- * and the Redis prefix smbench<pid>, both removed at the end, and stops its children by PID.
- */
-import { execFileSync } from "node:child_process";
+
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import vm from "node:vm";
-import { build } from "esbuild";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { FilesystemBlobStore } from "../../lib/blobs/filesystem";
 import { migrate } from "../../lib/migrate";
 import { eventEnvelope } from "../support/envelopes";
-import { SENTRY_CLI } from "../support/sentry-cli";
+import { type GeneratedApp, buildGeneratedApp } from "../support/generated-app";
 import { ROOT, buildBundles, deleteKeys, dropDatabase, productionFlags } from "./build";
 import { cleanups, log, mark, printRows, runBench } from "./harness";
 import { Load } from "./load";
@@ -65,73 +37,14 @@ const THROW_SITES = 50;
 const TARGET_RATIO = 0.7;
 
 // ---------------------------------------------------------------------------------------------
-// The app: generated modules, each a class with methods and helpers, so the map is big and
-// scope mapping has real work (nested functions, methods, arrows).
+// The app: tests/support/generated-app.ts.
 
-function moduleSource(i: number): string {
-  const body = Array.from(
-    { length: 14 },
-    (_, k) => `    // step ${k} of the pricing rules for catalogue section ${i}: keeps totals in cents\n    total = adjust${i}(total, ${k}, rules[${k} % rules.length] ?? 1);`,
-  ).join("\n");
-  return `export const adjust${i} = (total: number, step: number, factor: number): number => {
-  if (!Number.isFinite(total)) throw new RangeError("total is not finite in section ${i}");
-  return Math.round(total * factor + step) / 1;
-};
-
-export class Section${i}Pricing {
-  private readonly rules: number[] = [1, 1.02, 0.98, 1.01];
-  constructor(private readonly name: string) {}
-  describe(): string {
-    return \`section \${this.name} with \${this.rules.length} rules\`;
-  }
-  priceOf(cents: number): number {
-    const rules = this.rules;
-    let total = cents;
-${body}
-    return total;
-  }
-  checkout(items: number[]): number {
-    const totals = items.map((cents) => this.priceOf(cents));
-    const sum = totals.reduce((a, b) => a + b, 0);
-    if (sum > ${1000 + i}) validateBasket${i}(sum, this.name);
-    return sum;
-  }
-}
-
-export function validateBasket${i}(sum: number, name: string): void {
-  const limits = { soft: ${500 + i}, hard: ${1000 + i} };
-  if (sum > limits.hard) throw new Error(\`basket of \${name} over the limit: \${sum}\`);
-}
-`;
-}
-
-type App = { js: string; map: Buffer; debugId: string; dir: string };
+type App = GeneratedApp;
 
 async function buildApp(): Promise<App> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `smbench-app-${process.pid}-`));
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  mkdirSync(path.join(dir, "src"));
-  for (let i = 0; i < MODULES; i++) writeFileSync(path.join(dir, `src/section${i}.ts`), moduleSource(i));
-  const imports = Array.from({ length: MODULES }, (_, i) => `import { Section${i}Pricing } from "./section${i}";`);
-  const table = Array.from({ length: MODULES }, (_, i) => `  Section${i}Pricing,`);
-  writeFileSync(
-    path.join(dir, "src/main.ts"),
-    `${imports.join("\n")}\nconst sections = [\n${table.join("\n")}\n];\nconst runSection = (k: number) => new sections[k]!(\`s\${k}\`).checkout([90000, 120000]);\n(globalThis as any).runSection = runSection;\n`,
-  );
-  await build({
-    entryPoints: [path.join(dir, "src/main.ts")],
-    bundle: true,
-    minify: true,
-    sourcemap: true,
-    outfile: path.join(dir, "assets/app.js"),
-    logLevel: "silent",
-  });
-  execFileSync(SENTRY_CLI, ["sourcemaps", "inject", path.join(dir, "assets")], {
-    stdio: "ignore",
-  });
-  const map = readFileSync(path.join(dir, "assets/app.js.map"));
-  const debugId = (JSON.parse(map.toString()) as { debugId: string }).debugId;
-  return { js: readFileSync(path.join(dir, "assets/app.js"), "utf8"), map, debugId, dir };
+  return buildGeneratedApp(dir, MODULES);
 }
 
 /** Real V8 frames of a throw from section k, Sentry order (oldest first). */

@@ -8,13 +8,12 @@ const { DATA_DIR } = await vi.hoisted(async () => {
   return { DATA_DIR: dir };
 });
 
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import vm from "node:vm";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { blobStore } from "@/lib/blobs";
 import { db } from "@/lib/db";
@@ -39,7 +38,7 @@ import { createOrgWithProject } from "../support/factories";
 import { send } from "../support/http";
 import { startIngest } from "../support/ingest";
 import { NODE, ROOT, type Running, start } from "../support/processes";
-import { SENTRY_CLI } from "../support/sentry-cli";
+import { type GeneratedApp, buildGeneratedApp, moduleSource } from "../support/generated-app";
 
 // Cold source maps are parsed in a worker thread (lib/sourcemaps/parse-thread.ts), so the
 // worker's main thread keeps serving every other tenant meanwhile. A generated app the size of
@@ -52,61 +51,16 @@ const MODULES = 1000;
 const THROW_SITES = 50;
 const URL_OF_BUNDLE = "https://shop.example.com/assets/app.js";
 
-function moduleSource(i: number): string {
-  const body = Array.from(
-    { length: 14 },
-    (_, k) => `    // step ${k} of the pricing rules for catalogue section ${i}: keeps totals in cents\n    total = adjust${i}(total, ${k}, rules[${k} % rules.length] ?? 1);`,
-  ).join("\n");
-  return `export const adjust${i} = (total: number, step: number, factor: number): number => {
-  if (!Number.isFinite(total)) throw new RangeError("total is not finite in section ${i}");
-  return Math.round(total * factor + step) / 1;
-};
-
-export class Section${i}Pricing {
-  private readonly rules: number[] = [1, 1.02, 0.98, 1.01];
-  constructor(private readonly name: string) {}
-  priceOf(cents: number): number {
-    const rules = this.rules;
-    let total = cents;
-${body}
-    return total;
-  }
-  checkout(items: number[]): number {
-    const totals = items.map((cents) => this.priceOf(cents));
-    const sum = totals.reduce((a, b) => a + b, 0);
-    if (sum > ${1000 + i}) validateBasket${i}(sum, this.name);
-    return sum;
-  }
-}
-
-export function validateBasket${i}(sum: number, name: string): void {
-  const limits = { soft: ${500 + i}, hard: ${1000 + i} };
-  if (sum > limits.hard) throw new Error(\`basket of \${name} over the limit: \${sum}\`);
-}
-`;
-}
-
 /** The line of module i's source that throws. */
 const throwLineOf = (i: number) => moduleSource(i).split("\n").find((line) => line.includes("over the limit"))!;
 
-type App = { js: string; map: Buffer; debugId: string };
+type App = GeneratedApp;
 const scratch: string[] = [];
 
 async function buildApp(): Promise<App> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "smthread-app-"));
   scratch.push(dir);
-  mkdirSync(path.join(dir, "src"));
-  for (let i = 0; i < MODULES; i++) writeFileSync(path.join(dir, `src/section${i}.ts`), moduleSource(i));
-  const imports = Array.from({ length: MODULES }, (_, i) => `import { Section${i}Pricing } from "./section${i}";`);
-  const table = Array.from({ length: MODULES }, (_, i) => `  Section${i}Pricing,`);
-  writeFileSync(
-    path.join(dir, "src/main.ts"),
-    `${imports.join("\n")}\nconst sections = [\n${table.join("\n")}\n];\n(globalThis as any).runSection = (k: number) => new sections[k]!(\`s\${k}\`).checkout([90000, 120000]);\n`,
-  );
-  await build({ entryPoints: [path.join(dir, "src/main.ts")], bundle: true, minify: true, sourcemap: true, outfile: path.join(dir, "assets/app.js"), logLevel: "silent" });
-  execFileSync(SENTRY_CLI, ["sourcemaps", "inject", path.join(dir, "assets")], { stdio: "ignore" });
-  const map = readFileSync(path.join(dir, "assets/app.js.map"));
-  return { js: readFileSync(path.join(dir, "assets/app.js"), "utf8"), map, debugId: (JSON.parse(map.toString()) as { debugId: string }).debugId };
+  return buildGeneratedApp(dir, MODULES);
 }
 
 type Frame = { filename: string; abs_path: string; function: string; lineno: number; colno: number; in_app: boolean };
@@ -134,7 +88,7 @@ function throwSites(app: App): { value: string; frames: Frame[] }[] {
 type Tenant = Awaited<ReturnType<typeof createOrgWithProject>>;
 
 /** The bundle's rows and blobs as the assembly job writes them (lib/artifacts/assemble-bundle.ts). */
-async function storeBundle(tenant: Tenant, app: App): Promise<void> {
+async function storeBundle(tenant: Tenant, app: Omit<App, "dir">): Promise<void> {
   const js = Buffer.from(app.js);
   const checksum = createHash("sha1").update(js).update(app.map).update(String(tenant.org.id)).update(app.debugId).digest("hex");
   const bundle = await db().artifactBundle.create({
