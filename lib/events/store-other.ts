@@ -152,11 +152,11 @@ export async function storeCheckIns(tx: SqlTx, project: Project, items: Prepared
     // JSON.parse reads 1e400 as Infinity
     const duration = typeof data.duration === "number" && Number.isFinite(data.duration) ? data.duration : null;
     await tx.run`
-      insert into check_ins (project_id, check_in_id, monitor_slug, status, duration_s, environment, created_at, updated_at, payload)
-      values (${project.id}, ${checkInId}, ${monitorSlug}, ${str(data.status, 20) ?? "unknown"}, ${duration},
+      insert into check_ins (project_id, check_in_id, monitor_slug, status, duration_ms, environment, created_at, updated_at, payload)
+      values (${project.id}, ${checkInId}, ${monitorSlug}, ${str(data.status, 20) ?? "unknown"}, ${duration === null ? null : duration * 1000},
               ${str(data.environment)}, ${at}, ${at}, ${JSON.stringify(data)}::jsonb)
       on conflict (project_id, check_in_id) do update set
-        status = excluded.status, duration_s = excluded.duration_s, updated_at = excluded.updated_at, payload = excluded.payload`;
+        status = excluded.status, duration_ms = excluded.duration_ms, updated_at = excluded.updated_at, payload = excluded.payload`;
   }
 }
 

@@ -288,7 +288,7 @@ describe("other items", () => {
     expect(transaction!.durationMs).toBeLessThan(300);
     const sessions = await db().sessionCount.findMany({ where: { projectId: tenant.project.id } });
     expect(sessions.map((s) => [s.release, s.environment, s.started, s.exited, s.errored, s.crashed])).toEqual([["web@1.0", "production", 7, 5, 1, 1]]);
-    expect(await db().checkIn.findMany({ where: { projectId: tenant.project.id }, select: { status: true, durationS: true } })).toEqual([{ status: "ok", durationS: 12.5 }]);
+    expect(await db().checkIn.findMany({ where: { projectId: tenant.project.id }, select: { status: true, durationMs: true } })).toEqual([{ status: "ok", durationMs: 12500 }]);
     expect(await db().feedback.findMany({ where: { projectId: tenant.project.id }, select: { name: true, message: true, associatedEventId: true } })).toEqual([
       { name: "Jane", message: "It broke when I paid", associatedEventId: eventId },
     ]);
