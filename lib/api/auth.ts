@@ -19,6 +19,13 @@ export const API_SCOPES = {
   // releases, deploys, commits, chunk uploads and artifact bundles (what sentry-cli does)
   releaseRead: ["project:read", "project:write", "project:releases", "org:ci"],
   releaseWrite: ["project:write", "project:releases", "org:ci"],
+  // cron monitors and their check-ins (Sentry: project:read to see, project:write to change)
+  monitorRead: ["project:read", "project:write", "org:read", "org:ci"],
+  monitorWrite: ["project:write", "org:ci"],
+  // user feedback (Sentry's user-reports: event:read / event:write) and release health
+  feedbackRead: ["event:read", "event:write", "project:read"],
+  feedbackWrite: ["event:write", "project:write"],
+  sessionsRead: ["event:read", "event:write", "org:read"],
 } as const satisfies Record<string, readonly Scope[]>;
 
 /**

@@ -31,6 +31,13 @@ export const PERMISSIONS = {
   // Sentry's members create releases and upload source maps from CI.
   "releases:read": ["owner", "admin", "member"],
   "releases:write": ["owner", "admin", "member"],
+  // Cron monitors, as Sentry's members manage them; feedback and release health are read
+  // with the issues they belong to.
+  "monitors:read": ["owner", "admin", "member"],
+  "monitors:write": ["owner", "admin", "member"],
+  "feedback:read": ["owner", "admin", "member"],
+  "feedback:write": ["owner", "admin", "member"],
+  "sessions:read": ["owner", "admin", "member"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
