@@ -156,7 +156,7 @@ function prepareEntry(entry: StreamEntry, options: PrepareOptions, batch: Prepar
     default:
       // Stored as jsonb (check-ins) or read field by field: bounded like an event's payload,
       // for JSON.stringify and Postgres' jsonb depth limit. Each field is validated where it
-      // is read (store-other.ts).
+      // is read (lib/monitors, lib/sessions, lib/feedback, store-other.ts).
       batch.others.push({ entryId: entry.id, type: entry.type, data: limitDepth(parseJson(entry.payload)), entry });
   }
   return undefined;

@@ -7,14 +7,10 @@ import { type DeadLetterFailure, recordDeadLetters } from "./dead-letters";
 import { categoryOf } from "../protocol/rate-limits";
 import { PROCESSING_ERROR, type PreparedBatch, prepareBatch, preparedFor } from "./prepare";
 import { storeErrorEvents } from "./store-errors";
-import {
-  storeAttachments,
-  storeCheckIns,
-  storeFeedback,
-  storeOutcomes,
-  storeSessions,
-  storeTransactions,
-} from "./store-other";
+import { storeFeedback } from "../feedback/store-feedback";
+import { storeCheckIns } from "../monitors/store-check-ins";
+import { storeSessions } from "../sessions/store-sessions";
+import { storeAttachments, storeOutcomes, storeTransactions } from "./store-other";
 import { acknowledge, type Lane, parseStreamId, readBatch } from "./stream";
 
 export type BatchResult = {
