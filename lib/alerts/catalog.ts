@@ -8,6 +8,10 @@ export const CONDITION_IDS = {
   everyEvent: "sentry.rules.conditions.every_event.EveryEventCondition",
   eventFrequency: "sentry.rules.conditions.event_frequency.EventFrequencyCondition",
   uniqueUserFrequency: "sentry.rules.conditions.event_frequency.EventUniqueUserFrequencyCondition",
+  // Ours (Sentry has no such rule condition: its feedback makes issues of their own). Holds for
+  // a newly stored user feedback (a `feedback` or `user_report` item, or the user-feedback
+  // endpoint), never for an error event: see evaluate-feedback.ts.
+  newFeedback: "errorhub.rules.conditions.new_feedback",
 } as const;
 
 export const FILTER_IDS = {
@@ -41,7 +45,14 @@ export const MATCHES = ["all", "any", "none"] as const;
 export type Match = (typeof MATCHES)[number];
 
 export type Condition =
-  | { id: typeof CONDITION_IDS.firstSeen | typeof CONDITION_IDS.regression | typeof CONDITION_IDS.reappeared | typeof CONDITION_IDS.everyEvent }
+  | {
+      id:
+        | typeof CONDITION_IDS.firstSeen
+        | typeof CONDITION_IDS.regression
+        | typeof CONDITION_IDS.reappeared
+        | typeof CONDITION_IDS.everyEvent
+        | typeof CONDITION_IDS.newFeedback;
+    }
   | { id: typeof CONDITION_IDS.eventFrequency | typeof CONDITION_IDS.uniqueUserFrequency; interval: FrequencyInterval; value: number };
 
 export type TagMatch = "eq" | "ne" | "sw" | "ew" | "co" | "nc" | "is" | "ns";

@@ -86,6 +86,9 @@ function conditionHolds(condition: Condition, issue: IssueFacts, index: number, 
     }
     case CONDITION_IDS.uniqueUserFrequency:
       return counts.get(issue.issueId, "users", INTERVAL_MINUTES[condition.interval]) > condition.value;
+    case CONDITION_IDS.newFeedback:
+      // Feedback is not an event: evaluate-feedback.ts fires it where feedback is stored.
+      return false;
   }
 }
 

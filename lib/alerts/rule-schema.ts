@@ -91,6 +91,7 @@ const CONDITIONS: Record<string, z.ZodType<Condition>> = {
   [CONDITION_IDS.regression]: idOnly(CONDITION_IDS.regression),
   [CONDITION_IDS.reappeared]: idOnly(CONDITION_IDS.reappeared),
   [CONDITION_IDS.everyEvent]: idOnly(CONDITION_IDS.everyEvent),
+  [CONDITION_IDS.newFeedback]: idOnly(CONDITION_IDS.newFeedback),
   [CONDITION_IDS.eventFrequency]: frequencyCondition(CONDITION_IDS.eventFrequency),
   [CONDITION_IDS.uniqueUserFrequency]: frequencyCondition(CONDITION_IDS.uniqueUserFrequency),
 };
@@ -231,10 +232,17 @@ export function parseRuleInput(input: unknown): RuleInput {
   const parsed = ruleBody.safeParse(input);
   if (!parsed.success) throw badRequest(parsed.error);
   const body = parsed.data;
+  const conditions = parseEntries("conditions", "condition", body.conditions, CONDITIONS);
+  const filters = parseEntries("filters", "filter", body.filters, FILTERS);
+  // Filters look at an event and its issue; feedback has neither for sure, and a filter that
+  // silently let every feedback through would be worse than none.
+  if (filters.length > 0 && conditions.some((c) => c.id === CONDITION_IDS.newFeedback)) {
+    throw new AppError("bad_request", "filters cannot be combined with the new feedback condition; make a rule of its own for feedback");
+  }
   return {
     ...body,
-    conditions: parseEntries("conditions", "condition", body.conditions, CONDITIONS),
-    filters: parseEntries("filters", "filter", body.filters, FILTERS),
+    conditions,
+    filters,
     actions: parseEntries("actions", "action", body.actions, ACTIONS),
     owner: body.owner,
     secret: body.secret,

@@ -29,6 +29,8 @@ export function conditionName(c: Condition): string {
       return `The issue is seen more than ${c.value} times in ${INTERVAL_WORDS[c.interval]}`;
     case CONDITION_IDS.uniqueUserFrequency:
       return `The issue is seen by more than ${c.value} users in ${INTERVAL_WORDS[c.interval]}`;
+    case CONDITION_IDS.newFeedback:
+      return "A user sends feedback";
   }
 }
 

@@ -248,7 +248,7 @@ async function storeBatch(tx: SqlTx, project: Project, prepared: PreparedBatch):
   await storeTransactions(tx, project, prepared.transactions);
   await storeSessions(tx, project, ofType("session", "sessions"));
   await storeCheckIns(tx, project, ofType("check_in"));
-  await storeFeedback(tx, project, ofType("feedback", "user_report"));
+  alertDeliveries.push(...(await storeFeedback(tx, project, ofType("feedback", "user_report"), now)));
   await storeAttachments(tx, project, ofType("attachment"));
   await storeOutcomes(tx, project, ofType("client_report"), prepared.invalid, now);
   return { inserted: errors.inserted, newIssues: errors.newIssues, alertDeliveries };

@@ -1,7 +1,7 @@
 import { asideSqlRows } from "../../db";
 import { env } from "../../env";
 import type { Action } from "../catalog";
-import { type AlertFacts, sampleEvent, sampleIssue } from "./payloads";
+import { type AlertFacts, feedbackIssue, sampleEvent, sampleIssue } from "./payloads";
 
 export type LoadedFacts = { facts: AlertFacts; orgId: number; assigneeId: number | null };
 
@@ -46,6 +46,15 @@ type Row = {
   tags: unknown;
   environment: string | null;
   release: string | null;
+  feedback_key: boolean;
+  feedback_id: string | null;
+  feedback_name: string | null;
+  feedback_email: string | null;
+  feedback_message: string | null;
+  feedback_url: string | null;
+  feedback_event_id: string | null;
+  feedback_associated_event_id: string | null;
+  feedback_created_at: Date | null;
 };
 
 /**
@@ -63,24 +72,48 @@ export async function unsafeLoadDelivery(deliveryId: bigint): Promise<LoadedDeli
            o.id as org_id, o.slug as org_slug, o.name as org_name,
            i.id as issue_id, i.short_id, i.title, i.culprit, i.level, i.platform, i.status as issue_status, i.times_seen,
            i.user_count, i.first_seen, i.last_seen, i.assignee_id,
-           e.event_id, e.payload, e.tags, e.environment, e.release
+           e.event_id, e.payload, e.tags, e.environment, e.release,
+           coalesce(d.event_id like 'feedback:%', false) as feedback_key, fb.id::text as feedback_id, fb.name as feedback_name,
+           fb.email as feedback_email, fb.message as feedback_message, fb.url as feedback_url, fb.event_id as feedback_event_id,
+           fb.associated_event_id as feedback_associated_event_id, fb.created_at as feedback_created_at
     from alert_deliveries d
     join alert_rules r on r.id = d.rule_id
     join projects p on p.id = r.project_id
     join organizations o on o.id = p.org_id
     left join issues i on i.id = d.issue_id and i.project_id = p.id
-    left join events e on e.project_id = p.id and e.event_id = d.event_id and e.issue_id = i.id
+    -- a new-feedback firing's event_id is "feedback:<feedback id>" (evaluate-feedback.ts); its
+    -- event is the one the feedback is about
+    left join feedback fb on fb.project_id = p.id
+      and fb.id = (case when d.event_id ~ '^feedback:[0-9]{1,18}$' then substr(d.event_id, 10)::bigint end)
+    left join events e on e.project_id = p.id and e.event_id = coalesce(fb.associated_event_id, d.event_id) and e.issue_id = i.id
     where d.id = ${String(deliveryId)}::bigint`;
   if (!row) return null;
   const delivery = { id: BigInt(row.id), action: row.action as Action, status: row.status, secret: row.secret };
   if (row.wanted_issue_id !== null && row.issue_id === null) return { ...delivery, loaded: null };
+  // Feedback deleted since (its project's retention): nothing left to tell.
+  if (row.feedback_key && row.feedback_id === null) return { ...delivery, loaded: null };
   return { ...delivery, loaded: factsOf(row) };
 }
 
 function factsOf(row: Row): LoadedFacts {
+  const feedback =
+    row.feedback_id === null
+      ? null
+      : {
+          id: row.feedback_id,
+          name: row.feedback_name ?? "",
+          email: row.feedback_email ?? "",
+          message: row.feedback_message ?? "",
+          url: row.feedback_url,
+          eventId: row.feedback_event_id ?? "",
+          associatedEventId: row.feedback_associated_event_id,
+          dateCreated: row.feedback_created_at ?? new Date(),
+        };
   const issue =
     row.issue_id === null
-      ? sampleIssue()
+      ? feedback
+        ? feedbackIssue(feedback)
+        : sampleIssue()
       : {
           id: row.issue_id,
           shortId: `${row.project_slug.toUpperCase()}-${row.short_id}`,
@@ -96,7 +129,9 @@ function factsOf(row: Row): LoadedFacts {
         };
   const event =
     row.issue_id === null
-      ? sampleEvent()
+      ? feedback
+        ? null
+        : sampleEvent()
       : row.event_id === null
         ? null
         : {
@@ -113,6 +148,7 @@ function factsOf(row: Row): LoadedFacts {
     rule: { id: row.rule_id, name: row.rule_name },
     issue,
     event,
+    feedback,
     test: row.test,
   };
   return { facts, orgId: row.org_id, assigneeId: row.assignee_id };

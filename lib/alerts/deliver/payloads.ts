@@ -25,13 +25,34 @@ export type AlertFacts = {
   };
   /** The stored event (the normalized SDK payload), when it is still there. */
   event: { eventId: string; payload: Record<string, unknown>; tags: [string, string][]; environment: string | null; release: string | null } | null;
+  /**
+   * The feedback a new-feedback firing is about (absent or null for event firings). Without an
+   * issue of its own, `issue` is feedbackIssue()'s stand-in (id 0).
+   */
+  feedback?: AlertFeedback | null;
   /** A test notification, not a rule that fired. */
   test: boolean;
+};
+
+export type AlertFeedback = {
+  id: string;
+  name: string;
+  email: string;
+  message: string;
+  url: string | null;
+  /** the feedback's own event id */
+  eventId: string;
+  /** the error event it is about */
+  associatedEventId: string | null;
+  dateCreated: Date;
 };
 
 export type HttpMessage = { body: string; headers: Record<string, string> };
 
 export function issueUrl(facts: AlertFacts): string {
+  // Feedback without an issue is read on the Feedback page.
+  if (facts.issue.id === 0 && facts.feedback)
+    return `${facts.appUrl}/${facts.org.slug}/feedback?project=${encodeURIComponent(facts.project.slug)}`;
   // A test notification's sample issue (id 0) has no page: link to the issue list instead.
   if (facts.issue.id === 0) return `${facts.appUrl}/${facts.org.slug}/issues`;
   return `${facts.appUrl}/${facts.org.slug}/issues/${facts.issue.id}`;
@@ -40,6 +61,15 @@ export function issueUrl(facts: AlertFacts): string {
 export function notificationSettingsUrl(facts: AlertFacts): string {
   return `${facts.appUrl}/${facts.org.slug}/settings/notifications`;
 }
+
+/** "New feedback from Ana <ana@example.com>: the button does nothing" */
+export function feedbackHeadline(feedback: AlertFeedback): string {
+  const who = [feedback.name, feedback.email && `<${feedback.email}>`].filter(Boolean).join(" ") || "an anonymous user";
+  return clip(`New feedback from ${who}: ${feedback.message}`.replace(/\s+/g, " "), 500);
+}
+
+/** What a notification is titled: the issue's title, or for a feedback firing the feedback. */
+const headline = (facts: AlertFacts) => (facts.feedback ? feedbackHeadline(facts.feedback) : facts.issue.title);
 
 const level = (facts: AlertFacts) => (typeof facts.event?.payload.level === "string" ? facts.event.payload.level : facts.issue.level);
 const environment = (facts: AlertFacts) => facts.event?.environment ?? null;
@@ -58,12 +88,26 @@ export function webhookPayload(facts: AlertFacts) {
     logger: logger(facts),
     level: level(facts),
     culprit: facts.issue.culprit,
-    message: facts.issue.title,
+    message: headline(facts),
     url: issueUrl(facts),
     triggering_rules: [facts.rule.name],
+    ...(facts.feedback ? { feedback: feedbackPayload(facts.feedback), issue_title: facts.issue.id === 0 ? null : facts.issue.title } : {}),
     event: event
       ? { ...event.payload, event_id: event.eventId, id: event.eventId, tags: event.tags }
       : { event_id: null, tags: [] as [string, string][] },
+  };
+}
+
+function feedbackPayload(feedback: AlertFeedback) {
+  return {
+    id: feedback.id,
+    name: feedback.name,
+    email: feedback.email,
+    comments: feedback.message,
+    url: feedback.url,
+    event_id: feedback.eventId,
+    associated_event_id: feedback.associatedEventId,
+    date_created: feedback.dateCreated.toISOString(),
   };
 }
 
@@ -106,7 +150,7 @@ export function slackPayload(facts: AlertFacts) {
   const url = issueUrl(facts);
   const prefix = facts.test ? "[test] " : "";
   // The link's own characters are not escaped (Slack parses <url|label>); the label is.
-  const link = `<${url}|${slackEscape(clip(`${prefix}${facts.issue.shortId}: ${facts.issue.title}`, 500))}>`;
+  const link = `<${url}|${slackEscape(clip(`${prefix}${facts.issue.shortId}: ${headline(facts)}`, 500))}>`;
   const culprit = facts.issue.culprit ? `\n${slackEscape(clip(facts.issue.culprit, 1000))}` : "";
   const fields = [
     ["Project", facts.project.name],
@@ -115,7 +159,7 @@ export function slackPayload(facts: AlertFacts) {
     ["Level", level(facts)],
   ].map(([name, value]) => ({ type: "mrkdwn", text: clip(`*${name}*\n${slackEscape(value!)}`, SLACK_FIELD_TEXT) }));
   return {
-    text: clip(`${prefix}[${facts.project.slug}] ${facts.issue.title}`, SLACK_SECTION_TEXT),
+    text: clip(`${prefix}[${facts.project.slug}] ${headline(facts)}`, SLACK_SECTION_TEXT),
     blocks: [
       { type: "section", text: { type: "mrkdwn", text: clip(`*${link}*${culprit}`, SLACK_SECTION_TEXT) } },
       { type: "section", fields },
@@ -150,7 +194,7 @@ export function discordPayload(facts: AlertFacts) {
     allowed_mentions: { parse: [] as string[] },
     embeds: [
       {
-        title: clip(`${facts.issue.shortId}: ${facts.issue.title}`, 256),
+        title: clip(`${facts.issue.shortId}: ${headline(facts)}`, 256),
         url: issueUrl(facts),
         description: clip(facts.issue.culprit || "(no culprit)", 4096),
         color: LEVEL_COLORS[lvl] ?? LEVEL_COLORS.error,
@@ -176,7 +220,7 @@ export function emailMessage(facts: AlertFacts): { subject: string; text: string
   const url = issueUrl(facts);
   const settings = notificationSettingsUrl(facts);
   const prefix = facts.test ? "[errorhub test] " : "[errorhub] ";
-  const subject = clip(`${prefix}${facts.issue.shortId} ${facts.issue.title}`.replace(/[\r\n]+/g, " "), 250);
+  const subject = clip(`${prefix}${facts.issue.shortId} ${headline(facts)}`.replace(/[\r\n]+/g, " "), 250);
   const rows: [string, string][] = [
     ["Project", facts.project.name],
     ["Environment", environment(facts) ?? "(none)"],
@@ -190,7 +234,8 @@ export function emailMessage(facts: AlertFacts): { subject: string; text: string
   const footer = `You received this because of the alert rule "${facts.rule.name}" in ${facts.org.name}.`;
   const text = [
     facts.test ? "This is a test notification.\n" : null,
-    facts.issue.title,
+    headline(facts),
+    facts.feedback ? facts.feedback.message : null,
     facts.issue.culprit || null,
     "",
     ...rows.map(([name, value]) => `${name}: ${value}`),
@@ -204,7 +249,8 @@ export function emailMessage(facts: AlertFacts): { subject: string; text: string
     .filter((line) => line !== null)
     .join("\n");
   const html = `<!doctype html><html><body style="font-family:sans-serif;color:#111">
-${facts.test ? "<p><em>This is a test notification.</em></p>\n" : ""}<h2 style="margin:0 0 4px"><a href="${escapeHtml(url)}">${escapeHtml(facts.issue.title)}</a></h2>
+${facts.test ? "<p><em>This is a test notification.</em></p>\n" : ""}<h2 style="margin:0 0 4px"><a href="${escapeHtml(url)}">${escapeHtml(headline(facts))}</a></h2>
+${facts.feedback ? `<blockquote style="white-space:pre-wrap">${escapeHtml(facts.feedback.message)}</blockquote>\n` : ""}
 <p style="margin:0 0 12px;color:#555">${escapeHtml(facts.issue.culprit)}</p>
 <table cellpadding="4" style="border-collapse:collapse">
 ${rows.map(([name, value]) => `<tr><th align="left">${escapeHtml(name)}</th><td>${escapeHtml(value)}</td></tr>`).join("\n")}
@@ -213,6 +259,25 @@ ${rows.map(([name, value]) => `<tr><th align="left">${escapeHtml(name)}</th><td>
 <hr><p style="color:#777;font-size:12px">${escapeHtml(footer)} <a href="${escapeHtml(settings)}">Notification settings</a></p>
 </body></html>`;
   return { subject, text, html };
+}
+
+// --- feedback that belongs to no issue -------------------------------------------------------------
+
+/** The issue fields of a feedback firing without an issue: id 0, titled by the feedback. */
+export function feedbackIssue(feedback: AlertFeedback): AlertFacts["issue"] {
+  return {
+    id: 0,
+    shortId: "FEEDBACK",
+    title: feedbackHeadline(feedback),
+    culprit: feedback.url ?? "",
+    level: "info",
+    platform: "other",
+    status: "unresolved",
+    timesSeen: 1,
+    userCount: 0,
+    firstSeen: feedback.dateCreated,
+    lastSeen: feedback.dateCreated,
+  };
 }
 
 // --- the sample a test notification sends when the project has no issue yet ---------------------

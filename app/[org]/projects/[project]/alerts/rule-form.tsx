@@ -59,6 +59,7 @@ const SIMPLE_CONDITIONS = [
   { name: "regression", id: CONDITION_IDS.regression, label: "A resolved issue comes back (regression)" },
   { name: "reappeared", id: CONDITION_IDS.reappeared, label: "An ignored issue reappears" },
   { name: "everyEvent", id: CONDITION_IDS.everyEvent, label: "Any event is seen" },
+  { name: "newFeedback", id: CONDITION_IDS.newFeedback, label: "A user sends feedback (no filters with this one)" },
 ] as const;
 const FREQUENCY_CONDITIONS = [
   { name: "eventFrequency", id: CONDITION_IDS.eventFrequency, label: "An issue is seen more than N times", noun: "Events" },
