@@ -31,6 +31,8 @@ export type PreparedEvent = {
   grouping: Grouping;
   payloadJson: Buffer;
   tagsJson: Buffer;
+  /** the issue type a new issue of it gets when not the event's own (monitor failures: "monitor") */
+  issueType?: string;
 };
 export type PreparedTransaction = { entryId: string; event: NormalizedEvent; raw: Record<string, unknown> };
 export type PreparedItem = {
@@ -164,13 +166,19 @@ function prepareEntry(entry: StreamEntry, options: PrepareOptions, batch: Prepar
 
 /** `raw`: the exceptions before symbolication changed them, grouped by as well. */
 function pushEvent(batch: PreparedBatch, entry: StreamEntry, event: NormalizedEvent, raw: ExceptionValue[] | null): void {
-  batch.events.push({
-    entryId: entry.id,
+  batch.events.push(preparedEventOf(entry.id, event, groupEvent(event, raw)));
+}
+
+/** An event made by the worker itself (a monitor's failure), with a grouping of its own. */
+export function preparedEventOf(entryId: string, event: NormalizedEvent, grouping: Grouping, issueType?: string): PreparedEvent {
+  return {
+    entryId,
     event: columnsOf(event),
-    grouping: groupEvent(event, raw),
+    grouping,
     tagsJson: Buffer.from(JSON.stringify(event.tags)),
     payloadJson: Buffer.from(storedPayloadJson(event)),
-  });
+    ...(issueType ? { issueType } : {}),
+  };
 }
 
 /**

@@ -178,6 +178,7 @@ function newGroups(events: PreparedEvent[], issueOfHash: Map<string, number>): M
 const compare = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
 
 function issueType(p: PreparedEvent): string {
+  if (p.issueType) return p.issueType;
   return p.event.type === "csp" ? "csp" : p.event.type === "error" ? "error" : "default";
 }
 
