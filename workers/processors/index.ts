@@ -2,6 +2,7 @@ import type { JobDefinition } from "@/lib/queues";
 import { assembleArtifactBundleJob } from "./assemble-artifact-bundle";
 import { cleanupSessions } from "./cleanup-sessions";
 import { deliverAlertJob } from "./deliver-alert";
+import { detectMonitorFailuresJob } from "./detect-monitor-failures";
 import { drainJob } from "./drain";
 import { enforceRetentionJob } from "./enforce-retention";
 import { flushOutcomesJob } from "./flush-outcomes";
@@ -24,4 +25,5 @@ export const processors: JobDefinition<unknown>[] = [
   requeueAlertDeliveriesJob,
   assembleArtifactBundleJob,
   pruneArtifactsJob,
+  detectMonitorFailuresJob,
 ];
