@@ -557,6 +557,6 @@ async function insertReleaseUsers(tx: SqlTx, project: Project, stored: PreparedE
  * text of a signed bigint. A release would need billions of users for a collision (which
  * counts two users as one) to be likely: ~n^2/2^65, under 1e-7 for a million.
  */
-function userHash(userTag: string): string {
+export function userHash(userTag: string): string {
   return hash("sha1", userTag, "buffer").readBigInt64BE(0).toString();
 }
