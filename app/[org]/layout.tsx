@@ -49,6 +49,12 @@ export default async function OrgLayout({ children, params }: { children: ReactN
               <Link href={`/${org.slug}/releases`} className={link}>
                 Releases
               </Link>
+              <Link href={`/${org.slug}/feedback`} className={link}>
+                Feedback
+              </Link>
+              <Link href={`/${org.slug}/crons`} className={link}>
+                Crons
+              </Link>
               <Link href={`/${org.slug}/settings/general`} className={link}>
                 Settings
               </Link>

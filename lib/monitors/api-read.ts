@@ -18,8 +18,9 @@ export type MonitorEnvironmentView = {
   lastCheckIn: Date | null;
   nextCheckIn: Date | null;
   nextCheckInLatest: Date | null;
-  /** the open failure issue, if any */
+  /** the open failure issue, if any (made in the monitor's project by lib/monitors/incidents) */
   issueId: number | null;
+  issue: { id: number; title: string; status: string } | null;
   dateCreated: Date;
 };
 
@@ -70,6 +71,7 @@ export const monitorViewSelect = {
       nextCheckIn: true,
       nextCheckInLatest: true,
       issueId: true,
+      issue: { select: { id: true, title: true, status: true } },
       dateCreated: true,
     },
     orderBy: [{ environment: "asc" as const }, { id: "asc" as const }],
