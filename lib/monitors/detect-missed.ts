@@ -35,7 +35,8 @@ export async function markMissedBatch(
            me.next_check_in_latest as "nextCheckInLatest", m.project_id as "projectId", m.org_id as "orgId",
            m.slug, m.status, m.is_muted as "isMuted", m.schedule_type as "scheduleType", m.schedule, m.timezone,
            m.checkin_margin as "checkinMargin", m.max_runtime as "maxRuntime",
-           m.failure_issue_threshold as "failureIssueThreshold", m.recovery_threshold as "recoveryThreshold"
+           m.failure_issue_threshold as "failureIssueThreshold", m.recovery_threshold as "recoveryThreshold",
+           me.consecutive_failures as "consecutiveFailures", me.consecutive_oks as "consecutiveOks", me.issue_id as "issueId"
     from monitor_environments me join monitors m on m.id = me.monitor_id
     where me.next_check_in_latest <= ${now}
     order by me.next_check_in_latest

@@ -5,7 +5,15 @@ import type { DueEnvironment, MonitorFailure } from "./detect-types";
 // (created + max_runtime, set when they arrived) become `timeout`.
 
 type Candidate = { id: string; envId: number | null };
-type Locked = { id: string; envId: number | null; checkInId: string; createdAt: Date; superseded: boolean };
+type Locked = {
+  id: string;
+  envId: number | null;
+  checkInId: string;
+  createdAt: Date;
+  release: string | null;
+  traceId: string | null;
+  superseded: boolean;
+};
 
 /**
  * Marks up to `limit` timed-out check-ins. As Sentry does (monitors/clock_tasks/check_timeout),
@@ -39,7 +47,8 @@ export async function markTimeoutsBatch(
       select me.id, me.monitor_id as "monitorId", me.environment, m.project_id as "projectId", m.org_id as "orgId",
              m.slug, m.status, m.is_muted as "isMuted", m.schedule_type as "scheduleType", m.schedule, m.timezone,
              m.checkin_margin as "checkinMargin", m.max_runtime as "maxRuntime",
-             m.failure_issue_threshold as "failureIssueThreshold", m.recovery_threshold as "recoveryThreshold"
+             m.failure_issue_threshold as "failureIssueThreshold", m.recovery_threshold as "recoveryThreshold",
+           me.consecutive_failures as "consecutiveFailures", me.consecutive_oks as "consecutiveOks", me.issue_id as "issueId"
       from monitor_environments me join monitors m on m.id = me.monitor_id
       where me.id = any(${envIds}::int[])
       order by me.id
@@ -52,6 +61,7 @@ export async function markTimeoutsBatch(
 
   const locked = await tx.rows<Locked>`
     select c.id::text, c.monitor_environment_id as "envId", c.check_in_id as "checkInId", c.created_at as "createdAt",
+           c.release, c.trace_id as "traceId",
            exists (select 1 from check_ins n
                    where n.monitor_environment_id = c.monitor_environment_id and n.created_at > c.created_at
                      and n.status in ('ok', 'error')) as superseded
@@ -73,6 +83,8 @@ export async function markTimeoutsBatch(
       status: "timeout",
       checkInId: c.checkInId,
       at: c.createdAt,
+      release: c.release,
+      traceId: c.traceId,
     }),
   );
   return { marked: locked.length, failures };

@@ -1,26 +1,21 @@
 // What the minute job's passes (detect-missed.ts, detect-timeouts.ts) hand each other and the
 // incident code.
 
-/** A locked monitor environment with its monitor's settings. */
-export type DueEnvironment = {
-  id: number;
-  monitorId: number;
-  environment: string;
+import type { IncidentEnvironment } from "./incidents";
+
+/** A locked monitor environment with its monitor's settings (incidents.ts moves its counters). */
+export type DueEnvironment = IncidentEnvironment & {
   nextCheckIn: Date | null;
   nextCheckInLatest: Date;
   projectId: number;
   orgId: number;
-  slug: string;
   /** the monitor's: active | disabled */
   status: string;
-  isMuted: boolean;
   scheduleType: "crontab" | "interval";
   schedule: string;
   timezone: string;
   checkinMargin: number;
   maxRuntime: number;
-  failureIssueThreshold: number;
-  recoveryThreshold: number;
 };
 
 /** A failure found by the job, for the environment's consecutive counters and its issue. */
@@ -30,4 +25,6 @@ export type MonitorFailure = {
   checkInId: string;
   /** missed: the expected time; timeout: when the in-progress check-in began */
   at: Date;
+  release?: string | null;
+  traceId?: string | null;
 };

@@ -1,8 +1,10 @@
+import { enqueueAlertDeliveries } from "../alerts/enqueue";
 import { type SqlTx, sqlTransaction } from "../db";
 import { logger } from "../logger";
 import { markMissedBatch } from "./detect-missed";
 import { markTimeoutsBatch } from "./detect-timeouts";
 import type { MonitorFailure } from "./detect-types";
+import { MonitorIncidents, storeIncidents } from "./incidents";
 
 // The minute job of cron monitors (workers/processors/detect-monitor-failures.ts): missed
 // check-ins, then timeouts, across every organization.
@@ -18,8 +20,11 @@ export type DetectResult = {
   environments: number;
   missed: number;
   timedOut: number;
+  /** of the monitors: missed, or timed out with no newer ok/error */
   failures: number;
   batches: number;
+  /** alert deliveries queued for the failure issues */
+  alerts: number;
 };
 
 /**
@@ -38,14 +43,21 @@ export async function unsafeDetectMonitorFailures(
 ): Promise<DetectResult> {
   const now = options.now ?? new Date();
   const limit = options.batchSize ?? DETECT_BATCH;
-  const result: DetectResult = { environments: 0, missed: 0, timedOut: 0, failures: 0, batches: 0 };
+  const result: DetectResult = {
+    environments: 0,
+    missed: 0,
+    timedOut: 0,
+    failures: 0,
+    batches: 0,
+    alerts: 0,
+  };
 
   for (let i = 0; i < MAX_BATCHES; i++) {
     const batch = await sqlTransaction(async (tx) => {
       const found = await markMissedBatch(tx, now, limit);
-      await handOver(tx, found.failures);
-      return found;
+      return { ...found, deliveries: await handOver(tx, found.failures, now) };
     });
+    result.alerts += await queueAlerts(batch.deliveries);
     if (batch.environments === 0) break;
     result.batches++;
     result.environments += batch.environments;
@@ -58,9 +70,9 @@ export async function unsafeDetectMonitorFailures(
   for (let i = 0; i < MAX_BATCHES; i++) {
     const batch = await sqlTransaction(async (tx) => {
       const found = await markTimeoutsBatch(tx, now, limit);
-      await handOver(tx, found.failures);
-      return found;
+      return { ...found, deliveries: await handOver(tx, found.failures, now) };
     });
+    result.alerts += await queueAlerts(batch.deliveries);
     // 0: nothing left, or only rows others hold (they are marking them).
     if (batch.marked === 0) break;
     result.batches++;
@@ -74,17 +86,46 @@ export async function unsafeDetectMonitorFailures(
 }
 
 /**
- * The failures to the incident code, one environment after another in (project, environment)
- * order: it may lock the project row and issues (to open a failure issue), and every worker
- * taking them in the same order keeps two runs from deadlocking each other.
+ * The failures to the incident code (lib/monitors/incidents.ts), project after project in id
+ * order, each environment's in time order: it locks the project row and issues (to open or
+ * reopen a failure issue), and every worker and drain taking projects in one order after the
+ * environments keeps them from deadlocking. Returns the alert deliveries to queue after commit.
  */
-async function handOver(tx: SqlTx, failures: MonitorFailure[]): Promise<void> {
+async function handOver(tx: SqlTx, failures: MonitorFailure[], now: Date): Promise<string[]> {
+  if (failures.length === 0) return [];
   const ordered = [...failures].sort(
     (a, b) =>
       a.environment.projectId - b.environment.projectId ||
       a.environment.id - b.environment.id ||
       a.at.getTime() - b.at.getTime(),
   );
-  void ordered;
-  void tx;
+  const projectIds = [...new Set(ordered.map((f) => f.environment.projectId))];
+  const projects = await tx.rows<{ id: number; orgId: number; hasFirstEvent: boolean }>`
+    select id, org_id as "orgId", first_event_at is not null as "hasFirstEvent"
+    from projects where id = any(${projectIds}::int[]) order by id`;
+  const deliveries: string[] = [];
+  for (const project of projects) {
+    const incidents = new MonitorIncidents(project);
+    for (const f of ordered) {
+      if (f.environment.projectId !== project.id) continue;
+      // One object per environment (the batch's row): its counters move with each failure.
+      incidents.record(f.environment, f.status, {
+        checkInId: f.checkInId,
+        at: f.at,
+        release: f.release,
+        traceId: f.traceId,
+      });
+    }
+    deliveries.push(...(await storeIncidents(tx, project, incidents, now)));
+  }
+  return deliveries;
+}
+
+/** A delivery not queued stays pending; the alerts sweeper (requeue-alert-deliveries) queues it later. */
+async function queueAlerts(deliveries: string[]): Promise<number> {
+  if (deliveries.length === 0) return 0;
+  await enqueueAlertDeliveries(deliveries).catch((error) =>
+    log.error({ err: error, deliveries: deliveries.length }, "alert deliveries not queued"),
+  );
+  return deliveries.length;
 }
