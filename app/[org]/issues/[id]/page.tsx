@@ -17,6 +17,7 @@ import { releaseHref } from "../../releases/release-href";
 import { commentAction, updateIssuesAction } from "../actions";
 import { BUTTON, OperationButton } from "../operation-button";
 import { EventEntries, hasRawFrames } from "./event-entries";
+import { IssueFeedback } from "./issue-feedback";
 
 export const metadata: Metadata = { title: "Issue" };
 
@@ -245,6 +246,8 @@ export default async function IssuePage({ params, searchParams }: Props) {
               ))}
             </ul>
           </section>
+
+          <IssueFeedback viewer={viewer} org={org} issueId={issueId} />
 
           <section className="space-y-2">
             <h2 className="text-lg font-medium">Activity</h2>
