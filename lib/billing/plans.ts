@@ -16,6 +16,8 @@ export type Plan = {
   monthlyAttachmentBytes: number;
   /** members an org may have; null = unlimited */
   maxMembers: number | null;
+  /** cron monitors an org may have (all its projects); null = unlimited */
+  maxMonitors: number | null;
   /** days events and issues are kept */
   retentionDays: number;
   /** monthly price in cents, for display; Stripe's price decides what is charged */
@@ -26,7 +28,8 @@ export type Plan = {
 const GB = 1024 ** 3;
 
 // Transactions and attachment storage as Sentry's plans grant them (10k/100k transactions,
-// 1 GB of attachments a month).
+// 1 GB of attachments a month). Monitors: Sentry's free plan has one cron monitor and sells
+// more per monitor; the paid plans here include a number of them.
 export const PLANS: Record<PlanId, Plan> = {
   free: {
     id: "free",
@@ -35,6 +38,7 @@ export const PLANS: Record<PlanId, Plan> = {
     monthlyTransactions: 10_000,
     monthlyAttachmentBytes: GB,
     maxMembers: 1,
+    maxMonitors: 1,
     retentionDays: 30,
     priceCents: 0,
     auditLogExport: false,
@@ -46,6 +50,7 @@ export const PLANS: Record<PlanId, Plan> = {
     monthlyTransactions: 100_000,
     monthlyAttachmentBytes: GB,
     maxMembers: null,
+    maxMonitors: 20,
     retentionDays: 90,
     priceCents: 2_600,
     auditLogExport: false,
@@ -57,6 +62,7 @@ export const PLANS: Record<PlanId, Plan> = {
     monthlyTransactions: 100_000,
     monthlyAttachmentBytes: GB,
     maxMembers: null,
+    maxMonitors: 100,
     retentionDays: 90,
     priceCents: 8_000,
     auditLogExport: true,

@@ -242,14 +242,18 @@ function describeItem(prepared: PreparedBatch, id: string): { itemType: string; 
 async function storeBatch(tx: SqlTx, project: Project, prepared: PreparedBatch): Promise<StoredCounts> {
   const ofType = (...types: string[]) => prepared.others.filter((o) => types.includes(o.type));
   const now = new Date();
-  const errors = await storeErrorEvents(tx, project, prepared.events, now);
+  // Check-ins first: they lock monitor environments, which come before everything
+  // storeErrorEvents locks (see lib/monitors/incidents.ts). Their monitors' failure events are
+  // stored with the batch's events.
+  const checkIns = await storeCheckIns(tx, project, ofType("check_in"));
+  const errors = await storeErrorEvents(tx, project, [...prepared.events, ...checkIns.incidents.events()], now);
   // Right after the events: the issues' rows are locked and their facts fresh.
   const alertDeliveries = await evaluateAlertRules(tx, project, errors.issues, now);
+  await checkIns.incidents.finish(tx, errors, now);
   await storeTransactions(tx, project, prepared.transactions);
   await storeSessions(tx, project, ofType("session", "sessions"));
-  await storeCheckIns(tx, project, ofType("check_in"));
   alertDeliveries.push(...(await storeFeedback(tx, project, ofType("feedback", "user_report"), now)));
   await storeAttachments(tx, project, ofType("attachment"));
-  await storeOutcomes(tx, project, ofType("client_report"), prepared.invalid, now);
+  await storeOutcomes(tx, project, ofType("client_report"), [...prepared.invalid, ...checkIns.dropped], now);
   return { inserted: errors.inserted, newIssues: errors.newIssues, alertDeliveries };
 }

@@ -56,7 +56,9 @@ export async function storeOutcomes(
   tx: SqlTx,
   project: Project,
   clientReports: PreparedItem[],
-  invalid: { category: string; reason: string }[],
+  // items the worker dropped: invalid unless they say otherwise (a check-in over the plan's
+  // monitor limit is rate_limited)
+  invalid: { category: string; reason: string; outcome?: "invalid" | "rate_limited" }[],
   now: Date,
 ): Promise<void> {
   const counts = new Map<string, { category: string; outcome: string; reason: string; quantity: number }>();
@@ -79,7 +81,7 @@ export async function storeOutcomes(
       );
     }
   }
-  for (const { category, reason } of invalid) add(category, "invalid", reason, 1);
+  for (const { category, reason, outcome } of invalid) add(category, outcome ?? "invalid", reason, 1);
   if (counts.size === 0) return;
   // In key order, as every batch takes its row locks (see store-errors.ts).
   const rows = [...counts.keys()].sort().map((key) => counts.get(key)!);

@@ -48,6 +48,13 @@ export const OUTCOME_REASONS = [
   // worker
   "processing_error",
   "invalid",
+  // cron check-ins the worker drops (lib/monitors/store-check-ins.ts)
+  "invalid_check_in",
+  "invalid_monitor_config",
+  "monitor_not_found",
+  "monitor_disabled",
+  "check_in_finished",
+  "monitor_limit",
   // client reports (discarded_events), as the SDKs name them
   "queue_overflow",
   "cache_overflow",

@@ -270,7 +270,7 @@ describe("other items", () => {
       { type: "session", payload: JSON.stringify({ sid, init: true, started: new Date().toISOString(), status: "ok", attrs: { release: "web@1.0", environment: "production" } }) },
       { type: "session", payload: JSON.stringify({ sid, init: false, started: new Date().toISOString(), status: "crashed", errors: 1, attrs: { release: "web@1.0", environment: "production" } }) },
       { type: "sessions", payload: JSON.stringify({ attrs: { release: "web@1.0", environment: "production" }, aggregates: [{ started: new Date().toISOString(), exited: 5, errored: 1 }] }) },
-      { type: "check_in", payload: JSON.stringify({ check_in_id: checkInId, monitor_slug: "nightly", status: "in_progress" }) },
+      { type: "check_in", payload: JSON.stringify({ check_in_id: checkInId, monitor_slug: "nightly", status: "in_progress", monitor_config: { schedule: { type: "crontab", value: "0 3 * * *" } } }) },
       { type: "check_in", payload: JSON.stringify({ check_in_id: checkInId, monitor_slug: "nightly", status: "ok", duration: 12.5 }) },
       { type: "user_report", payload: JSON.stringify({ event_id: eventId, name: "Jane", email: "jane@example.com", comments: "It broke when I paid" }) },
       { type: "attachment", payload: Buffer.from("log line 1\nlog line 2\n"), headers: { filename: "app.log", content_type: "text/plain" } },
