@@ -8,6 +8,7 @@ import { Prisma } from "../generated/prisma/client.ts";
 import { type ProjectRef, monitorOfViewer, projectOfViewer } from "./api-lookup";
 import { type MonitorView, loadMonitorView } from "./api-read";
 import { type MonitorConfig, normalizeMonitorSlug, parseMonitorConfig } from "./config";
+import { unsafeAssertMonitorAllowed } from "./quota";
 import { nextScheduledTime, scheduleForApi } from "./schedule";
 
 // Creating, editing, muting and deleting monitors from the REST API and the Crons pages.
@@ -86,7 +87,10 @@ const configColumns = (config: MonitorConfig) => ({
 const duplicate = (slug: string) => new AppError("conflict", `A monitor with the slug "${slug}" already exists in this project`);
 const isUniqueViolation = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 
-/** POST .../monitors/: a new monitor in one of the viewer's org's projects; 409 on a taken slug. */
+/**
+ * POST .../monitors/: a new monitor in one of the viewer's org's projects; 409 on a taken slug,
+ * 403 past the plan's number of monitors.
+ */
 export async function createMonitor(viewer: Viewer, body: unknown): Promise<MonitorView> {
   assertCan(viewer.role, "monitors:write");
   const input = createMonitorSchema.parse(body);
@@ -100,6 +104,9 @@ export async function createMonitor(viewer: Viewer, body: unknown): Promise<Moni
         if (error instanceof AppError && error.code === "not_found") throw new AppError("bad_request", "Invalid project id or slug");
         throw error;
       });
+      // the plan's number of monitors (403 past it; none with billing off), checked under the
+      // org row's lock so two creations cannot both take the last one
+      await unsafeAssertMonitorAllowed(tx, viewer.orgId);
       const created = await tx.monitor.create({
         data: {
           orgId: viewer.orgId,
