@@ -70,7 +70,11 @@ export async function markTimeoutsBatch(
     order by c.id
     for update of c skip locked`;
   if (locked.length === 0) return { marked: 0, failures: [] };
-  await tx.run`update check_ins set status = 'timeout', updated_at = ${now} where id = any(${locked.map((c) => c.id)}::bigint[])`;
+  // timeout_at is kept on in-progress rows only (as the check-in path does when one closes), so
+  // the index on it holds just the running check-ins' deadlines, and this pass reads only those.
+  await tx.run`
+    update check_ins set status = 'timeout', timeout_at = null, updated_at = ${now}
+    where id = any(${locked.map((c) => c.id)}::bigint[])`;
 
   const failing = locked.filter((c) => c.envId !== null && !c.superseded);
   const failedEnvs = [...new Set(failing.map((c) => c.envId!))];

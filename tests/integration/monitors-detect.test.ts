@@ -4,9 +4,11 @@ import { closeDb, db } from "@/lib/db";
 import { MAX_MISSED_PER_RUN } from "@/lib/monitors/detect-catch-up";
 import { missedCheckInId } from "@/lib/monitors/detect-missed";
 import { unsafeDetectMonitorFailures } from "@/lib/monitors/detect";
-import { closeQueues, queue } from "@/lib/queues";
+import { closeQueues } from "@/lib/queues";
 import { createOrgWithProject } from "../support/factories";
-import { NODE, WITH_TSX, start } from "../support/processes";
+import { drainAll } from "../support/drain";
+import { startIngest } from "../support/ingest";
+import { NODE, WITH_TSX, run, start } from "../support/processes";
 
 // The minute job, driven with the `now` of each case (no sleeping for minutes), on a database
 // of this file's own (see monitors-detect-database.ts), plus one run of the registered job
@@ -261,7 +263,11 @@ describe("timeouts", () => {
 
     const result = await unsafeDetectMonitorFailures({ now: at("2001-08-01T12:30:30Z") });
     expect(result.timedOut).toBe(1);
-    expect((await db().checkIn.findUniqueOrThrow({ where: { id: running.id } })).status).toBe("timeout");
+    // timeout_at stays on in-progress rows only, as the check-in path keeps it
+    expect(await db().checkIn.findUniqueOrThrow({ where: { id: running.id } })).toMatchObject({
+      status: "timeout",
+      timeoutAt: null,
+    });
     expect((await db().checkIn.findUniqueOrThrow({ where: { id: closed.id } })).status).toBe("ok");
     expect((await environment(m.env.id)).status).toBe("timeout");
   });
@@ -317,6 +323,43 @@ describe("failure issues", () => {
     await unsafeDetectMonitorFailures({ now: at("2001-09-01T10:03:00Z") });
     expect(await issueOf(m.env.id)).toMatchObject({ id: issue!.id, timesSeen: 2 });
     expect(await db().issue.count({ where: { title: `Monitor failure: ${m.slug}` } })).toBe(1);
+  });
+
+  it("resolves the issue when an ok check-in from @sentry/node follows, with recovery_threshold 1", async () => {
+    const m = await monitor(A, { recoveryThreshold: 1, next: at("2001-09-05T10:00:00Z") });
+    await unsafeDetectMonitorFailures({ now: at("2001-09-05T10:01:00Z") });
+    const issue = await issueOf(m.env.id);
+    expect(issue).toMatchObject({ status: "unresolved", type: "monitor" });
+
+    const ingest = await startIngest();
+    try {
+      const dsn = `${ingest.base.replace("//", `//${A.key.publicKey}@`)}/${A.project.id}`;
+      const script = `import * as Sentry from "@sentry/node";
+        Sentry.init({ dsn: process.env.SENTRY_DSN, environment: "production", sendClientReports: false });
+        Sentry.captureCheckIn({ monitorSlug: process.env.MONITOR_SLUG, status: "ok", duration: 2 });
+        console.log("flushed " + (await Sentry.flush(5000)));`;
+      const result = await run(NODE, ["--input-type=module", "-e", script], {
+        SENTRY_DSN: dsn,
+        MONITOR_SLUG: m.slug,
+      });
+      expect(result.output).toContain("flushed true");
+      await drainAll(A.project.id);
+    } finally {
+      await ingest.close();
+    }
+    expect(await db().issue.findUniqueOrThrow({ where: { id: issue!.id } })).toMatchObject({
+      status: "resolved",
+    });
+    expect(await environment(m.env.id)).toMatchObject({
+      status: "ok",
+      consecutiveOks: 1,
+      consecutiveFailures: 0,
+      issueId: null,
+    });
+    expect((await checkIns(m.id)).map((c) => [c.status, c.durationMs])).toEqual([
+      ["missed", null],
+      ["ok", 2000],
+    ]);
   });
 
   it("counts a muted monitor's misses without opening an issue", async () => {
