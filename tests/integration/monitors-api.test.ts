@@ -6,7 +6,10 @@ import { db } from "@/lib/db";
 import { nextScheduledTime } from "@/lib/monitors/schedule";
 import { type Scope, unsafeCreateApiToken } from "@/lib/tokens";
 import { callApi, parseLink, startApiServer } from "../support/api";
+import { drainAll } from "../support/drain";
 import { createOrgWithProject } from "../support/factories";
+import { startIngest } from "../support/ingest";
+import { ROOT } from "../support/processes";
 import { SENTRY_CLI } from "../support/sentry-cli";
 
 // The monitors REST API (Sentry's organization monitor endpoints) through callApi, with two
@@ -425,5 +428,49 @@ describe("the real sentry-cli", () => {
     const { stdout, stderr } = await run(SENTRY_CLI, ["monitors", "list"], { env });
     expect(stdout + stderr).toContain("cli-listed");
     expect(stdout + stderr).not.toContain("only-in-b");
+  });
+});
+
+// An app's job checked in by the official SDK, through the real ingest and the drain, then read
+// back through the API: the monitor its config made, both check-ins with durations in ms.
+const SDK_JOB = `
+import * as Sentry from "@sentry/node";
+Sentry.init({ dsn: process.env.SENTRY_DSN, environment: "production", sendClientReports: false });
+const config = { schedule: { type: "crontab", value: "0 * * * *" }, checkinMargin: 5, maxRuntime: 10, timezone: "Europe/Berlin" };
+await Sentry.withMonitor("sdk-job", () => new Promise((resolve) => setTimeout(resolve, 300)), config);
+const id = Sentry.captureCheckIn({ monitorSlug: "sdk-job", status: "in_progress" }, config);
+Sentry.captureCheckIn({ checkInId: id, monitorSlug: "sdk-job", status: "error", duration: 2.5 });
+console.log(await Sentry.flush(5000));
+`;
+
+describe("check-ins from @sentry/node, read through the API", () => {
+  it("withMonitor and captureCheckIn make the monitor; the API lists it and its check-ins", async () => {
+    const ingest = await startIngest();
+    try {
+      const dsn = `${ingest.base.replace("://", `://${A.key.publicKey}@`)}/${A.project.id}`;
+      const { stdout } = await run(process.execPath, ["--input-type=module", "-e", SDK_JOB], { cwd: ROOT, env: { ...process.env, SENTRY_DSN: dsn } });
+      expect(stdout.trim()).toBe("true");
+      await drainAll(A.project.id);
+    } finally {
+      await ingest.close();
+    }
+    const monitor = await callApi("GET", monitorsPath(A, "sdk-job/"), { token: tokens.aRead });
+    expect(monitor.status, monitor.body).toBe(200);
+    expect(monitor.json()).toMatchObject({
+      slug: "sdk-job",
+      config: { schedule_type: "crontab", schedule: "0 * * * *", checkin_margin: 5, max_runtime: 10, timezone: "Europe/Berlin" },
+      environments: [{ name: "production", status: "error", lastCheckIn: expect.any(String), nextCheckIn: expect.any(String) }],
+    });
+    const env = monitor.json().environments[0];
+    expect(Date.parse(env.nextCheckInLatest) - Date.parse(env.nextCheckIn)).toBe(5 * 60_000);
+    const checkIns = (await callApi("GET", monitorsPath(A, "sdk-job/checkins/"), { token: tokens.aRead })).json();
+    expect(checkIns.map((c: { status: string }) => c.status).sort()).toEqual(["error", "ok"]);
+    const ok = checkIns.find((c: { status: string }) => c.status === "ok");
+    const error = checkIns.find((c: { status: string }) => c.status === "error");
+    expect(error.duration).toBe(2500);
+    expect(ok.duration).toBeGreaterThanOrEqual(250);
+    expect(ok.duration).toBeLessThan(10_000);
+    expect(ok.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(ok.environment).toBe("production");
   });
 });
