@@ -105,7 +105,7 @@ async function authorizeByEnvelopeHeader(body: BodyReader, encodings: string[], 
 }
 
 let memoryCap: number | undefined;
-const bodyMemoryCap = () => (memoryCap ??= env().INGEST_BODY_MEMORY_MB * 1024 * 1024);
+export const bodyMemoryCap = () => (memoryCap ??= env().INGEST_BODY_MEMORY_MB * 1024 * 1024);
 
 function sentAtOf(envelope: Envelope): string | undefined {
   return typeof envelope.header.sent_at === "string" ? envelope.header.sent_at : undefined;
@@ -116,7 +116,7 @@ function headerKey(req: IncomingMessage): string | null {
   return parseAuthHeader(typeof header === "string" ? header : undefined)?.sentry_key ?? null;
 }
 
-async function authorize(publicKey: string, projectId: number): Promise<KeyInfo> {
+export async function authorize(publicKey: string, projectId: number): Promise<KeyInfo> {
   // Checked before any cache or lookup, so random strings of any length cost nothing.
   if (!isPublicKey(publicKey)) throw new ProtocolError(401, "sentry_key is not a DSN public key (32 hex characters)");
   const key = await lookupKey(publicKey);
@@ -137,7 +137,7 @@ export function reply(res: ServerResponse, status: number, body: unknown, header
   res.end(payload);
 }
 
-function replyError(req: IncomingMessage, res: ServerResponse, error: ProtocolError): void {
+export function replyError(req: IncomingMessage, res: ServerResponse, error: ProtocolError): void {
   // A body we stopped reading (too large, refused before reading) cannot be skipped on a
   // keep-alive connection without reading it all: close the connection instead.
   const unread = !req.readableEnded;

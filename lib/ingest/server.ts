@@ -3,10 +3,13 @@ import { clientIp } from "../client-ip";
 import { env } from "../env";
 import { checkHealth } from "../health";
 import { logger } from "../logger";
+import { ingestCronCheckIn } from "./cron";
 import { type Endpoint, ingest, preflight, reply } from "./handler";
 
 const log = logger.child({ service: "ingest" });
 const API_ROUTE = /^\/api\/(\d{1,10})\/(envelope|store|security|csp-report)\/?$/;
+// Relay's HTTP check-ins: /api/{project_id}/cron/{monitor_slug}/{sentry_key}/
+const CRON_ROUTE = /^\/api\/(\d{1,10})\/cron\/([^/]{1,200})\/([^/]{1,100})\/?$/;
 
 /** The ingest HTTP server: plain node:http, nothing between the socket and the handler. */
 export function createIngestServer(): Server {
@@ -48,6 +51,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, trustProxy: boo
     }
     const query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
     return ingest(req, res, Number(match[1]), match[2] as Endpoint, query, clientIp(req.headers["x-forwarded-for"], req.socket.remoteAddress, trustProxy));
+  }
+  const cron = CRON_ROUTE.exec(path);
+  if (cron) {
+    if (req.method === "OPTIONS") return preflight(req, res);
+    if (req.method !== "POST" && req.method !== "GET") {
+      req.resume();
+      return reply(res, 405, { detail: "use GET or POST" }, { allow: "GET, POST, OPTIONS" });
+    }
+    const query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
+    const ip = clientIp(req.headers["x-forwarded-for"], req.socket.remoteAddress, trustProxy);
+    return ingestCronCheckIn(req, res, Number(cron[1]), cron[2]!, cron[3]!, query, ip);
   }
   req.resume();
   if (path === "/_health/" || path === "/_health") {
