@@ -153,7 +153,10 @@ export async function updateMonitor(viewer: Viewer, slug: string, project: Proje
           dateUpdated: new Date(),
         },
       });
-      if (config && scheduleChanged(current, config)) await reschedule(tx, id, config, new Date());
+      // A new schedule, or a monitor enabled again (its next check-ins went stale while the
+      // minute job skipped it), counts from now.
+      const reenabled = input.status === "active" && current.status === "disabled";
+      if ((config && scheduleChanged(current, config)) || reenabled) await reschedule(tx, id, config ?? current, new Date());
       const changed = Object.keys(input).filter((key) => input[key as keyof typeof input] !== undefined);
       await audit(viewer, { action: "monitor.update", targetType: "monitor", targetId: id, data: { slug: current.slug, changed } }, tx);
       return loadMonitorView(tx, viewer, id);
@@ -176,7 +179,12 @@ const scheduleChanged = (current: MonitorView, next: MonitorConfig) =>
  * never asked for. Environments lock in id order, as the minute job and the check-in path
  * take them.
  */
-async function reschedule(tx: Tx, monitorId: number, config: MonitorConfig, now: Date): Promise<void> {
+async function reschedule(
+  tx: Tx,
+  monitorId: number,
+  config: Pick<MonitorConfig, "scheduleType" | "schedule" | "timezone" | "checkinMargin">,
+  now: Date,
+): Promise<void> {
   const next = nextScheduledTime(config, now);
   const latest = new Date(next.getTime() + config.checkinMargin * 60_000);
   await tx.$queryRaw`select id from monitor_environments where monitor_id = ${monitorId} order by id for update`;

@@ -237,7 +237,15 @@ describe("updating", () => {
     const next = (await db().monitorEnvironment.findUniqueOrThrow({ where: { id: prod!.id } })).nextCheckIn!.getTime();
     expect(next).toBeGreaterThan(t0 + 2 * 3_600_000 - 61_000);
     expect(next).toBeLessThanOrEqual(Date.now() + 2 * 3_600_000);
-    expect(await db().auditLog.count({ where: { orgId: A.org.id, action: "monitor.update", targetId: created.id } })).toBe(3);
+    // disabled, then enabled again: the stale next check-in counts from the re-enabling
+    expect((await callApi("PUT", monitorsPath(A, "reschedule/"), { token: tokens.a, body: { status: "disabled" } })).json().status).toBe("disabled");
+    await db().monitorEnvironment.update({ where: { id: prod!.id }, data: { nextCheckIn: old, nextCheckInLatest: old } });
+    const t1 = Date.now();
+    expect((await callApi("PUT", monitorsPath(A, "reschedule/"), { token: tokens.a, body: { status: "active" } })).json().status).toBe("active");
+    const enabled = await db().monitorEnvironment.findUniqueOrThrow({ where: { id: prod!.id } });
+    expect(enabled.nextCheckIn!.getTime()).toBeGreaterThan(t1 + 2 * 3_600_000 - 61_000);
+    expect(enabled.nextCheckInLatest!.getTime()).toBe(enabled.nextCheckIn!.getTime() + 3 * 60_000);
+    expect(await db().auditLog.count({ where: { orgId: A.org.id, action: "monitor.update", targetId: created.id } })).toBe(5);
   });
 
   it("PUT renames the slug (409 onto a taken one) and refuses a bad config without changing anything", async () => {
@@ -310,6 +318,38 @@ describe("check-ins", () => {
     expect((await callApi("GET", monitorsPath(A, "with-checkins/checkins/?cursor=bogus"), { token: tokens.aRead })).status).toBe(400);
     expect((await callApi("GET", monitorsPath(A, "with-checkins/checkins/?cursor=99999999999999999:1:0"), { token: tokens.aRead })).status).toBe(400);
     expect((await callApi("GET", monitorsPath(A, "no-such-monitor/checkins/"), { token: tokens.aRead })).status).toBe(404);
+  });
+});
+
+describe("hostile input", () => {
+  it("odd slugs, params and bodies are 400 or 404, never 500", async () => {
+    await create(A, { name: "Target", slug: "target", config: hourly });
+    const cases: [string, string, unknown, number][] = [
+      ["GET", monitorsPath(A, "%00/"), undefined, 404],
+      ["GET", monitorsPath(A, `${"a".repeat(500)}/`), undefined, 404],
+      ["GET", monitorsPath(A, "..%2F..%2Fetc/"), undefined, 404],
+      ["GET", monitorsPath(A, `target/?project=${"9".repeat(30)}`), undefined, 404],
+      ["GET", monitorsPath(A, `target/?project=${"x".repeat(300)}`), undefined, 400],
+      ["GET", monitorsPath(A, "target/?project=%00"), undefined, 404],
+      ["GET", monitorsPath(A, "?query=%00"), undefined, 400],
+      ["GET", monitorsPath(A, "?per_page=0"), undefined, 400],
+      ["GET", monitorsPath(A, "?cursor=0:99999999999:0"), undefined, 400],
+      ["GET", monitorsPath(A, "target/checkins/?environment=%00"), undefined, 400],
+      // a cursor before 1970 is a valid time with nothing older
+      ["GET", monitorsPath(A, "target/checkins/?cursor=-5:1:0"), undefined, 200],
+      ["PUT", monitorsPath(A, "target/"), [1, 2], 400],
+      ["PUT", monitorsPath(A, "target/"), null, 400],
+      ["PUT", monitorsPath(A, "target/"), { config: { checkin_margin: "5" } }, 400],
+      ["PUT", monitorsPath(A, "target/"), { config: { schedule_type: "interval", schedule: [1e308, "minute"] } }, 400],
+      ["PUT", monitorsPath(A, "target/"), { name: "x".repeat(129) }, 400],
+      ["POST", monitorsPath(A), { project: A.project.id, name: "y", config: { schedule: "0 0 31 2 *" } }, 400],
+      ["POST", monitorsPath(A), { project: A.project.id, name: "y", config: { schedule: "0 * * * *", timezone: "../../etc/passwd" } }, 400],
+    ];
+    for (const [method, path, body, status] of cases) {
+      const res = await callApi(method as "GET", path, { token: tokens.a, body });
+      expect(res.status, `${method} ${path} ${JSON.stringify(body)}: ${res.body}`).toBe(status);
+    }
+    expect((await callApi("GET", monitorsPath(A, "target/"), { token: tokens.a })).json().config).toMatchObject(hourly);
   });
 });
 
