@@ -1,7 +1,10 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
+import { createElement } from "react";
+import { renderToStaticMarkup } from "react-dom/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HealthSparkline, percent } from "@/app/[org]/releases/health-bits";
 import { db } from "@/lib/db";
 import { releasesHealth } from "@/lib/sessions";
 import { type Scope, unsafeCreateApiToken } from "@/lib/tokens";
@@ -311,5 +314,20 @@ describe("releasesHealth (the releases pages)", () => {
     const bViewer = { userId: B.user.id, orgId: B.org.id, role: "owner" as const };
     expect((await releasesHealth(bViewer, ["app@1.0"])).get("app@1.0")).toMatchObject({ sessions: 1, users: 1, crashFreeSessions: 0, adoption: 1 });
     await expect(releasesHealth(bViewer, ["app@1.0"], { projectId: A.project.id })).rejects.toThrow(/no such project/);
+  });
+});
+
+describe("the releases pages' health bits", () => {
+  it("the sparkline is inline SVG (no script, no style attribute: the CSP allows it), red where under 99% crash-free", async () => {
+    const viewer = { userId: A.user.id, orgId: A.org.id, role: "owner" as const };
+    const health = (await releasesHealth(viewer, ["app@1.0"])).get("app@1.0")!;
+    const svg = renderToStaticMarkup(createElement(HealthSparkline, { health, label: "app@1.0 sessions" }));
+    expect(svg).toMatch(/^<svg[^>]*role="img"[^>]*aria-label="app@1.0 sessions"/);
+    expect(svg).not.toMatch(/<script|style=/);
+    // two hours with sessions: the crashed one (80%) red, the other blue
+    expect(svg.match(/<rect/g)).toHaveLength(2);
+    expect(svg).toContain('fill="#dc2626"');
+    expect(svg).toContain("5 sessions, 80.00% crash-free");
+    expect([percent(null), percent(1), percent(1 - 1 / 7), percent(0.99999), percent(0.29)]).toEqual(["n/a", "100%", "85.71%", "99.99%", "29.00%"]);
   });
 });

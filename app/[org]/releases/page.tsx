@@ -3,10 +3,12 @@ import Link from "next/link";
 import { AppError } from "@/lib/errors";
 import { listProjects } from "@/lib/projects/listing";
 import { listReleases } from "@/lib/releases";
+import { type ReleaseHealth, releasesHealth } from "@/lib/sessions";
 import { requireViewer } from "../../(auth)/session";
 import { TimeAgo } from "../../_components/issue-bits";
 import { releaseHref } from "./release-href";
 import { Pager } from "../../_components/pager";
+import { HealthSparkline, percent } from "./health-bits";
 
 export const metadata: Metadata = { title: "Releases" };
 export const dynamic = "force-dynamic";
@@ -28,9 +30,12 @@ export default async function ReleasesPage({ params, searchParams }: Props) {
   const projects = await listProjects(viewer);
 
   let result: Awaited<ReturnType<typeof listReleases>> | null = null;
+  let health = new Map<string, ReleaseHealth>();
   let problem: string | null = null;
   try {
     result = await listReleases(viewer, { query: query || undefined, projectId, cursor: one(search.cursor), limit: 25 });
+    // Release health of the page's releases over the last 24 hours (the project filter too).
+    health = await releasesHealth(viewer, result.releases.map((r) => r.version), { projectId });
   } catch (error) {
     // A malformed cursor from a hand-edited URL: say so instead of failing the page.
     if (!(error instanceof AppError)) throw error;
@@ -100,6 +105,10 @@ export default async function ReleasesPage({ params, searchParams }: Props) {
                 <th className="px-2">Created</th>
                 <th className="px-2">Released</th>
                 <th className="px-2">Last deploy</th>
+                <th className="px-2 text-right">Crash-free sessions</th>
+                <th className="px-2 text-right">Crash-free users</th>
+                <th className="px-2 text-right">Adoption</th>
+                <th className="px-2">Sessions, 24 h</th>
                 <th className="px-2 text-right">New issues</th>
                 <th className="px-2 text-right">Events</th>
                 <th className="px-3 text-right">Commits</th>
@@ -127,6 +136,7 @@ export default async function ReleasesPage({ params, searchParams }: Props) {
                       "none"
                     )}
                   </td>
+                  <ReleaseHealthCells health={health.get(r.version)} version={r.version} />
                   <td className="px-2 py-2 text-right tabular-nums">{r.newIssues}</td>
                   <td className="px-2 py-2 text-right tabular-nums">{r.eventCount}</td>
                   <td className="px-3 py-2 text-right tabular-nums">{r.commitCount}</td>
@@ -141,5 +151,31 @@ export default async function ReleasesPage({ params, searchParams }: Props) {
         <Pager links={result.links} href={pageUrl} />
       ) : null}
     </main>
+  );
+}
+
+function ReleaseHealthCells({ health, version }: { health: ReleaseHealth | undefined; version: string }) {
+  if (!health || health.sessions === 0) {
+    return (
+      <td className="px-2 py-2 text-right text-slate-500" colSpan={4} data-testid="release-health">
+        no sessions in 24 h
+      </td>
+    );
+  }
+  return (
+    <>
+      <td className="px-2 py-2 text-right tabular-nums" data-testid="crash-free-sessions">
+        {percent(health.crashFreeSessions)}
+      </td>
+      <td className="px-2 py-2 text-right tabular-nums" data-testid="crash-free-users">
+        {percent(health.crashFreeUsers)}
+      </td>
+      <td className="px-2 py-2 text-right tabular-nums" data-testid="adoption" title={`${health.sessions24h} sessions in the last 24 h`}>
+        {percent(health.adoption)}
+      </td>
+      <td className="px-2 py-2">
+        <HealthSparkline health={health} label={`Sessions of ${version} per hour over the last 24 hours: ${health.sessions}`} />
+      </td>
+    </>
   );
 }

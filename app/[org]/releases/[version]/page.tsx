@@ -3,8 +3,10 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { AppError } from "@/lib/errors";
 import { getReleaseDetail, type ReleaseDeploy, type ReleaseIssue } from "@/lib/releases";
+import { type ReleaseHealth, releasesHealth } from "@/lib/sessions";
 import { requireViewer } from "../../../(auth)/session";
 import { LevelBadge, TimeAgo } from "../../../_components/issue-bits";
+import { HealthSparkline, percent } from "../health-bits";
 
 export const metadata: Metadata = { title: "Release" };
 export const dynamic = "force-dynamic";
@@ -23,6 +25,7 @@ export default async function ReleasePage({ params }: Props) {
     throw error;
   });
   const environments = deploysByEnvironment(release.deploys);
+  const health = (await releasesHealth(viewer, [release.version], { period: "14d" })).get(release.version)!;
 
   return (
     <main className="mx-auto max-w-6xl space-y-6 p-4 sm:p-6">
@@ -62,6 +65,8 @@ export default async function ReleasePage({ params }: Props) {
         <Fact label="Users">{release.userCount}</Fact>
         <Fact label="Commits">{release.commitCount}</Fact>
       </dl>
+
+      <HealthSection health={health} version={release.version} />
 
       <section className="space-y-2" aria-labelledby="deploys">
         <h2 id="deploys" className={h2}>
@@ -201,3 +206,40 @@ function decodeVersion(segment: string): string {
 }
 
 const firstLine = (message: string | null) => (message ?? "").split("\n")[0]!.trim();
+
+function HealthSection({ health, version }: { health: ReleaseHealth; version: string }) {
+  return (
+    <section className="space-y-2" aria-labelledby="health">
+      <h2 id="health" className={h2}>
+        Release health, last 14 days
+      </h2>
+      {health.sessions === 0 ? (
+        <p className="text-sm text-slate-600" data-testid="release-health">
+          No sessions: SDKs send them when release health is on (the default in most), with <code>release</code> set.
+        </p>
+      ) : (
+        <dl className="flex flex-wrap items-end gap-3 text-sm" data-testid="release-health">
+          <Fact label="Crash-free sessions">
+            <span data-testid="crash-free-sessions">{percent(health.crashFreeSessions)}</span>
+          </Fact>
+          <Fact label="Crash-free users">
+            <span data-testid="crash-free-users">{percent(health.crashFreeUsers)}</span>
+          </Fact>
+          <Fact label="Adoption, 24 h">
+            <span data-testid="adoption">{percent(health.adoption)}</span>
+          </Fact>
+          <Fact label="Sessions">{health.sessions}</Fact>
+          <Fact label="Users">{health.users}</Fact>
+          <div className={`px-3 py-2 ${card}`}>
+            <HealthSparkline
+              health={health}
+              width={280}
+              height={48}
+              label={`Sessions of ${version} per day over the last 14 days (red: under 99% crash-free)`}
+            />
+          </div>
+        </dl>
+      )}
+    </section>
+  );
+}
