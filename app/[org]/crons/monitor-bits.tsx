@@ -23,12 +23,13 @@ const STATUS_STYLES: Record<string, string> = {
   disabled: "bg-slate-200 text-slate-600",
 };
 
+// One word per status, the same for a check-in and for an environment's state (its last one).
 const STATUS_WORDS: Record<string, string> = {
   ok: "OK",
-  error: "Failing",
+  error: "Error",
   missed_checkin: "Missed",
   missed: "Missed",
-  timeout: "Timed out",
+  timeout: "Timeout",
   in_progress: "In progress",
   active: "Waiting for first check-in",
   disabled: "Disabled",
