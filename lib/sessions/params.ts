@@ -63,6 +63,8 @@ function parseDate(name: string, text: string): number {
 
 /** The query string, checked: a 400 with a clear message for anything Sentry would refuse. */
 export function parseSessionsQuery(params: URLSearchParams, now = Date.now()): SessionsQuery {
+  // Postgres text refuses NUL: a 400 here, not a failed statement (a 500) later.
+  for (const [name, v] of params) if (v.includes("\0")) throw bad(`${name} may not contain NUL characters`);
   const fields = [...new Set(params.getAll("field"))];
   if (fields.length === 0) throw bad('Request is missing a "field"');
   for (const field of fields) {

@@ -225,6 +225,10 @@ describe("GET /api/0/organizations/{org}/sessions/", () => {
       ["field=sum(session)&query=!release:x", /negated/],
       ["field=sum(session)&query=release:a OR environment:b", /same key/],
       ["field=sum(session)&project=abc", /numeric ids/],
+      ["field=sum(session)&environment=prod%00uction", /NUL/],
+      ["field=sum(session)&query=release%3Aa%00b", /NUL/],
+      [`field=sum(session)&environment=${"e".repeat(65)}`, /64 characters/],
+      [`field=sum(session)&query=release:${"r".repeat(201)}`, /longer than 200/],
     ];
     for (const [query, message] of cases) {
       const reply = await callApi("GET", sessionsUrl(A, query), { token: tokens.a });
