@@ -102,8 +102,11 @@ describe("pages under the nonce policy", () => {
       await openUnderPolicy(page, `/${org.slug}/settings/notifications`),
       await openUnderPolicy(page, `/${org.slug}/releases`),
       await openUnderPolicy(page, `/${org.slug}/projects/${project.slug}/settings/source-maps`),
+      // the new monitor form and the timeline's ticks; feedback
+      await openUnderPolicy(page, `/${org.slug}/crons`),
+      await openUnderPolicy(page, `/${org.slug}/feedback`),
     ];
-    expect(new Set(nonces).size).toBe(7);
+    expect(new Set(nonces).size).toBe(9);
     await page.close();
   });
 

@@ -34,6 +34,8 @@ type Ids = {
   release: string;
   bundleId: number;
   releaseFileId: string;
+  /** a cron monitor of A's, with an environment, a check-in and an open failure issue */
+  monitorSlug: string;
 };
 
 let A: Tenant;
@@ -81,6 +83,37 @@ async function seedReleaseOfA() {
   return { release: encodeURIComponent(version), bundleId: bundle.id, releaseFileId: String(file.id) };
 }
 
+/** A cron monitor with a check-in, feedback on A's event, and a release-health hour, all A's. */
+async function seedCronsFeedbackAndSessionsOfA(eventId: string, issueId: number) {
+  const monitor = await db().monitor.create({
+    data: { orgId: A.org.id, projectId: A.project.id, slug: "a-nightly", name: "A's nightly", scheduleType: "crontab", schedule: "0 3 * * *" },
+  });
+  const environment = await db().monitorEnvironment.create({
+    data: { monitorId: monitor.id, environment: "production", status: "error", issueId, lastCheckIn: new Date() },
+  });
+  await db().checkIn.create({
+    data: {
+      projectId: A.project.id,
+      checkInId: "a".repeat(32),
+      monitorSlug: monitor.slug,
+      monitorId: monitor.id,
+      monitorEnvironmentId: environment.id,
+      status: "in_progress",
+      environment: "production",
+      createdAt: new Date(),
+      updatedAt: new Date(),
+      payload: {},
+    },
+  });
+  await db().feedback.create({
+    data: { projectId: A.project.id, eventId: "f".repeat(32), associatedEventId: eventId, name: "A's reporter", message: "A's feedback message", createdAt: new Date() },
+  });
+  await db().sessionCount.create({
+    data: { projectId: A.project.id, hour: new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000), release: "a-app@1.0.0+build 7", started: 3, crashed: 1 },
+  });
+  return { monitorSlug: monitor.slug };
+}
+
 /** Everything of A's that an attempt could change. */
 async function snapshotOfA() {
   const orgId = A.org.id;
@@ -105,6 +138,11 @@ async function snapshotOfA() {
       db().artifactBundle.count({ where: { orgId } }),
       db().artifactFile.count({ where: { orgId } }),
       db().fileChunk.count({ where: { orgId } }),
+      db().monitor.findMany({ where: { orgId }, orderBy: { id: "asc" }, select: { slug: true, name: true, isMuted: true, status: true, schedule: true, checkinMargin: true } }),
+      db().monitorEnvironment.findMany({ where: { monitor: { orgId } }, orderBy: { id: "asc" }, select: { status: true, nextCheckIn: true, issueId: true } }),
+      db().checkIn.findMany({ where: { project: { orgId } }, orderBy: { id: "asc" }, select: { status: true, durationMs: true } }),
+      db().feedback.findMany({ where: { project: { orgId } }, orderBy: { id: "asc" }, select: { name: true, email: true, message: true } }),
+      db().sessionCount.count({ where: { project: { orgId } } }),
     ]),
   );
 }
@@ -130,8 +168,10 @@ beforeAll(async () => {
       actions: [{ id: "errorhub.actions.webhook", url: "https://hooks.example.com/a" }],
     });
     const release = await seedReleaseOfA();
+    const crons = await seedCronsFeedbackAndSessionsOfA(eventId, issue.id);
     a = {
       ...release,
+      ...crons,
       org: A.org.slug,
       project: A.project.slug,
       projectId: A.project.id,
@@ -269,6 +309,32 @@ const ROUTE_CASES: Record<string, (ids: Ids, b: Tenant) => string[]> = {
     `/api/0/projects/${ids.org}/${ids.project}/files/artifact-bundles/`,
     `/api/0/projects/${b.org.slug}/${ids.project}/files/artifact-bundles/?bundleId=0b1c7e3a-4a1d-4f5e-9c1a-000000000001`,
   ],
+  "/api/0/organizations/[org]/monitors": (ids, b) => [
+    `/api/0/organizations/${ids.org}/monitors/`,
+    `/api/0/organizations/${b.org.slug}/monitors/?project=${ids.projectId}`,
+  ],
+  "/api/0/organizations/[org]/monitors/[slug]": (ids, b) => [
+    `/api/0/organizations/${ids.org}/monitors/${ids.monitorSlug}/`,
+    `/api/0/organizations/${b.org.slug}/monitors/${ids.monitorSlug}/`,
+    `/api/0/organizations/${b.org.slug}/monitors/${ids.monitorSlug}/?project=${ids.projectId}`,
+  ],
+  "/api/0/organizations/[org]/monitors/[slug]/checkins": (ids, b) => [
+    `/api/0/organizations/${ids.org}/monitors/${ids.monitorSlug}/checkins/`,
+    `/api/0/organizations/${b.org.slug}/monitors/${ids.monitorSlug}/checkins/`,
+  ],
+  "/api/0/projects/[org]/[project]/user-feedback": (ids, b) => [
+    `/api/0/projects/${ids.org}/${ids.project}/user-feedback/`,
+    `/api/0/projects/${b.org.slug}/${ids.project}/user-feedback/`,
+  ],
+  "/api/0/organizations/[org]/issues/[id]/user-reports": (ids, b) => [
+    `/api/0/organizations/${ids.org}/issues/${ids.issueId}/user-reports/`,
+    `/api/0/organizations/${b.org.slug}/issues/${ids.issueId}/user-reports/`,
+  ],
+  "/api/0/issues/[id]/user-reports": (ids) => [`/api/0/issues/${ids.issueId}/user-reports/`],
+  "/api/0/organizations/[org]/sessions": (ids, b) => [
+    `/api/0/organizations/${ids.org}/sessions/?field=sum(session)`,
+    `/api/0/organizations/${b.org.slug}/sessions/?field=sum(session)&project=${ids.projectId}`,
+  ],
   "/api/0/projects/[org]/[project]/issues": (ids, b) => [
     `/api/0/projects/${ids.org}/${ids.project}/issues/`,
     `/api/0/projects/${b.org.slug}/${ids.project}/issues/`,
@@ -388,7 +454,9 @@ function orgPages(org: string, ids: Ids): string[] {
               ? ids.project
               : x === "[version]"
                 ? ids.release
-                : x,
+                : x === "[slug]"
+                  ? ids.monitorSlug
+                  : x,
         );
       expect(segments.filter((x) => x.startsWith("[")), f).toEqual([]);
       return `/${[org, ...segments].join("/")}`;
@@ -399,16 +467,20 @@ function orgPages(org: string, ids: Ids): string[] {
 describe("every dashboard page, opened by org B's owner", () => {
   it("is not found with A's slug, nor with B's slug and A's ids, and shows nothing of A's", async () => {
     const issue = await db().issue.findUniqueOrThrow({ where: { id: a.issueId }, select: { title: true } });
-    const markersOfA = [A.project.name, issue.title.replaceAll("'", "&#x27;"), a.eventId, "A&#x27;s alert"];
+    const markersOfA = [A.project.name, issue.title.replaceAll("'", "&#x27;"), a.eventId, "A&#x27;s alert", "A&#x27;s feedback message", "A&#x27;s nightly"];
     const foreignOrg = orgPages(a.org, a);
     const foreignIds = orgPages(B.org.slug, a).filter(
       (p) =>
-        p.includes(`/${a.issueId}`) || p.includes(`/${a.project}/`) || p.endsWith(`/${a.project}`) || p.endsWith(`/releases/${a.release}`),
+        p.includes(`/${a.issueId}`) ||
+        p.includes(`/${a.project}/`) ||
+        p.endsWith(`/${a.project}`) ||
+        p.endsWith(`/releases/${a.release}`) ||
+        p.endsWith(`/crons/${a.monitorSlug}`),
     );
     expect(foreignOrg.length).toBeGreaterThanOrEqual(12);
-    // an issue's page; a release's page; a project's getting started, settings, source maps,
-    // alerts, new alert rule and alert rule
-    expect(foreignIds.length).toBe(8);
+    // an issue's page; a release's page; a monitor's page; a project's getting started,
+    // settings, source maps, alerts, new alert rule and alert rule
+    expect(foreignIds.length).toBe(9);
     const shown: string[] = [];
     for (const p of [...foreignOrg, ...foreignIds]) {
       const res = await fetch(`${url}${p}`, { headers: { cookie: bCookie }, redirect: "manual" });
@@ -533,6 +605,22 @@ const ACTION_CASES: Record<string, ActionCase> = {
       [ids.org, ids.project, ids.projectId, ids.bundleId],
       [b.org.slug, b.project.slug, b.project.id, ids.bundleId],
       [b.org.slug, b.project.slug, ids.projectId, ids.bundleId],
+    ],
+  },
+  "app/[org]/crons/actions.ts#createMonitorAction": {
+    args: (ids) => [[ids.org]],
+    form: (ids) => ({ project: ids.project, name: "Intruder", scheduleType: "crontab", crontab: "* * * * *" }),
+  },
+  "app/[org]/crons/actions.ts#setMonitorMutedAction": {
+    args: (ids, b) => [
+      [ids.org, ids.monitorSlug, ids.projectId, true],
+      [b.org.slug, ids.monitorSlug, ids.projectId, true],
+    ],
+  },
+  "app/[org]/crons/actions.ts#deleteMonitorAction": {
+    args: (ids, b) => [
+      [ids.org, ids.monitorSlug, ids.projectId],
+      [b.org.slug, ids.monitorSlug, ids.projectId],
     ],
   },
   "app/[org]/projects/[project]/alerts/actions.ts#testRuleAction": {

@@ -241,6 +241,60 @@ const ROUTES: Route[] = [
   },
   {
     method: "GET",
+    path: "/api/0/organizations/{org}/monitors/",
+    scopes: API_SCOPES.monitorRead,
+    what: "cron monitors (?project=, ?query= on name or slug, paged), each with its environments' status and next check-in",
+  },
+  {
+    method: "POST",
+    path: "/api/0/organizations/{org}/monitors/",
+    scopes: API_SCOPES.monitorWrite,
+    what: "create a monitor: {project, name, slug?, config: {schedule_type, schedule, checkin_margin, max_runtime, timezone, failure_issue_threshold, recovery_threshold}} (201; 409 duplicate slug; 403 past the plan's monitors)",
+  },
+  {
+    method: "GET",
+    path: "/api/0/organizations/{org}/monitors/{slug}/",
+    scopes: API_SCOPES.monitorRead,
+    what: "one monitor (?project= when the slug is in several projects)",
+  },
+  {
+    method: "PUT, DELETE",
+    path: "/api/0/organizations/{org}/monitors/{slug}/",
+    scopes: API_SCOPES.monitorWrite,
+    what: "update (name, slug, config, isMuted, status) or delete (202) a monitor",
+  },
+  {
+    method: "GET",
+    path: "/api/0/organizations/{org}/monitors/{slug}/checkins/",
+    scopes: API_SCOPES.monitorRead,
+    what: "the monitor's check-ins, newest first (?environment=, paged): status, duration in ms, expected time",
+  },
+  {
+    method: "GET",
+    path: "/api/0/projects/{org}/{project}/user-feedback/",
+    scopes: API_SCOPES.feedbackRead,
+    what: "user feedback (widget and legacy user reports), newest first, with the issue it is about (paged)",
+  },
+  {
+    method: "POST",
+    path: "/api/0/projects/{org}/{project}/user-feedback/",
+    scopes: API_SCOPES.feedbackWrite,
+    what: "a legacy user report {event_id, name, email, comments}; also with Authorization: DSN <dsn>",
+  },
+  {
+    method: "GET",
+    path: "/api/0/organizations/{org}/issues/{id}/user-reports/",
+    scopes: API_SCOPES.feedbackRead,
+    what: "the issue's user feedback",
+  },
+  {
+    method: "GET",
+    path: "/api/0/organizations/{org}/sessions/",
+    scopes: API_SCOPES.sessionsRead,
+    what: "release health: sum(session), count_unique(user), crash_free_rate(session|user) by session.status, release, environment, project, per interval",
+  },
+  {
+    method: "GET",
     path: "/api/0/issues/{id}/",
     scopes: API_SCOPES.eventRead,
     what: "Sentry's older paths without the org: the token's org",
@@ -279,6 +333,12 @@ const ROUTES: Route[] = [
     method: "GET",
     path: "/api/0/issues/{id}/tags/{key}/values/",
     scopes: API_SCOPES.eventRead,
+    what: "as above, older path",
+  },
+  {
+    method: "GET",
+    path: "/api/0/issues/{id}/user-reports/",
+    scopes: API_SCOPES.feedbackRead,
     what: "as above, older path",
   },
 ];
