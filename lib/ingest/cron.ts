@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { normalizeCheckInId } from "../monitors/check-in-item";
+import { agreeOnKey } from "../protocol/auth";
 import { normalizeMonitorSlug, parseMonitorConfig } from "../monitors/config";
 import { BodyMemory, BodyReader, decode, encodingsOf } from "../protocol/body";
 import { parseJsonPayload } from "../protocol/envelope";
@@ -8,7 +9,7 @@ import { ProtocolError } from "../protocol/errors";
 import { LIMITS } from "../protocol/limits";
 import { formatRateLimits } from "../protocol/rate-limits";
 import { acceptItems, countOutcome } from "./accept";
-import { authorize, bodyMemoryCap, reply, replyError } from "./handler";
+import { authorize, bodyMemoryCap, headerKey, reply, replyError } from "./handler";
 import { prepareItems } from "./items";
 import type { KeyInfo } from "./keys";
 
@@ -16,6 +17,7 @@ const STATUSES = new Set(["in_progress", "ok", "error"]);
 
 /**
  * Relay's HTTP form of a check-in: `GET|POST /api/{project_id}/cron/{monitor_slug}/{sentry_key}/`
+ * (or without the key segment, the key in `?sentry_key=` or `X-Sentry-Auth`)
  * with `?status=&check_in_id=&environment=&duration=` or a JSON body of the same fields (plus
  * monitor_config). It becomes one check_in item and takes the envelope's path from there (same
  * quotas, outcomes and stream), so the worker cannot tell it from an SDK's. Answers 202 with the
@@ -26,14 +28,16 @@ export async function ingestCronCheckIn(
   res: ServerResponse,
   projectId: number,
   rawSlug: string,
-  sentryKey: string,
+  pathKey: string | null,
   query: URLSearchParams,
   clientIp: string,
 ): Promise<void> {
   let key: KeyInfo | null = null;
   const memory = new BodyMemory(bodyMemoryCap());
   try {
-    key = await authorize(sentryKey, projectId);
+    const publicKey = pathKey ?? agreeOnKey({ query: query.get("sentry_key"), header: headerKey(req) });
+    if (!publicKey) throw new ProtocolError(401, "missing authentication: no sentry_key in the path, query or X-Sentry-Auth");
+    key = await authorize(publicKey, projectId);
     const fields: Record<string, unknown> = {};
     for (const name of ["status", "check_in_id", "environment", "duration"]) {
       const value = query.get(name);

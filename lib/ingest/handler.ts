@@ -111,7 +111,7 @@ function sentAtOf(envelope: Envelope): string | undefined {
   return typeof envelope.header.sent_at === "string" ? envelope.header.sent_at : undefined;
 }
 
-function headerKey(req: IncomingMessage): string | null {
+export function headerKey(req: IncomingMessage): string | null {
   const header = req.headers["x-sentry-auth"] ?? req.headers.authorization;
   return parseAuthHeader(typeof header === "string" ? header : undefined)?.sentry_key ?? null;
 }

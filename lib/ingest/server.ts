@@ -8,8 +8,9 @@ import { type Endpoint, ingest, preflight, reply } from "./handler";
 
 const log = logger.child({ service: "ingest" });
 const API_ROUTE = /^\/api\/(\d{1,10})\/(envelope|store|security|csp-report)\/?$/;
-// Relay's HTTP check-ins: /api/{project_id}/cron/{monitor_slug}/{sentry_key}/
-const CRON_ROUTE = /^\/api\/(\d{1,10})\/cron\/([^/]{1,200})\/([^/]{1,100})\/?$/;
+// Relay's HTTP check-ins: /api/{project_id}/cron/{monitor_slug}/{sentry_key}/, or without the
+// key segment (the key then in ?sentry_key= or X-Sentry-Auth)
+const CRON_ROUTE = /^\/api\/(\d{1,10})\/cron\/([^/]{1,200})(?:\/([^/]{1,100}))?\/?$/;
 
 /** The ingest HTTP server: plain node:http, nothing between the socket and the handler. */
 export function createIngestServer(): Server {
@@ -61,7 +62,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, trustProxy: boo
     }
     const query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
     const ip = clientIp(req.headers["x-forwarded-for"], req.socket.remoteAddress, trustProxy);
-    return ingestCronCheckIn(req, res, Number(cron[1]), cron[2]!, cron[3]!, query, ip);
+    return ingestCronCheckIn(req, res, Number(cron[1]), cron[2]!, cron[3] ?? null, query, ip);
   }
   req.resume();
   if (path === "/_health/" || path === "/_health") {

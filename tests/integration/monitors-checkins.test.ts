@@ -297,6 +297,13 @@ describe("Relay's HTTP form", () => {
     expect(await bad(cronUrl(A, "http-job", "?status=ok", "nope"))).toBe(401);
     expect(await bad(cronUrl(A, "http-job", "?status=ok", B.key.publicKey))).toBe(403);
     expect(await bad(cronUrl(A, "http-job", "?status=ok"), { method: "PUT" })).toBe(405);
+    // without the key segment: the key from the query or X-Sentry-Auth, or 401
+    const keyless = `${ingest.base}/api/${A.project.id}/cron/http-job/`;
+    expect(await bad(`${keyless}?status=ok`)).toBe(401);
+    expect(await bad(`${keyless}?status=ok&sentry_key=${A.key.publicKey}`)).toBe(202);
+    expect(await bad(`${keyless}?status=ok`, { method: "GET", headers: { "x-sentry-auth": `Sentry sentry_key=${A.key.publicKey}` } })).toBe(202);
+    expect(await bad(`${keyless}?status=ok&sentry_key=${B.key.publicKey}`)).toBe(403);
+    await drainAll(A.project.id);
   });
 });
 
