@@ -189,6 +189,12 @@ async function runCase(
   }
   const count = Math.floor((MONITORS * (name === "due1" ? 1 : 10)) / 100);
   const [first, last] = takeEnvironments(count);
+  // Reused monitors (more rounds than there are fresh ones) would miss T0 - 1 minute again,
+  // which their missed check-in's id already holds: the job rightly inserts nothing. Untimed.
+  await client.query("delete from check_ins where status = 'missed' and monitor_id between $1 and $2", [
+    first,
+    last,
+  ]);
   const before = await missedCount(client);
   const threshold = name === "due10quiet" ? 720 : 1;
   await client.query(
@@ -212,7 +218,7 @@ async function runCase(
   return {
     ms,
     ok,
-    detail: `missed ${result.missed} of ${count} (rows ${inserted}), issues events, ${(ms / count).toFixed(3)} ms each`,
+    detail: `missed ${result.missed} of ${count} (rows ${inserted}), ${threshold === 1 ? "each an issue event" : "counted only"}, ${(ms / count).toFixed(3)} ms each`,
   };
 }
 
