@@ -32,38 +32,11 @@ export type CatchUp = {
 const MINUTE = 60_000;
 
 /**
- * nextScheduledTime's answers within one run of the job. cron-parser parses the expression
- * on every call, which weighs on a run with thousands of due environments; those due in the
- * same minute mostly share a schedule and an expected time ("0 * * * *" at the full hour), so
- * one parse serves them all. Keyed by everything the answer depends on.
- */
-export type ScheduleMemo = Map<string, Date>;
-
-function next(schedule: Schedule, after: Date, memo: ScheduleMemo | undefined): Date {
-  if (!memo) return nextScheduledTime(schedule, after);
-  const key = `${schedule.scheduleType}\n${schedule.schedule}\n${schedule.timezone}\n${after.getTime()}`;
-  let at = memo.get(key);
-  if (!at) {
-    at = nextScheduledTime(schedule, after);
-    // bounded: a run's distinct schedules and times, but never more than this many kept
-    if (memo.size >= 50_000) memo.clear();
-    memo.set(key, at);
-  }
-  return at;
-}
-
-/**
  * `expected` is the environment's next_check_in, already past its deadline at `now`. Walks the
  * schedule from it: every expected time whose deadline (time + margin) is at or before `now`
  * was missed. `record: false` (a disabled monitor) only moves the schedule on.
  */
-export function catchUp(
-  schedule: Schedule,
-  expected: Date,
-  now: Date,
-  record = true,
-  memo?: ScheduleMemo,
-): CatchUp {
+export function catchUp(schedule: Schedule, expected: Date, now: Date, record = true): CatchUp {
   const margin = Math.max(0, schedule.checkinMargin) * MINUTE;
   const missed: Date[] = [];
   let skipped = false;
@@ -74,11 +47,11 @@ export function catchUp(
         // Jump to the first time whose deadline is still ahead (strictly after now - margin).
         // An interval schedule is anchored anew there, as after a check-in.
         skipped = record;
-        at = next(schedule, new Date(now.getTime() - margin), memo);
+        at = nextScheduledTime(schedule, new Date(now.getTime() - margin));
         break;
       }
       missed.push(at);
-      const following = next(schedule, at, memo);
+      const following = nextScheduledTime(schedule, at);
       // A schedule that does not move forward would loop: treat it as broken.
       if (!(following.getTime() > at.getTime())) return { missed, skipped, next: null, nextLatest: null };
       at = following;

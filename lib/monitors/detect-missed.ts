@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { SqlTx } from "../db";
-import { type ScheduleMemo, catchUp } from "./detect-catch-up";
+import { catchUp } from "./detect-catch-up";
 import type { DueEnvironment, MonitorFailure } from "./detect-types";
 
 // One batch of the minute job's first pass: monitor environments past their deadline
@@ -27,7 +27,6 @@ export async function markMissedBatch(
   tx: SqlTx,
   now: Date,
   limit: number,
-  memo?: ScheduleMemo,
 ): Promise<{ environments: number; failures: MonitorFailure[] }> {
   // The index on next_check_in_latest gives the due rows in order; `of me` locks only the
   // environment (the monitor row stays free for the API and the check-in path).
@@ -53,7 +52,7 @@ export async function markMissedBatch(
     const expected =
       env.nextCheckIn ?? new Date(env.nextCheckInLatest.getTime() - env.checkinMargin * 60_000);
     const active = env.status === "active";
-    const step = catchUp(env, expected, now, active, memo);
+    const step = catchUp(env, expected, now, active);
     for (const [i, at] of step.missed.entries()) {
       const last = i === step.missed.length - 1;
       missed.push({

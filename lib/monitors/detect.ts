@@ -1,7 +1,6 @@
 import { enqueueAlertDeliveries } from "../alerts/enqueue";
 import { type SqlTx, sqlTransaction } from "../db";
 import { logger } from "../logger";
-import type { ScheduleMemo } from "./detect-catch-up";
 import { markMissedBatch } from "./detect-missed";
 import { markTimeoutsBatch } from "./detect-timeouts";
 import type { MonitorFailure } from "./detect-types";
@@ -44,7 +43,6 @@ export async function unsafeDetectMonitorFailures(
 ): Promise<DetectResult> {
   const now = options.now ?? new Date();
   const limit = options.batchSize ?? DETECT_BATCH;
-  const memo: ScheduleMemo = new Map();
   const result: DetectResult = {
     environments: 0,
     missed: 0,
@@ -56,7 +54,7 @@ export async function unsafeDetectMonitorFailures(
 
   for (let i = 0; i < MAX_BATCHES; i++) {
     const batch = await sqlTransaction(async (tx) => {
-      const found = await markMissedBatch(tx, now, limit, memo);
+      const found = await markMissedBatch(tx, now, limit);
       return { ...found, deliveries: await handOver(tx, found.failures, now) };
     });
     result.alerts += await queueAlerts(batch.deliveries);
