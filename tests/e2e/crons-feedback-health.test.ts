@@ -135,7 +135,7 @@ describe("crons, feedback and release health in the UI", () => {
     ];
     await postEnvelope(sessions.map((s) => ({ type: "session", payload: JSON.stringify(s) })));
     const totals = async () =>
-      (await api(`/organizations/${boot.org}/sessions/?field=sum(session)&field=crash_free_rate(session)&field=crash_free_rate(user)&statsPeriod=24h&interval=1h&query=release:"${release}"`)).groups[0]?.totals;
+      (await api(`/organizations/${boot.org}/sessions/?field=sum(session)&field=crash_free_rate(session)&field=crash_free_rate(user)&statsPeriod=24h&interval=1h&query=${encodeURIComponent(`release:"${release}"`)}`)).groups[0]?.totals;
     await expect.poll(totals, { timeout: 30_000 }).toEqual({ "sum(session)": 8, "crash_free_rate(session)": 0.875, "crash_free_rate(user)": 0.75 });
 
     // Signed in as the org's owner.
@@ -148,7 +148,9 @@ describe("crons, feedback and release health in the UI", () => {
     // Crons: both monitors, their schedules, and a timeline with a green and a red tick.
     await page.goto(`${web}/${boot.org}/crons`);
     const rows = page.getByTestId("monitor-row");
-    await expect.poll(() => rows.count()).toBe(2);
+    // Visible, not only in the DOM: streamed content sits hidden until React swaps it in.
+    await rows.first().waitFor({ state: "visible" });
+    expect(await rows.count()).toBe(2);
     const nightly = rows.filter({ hasText: "nightly-report" });
     expect(await nightly.textContent()).toContain("*/5 * * * *");
     expect(await rows.filter({ hasText: "billing-sync" }).textContent()).toMatch(/every 1 hour/i);
@@ -174,6 +176,7 @@ describe("crons, feedback and release health in the UI", () => {
     // Feedback: the page lists it with the reporter, the URL and the issue; the issue shows it.
     await page.goto(`${web}/${boot.org}/feedback`);
     const feedback = page.getByTestId("feedback-row");
+    await feedback.first().waitFor({ state: "visible" });
     expect(await feedback.count()).toBe(1);
     const text = await feedback.first().textContent();
     for (const part of ["Rosa Parks", "rosa@example.com", "I was charged twice", "https://shop.example.com/checkout"]) expect(text).toContain(part);
@@ -185,12 +188,12 @@ describe("crons, feedback and release health in the UI", () => {
     // Release health: crash-free sessions 87.5 %, users 75 % on the list and on the release.
     await page.goto(`${web}/${boot.org}/releases`);
     const releaseRow = page.getByTestId("release-row").filter({ hasText: release });
-    await expect.poll(async () => (await releaseRow.getByTestId("crash-free-sessions").textContent())?.trim()).toMatch(/^87\.5\s?%$/);
-    expect((await releaseRow.getByTestId("crash-free-users").textContent())?.trim()).toMatch(/^75(\.0)?\s?%$/);
+    await expect.poll(async () => (await releaseRow.getByTestId("crash-free-sessions").textContent())?.trim()).toMatch(/^87\.50?\s?%$/);
+    expect((await releaseRow.getByTestId("crash-free-users").textContent())?.trim()).toMatch(/^75(\.00?)?\s?%$/);
     await shot("05-releases-health");
     await page.goto(`${web}/${boot.org}/releases/${encodeURIComponent(release)}`);
-    expect((await page.getByTestId("crash-free-sessions").textContent())?.trim()).toMatch(/^87\.5\s?%$/);
-    expect((await page.getByTestId("crash-free-users").textContent())?.trim()).toMatch(/^75(\.0)?\s?%$/);
+    expect((await page.getByTestId("crash-free-sessions").textContent())?.trim()).toMatch(/^87\.50?\s?%$/);
+    expect((await page.getByTestId("crash-free-users").textContent())?.trim()).toMatch(/^75(\.00?)?\s?%$/);
     await shot("06-release-health");
 
     expect(errors).toEqual([]);
