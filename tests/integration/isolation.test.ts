@@ -309,10 +309,9 @@ const ROUTE_CASES: Record<string, (ids: Ids, b: Tenant) => string[]> = {
     `/api/0/projects/${ids.org}/${ids.project}/files/artifact-bundles/`,
     `/api/0/projects/${b.org.slug}/${ids.project}/files/artifact-bundles/?bundleId=0b1c7e3a-4a1d-4f5e-9c1a-000000000001`,
   ],
-  "/api/0/organizations/[org]/monitors": (ids, b) => [
-    `/api/0/organizations/${ids.org}/monitors/`,
-    `/api/0/organizations/${b.org.slug}/monitors/?project=${ids.projectId}`,
-  ],
+  // (B's own list filtered by A's project id is a 404 in monitors-api.test.ts; here a POST to
+  // B's own org with that query would be B's own bad request)
+  "/api/0/organizations/[org]/monitors": (ids) => [`/api/0/organizations/${ids.org}/monitors/`],
   "/api/0/organizations/[org]/monitors/[slug]": (ids, b) => [
     `/api/0/organizations/${ids.org}/monitors/${ids.monitorSlug}/`,
     `/api/0/organizations/${b.org.slug}/monitors/${ids.monitorSlug}/`,
