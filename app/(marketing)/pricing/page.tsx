@@ -124,7 +124,7 @@ export default async function PricingPage({ searchParams }: Props) {
           <Faq question="What counts as an error?">
             Events in the {QUOTA_CATEGORIES.join(" and ")} categories: exceptions and messages your SDK
             captures, and browser security (CSP) reports. Transactions, sessions, check-ins and client reports
-            are accepted and never count. Events your inbound filters drop don't count either.
+            are accepted and never count (a plan limits the number of cron monitors, not their check-ins). Events your inbound filters drop don't count either.
           </Faq>
           <Faq question="What happens when we go over the quota?">
             Until the month ends (in UTC), errors beyond it are refused with HTTP 429 and{" "}
@@ -190,6 +190,11 @@ function PlanCard({ plan, featured }: { plan: Plan; featured: boolean }) {
         </li>
         <li data-testid={`retention-${plan.id}`}>{plan.retentionDays}-day retention</li>
         <li data-testid={`alerts-${plan.id}`}>Alerts by email, webhook, Slack and Discord</li>
+        <li data-testid={`monitors-${plan.id}`}>
+          {plan.maxMonitors === null
+            ? "Unlimited cron monitors"
+            : `${plan.maxMonitors} cron monitor${plan.maxMonitors === 1 ? "" : "s"}`}
+        </li>
         {plan.auditLogExport ? <li>Audit log export</li> : null}
         {free ? null : <li>Pay-as-you-go beyond the quota</li>}
       </ul>
