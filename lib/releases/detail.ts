@@ -4,7 +4,8 @@ import { db } from "../db";
 import { AppError } from "../errors";
 import { Prisma } from "../generated/prisma/client.ts";
 import type { IssueStatus } from "../generated/prisma/enums.ts";
-import { type CommitRef, type ReleaseSummary, unsafeReleaseSummaries } from "./list";
+import type { HealthQuery } from "../sessions/health";
+import { type CommitRef, type ReleaseSummary, unsafeReleaseSummaries, withReleaseHealth } from "./list";
 import { isPossibleVersion } from "./lookup";
 
 export type ReleaseDeploy = {
@@ -55,8 +56,16 @@ const DEPLOYS_SHOWN = 50;
 const COMMITS_SHOWN = 100;
 const ISSUES_SHOWN = 50;
 
-/** One release of the viewer's org by version; not found for an unknown or foreign one. */
-export async function getReleaseDetail(viewer: Viewer, version: string): Promise<ReleaseDetail> {
+/**
+ * One release of the viewer's org by version; not found for an unknown or foreign one. With
+ * `health` (Sentry's `?health=1`) its projects carry their health, only `health.projectId`'s
+ * when given (the release seen through that project).
+ */
+export async function getReleaseDetail(
+  viewer: Viewer,
+  version: string,
+  health?: HealthQuery & { projectId?: number },
+): Promise<ReleaseDetail> {
   assertCan(viewer.role, "releases:read");
   if (!isPossibleVersion(version)) throw new AppError("not_found", "no such release");
   const release = await db().release.findUnique({
@@ -77,8 +86,13 @@ export async function getReleaseDetail(viewer: Viewer, version: string): Promise
     releaseIssues(viewer.orgId, version),
   ]);
   if (!summary) throw new AppError("not_found", "no such release");
+  if (health?.projectId !== undefined) {
+    const project = await db().project.findFirst({ where: { id: health.projectId, orgId: viewer.orgId }, select: { id: true } });
+    if (!project) throw new AppError("not_found", "no such project");
+  }
+  const [withHealth] = health ? await withReleaseHealth(viewer, [summary], health, health.projectId) : [summary];
   return {
-    ...summary,
+    ...withHealth!,
     ...release,
     deploys,
     commits,

@@ -4,12 +4,21 @@ import { db } from "../db";
 import { AppError } from "../errors";
 import { Prisma } from "../generated/prisma/client.ts";
 import { type PageLinks, keysetPage, parseCursor } from "../pagination";
+import { type HealthQuery, type ProjectReleaseHealth, healthKey, releaseProjectsHealth } from "../sessions/health";
 
 // The org's releases as lists show them: one summary per release, built in one statement from
 // counters the worker keeps (release_projects) and the release's deploys and commits, never
 // from the events.
 
-export type ReleaseProjectRef = { id: number; slug: string; name: string; platform: string; newIssues: number };
+export type ReleaseProjectRef = {
+  id: number;
+  slug: string;
+  name: string;
+  platform: string;
+  newIssues: number;
+  /** only with `?health=1` (withReleaseHealth): null when the project is gone meanwhile */
+  health?: ProjectReleaseHealth | null;
+};
 export type DeployRef = { environment: string; dateFinished: Date };
 export type CommitRef = {
   /** the sha */
@@ -56,6 +65,8 @@ export type ReleaseListOptions = {
   projectId?: number;
   cursor?: string;
   limit?: number;
+  /** `?health=1`: each project of each release gets Sentry's healthData */
+  health?: HealthQuery;
 };
 
 type SummaryRow = {
@@ -185,5 +196,27 @@ export async function listReleases(
     value: BigInt(r.dateCreated.getTime()),
     key: BigInt(r.id),
   }));
-  return { releases: items, links };
+  return { releases: options.health ? await withReleaseHealth(viewer, items, options.health) : items, links };
+}
+
+/**
+ * The releases with each of their projects' health (Sentry's `?health=1`), read for the whole
+ * page at once. `onlyProject`: the release seen through one project lists that project only,
+ * as Sentry does for a release with health asked through a project.
+ */
+export async function withReleaseHealth<R extends ReleaseSummary>(
+  viewer: Viewer,
+  releases: R[],
+  query: HealthQuery,
+  onlyProject?: number,
+): Promise<R[]> {
+  const scoped = releases.map((r) =>
+    onlyProject === undefined ? r : { ...r, projects: r.projects.filter((p) => p.id === onlyProject) },
+  );
+  const pairs = scoped.flatMap((r) => r.projects.map((p) => ({ projectId: p.id, version: r.version })));
+  const health = await releaseProjectsHealth(viewer, pairs, query);
+  return scoped.map((r) => ({
+    ...r,
+    projects: r.projects.map((p) => ({ ...p, health: health.get(healthKey(p.id, r.version)) ?? null })),
+  }));
 }

@@ -1,6 +1,7 @@
 import type { Repository } from "../../releases/commits";
 import type { ReleaseDeploy, ReleaseDetail } from "../../releases/detail";
 import type { CommitRef, ReleaseSummary } from "../../releases/list";
+import type { ProjectReleaseHealth } from "../../sessions/health";
 
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
 
@@ -71,13 +72,37 @@ export function serializeRelease(release: ReleaseSummary | ReleaseDetail) {
       newGroups: p.newIssues,
       platform: p.platform,
       platforms: [p.platform],
-      hasHealthData: false,
+      // Without `?health=1` no session is read (Sentry checks; we answer false as before).
+      hasHealthData: p.health?.hasHealthData ?? false,
+      ...(p.health !== undefined ? { healthData: p.health && serializeHealth(p.health) } : {}),
     })),
     firstEvent: iso(release.firstEvent),
     lastEvent: iso(release.lastEvent),
     data: {},
     status: "open",
     versionInfo: versionInfo(release.version),
+  };
+}
+
+/** Sentry's healthData of a release's project (rates and adoption in percent, stats [[ts, n]]). */
+export function serializeHealth(h: ProjectReleaseHealth) {
+  return {
+    durationP50: h.durationP50,
+    durationP90: h.durationP90,
+    crashFreeUsers: h.crashFreeUsers,
+    crashFreeSessions: h.crashFreeSessions,
+    sessionsCrashed: h.sessionsCrashed,
+    sessionsErrored: h.sessionsErrored,
+    totalUsers: h.totalUsers,
+    totalUsers24h: h.totalUsers24h,
+    totalProjectUsers24h: h.totalProjectUsers24h,
+    totalSessions: h.totalSessions,
+    totalSessions24h: h.totalSessions24h,
+    totalProjectSessions24h: h.totalProjectSessions24h,
+    adoption: h.adoption,
+    sessionsAdoption: h.sessionsAdoption,
+    stats: h.stats,
+    hasHealthData: h.hasHealthData,
   };
 }
 

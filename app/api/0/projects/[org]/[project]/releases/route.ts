@@ -4,6 +4,7 @@ import { apiRoute, jsonBody, pagedJson, queryParams } from "@/lib/api/route";
 import { serializeRelease } from "@/lib/api/serializers/releases";
 import { projectForViewer } from "@/lib/api/tenancy";
 import { MAX_RELEASE_LIMIT, createRelease, listReleases } from "@/lib/releases";
+import { parseHealthQuery } from "@/lib/sessions";
 
 export const dynamic = "force-dynamic";
 
@@ -19,12 +20,14 @@ const listParams = z.object({
 
 export const GET = apiRoute<Params>(API_SCOPES.releaseRead, async ({ viewer, params, url, request }) => {
   const { project } = await projectForViewer(viewer, params.org, params.project);
-  const query = listParams.parse(queryParams(url));
+  const search = queryParams(url);
+  const query = listParams.parse(search);
   const { releases, links } = await listReleases(viewer, {
     query: query.query,
     projectId: project.id,
     cursor: query.cursor,
     limit: query.per_page,
+    health: parseHealthQuery(search),
   });
   return pagedJson(request, releases.map(serializeRelease), links);
 });

@@ -1,8 +1,9 @@
 import { API_SCOPES } from "@/lib/api/auth";
-import { apiRoute, jsonBody } from "@/lib/api/route";
+import { apiRoute, jsonBody, queryParams } from "@/lib/api/route";
 import { serializeRelease } from "@/lib/api/serializers/releases";
 import { projectForViewer } from "@/lib/api/tenancy";
 import { assertReleaseInProject, deleteRelease, getReleaseDetail, updateRelease } from "@/lib/releases";
+import { parseHealthQuery } from "@/lib/sessions";
 
 export const dynamic = "force-dynamic";
 
@@ -10,10 +11,12 @@ export const dynamic = "force-dynamic";
 // when SENTRY_PROJECT is set): the release must be one the project has.
 type Params = { org: string; project: string; version: string };
 
-export const GET = apiRoute<Params>(API_SCOPES.releaseRead, async ({ viewer, params }) => {
+// `?health=1`: the project's healthData (the release's other projects are left out, as Sentry does).
+export const GET = apiRoute<Params>(API_SCOPES.releaseRead, async ({ viewer, params, url }) => {
   const { project } = await projectForViewer(viewer, params.org, params.project);
   await assertReleaseInProject(viewer, project.id, params.version);
-  return Response.json(serializeRelease(await getReleaseDetail(viewer, params.version)));
+  const health = parseHealthQuery(queryParams(url));
+  return Response.json(serializeRelease(await getReleaseDetail(viewer, params.version, health && { ...health, projectId: project.id })));
 });
 
 export const PUT = apiRoute<Params>(API_SCOPES.releaseWrite, async ({ viewer, params, request }) => {
