@@ -353,25 +353,26 @@ describe("tenancy and rule lifecycle", () => {
   it("a batch part rolled back to isolate a bad item leaves no firing of its own", async () => {
     const tenant = await createOrgWithProject();
     const rule = await createRule(tenant, "New issues", [firstSeen]);
-    // A check-in Postgres refuses, stored after the events in the same batch (lane 0): the
+    // Feedback Postgres refuses, stored after the events in the same batch (lane 0): the
     // batch's first attempt fires the rule, then fails and is rolled back, and its halves are
     // stored apart; only the half with the event may leave a firing.
-    const slug = `refused-${tenant.project.id}`;
-    const name = `refuse_${slug.replace(/\W/g, "_")}`;
-    await db().$executeRawUnsafe(`alter table check_ins add constraint ${name} check (monitor_slug <> '${slug}') not valid`);
+    const message = `refused-${tenant.project.id}`;
+    const name = `refuse_${message.replace(/\W/g, "_")}`;
+    await db().$executeRawUnsafe(`alter table feedback add constraint ${name} check (message <> '${message}') not valid`);
     try {
       const first = event("poisoned-batch", { event_id: eventIdInLane(0) });
-      const checkIn = JSON.stringify({ check_in_id: "a".repeat(32), monitor_slug: slug, status: "ok" });
+      const feedbackId = eventIdInLane(0);
+      const feedback = JSON.stringify({ event_id: feedbackId, type: "feedback", contexts: { feedback: { message } } });
       for (const body of [
         eventEnvelope(first),
-        envelope({ event_id: eventIdInLane(0) }, [{ type: "check_in", payload: checkIn }]),
+        envelope({ event_id: feedbackId }, [{ type: "feedback", payload: feedback }]),
       ]) {
         const res = await send(`${ingest.base}/api/${tenant.project.id}/envelope/?sentry_key=${tenant.key.publicKey}`, { body });
         expect(res.status, res.body).toBe(200);
       }
       await drainAll(tenant.project.id);
     } finally {
-      await db().$executeRawUnsafe(`alter table check_ins drop constraint ${name}`);
+      await db().$executeRawUnsafe(`alter table feedback drop constraint ${name}`);
     }
     expect(await db().deadLetter.count({ where: { projectId: tenant.project.id } })).toBe(1);
     const deliveries = await deliveriesOf(rule.id);
