@@ -165,7 +165,7 @@ const ROUTES: Route[] = [
     method: "GET, POST",
     path: "/api/0/organizations/{org}/releases/",
     scopes: API_SCOPES.releaseWrite,
-    what: "releases, newest first (?query= version prefix, ?project=, paged); POST creates one (201) or adds projects (208 when nothing changed)",
+    what: "releases, newest first (?query= version prefix, ?project=, paged; ?health=1 adds each project's healthData: crash-free rates, adoption, stats); POST creates one (201) or adds projects (208 when nothing changed)",
   },
   {
     method: "GET, PUT, DELETE",
