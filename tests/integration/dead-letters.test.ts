@@ -71,7 +71,16 @@ describe("dead letters", () => {
     await post(
       tenant,
       envelope({ event_id: eventIdInLane(0) }, [
-        { type: "check_in", payload: JSON.stringify({ check_in_id: "a".repeat(32), monitor_slug: slug, status: "ok" }) },
+        // with its monitor's config: a check-in for no monitor is dropped before any insert
+        {
+          type: "check_in",
+          payload: JSON.stringify({
+            check_in_id: "a".repeat(32),
+            monitor_slug: slug,
+            status: "ok",
+            monitor_config: { schedule: { type: "crontab", value: "0 * * * *" } },
+          }),
+        },
       ]),
     );
     // Not JSON, though shaped like an object: ingest does not parse an event whose id the
