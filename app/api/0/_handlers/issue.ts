@@ -4,6 +4,8 @@ import { apiRoute, jsonBody, pagedJson, pathId, queryParams } from "@/lib/api/ro
 import { serializeEvent, serializeEventSummary } from "@/lib/api/serializers/event";
 import { serializeIssueDetail } from "@/lib/api/serializers/issue";
 import { serializeTagSummary, serializeTagValue } from "@/lib/api/serializers/tags";
+import { MAX_FEEDBACK_LIMIT, listIssueFeedback } from "@/lib/feedback/list";
+import { serializeUserReport } from "@/lib/feedback/serialize";
 import { orgForViewer } from "@/lib/orgs";
 import { issueEvent, listIssueEvents, parseEventSelector } from "@/lib/issues/events";
 import { TAG_VALUE_SORTS, issueTagSummaries, issueTagSummary, issueTagValues } from "@/lib/issues/tags";
@@ -101,3 +103,16 @@ export const getIssueTagValues = apiRoute<IssueParams & { key: string }>(
     return pagedJson(request, values.map(serializeTagValue), links);
   },
 );
+
+const userReportsParams = z.object({
+  per_page: z.coerce.number().int().min(1).max(MAX_FEEDBACK_LIMIT).optional(),
+  cursor: z.string().max(100).optional(),
+});
+
+/** The user feedback on an issue's events, newest first (Sentry's issue user-reports). */
+export const getIssueUserReports = apiRoute<IssueParams>(API_SCOPES.feedbackRead, async ({ viewer, params, url, request }) => {
+  await orgForViewer(viewer, params.org);
+  const query = userReportsParams.parse(queryParams(url));
+  const { feedback, links } = await listIssueFeedback(viewer, pathId(params.id), { cursor: query.cursor, limit: query.per_page });
+  return pagedJson(request, feedback.map(serializeUserReport), links);
+});
