@@ -10,6 +10,7 @@ import { Pager } from "../../_components/pager";
 import { CheckInTimeline, StatusBadge, TimelineLegend, TimeUntil, scheduleText } from "./monitor-bits";
 import { monitorHref } from "./monitor-href";
 import { NewMonitorForm } from "./new-monitor-form";
+import { ListProblem, ProjectSelect, SubmitFilter } from "../../_components/list-filters";
 
 export const metadata: Metadata = { title: "Crons" };
 export const dynamic = "force-dynamic";
@@ -76,24 +77,11 @@ export default async function CronsPage({ params, searchParams }: Props) {
             className="w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
           />
         </label>
-        <select name="project" defaultValue={projectId?.toString() ?? ""} aria-label="Project" className="rounded-md border border-slate-300 px-2 py-2 text-sm">
-          <option value="">All projects</option>
-          {projects.map((p) => (
-            <option key={p.id} value={p.id}>
-              {p.name}
-            </option>
-          ))}
-        </select>
-        <button type="submit" className="rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700">
-          Filter
-        </button>
+        <ProjectSelect projects={projects} selected={projectId?.toString() ?? ""} by="id" />
+        <SubmitFilter />
       </form>
 
-      {problem ? (
-        <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
-          {problem}
-        </p>
-      ) : null}
+      <ListProblem problem={problem} />
 
       {result && result.monitors.length === 0 ? (
         <p className="rounded-lg border border-dashed border-slate-300 p-8 text-center text-slate-600" data-testid="no-monitors">

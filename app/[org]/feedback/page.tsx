@@ -6,6 +6,7 @@ import { listProjects } from "@/lib/projects/listing";
 import { requireViewer } from "../../(auth)/session";
 import { TimeAgo } from "../../_components/issue-bits";
 import { Pager } from "../../_components/pager";
+import { ListProblem, ProjectSelect, SubmitFilter } from "../../_components/list-filters";
 
 export const metadata: Metadata = { title: "Feedback" };
 export const dynamic = "force-dynamic";
@@ -48,24 +49,11 @@ export default async function FeedbackPage({ params, searchParams }: Props) {
     <main className="mx-auto max-w-6xl space-y-4 p-4 sm:p-6">
       <h1 className="text-2xl font-semibold">User feedback</h1>
       <form method="get" className="flex flex-wrap items-end gap-2">
-        <select name="project" defaultValue={project?.slug ?? ""} aria-label="Project" className="rounded-md border border-slate-300 px-2 py-2 text-sm">
-          <option value="">All projects</option>
-          {projects.map((p) => (
-            <option key={p.id} value={p.slug}>
-              {p.name}
-            </option>
-          ))}
-        </select>
-        <button type="submit" className="rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700">
-          Filter
-        </button>
+        <ProjectSelect projects={projects} selected={project?.slug ?? ""} by="slug" />
+        <SubmitFilter />
       </form>
 
-      {problem ? (
-        <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
-          {problem}
-        </p>
-      ) : null}
+      <ListProblem problem={problem} />
 
       {result && result.feedback.length === 0 ? (
         <p className="rounded-lg border border-dashed border-slate-300 p-8 text-center text-slate-600" data-testid="no-feedback">
