@@ -92,8 +92,11 @@ export async function storeCheckIns(tx: SqlTx, project: Project, items: Prepared
   if (pending.length === 0) return { incidents, dropped };
 
   const environments = await lockEnvironments(tx, pending);
-  const rows = await loadCheckIns(tx, project.id, pending, environments);
-  for (const p of pending) {
+  // Check-ins naming an environment past the bound (MAX_ENVIRONMENTS_PER_MONITOR) go no further.
+  const placed = pending.filter((p) => environments.has(envKey(p.monitor.id, p.item.environment)));
+  for (let i = placed.length; i < pending.length; i++) drop("monitor_environment_limit");
+  const rows = await loadCheckIns(tx, project.id, placed, environments);
+  for (const p of placed) {
     const env = environments.get(envKey(p.monitor.id, p.item.environment))!;
     const reason = apply(project.id, p, env, rows, incidents);
     if (reason) drop(reason);
@@ -225,36 +228,66 @@ function sameConfig(m: Monitor, c: MonitorConfig): boolean {
   );
 }
 
-/** Creates the batch's new monitor environments and locks all of them, in id order. */
+/**
+ * Sentry's bound on one monitor's environments (MAX_ENVIRONMENTS_PER_MONITOR): each check-in may
+ * name a new one, and each is scheduled, missed and failing on its own (an issue each), so a DSN
+ * holder could otherwise make any number. A check-in naming one more is dropped.
+ */
+export const MAX_ENVIRONMENTS_PER_MONITOR = 1000;
+
+type EnvRow = {
+  id: number;
+  monitorId: number;
+  environment: string;
+  status: string;
+  lastCheckIn: Date | null;
+  nextCheckIn: Date | null;
+  nextCheckInLatest: Date | null;
+  consecutiveFailures: number;
+  consecutiveOks: number;
+  issueId: number | null;
+};
+
+/**
+ * Locks the batch's monitor environments in id order, then creates its new ones (up to the
+ * bound; their ids come after every existing one, so the order holds) and locks those too.
+ * Environments past the bound are absent from the map.
+ */
 async function lockEnvironments(tx: SqlTx, pending: Pending[]): Promise<Map<string, Environment>> {
   const keys = new Map<string, [number, string, Monitor]>();
   for (const { monitor, item } of pending) keys.set(envKey(monitor.id, item.environment), [monitor.id, item.environment, monitor]);
-  const pairs = [...keys.values()].sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-  const monitorIds = pairs.map((p) => p[0]);
-  const names = pairs.map((p) => p[1]);
-  await tx.run`
-    insert into monitor_environments (monitor_id, environment)
-    select * from unnest(${monitorIds}::int[], ${names}::text[])
-    on conflict (monitor_id, environment) do nothing`;
-  const rows = await tx.rows<{
-    id: number;
-    monitorId: number;
-    environment: string;
-    status: string;
-    lastCheckIn: Date | null;
-    nextCheckIn: Date | null;
-    nextCheckInLatest: Date | null;
-    consecutiveFailures: number;
-    consecutiveOks: number;
-    issueId: number | null;
-  }>`
+  const lock = (pairs: [number, string, Monitor][]) => tx.rows<EnvRow>`
     select e.id, e.monitor_id as "monitorId", e.environment, e.status, e.last_check_in as "lastCheckIn",
            e.next_check_in as "nextCheckIn", e.next_check_in_latest as "nextCheckInLatest",
            e.consecutive_failures as "consecutiveFailures", e.consecutive_oks as "consecutiveOks", e.issue_id as "issueId"
     from monitor_environments e
-    join unnest(${monitorIds}::int[], ${names}::text[]) as k(monitor_id, environment)
+    join unnest(${pairs.map((p) => p[0])}::int[], ${pairs.map((p) => p[1])}::text[]) as k(monitor_id, environment)
       on e.monitor_id = k.monitor_id and e.environment = k.environment
     order by e.id for no key update of e`;
+  const rows = await lock([...keys.values()]);
+  const known = new Set(rows.map((r) => envKey(r.monitorId, r.environment)));
+  const missing = [...keys.entries()].filter(([key]) => !known.has(key)).map(([, pair]) => pair);
+  if (missing.length > 0) {
+    // A project's check-ins are stored by its lane 0 alone: nothing else adds environments meanwhile.
+    const counted = await tx.rows<{ monitorId: number; count: number }>`
+      select monitor_id as "monitorId", count(*)::int as count from monitor_environments
+      where monitor_id = any(${[...new Set(missing.map((p) => p[0]))]}::int[]) group by monitor_id`;
+    const counts = new Map(counted.map((c) => [c.monitorId, c.count]));
+    // In stream order: the first check-ins naming new environments get the room left.
+    const fresh = missing.filter(([monitorId]) => {
+      const count = counts.get(monitorId) ?? 0;
+      if (count >= MAX_ENVIRONMENTS_PER_MONITOR) return false;
+      counts.set(monitorId, count + 1);
+      return true;
+    });
+    if (fresh.length > 0) {
+      await tx.run`
+        insert into monitor_environments (monitor_id, environment)
+        select * from unnest(${fresh.map((p) => p[0])}::int[], ${fresh.map((p) => p[1])}::text[])
+        on conflict (monitor_id, environment) do nothing`;
+      rows.push(...(await lock(fresh)));
+    }
+  }
   const environments = new Map<string, Environment>();
   for (const row of rows) {
     const monitor = keys.get(envKey(row.monitorId, row.environment))![2];

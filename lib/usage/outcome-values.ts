@@ -55,6 +55,7 @@ export const OUTCOME_REASONS = [
   "monitor_disabled",
   "check_in_finished",
   "monitor_limit",
+  "monitor_environment_limit",
   // client reports (discarded_events), as the SDKs name them
   "queue_overflow",
   "cache_overflow",

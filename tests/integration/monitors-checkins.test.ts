@@ -196,6 +196,28 @@ describe("raw check_in items", () => {
     expect(monitor.environments[0]).toMatchObject({ status: "active", consecutiveFailures: 0 });
   });
 
+  it("bounds a monitor's environments (Sentry's 1,000): a check-in naming one more is dropped and counted, the known ones go on", async () => {
+    const t = await createOrgWithProject();
+    await sendCheckIns(t, [{ check_in_id: newEventId(), monitor_slug: "many-envs", status: "ok", environment: "env-0", monitor_config: crontab("0 * * * *") }]);
+    const monitor = await monitorOf(t, "many-envs");
+    // 998 more, as a DSN holder naming a new environment in each check-in would make them
+    await db().$executeRaw`
+      insert into monitor_environments (monitor_id, environment)
+      select ${monitor.id}::int, 'env-' || n from generate_series(1, 998) as n`;
+    await sendCheckIns(t, [
+      { check_in_id: newEventId(), monitor_slug: "many-envs", status: "ok", environment: "env-999" },
+      { check_in_id: newEventId(), monitor_slug: "many-envs", status: "ok", environment: "env-1000" },
+      { check_in_id: newEventId(), monitor_slug: "many-envs", status: "ok", environment: "env-1001" },
+      { check_in_id: "0".repeat(32), monitor_slug: "many-envs", status: "error", environment: "env-1002" },
+      { check_in_id: newEventId(), monitor_slug: "many-envs", status: "error", environment: "env-5" },
+    ]);
+    expect(await db().monitorEnvironment.count({ where: { monitorId: monitor.id } })).toBe(1000);
+    const rows = await checkInsOf(monitor.id);
+    expect(rows.map((r) => [r.environment, r.status])).toEqual([["env-0", "ok"], ["env-999", "ok"], ["env-5", "error"]]);
+    expect(await droppedOf(t)).toEqual({ "invalid monitor_environment_limit": 3 });
+    expect(await db().deadLetter.count({ where: { projectId: t.project.id } })).toBe(0);
+  });
+
   it("another org's DSN with the same slug and check-in id makes its own monitor and touches nothing of this one", async () => {
     const id = newEventId();
     await sendCheckIns(A, [{ check_in_id: id, monitor_slug: "shared-slug", status: "in_progress", monitor_config: crontab("0 * * * *") }]);
