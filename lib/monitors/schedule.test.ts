@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { normalizeMonitorSlug, parseMonitorConfig } from "./config";
+import { catchUp } from "./detect-catch-up";
 import { nextScheduledTime, scheduleForApi } from "./schedule";
 
 const next = (schedule: string, timezone: string, after: string, scheduleType: "crontab" | "interval" = "crontab") =>
@@ -31,6 +32,23 @@ describe("nextScheduledTime", () => {
     const first = next("30 2 * * *", "Europe/Berlin", "2026-10-24T12:00:00Z");
     expect(first).toBe("2026-10-25T00:30:00.000Z"); // 02:30 CEST
     expect(next("30 2 * * *", "Europe/Berlin", first)).toBe("2026-10-26T01:30:00.000Z"); // 02:30 CET, the next day
+  });
+
+  it("gets past the DST changes of half-hour and 45-minute zones, where cron-parser fails", () => {
+    // Australia/Lord_Howe goes back 30 minutes (02:00 +11:00 -> 01:30 +10:30) on 2027-04-04:
+    // cron-parser 5 throws "loop limit exceeded" for "0 2 * * *" asked on the whole day before.
+    expect(next("0 2 * * *", "Australia/Lord_Howe", "2027-04-02T15:00:00Z")).toBe("2027-04-03T15:30:00.000Z");
+    expect(next("0 2 * * *", "Australia/Lord_Howe", "2027-04-03T10:00:00Z")).toBe("2027-04-03T15:30:00.000Z");
+    expect(next("0 1 * * 0", "Australia/Lord_Howe", "2027-04-03T14:00:00Z")).toBe("2027-04-10T14:30:00.000Z");
+    // Pacific/Chatham goes back an hour at 03:45 +13:45: cron-parser answers a time not after the start.
+    const chatham = next("0 * * * *", "Pacific/Chatham", "2027-04-03T13:00:00Z");
+    expect(Date.parse(chatham)).toBeGreaterThan(Date.parse("2027-04-03T13:00:00Z"));
+    expect(Date.parse(chatham)).toBeLessThanOrEqual(Date.parse("2027-04-03T14:15:00Z"));
+    expect(new Date(chatham).getUTCMinutes()).toBe(15); // a whole hour at +12:45 or +13:45
+    // and the minute job's walk over such a day keeps the schedule (a throw made it null: never expected again)
+    const walk = catchUp({ scheduleType: "crontab", schedule: "0 2 * * *", timezone: "Australia/Lord_Howe", checkinMargin: 1 }, new Date("2027-04-02T15:00:00Z"), new Date("2027-04-02T15:01:00Z"));
+    expect(walk.missed.map((d) => d.toISOString())).toEqual(["2027-04-02T15:00:00.000Z"]);
+    expect(walk.next?.toISOString()).toBe("2027-04-03T15:30:00.000Z");
   });
 
   it("knows @daily and friends in the monitor's zone", () => {

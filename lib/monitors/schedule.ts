@@ -98,11 +98,40 @@ function nextCronTime(schedule: string, timezone: string, after: Date): Date {
     expressions.set(expressionKey, expression);
   }
   // From the minute's start: the same answer for every time within it (see above).
-  expression.reset(new Date(minute * 60_000));
-  const next = expression.next().getTime();
+  const from = minute * 60_000;
+  expression.reset(new Date(from));
+  let next: number;
+  try {
+    next = expression.next().getTime();
+  } catch {
+    next = Number.NaN;
+  }
+  // cron-parser 5 fails near the DST changes of zones whose offset moves by 30 or 45 minutes
+  // (Australia/Lord_Howe: "loop limit exceeded" for a whole day before April's; Pacific/Chatham:
+  // a time not after the start), which threw in the check-in's batch and made the minute job
+  // stop expecting the monitor: those times come from the zone's wall clock instead.
+  if (!(next > from)) next = nextOnWallClock(schedule, timezone, from);
   if (nextTimes.size >= MAX_CACHED) nextTimes.clear();
   nextTimes.set(key, next);
   return new Date(next);
+}
+
+/**
+ * The next crontab time after `from` (a whole minute) computed on the zone's wall clock: the
+ * expression runs in UTC over wall-clock times, each then placed in the zone (a skipped time
+ * moves forward, as cron-parser does; a repeated one that is not after `from` is passed over).
+ */
+function nextOnWallClock(schedule: string, timezone: string, from: number): number {
+  const start = wallClock(new Date(from), timezone);
+  let wall = Date.UTC(start.year, start.month - 1, start.day, start.hour, start.minute);
+  const expression = CronExpressionParser.parse(schedule, { tz: "UTC", currentDate: new Date(wall) });
+  // A wall time maps to at most two instants: a few steps find one after `from`.
+  for (let i = 0; i < 4; i++) {
+    wall = expression.next().getTime();
+    const at = fromWallClock(wall, timezone).getTime();
+    if (at > from) return at;
+  }
+  throw new Error(`no next time for ${JSON.stringify(schedule)} in ${timezone}`);
 }
 
 /** Sentry's API shape of the schedule: "0 * * * *" or [1, "minute"]. */
