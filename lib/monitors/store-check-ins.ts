@@ -249,24 +249,20 @@ type EnvRow = {
 };
 
 /**
- * Locks the batch's monitor environments in id order, then creates its new ones (up to the
- * bound; their ids come after every existing one, so the order holds) and locks those too.
- * Environments past the bound are absent from the map.
+ * Creates the batch's new monitor environments (up to the bound) and locks all of them, in id
+ * order. Environments past the bound are absent from the map.
  */
 async function lockEnvironments(tx: SqlTx, pending: Pending[]): Promise<Map<string, Environment>> {
   const keys = new Map<string, [number, string, Monitor]>();
   for (const { monitor, item } of pending) keys.set(envKey(monitor.id, item.environment), [monitor.id, item.environment, monitor]);
-  const lock = (pairs: [number, string, Monitor][]) => tx.rows<EnvRow>`
-    select e.id, e.monitor_id as "monitorId", e.environment, e.status, e.last_check_in as "lastCheckIn",
-           e.next_check_in as "nextCheckIn", e.next_check_in_latest as "nextCheckInLatest",
-           e.consecutive_failures as "consecutiveFailures", e.consecutive_oks as "consecutiveOks", e.issue_id as "issueId"
-    from monitor_environments e
+  const pairs = [...keys.values()];
+  const known = await tx.rows<{ monitorId: number; environment: string }>`
+    select e.monitor_id as "monitorId", e.environment from monitor_environments e
     join unnest(${pairs.map((p) => p[0])}::int[], ${pairs.map((p) => p[1])}::text[]) as k(monitor_id, environment)
-      on e.monitor_id = k.monitor_id and e.environment = k.environment
-    order by e.id for no key update of e`;
-  const rows = await lock([...keys.values()]);
-  const known = new Set(rows.map((r) => envKey(r.monitorId, r.environment)));
-  const missing = [...keys.entries()].filter(([key]) => !known.has(key)).map(([, pair]) => pair);
+      on e.monitor_id = k.monitor_id and e.environment = k.environment`;
+  const existing = new Set(known.map((r) => envKey(r.monitorId, r.environment)));
+  const missing = pairs.filter(([monitorId, environment]) => !existing.has(envKey(monitorId, environment)));
+  const refused = new Set<[number, string, Monitor]>();
   if (missing.length > 0) {
     // A project's check-ins are stored by its lane 0 alone: nothing else adds environments meanwhile.
     const counted = await tx.rows<{ monitorId: number; count: number }>`
@@ -274,20 +270,29 @@ async function lockEnvironments(tx: SqlTx, pending: Pending[]): Promise<Map<stri
       where monitor_id = any(${[...new Set(missing.map((p) => p[0]))]}::int[]) group by monitor_id`;
     const counts = new Map(counted.map((c) => [c.monitorId, c.count]));
     // In stream order: the first check-ins naming new environments get the room left.
-    const fresh = missing.filter(([monitorId]) => {
-      const count = counts.get(monitorId) ?? 0;
-      if (count >= MAX_ENVIRONMENTS_PER_MONITOR) return false;
-      counts.set(monitorId, count + 1);
-      return true;
-    });
-    if (fresh.length > 0) {
+    for (const pair of missing) {
+      const count = counts.get(pair[0]) ?? 0;
+      if (count >= MAX_ENVIRONMENTS_PER_MONITOR) refused.add(pair);
+      else counts.set(pair[0], count + 1);
+    }
+    const fresh = missing.filter((pair) => !refused.has(pair));
+    // Before any environment's lock, as before the bound: the insert's foreign key check
+    // takes a key-share lock on the monitor row, which the API's edits take first.
+    if (fresh.length > 0)
       await tx.run`
         insert into monitor_environments (monitor_id, environment)
         select * from unnest(${fresh.map((p) => p[0])}::int[], ${fresh.map((p) => p[1])}::text[])
         on conflict (monitor_id, environment) do nothing`;
-      rows.push(...(await lock(fresh)));
-    }
   }
+  const placed = pairs.filter((pair) => !refused.has(pair));
+  const rows = await tx.rows<EnvRow>`
+    select e.id, e.monitor_id as "monitorId", e.environment, e.status, e.last_check_in as "lastCheckIn",
+           e.next_check_in as "nextCheckIn", e.next_check_in_latest as "nextCheckInLatest",
+           e.consecutive_failures as "consecutiveFailures", e.consecutive_oks as "consecutiveOks", e.issue_id as "issueId"
+    from monitor_environments e
+    join unnest(${placed.map((p) => p[0])}::int[], ${placed.map((p) => p[1])}::text[]) as k(monitor_id, environment)
+      on e.monitor_id = k.monitor_id and e.environment = k.environment
+    order by e.id for no key update of e`;
   const environments = new Map<string, Environment>();
   for (const row of rows) {
     const monitor = keys.get(envKey(row.monitorId, row.environment))![2];
