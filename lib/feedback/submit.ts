@@ -8,6 +8,7 @@ import { db, sqlTransaction } from "../db";
 import { AppError } from "../errors";
 import { logger } from "../logger";
 import { parseDsn } from "../protocol/auth";
+import { redis, redisKey } from "../redis";
 import { type FeedbackView, unsafeFeedbackById } from "./list";
 import { insertFeedback } from "./store-feedback";
 import { MAX_COMMENTS, eventIdOf } from "./values";
@@ -44,7 +45,21 @@ export async function feedbackTarget(request: Request, orgSlug: string, projectS
   if (project.slug !== projectSlug || project.org.slug !== orgSlug || String(project.id) !== parsed.projectId) {
     throw new AppError("forbidden", "This DSN does not belong to this project");
   }
+  await reserveDsnReport(parsed.publicKey);
   return { orgId: project.orgId, projectId: project.id };
+}
+
+/** Reports one DSN may post a minute: the key is public, and ingest's quotas do not cover this route. */
+export const DSN_REPORTS_PER_MINUTE = 60;
+
+// One atomic step: the first report of a window starts its minute.
+const COUNT_LUA = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n";
+
+async function reserveDsnReport(publicKey: string): Promise<void> {
+  const count = Number(await redis().eval(COUNT_LUA, 1, redisKey("feedback", "dsn-reports", publicKey), 60));
+  if (count > DSN_REPORTS_PER_MINUTE) {
+    throw new AppError("too_many_requests", `At most ${DSN_REPORTS_PER_MINUTE} reports a minute may be posted with one DSN; try again later.`);
+  }
 }
 
 const reportSchema = z.object(

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
+import { DSN_REPORTS_PER_MINUTE } from "@/lib/feedback/submit";
 import { type Scope, unsafeCreateApiToken } from "@/lib/tokens";
 import { callApi, parseLink } from "../support/api";
 import { drainAll } from "../support/drain";
@@ -132,6 +133,20 @@ describe("the legacy user-feedback endpoint", () => {
     expect(reply.status, reply.body).toBe(200);
     expect(reply.json()).toMatchObject({ eventID: exceptionId, name: "Di", email: "di@example.com", comments: "Posted by the crash dialog" });
     expect(reply.json().issue.shortId).toMatch(new RegExp(`^${A.project.slug.toUpperCase()}-\\d+$`));
+  });
+
+  it("takes at most DSN_REPORTS_PER_MINUTE reports a minute with one DSN (it is public), then 429; other DSNs go on", async () => {
+    const C = await tenant();
+    const before = await db().feedback.count({ where: { projectId: C.project.id } });
+    const statuses: number[] = [];
+    for (let i = 0; i <= DSN_REPORTS_PER_MINUTE; i++) statuses.push((await postDsn(C, { event_id: newEventId(), comments: `report ${i}` })).status);
+    expect(statuses.slice(0, DSN_REPORTS_PER_MINUTE).every((s) => s === 200)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    expect(await db().feedback.count({ where: { projectId: C.project.id } })).toBe(before + DSN_REPORTS_PER_MINUTE);
+    // A token is no public key: not limited by this; another project's DSN has its own minute.
+    expect((await callApi("POST", listPath(C), { token: C.write, body: { event_id: newEventId(), comments: "by token" } })).status).toBe(200);
+    const D = await tenant();
+    expect((await postDsn(D, { event_id: newEventId(), comments: "other DSN" })).status).toBe(200);
   });
 
   it("takes a report with a token; a second one within five minutes updates it, later it is 409", async () => {
