@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { normalizeCheckInId } from "../monitors/check-in-item";
+import { MAX_DURATION_S, normalizeCheckInId } from "../monitors/check-in-item";
 import { agreeOnKey } from "../protocol/auth";
 import { normalizeMonitorSlug, parseMonitorConfig } from "../monitors/config";
 import { BodyMemory, BodyReader, decode, encodingsOf } from "../protocol/body";
@@ -95,7 +95,9 @@ function checkInPayload(rawSlug: string, fields: Record<string, unknown>) {
   let duration: number | undefined;
   if (fields.duration !== undefined && fields.duration !== null && fields.duration !== "") {
     duration = typeof fields.duration === "string" ? Number(fields.duration) : (fields.duration as number);
-    if (typeof duration !== "number" || !Number.isFinite(duration) || duration < 0) throw new ProtocolError(400, "duration must be a number of seconds");
+    if (typeof duration !== "number" || !Number.isFinite(duration) || duration < 0 || duration > MAX_DURATION_S) {
+      throw new ProtocolError(400, `duration must be a number of seconds, at most ${MAX_DURATION_S}`);
+    }
   }
   const config = fields.monitor_config;
   if (config !== undefined && config !== null) {

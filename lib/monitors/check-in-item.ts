@@ -29,7 +29,7 @@ export const DEFAULT_ENVIRONMENT = "production";
 const MAX_ENVIRONMENT = 64;
 const MAX_RELEASE = 200;
 // A year, in seconds: past that a duration is no job's.
-const MAX_DURATION_S = 365 * 86_400;
+export const MAX_DURATION_S = 365 * 86_400;
 const HEX32 = /^[0-9a-f]{32}$/;
 
 /** A check-in id as stored: 32 lower-case hex, dashes (a UUID's) removed. */

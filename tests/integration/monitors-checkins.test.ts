@@ -311,6 +311,7 @@ describe("Relay's HTTP form", () => {
     const bad = async (url: string, options: Parameters<typeof send>[1] = { method: "GET" }) => (await send(url, options)).status;
     expect(await bad(cronUrl(A, "http-job", "?status=bogus"))).toBe(400);
     expect(await bad(cronUrl(A, "http-job", "?status=ok&duration=abc"))).toBe(400);
+    expect(await bad(cronUrl(A, "http-job", "?status=ok&duration=31536001"))).toBe(400);
     expect(await bad(cronUrl(A, "http-job", "?status=ok&check_in_id=nope"))).toBe(400);
     expect(await bad(cronUrl(A, "%21%21", "?status=ok"))).toBe(400);
     expect(await bad(cronUrl(A, "http-job"), { body: "{not json" })).toBe(400);
