@@ -137,6 +137,11 @@ const schema = z.object({
     .enum(["true", "false"], { message: "must be true or false" })
     .default("false")
     .transform((v) => v === "true"),
+  // Prometheus metrics: GET /_metrics on web, ingest and the worker's own port, answered only
+  // with `Authorization: Bearer <METRICS_TOKEN>`; unset, /_metrics is a 404 everywhere.
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters (try: openssl rand -hex 32)").optional(),
+  // The worker has no other HTTP server: it listens here for /_metrics when METRICS_TOKEN is set.
+  WORKER_METRICS_PORT: port.default(3002),
 });
 
 export type Env = ReturnType<typeof parseEnv> & { AUTH_SECRET: string };
