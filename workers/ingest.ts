@@ -2,6 +2,7 @@ import { setPriority } from "node:os";
 import { env } from "@/lib/env";
 import { createIngestServer } from "@/lib/ingest/server";
 import { logger } from "@/lib/logger";
+import { startHeartbeat } from "@/lib/operator/heartbeat";
 import { closeDb } from "@/lib/db";
 import { closeAcceptConnection } from "@/lib/ingest/accept";
 import { closeQueues } from "@/lib/queues";
@@ -33,8 +34,10 @@ async function main() {
   const server = createIngestServer();
   await listen(server, "INGEST_PORT");
   log.info({ port: env().INGEST_PORT }, "ingest listening");
+  const stopHeartbeat = startHeartbeat("ingest");
   onShutdown(async () => {
     log.info("ingest stopping: finishing in-flight requests");
+    await stopHeartbeat();
     // Stop accepting, let in-flight requests finish, drop idle keep-alive sockets.
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeIdleConnections();

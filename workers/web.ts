@@ -2,6 +2,7 @@ import { createServer } from "node:http";
 import { stopEmbeddedPostgres } from "@/lib/database-url";
 import { env } from "@/lib/env";
 import { logger } from "@/lib/logger";
+import { startHeartbeat } from "@/lib/operator/heartbeat";
 import { boot, listen } from "@/lib/runtime";
 import { setPeerAddress } from "@/lib/web-peer";
 
@@ -29,9 +30,11 @@ server.on("request", (req, res) => {
 });
 await listen(server, "PORT");
 logger.info({ port: env().PORT, dev }, "web listening");
+const stopHeartbeat = startHeartbeat("web");
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, async () => {
+    await stopHeartbeat();
     server.close();
     server.closeAllConnections();
     await app.close().catch(() => undefined);

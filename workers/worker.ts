@@ -3,6 +3,7 @@ import { ALERT_BACKOFF, alertRetryDelay } from "@/lib/alerts/enqueue";
 import { closeDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { logger } from "@/lib/logger";
+import { startHeartbeat } from "@/lib/operator/heartbeat";
 import { closeQueues, queue, type JobDefinition, type QueueName } from "@/lib/queues";
 import { closeRedis, createRedis } from "@/lib/redis";
 import { boot, onShutdown } from "@/lib/runtime";
@@ -67,8 +68,10 @@ async function main() {
   await boot();
   const workers = await startWorkers();
   log.info({ queues: workers.map((w) => w.name) }, "worker started");
+  const stopHeartbeat = startHeartbeat("worker");
   onShutdown(async () => {
     log.info("worker stopping: finishing in-flight jobs");
+    await stopHeartbeat();
     // close() waits for active jobs to finish before it resolves.
     await Promise.all(workers.map((w) => w.close()));
     await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
