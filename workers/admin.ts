@@ -8,6 +8,8 @@ import { AppError } from "@/lib/errors";
 import { unsafeDiscardDeadLetter, unsafeListDeadLetters, unsafeRetryDeadLetter } from "@/lib/events/dead-letters";
 import { unsafeImportFromSentry } from "@/lib/migration/sentry-import";
 import { unsafeEnsureOrgOwnedBy, unsafeListOrgs } from "@/lib/orgs";
+import { unsafeBackup } from "@/lib/ops/backup";
+import { unsafeRestore } from "@/lib/ops/restore";
 import { boot } from "@/lib/runtime";
 import { setPassword, upsertUserWithPassword } from "@/lib/users";
 
@@ -35,6 +37,12 @@ Commands:
       Put dead letter ID back on its project's stream, or remove it for good.
   migrate
       Apply pending database migrations.
+  backup --out FILE [--json]
+      One file (gzipped tar) with a pg_dump of the database and the filesystem blob store
+      (an S3 bucket is not copied). Needs pg_dump of the server's major version or newer.
+  restore --in FILE [--yes] [--json]
+      Replace the database and blobs with a backup's, then migrate up. Stop the platform first;
+      a database holding organizations or users is replaced only with --yes.
 `;
 
 const { positionals, values } = parseArgs({
@@ -51,6 +59,9 @@ const { positionals, values } = parseArgs({
     into: { type: "string" },
     retry: { type: "string" },
     discard: { type: "string" },
+    out: { type: "string" },
+    in: { type: "string" },
+    yes: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -124,6 +135,15 @@ async function run(command: string | undefined): Promise<void> {
         (d) => `${d.id}\t${d.createdAt.toISOString()}\tproject=${d.projectId}\t${d.itemType}\t${d.payloadSize} bytes\t${d.error}`,
       );
       return print(letters, text.join("\n") || "no dead letters");
+    }
+    case "backup": {
+      const result = await unsafeBackup(required("out"));
+      const note = result.blobsNote ? `\nnote: ${result.blobsNote}` : "";
+      return print(result, `backup written to ${result.file} (${result.bytes} bytes, migration ${result.manifest.migration}, blobs: ${result.manifest.blobs})${note}`);
+    }
+    case "restore": {
+      const result = await unsafeRestore(required("in"), { yes: values.yes });
+      return print(result, `restored the backup of ${result.manifest.createdAt} (migration ${result.manifest.migration}, then migrated up); blobs: ${result.blobs}`);
     }
     case "migrate":
       return; // boot() has applied them, as it does before every command

@@ -6,6 +6,8 @@ import { unsafeCreateDemoAccount } from "@/lib/bootstrap";
 import { closeDb } from "@/lib/db";
 import { stopEmbeddedPostgres } from "@/lib/database-url";
 import { dataPath, env } from "@/lib/env";
+import { dataPlaces } from "@/lib/ops/places";
+import { turnTelemetryOff } from "@/lib/ops/telemetry";
 import { EXIT_CONFIG, boot } from "@/lib/runtime";
 import { binPath } from "./children";
 
@@ -19,6 +21,15 @@ const RESTART_MIN_MS = 1000;
 const RESTART_MAX_MS = 30_000;
 const RESTART_RESET_MS = 60_000;
 
+// Before anything runs: every process started from here (the build, web, ingest, worker)
+// inherits this environment, so none of them phones home unless the operator said so.
+turnTelemetryOff(process.env);
+// Whether the database is the embedded one, asked before boot() fills DATABASE_URL in; a bad
+// configuration is left for boot() to report in one line.
+let embedded = false;
+try {
+  embedded = !env().DATABASE_URL;
+} catch {}
 await boot({ migrate: true, dataDir: true }); // DATA_DIR: the demo login, maybe the database
 
 // Every file the services run, including the source-map parse thread's bundle (a build from
@@ -33,6 +44,7 @@ if (!dev && !BUILD_OUTPUTS.every((file) => existsSync(file))) {
   }
 }
 const demo = env().DEMO_ACCOUNT === "on" ? await ensureDemoAccount() : undefined;
+const places = dataPlaces(embedded);
 await closeDb();
 
 const children = new Map<Service, ChildProcess>();
@@ -102,6 +114,9 @@ function announce(): void {
     "errorhub is starting:",
     `  web     ${env().APP_URL}`,
     `  ingest  ${env().INGEST_URL}`,
+    `  data    ${places.database}`,
+    `  blobs   ${places.blobs}`,
+    "  backup  npm run admin -- backup --out errorhub-backup.tar.gz (restore: --in FILE; see README)",
   ];
   if (demo?.created) {
     lines.push(

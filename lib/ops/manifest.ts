@@ -1,0 +1,49 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { z } from "zod";
+
+// manifest.json, the first entry of every backup: what made it and how far its schema is
+// migrated, so a restore can say what it holds and migrate it up afterwards.
+
+export const BACKUP_FORMAT = "errorhub-backup";
+
+export const manifestSchema = z.object({
+  format: z.literal(BACKUP_FORMAT),
+  formatVersion: z.literal(1),
+  appVersion: z.string(),
+  createdAt: z.string(),
+  /** dbmate's latest applied migration version (the file name's timestamp). */
+  migration: z.string().regex(/^\d{14}$/),
+  postgresMajor: z.number().int(),
+  pgDumpMajor: z.number().int(),
+  /** "filesystem": the blobs/ folder holds the store's files; "s3": not included. */
+  blobs: z.enum(["filesystem", "s3", "none"]),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
+
+export function appVersion(): string {
+  // package.json above lib/ops (tsx) or dist/workers (bundle): the first one found upward.
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8"));
+      if (manifest.name === "errorhub") return String(manifest.version);
+    } catch {}
+  }
+  return "unknown";
+}
+
+/** dbmate's latest applied version, or null on a database it never migrated. */
+export async function migrationLevel(databaseUrl: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const table = await client.query("select to_regclass('public.schema_migrations') as t");
+    if (!table.rows[0].t) return null;
+    const { rows } = await client.query<{ v: string | null }>("select max(version)::text as v from schema_migrations");
+    return rows[0]?.v ?? null;
+  } finally {
+    await client.end();
+  }
+}
