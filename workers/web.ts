@@ -3,6 +3,7 @@ import { stopEmbeddedPostgres } from "@/lib/database-url";
 import { env } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { startHeartbeat } from "@/lib/operator/heartbeat";
+import { countWebRequest } from "@/lib/metrics/web";
 import { boot, listen } from "@/lib/runtime";
 import { setPeerAddress } from "@/lib/web-peer";
 
@@ -22,6 +23,7 @@ await app.prepare();
 const handle = app.getRequestHandler();
 server.on("request", (req, res) => {
   setPeerAddress(req);
+  countWebRequest(res);
   handle(req, res).catch((error: unknown) => {
     logger.error({ err: error instanceof Error ? error.message : String(error), path: req.url }, "web request failed");
     if (!res.headersSent) res.writeHead(500).end();

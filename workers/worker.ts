@@ -4,6 +4,8 @@ import { closeDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { startHeartbeat } from "@/lib/operator/heartbeat";
+import { startMetricsServer } from "@/lib/metrics/server";
+import { countJob, initWorkerMetrics } from "@/lib/metrics/worker";
 import { closeQueues, queue, type JobDefinition, type QueueName } from "@/lib/queues";
 import { closeRedis, createRedis } from "@/lib/redis";
 import { boot, onShutdown } from "@/lib/runtime";
@@ -54,7 +56,11 @@ async function startWorkers(): Promise<Worker[]> {
       // schedule of their own (lib/alerts/enqueue.ts).
       settings: { backoffStrategy: (attemptsMade, type) => (type === ALERT_BACKOFF ? alertRetryDelay(attemptsMade) : 0) },
     });
-    worker.on("failed", (job, err) => log.warn({ job: job?.name, id: job?.id, err: err.message }, "job failed"));
+    worker.on("failed", (job, err) => {
+      countJob(queueName, "failed");
+      log.warn({ job: job?.name, id: job?.id, err: err.message }, "job failed");
+    });
+    worker.on("completed", () => countJob(queueName, "completed"));
     worker.on("error", (err) => log.error({ err: err.message }, "worker error"));
     workers.push(worker);
     for (const d of definitions) {
@@ -66,6 +72,8 @@ async function startWorkers(): Promise<Worker[]> {
 
 async function main() {
   await boot();
+  initWorkerMetrics();
+  const metricsServer = await startMetricsServer("worker");
   const workers = await startWorkers();
   log.info({ queues: workers.map((w) => w.name) }, "worker started");
   const stopHeartbeat = startHeartbeat("worker");
@@ -74,6 +82,8 @@ async function main() {
     await stopHeartbeat();
     // close() waits for active jobs to finish before it resolves.
     await Promise.all(workers.map((w) => w.close()));
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
     await closeQueues();
     await closeRedis();

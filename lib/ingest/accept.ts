@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { env } from "../env";
 import { entryMeta } from "../events/stream";
+import { countIngestItems } from "../metrics/ingest";
 import type { RateLimit } from "../protocol/rate-limits";
 import { queue } from "../queues";
 import { createRedis, redisKey } from "../redis";
@@ -158,6 +159,7 @@ export async function acceptItems(key: KeyInfo, items: PreparedItem[], clientIp:
     args.push(item.category, item.meter, item.quantity, meta, item.itemHeader, item.payload, item.filterReason);
   }
   const [drain, decisions] = await enqueue({ context: contextOf(key, now), args });
+  countIngestItems(items, decisions);
   if (drain === 1) await queue("events").add("drain", { projectId: key.projectId, lane });
   return {
     accepted: decisions.filter((d) => d === "").length,

@@ -3,6 +3,8 @@ import { clientIp } from "../client-ip";
 import { env } from "../env";
 import { checkHealth } from "../health";
 import { logger } from "../logger";
+import { answerMetrics } from "../metrics/endpoint";
+import { countIngestRequest, initIngestMetrics } from "../metrics/ingest";
 import { ingestCronCheckIn } from "./cron";
 import { type Endpoint, ingest, preflight, reply } from "./handler";
 
@@ -16,6 +18,7 @@ const CRON_ROUTE = /^\/api\/(\d{1,10})\/cron\/([^/]{1,200})(?:\/([^/]{1,100}))?\
 export function createIngestServer(): Server {
   const sampleRate = env().INGEST_LOG_SAMPLE_RATE;
   const trustProxy = env().TRUST_PROXY === "true";
+  initIngestMetrics();
   const server = createServer((req, res) => {
     const started = performance.now();
     handle(req, res, trustProxy)
@@ -27,6 +30,7 @@ export function createIngestServer(): Server {
         else res.destroy();
       })
       .finally(() => {
+        countIngestRequest(res.statusCode);
         if (sampleRate > 0 && Math.random() < sampleRate) {
           log.info({ method: req.method, path: req.url?.split("?")[0], status: res.statusCode, ms: Math.round(performance.now() - started) }, "request");
         }
@@ -68,6 +72,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, trustProxy: boo
   if (path === "/_health/" || path === "/_health") {
     const report = await checkHealth();
     return reply(res, report.ok ? 200 : 503, report);
+  }
+  if ((path === "/_metrics" || path === "/_metrics/") && req.method === "GET") {
+    const { status, headers, body } = await answerMetrics("ingest", req.headers.authorization);
+    res.writeHead(status, headers).end(body);
+    return;
   }
   reply(res, 404, { detail: "not found" });
 }

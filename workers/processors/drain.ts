@@ -3,6 +3,7 @@ import { StreamDrain } from "@/lib/events/process-batch";
 import { finishDrain, type Lane } from "@/lib/events/stream";
 import { PROJECT_LANES } from "@/lib/ingest/stream-keys";
 import { recordProcessed } from "@/lib/operator/throughput";
+import { observeDrainBatch } from "@/lib/metrics/worker";
 import { queue, type JobDefinition } from "@/lib/queues";
 
 // A job yields after about this long so other projects' jobs get their turn: a flooding
@@ -55,6 +56,7 @@ async function drainLane(lane: Lane) {
     processed += batch.entries;
     recordProcessed(batch.entries); // the console's per-minute chart: one INCRBY per batch, not awaited
     lastBatchMs = Date.now() - batchStarted;
+    observeDrainBatch(batch, lastBatchMs);
     if (!another || !batch.more) break;
   }
   // Another job is queued while entries remain; otherwise the flag is cleared atomically.
