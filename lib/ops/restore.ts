@@ -47,9 +47,11 @@ export async function unsafeRestore(input: string, options: { yes: boolean }): P
 
 async function unpack(file: string, staging: string): Promise<Manifest> {
   const notBackup = (why: string) => new AppError("bad_request", `${file} is not an errorhub backup (${why})`);
+  // Only plain files and folders under the three known names: no links, nothing elsewhere
+  // (node-tar already refuses absolute paths and ".."). The filter runs inside the parser's
+  // stream, where a throw would be uncaught: the first odd entry is noted and refused after.
+  let unexpected: string | undefined;
   try {
-    // Only plain files and folders under the three known names: no links, nothing elsewhere
-    // (node-tar already refuses absolute paths and "..").
     await tar.extract({
       file,
       cwd: staging,
@@ -57,14 +59,14 @@ async function unpack(file: string, staging: string): Promise<Manifest> {
       filter: (entryPath, entry) => {
         const type = "type" in entry ? entry.type : "File";
         const ok = ENTRY.test(entryPath.replace(/^\.\//, "")) && (type === "File" || type === "Directory");
-        if (!ok) throw notBackup(`unexpected entry ${JSON.stringify(entryPath)}`);
-        return true;
+        if (!ok) unexpected ??= entryPath;
+        return ok && unexpected === undefined;
       },
     });
   } catch (error) {
-    if (error instanceof AppError) throw error;
     throw notBackup(oneLine(error));
   }
+  if (unexpected !== undefined) throw notBackup(`unexpected entry ${JSON.stringify(unexpected)}`);
   let manifest: Manifest;
   try {
     manifest = manifestSchema.parse(JSON.parse(await readFile(path.join(staging, "manifest.json"), "utf8")));
