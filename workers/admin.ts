@@ -7,6 +7,7 @@ import { stopEmbeddedPostgres } from "@/lib/database-url";
 import { AppError } from "@/lib/errors";
 import { unsafeDiscardDeadLetter, unsafeListDeadLetters, unsafeRetryDeadLetter } from "@/lib/events/dead-letters";
 import { unsafeImportFromSentry } from "@/lib/migration/sentry-import";
+import { unsafeSetSuperuser, unsafeStatusReport, DEFAULT_MAX_AGE_SECONDS } from "@/lib/operator";
 import { unsafeEnsureOrgOwnedBy, unsafeListOrgs } from "@/lib/orgs";
 import { unsafeBackup } from "@/lib/ops/backup";
 import { unsafeRestore } from "@/lib/ops/restore";
@@ -37,6 +38,11 @@ Commands:
       Put dead letter ID back on its project's stream, or remove it for good.
   migrate
       Apply pending database migrations.
+  superuser --email E [--off]
+      Make a user an install admin (sees the operator console at /_admin), or no longer one.
+  status [--json] [--max-age SECONDS]
+      Queues, per-project stream backlogs, live processes and dead letters; exits 2 when a
+      stream's oldest entry is older than --max-age (default 300), else 0.
   backup --out FILE [--json]
       One file (gzipped tar) with a pg_dump of the database and the filesystem blob store
       (an S3 bucket is not copied). Needs pg_dump of the server's major version or newer.
@@ -59,6 +65,8 @@ const { positionals, values } = parseArgs({
     into: { type: "string" },
     retry: { type: "string" },
     discard: { type: "string" },
+    off: { type: "boolean", default: false },
+    "max-age": { type: "string" },
     out: { type: "string" },
     in: { type: "string" },
     yes: { type: "boolean", default: false },
@@ -145,6 +153,18 @@ async function run(command: string | undefined): Promise<void> {
       const result = await unsafeRestore(required("in"), { yes: values.yes });
       return print(result, `restored the backup of ${result.manifest.createdAt} (migration ${result.manifest.migration}, then migrated up); blobs: ${result.blobs}`);
     }
+    case "superuser": {
+      const user = await unsafeSetSuperuser(required("email"), !values.off);
+      return print(user, `${user.email} is ${user.isSuperuser ? "now" : "no longer"} a superuser`);
+    }
+    case "status": {
+      const maxAge = values["max-age"] ?? String(DEFAULT_MAX_AGE_SECONDS);
+      if (!/^\d{1,9}$/.test(maxAge)) throw new AppError("bad_request", "--max-age must be a number of seconds");
+      const report = await unsafeStatusReport(Number(maxAge));
+      print(report.json, report.text);
+      if (report.late) process.exitCode = 2; // a stream waits longer than --max-age: for monitoring
+      return;
+    }
     case "migrate":
       return; // boot() has applied them, as it does before every command
     default:
@@ -171,7 +191,7 @@ async function main() {
     await closeDb();
     await stopEmbeddedPostgres();
   }
-  process.exit(code);
+  process.exit(code || Number(process.exitCode ?? 0));
 }
 
 await main();

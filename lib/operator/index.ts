@@ -8,3 +8,4 @@ export { unsafeFailedJobs, unsafeRetryFailedJob, unsafeDeleteFailedJob } from ".
 export { unsafeRedisMemory, unsafeDatabaseSizes } from "./resources";
 export { requireSuperuser, unsafeSetSuperuser } from "./superuser";
 export { startHeartbeat, unsafeListProcesses } from "./heartbeat";
+export { DEFAULT_MAX_AGE_SECONDS, type StatusJson, statusJson, unsafeStatusReport } from "./report";
