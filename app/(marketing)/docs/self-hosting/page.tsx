@@ -147,6 +147,16 @@ npm run start:worker   # BullMQ workers: add more when the backlog grows`}
         <Code>RestartPreventExitStatus=78</Code>).
       </p>
 
+      <h3>Operator console</h3>
+      <p>
+        Install admins (superusers) see the operator console at <Code>/_admin</Code>: BullMQ queues with failed
+        jobs (their error, retry, delete), each project's stream backlog and its oldest entry, events processed
+        per minute over the last hour, the web, ingest and worker processes alive (host, pid, version, uptime,
+        memory), dead letters (retry, discard), Redis memory and the database's size by table. Everyone else
+        gets a 404. The first account created on an install is a superuser;{" "}
+        <Code>npm run admin -- superuser --email E [--off]</Code> changes who is.
+      </p>
+
       <h3>Administration</h3>
       <CodeBlock
         label="Admin commands"
