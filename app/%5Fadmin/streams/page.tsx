@@ -9,9 +9,10 @@ export const dynamic = "force-dynamic";
 
 /**
  * Each project's event streams with entries waiting (two lanes a project): backlog in entries
- * and bytes, and the oldest entry's age. The drain rate is the install's (events stored in the
- * last complete minute, every lane together): the worker interleaves all lanes' drain jobs, so a
- * lane's wait is its backlog over the rate it shares with the others, an upper bound shown as such.
+ * and bytes, and the oldest entry's age. There is no per-lane counter (one INCRBY per batch is
+ * the whole cost on the event path), so the drain rate is the install's: events stored in the
+ * last complete minute, every lane together. The worker interleaves all lanes' drain jobs, so a
+ * lane gets at most that rate: its backlog over it is a lower bound of its drain time.
  */
 export default async function StreamsPage() {
   await requireOperator();
@@ -28,7 +29,7 @@ export default async function StreamsPage() {
         <p className="text-sm text-slate-600" data-testid="drain-rate">
           Drain rate (all lanes): {count(perMinute)} events/min in the last complete minute.
         </p>
-        <Table head={["Project", "Lane", "Backlog", "Bytes", "Oldest entry", "Drained in ≤"]} empty="Every stream is drained." testId="stream-rows">
+        <Table head={["Project", "Lane", "Backlog", "Bytes", "Oldest entry", "Drain time ≥"]} empty="Every stream is drained." testId="stream-rows">
           {sorted.map((s) => (
             <tr key={`${s.projectId}:${s.lane}`} data-testid="stream-row" data-project-id={s.projectId}>
               <td className={cell}>
@@ -40,7 +41,7 @@ export default async function StreamsPage() {
               <td className={`${cell} ${(s.oldestAgeSeconds ?? 0) > 300 ? "font-semibold text-red-700" : ""}`}>
                 {s.oldestAgeSeconds === null ? "–" : duration(s.oldestAgeSeconds)}
               </td>
-              <td className={cell}>{perMinute > 0 ? duration((s.backlog / perMinute) * 60) : "stalled?"}</td>
+              <td className={cell}>{perMinute > 0 ? duration((s.backlog / perMinute) * 60) : "none stored last minute"}</td>
             </tr>
           ))}
         </Table>
