@@ -5,6 +5,7 @@ import { env } from "../env";
 import { AppError } from "../errors";
 import { sendMail } from "../mail";
 import { freeOrgSlug } from "../orgs";
+import { unsafeFirstUserIsSuperuser } from "../operator/first-user";
 import { hashToken, revokeAllApiTokensOfUser } from "../tokens";
 import { emailSchema, passwordSchema, setPassword } from "../users";
 import { hashPassword } from "./password";
@@ -33,7 +34,8 @@ export async function signUp(input: z.input<typeof signUpSchema>, request: { ip:
   }
   const passwordHash = await hashPassword(password);
   const { user, org } = await db().$transaction(async (tx) => {
-    const user = await tx.user.create({ data: { email, name, passwordHash }, select: { id: true } });
+    const isSuperuser = await unsafeFirstUserIsSuperuser(tx);
+    const user = await tx.user.create({ data: { email, name, passwordHash, isSuperuser }, select: { id: true } });
     const org = await tx.organization.create({
       data: { slug: await freeOrgSlug(tx, organization), name: organization, memberships: { create: { userId: user.id, role: "owner" } } },
       select: { id: true, slug: true },

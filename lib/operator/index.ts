@@ -9,3 +9,4 @@ export { unsafeRedisMemory, unsafeDatabaseSizes } from "./resources";
 export { requireSuperuser, unsafeSetSuperuser } from "./superuser";
 export { startHeartbeat, unsafeListProcesses } from "./heartbeat";
 export { DEFAULT_MAX_AGE_SECONDS, type StatusJson, statusJson, unsafeStatusReport } from "./report";
+export { unsafeFirstUserIsSuperuser } from "./first-user";

@@ -3,6 +3,7 @@ import { db } from "../db";
 import { AppError } from "../errors";
 import { MIN_PASSWORD_LENGTH, hashPassword } from "../auth/password";
 import type { Viewer } from "../auth/viewer";
+import { unsafeFirstUserIsSuperuser } from "../operator/first-user";
 
 export const emailSchema = z.string().trim().toLowerCase().email();
 export const passwordSchema = z.string().min(MIN_PASSWORD_LENGTH, `at least ${MIN_PASSWORD_LENGTH} characters`);
@@ -11,12 +12,15 @@ export const passwordSchema = z.string().min(MIN_PASSWORD_LENGTH, `at least ${MI
 export async function upsertUserWithPassword(input: { email: string; password: string; name?: string }) {
   const email = emailSchema.parse(input.email);
   const passwordHash = await hashPassword(passwordSchema.parse(input.password));
-  return db().user.upsert({
-    where: { email },
-    create: { email, name: input.name ?? "", passwordHash, emailVerifiedAt: new Date() },
-    update: { passwordHash },
-    select: { id: true, email: true },
-  });
+  // In a transaction for the first-user rule (the install's first account is its superuser).
+  return db().$transaction(async (tx) =>
+    tx.user.upsert({
+      where: { email },
+      create: { email, name: input.name ?? "", passwordHash, emailVerifiedAt: new Date(), isSuperuser: await unsafeFirstUserIsSuperuser(tx) },
+      update: { passwordHash },
+      select: { id: true, email: true },
+    }),
+  );
 }
 
 export async function setPassword(email: string, password: string) {

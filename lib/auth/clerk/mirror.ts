@@ -2,6 +2,7 @@ import { audit } from "../../audit";
 import { db, type Tx } from "../../db";
 import type { Role } from "../../generated/prisma/enums.ts";
 import { logger } from "../../logger";
+import { unsafeFirstUserIsSuperuser } from "../../operator/first-user";
 import { freeOrgSlug } from "../../orgs";
 import { emailSchema } from "../../users";
 import { changedSinceToken } from "./changes";
@@ -252,6 +253,7 @@ async function upsertUser(tx: Tx, input: ClerkUserInput): Promise<MirroredUser> 
         email: usable ?? placeholderEmail(input.clerkId),
         name: name ?? "",
         emailVerifiedAt: usable && input.emailVerified ? new Date() : null,
+        isSuperuser: await unsafeFirstUserIsSuperuser(tx),
       },
       select: USER,
     });
