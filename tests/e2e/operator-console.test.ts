@@ -7,7 +7,6 @@ import { SESSION_COOKIE, createSession } from "@/lib/auth/sessions";
 import { db, sqlTransaction } from "@/lib/db";
 import { recordDeadLetters } from "@/lib/events/dead-letters";
 import { projectStreamKey } from "@/lib/ingest/stream-keys";
-import { unsafeSetSuperuser } from "@/lib/operator";
 import { closeQueues, queue } from "@/lib/queues";
 import { redis } from "@/lib/redis";
 import { launchChromium } from "../support/browser";
@@ -81,7 +80,11 @@ describe("operator console", () => {
     );
     expect(bootstrap.code, bootstrap.output).toBe(0);
     boot = JSON.parse(bootstrap.output.slice(bootstrap.output.indexOf("{")));
-    const superuser = await unsafeSetSuperuser(login.email, true);
+    // Made a superuser by the admin command a self-hoster runs.
+    const promoted = await run(NODE, [...WITH_TSX, "workers/admin.ts", "superuser", "--email", login.email]);
+    expect(promoted.code, promoted.output).toBe(0);
+    const superuser = await db().user.findUniqueOrThrow({ where: { email: login.email } });
+    expect(superuser.isSuperuser).toBe(true);
     // A member of the operator's own org, not a superuser.
     const org = await db().organization.findUniqueOrThrow({ where: { slug: boot.org } });
     const plain = await db().user.create({ data: { email: `member-${suffix}@example.com`, emailVerifiedAt: new Date() } });
