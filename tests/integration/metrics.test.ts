@@ -67,7 +67,7 @@ describe("ingest and worker /_metrics with METRICS_TOKEN", () => {
 
     // One event a minute for this key: the second is rate limited (429).
     const { project, key } = await createOrgWithProject({ rateLimit: { count: 1, window: 60 } });
-    const send = () => fetch(`${ingestBase}/api/${project.id}/envelope/?sentry_key=${key.publicKey}`, { method: "POST", body: eventEnvelope(errorEvent()) });
+    const send = () => fetch(`${ingestBase}/api/${project.id}/envelope/?sentry_key=${key.publicKey}`, { method: "POST", body: new Uint8Array(eventEnvelope(errorEvent())) });
     expect((await send()).status).toBe(200);
     expect((await send()).status).toBe(429);
     expect((await fetch(`${ingestBase}/api/${project.id}/envelope/?sentry_key=${"0".repeat(32)}`, { method: "POST", body: "{}\n" })).status).toBe(401);
@@ -102,7 +102,7 @@ describe("ingest and worker /_metrics with METRICS_TOKEN", () => {
 
     const { project, key } = await createOrgWithProject();
     for (let i = 0; i < 5; i++) {
-      const res = await fetch(`${ingestBase}/api/${project.id}/envelope/?sentry_key=${key.publicKey}`, { method: "POST", body: eventEnvelope(errorEvent()) });
+      const res = await fetch(`${ingestBase}/api/${project.id}/envelope/?sentry_key=${key.publicKey}`, { method: "POST", body: new Uint8Array(eventEnvelope(errorEvent())) });
       expect(res.status).toBe(200);
     }
     const stored = async () => {
