@@ -9,7 +9,9 @@ import { emailSchema } from "../users";
 
 /** Throws not_found unless the user exists and is a superuser. */
 export async function requireSuperuser(userId: number | null | undefined): Promise<void> {
-  if (typeof userId !== "number" || !Number.isSafeInteger(userId)) throw new AppError("not_found", "not found");
+  // Ids are int4: a larger number would be Postgres' error (a 500), not "no such user".
+  if (typeof userId !== "number" || !Number.isInteger(userId) || userId < 1 || userId > 2_147_483_647)
+    throw new AppError("not_found", "not found");
   const user = await db().user.findUnique({ where: { id: userId }, select: { isSuperuser: true } });
   if (!user?.isSuperuser) throw new AppError("not_found", "not found");
 }
