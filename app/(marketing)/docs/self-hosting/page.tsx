@@ -157,6 +157,17 @@ npm run start:worker   # BullMQ workers: add more when the backlog grows`}
         <Code>npm run admin -- superuser --email E [--off]</Code> changes who is.
       </p>
 
+      <h3>Metrics and status</h3>
+      <p>
+        Set <Code>METRICS_TOKEN</Code> (at least 16 characters) to turn on <Code>GET /_metrics</Code> in
+        Prometheus&apos; text format on the web port, the ingest port and the worker&apos;s{" "}
+        <Code>WORKER_METRICS_PORT</Code> (default 3002); scrape it with <Code>metrics_path: /_metrics</Code> and
+        the token as a bearer credential. Without the token it is a 404 and the worker opens no port. For
+        scripts and monitoring, <Code>npm run admin -- status --json</Code> prints the queues, each
+        project&apos;s stream backlog, the processes alive and the dead-letter count, and exits with code 2
+        when a stream&apos;s oldest entry is older than <Code>--max-age</Code> seconds.
+      </p>
+
       <h3>Administration</h3>
       <CodeBlock
         label="Admin commands"
