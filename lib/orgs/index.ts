@@ -22,10 +22,16 @@ export const orgInputSchema = z.object({
   slug: z.string().trim().toLowerCase().pipe(orgSlugSchema),
 });
 
-/** A free slug for a new org named `name`: "Acme Inc." -> "acme-inc", then "acme-inc-2" ... */
-export function freeOrgSlug(tx: Tx, name: string): Promise<string> {
+/**
+ * A free slug for a new org named `name`: "Acme Inc." -> "acme-inc", then "acme-inc-2" ...
+ * Creations of the same name take turns (a lock held to the end of the caller's transaction),
+ * so two sign-ups at once do not both pick "acme-inc" and fail the second on the unique key.
+ */
+export async function freeOrgSlug(tx: Tx, name: string): Promise<string> {
+  const base = slugify(name, "org");
+  await tx.$executeRaw`select pg_advisory_xact_lock(hashtextextended(${`org-slug:${base}`}, 0))`;
   return freeSlug(
-    slugify(name, "org"),
+    base,
     async (slug) => RESERVED_SLUGS.has(slug) || Boolean(await tx.organization.findUnique({ where: { slug }, select: { id: true } })),
   );
 }

@@ -27,6 +27,16 @@ describe("built-in accounts", () => {
     await expect(signUp({ email: `short-${Date.now()}@example.com`, password: "short", organization: "X" })).rejects.toThrow(/8 characters/);
   });
 
+  it("gives concurrent sign-ups with the same organization name each a slug of its own", async () => {
+    const organization = `Same Name ${Date.now()}`;
+    const accounts = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => signUp({ email: `same-org-${i}-${Date.now()}@example.com`, password: "long-enough-1", organization })),
+    );
+    const slugs = accounts.map((a) => a.orgSlug);
+    expect(new Set(slugs).size).toBe(4);
+    for (const slug of slugs) expect(slug).toMatch(/^same-name-\d+(-\d)?$/);
+  });
+
   it("verifies an email once, and refuses used or expired links", async () => {
     const { userId } = await signUp({ email: `verify-${Date.now()}@example.com`, password: "long-enough-1", organization: "V" });
     await plantToken(userId, "verify_email", `v-${userId}`);
