@@ -356,6 +356,7 @@ const COOKIE_ROUTE_CASES: Record<string, (ids: Ids) => string> = {
 };
 const TENANT_FREE_ROUTES: Record<string, string> = {
   "app/%5Fhealth/route.ts": "health: says only whether Postgres and Redis answer",
+  "app/%5Fmetrics/route.ts": "the process's Prometheus metrics: install-wide, bearer METRICS_TOKEN, 404 when off",
   "app/api/webhooks/stripe/route.ts": "Stripe's signed deliveries; the org comes from the verified event",
   "app/api/webhooks/clerk/route.ts": "Clerk's signed deliveries; the org comes from the verified event",
 };
@@ -622,6 +623,11 @@ const ACTION_CASES: Record<string, ActionCase> = {
       [b.org.slug, ids.monitorSlug, ids.projectId],
     ],
   },
+  // The operator console's buttons: install-level, superusers only; B's owner is not one.
+  "app/%5Fadmin/actions.ts#retryJobAction": { args: () => [[]], form: { queue: "events", id: "1" } },
+  "app/%5Fadmin/actions.ts#deleteJobAction": { args: () => [[]], form: { queue: "events", id: "1" } },
+  "app/%5Fadmin/actions.ts#retryDeadLetterAction": { args: () => [[]], form: { id: "1" } },
+  "app/%5Fadmin/actions.ts#discardDeadLetterAction": { args: () => [[]], form: { id: "1" } },
   "app/[org]/projects/[project]/alerts/actions.ts#testRuleAction": {
     args: (ids, b) => [
       [ids.org, ids.project, ids.projectId, ids.ruleId],
