@@ -9,7 +9,7 @@ export const TELEMETRY_OFF = {
 } as const;
 
 /** Sets each telemetry switch the environment leaves unset (or empty) to off, in place. */
-export function turnTelemetryOff(environment: NodeJS.ProcessEnv): void {
+export function turnTelemetryOff(environment: Record<string, string | undefined>): void {
   for (const [name, value] of Object.entries(TELEMETRY_OFF)) {
     if (!environment[name]) environment[name] = value;
   }

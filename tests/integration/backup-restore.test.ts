@@ -82,7 +82,7 @@ describe("admin backup and restore", { timeout: 180_000 }, () => {
     expect(backup.code, backup.output).toBe(0);
     const result = JSON.parse(backup.output.trim().split("\n").pop()!);
     expect(result.manifest).toMatchObject({ format: "errorhub-backup", formatVersion: 1, blobs: "filesystem" });
-    const [{ level }] = await sql<{ level: string }>(databaseUrl, "select max(version)::text as level from schema_migrations");
+    const level = (await sql<{ level: string }>(databaseUrl, "select max(version)::text as level from schema_migrations"))[0]!.level;
     expect(result.manifest.migration).toBe(level);
     const entries: string[] = [];
     await tar.list({ file, onReadEntry: (entry) => entries.push(entry.path) });

@@ -1,15 +1,17 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parse } from "yaml";
 import { viewerForOrg } from "@/lib/auth/viewer";
 import { closeDb } from "@/lib/db";
 import { setDatabaseUrl } from "@/lib/env";
 import { listIssueEvents } from "@/lib/issues/events";
 import { listIssues } from "@/lib/issues/list";
-import { NODE, ROOT, WITH_TSX, run } from "../support/processes";
+import { turnTelemetryOff } from "@/lib/ops/telemetry";
+import { NODE, ROOT, WITH_TSX, run, startPlatform } from "../support/processes";
 
 // `git pull && npm ci && npm start` on an install made by an older version: its database is
 // migrated by this code and keeps its data. The older install is the commit before #19's schema
@@ -81,14 +83,14 @@ afterAll(async () => {
 
 describe("upgrade from an older install", { timeout: 180_000 }, () => {
   it("migrates to the current schema on start and keeps the data, which the app then reads", async () => {
-    const [{ before }] = await sql<{ before: string }>("select max(version)::text as before from schema_migrations");
+    const before = (await sql<{ before: string }>("select max(version)::text as before from schema_migrations"))[0]!.before;
     expect(before).toBe("20261204144433");
 
     // What `npm start` runs first (boot with migrate), through the admin entry point.
     const migrated = await run(NODE, [...WITH_TSX, "workers/admin.ts", "migrate"], { DATABASE_URL: databaseUrl, LOG_LEVEL: "warn" });
     expect(migrated.code, migrated.output).toBe(0);
     const latest = readdirSync(path.join(ROOT, "prisma/migrations")).sort().pop()!.slice(0, 14);
-    const [{ after }] = await sql<{ after: string }>("select max(version)::text as after from schema_migrations");
+    const after = (await sql<{ after: string }>("select max(version)::text as after from schema_migrations"))[0]!.after;
     expect(after).toBe(latest);
 
     // Seconds became milliseconds (migration of #20), the row otherwise untouched.
@@ -99,7 +101,7 @@ describe("upgrade from an older install", { timeout: 180_000 }, () => {
 
     // The app's own reads on the upgraded data, as the issue list and event pages do them.
     setDatabaseUrl(databaseUrl);
-    const [{ id: userId }] = await sql<{ id: number }>("select id from users where email = 'old@upgrade.test'");
+    const userId = (await sql<{ id: number }>("select id from users where email = 'old@upgrade.test'"))[0]!.id;
     const viewer = await viewerForOrg(userId, "old-org");
     expect(viewer).not.toBeNull();
     const { issues } = await listIssues(viewer!, {});
@@ -113,3 +115,90 @@ describe("upgrade from an older install", { timeout: 180_000 }, () => {
     expect(again.output).not.toMatch(/Applying/);
   });
 });
+
+describe("containers: Dockerfile and compose.yaml", () => {
+  // Neither can be built here (no image registry); what can be checked without Docker is.
+  const compose = parse(readFileSync(path.join(ROOT, "compose.yaml"), "utf8"));
+  const documented = new Set(
+    [...readFileSync(path.join(ROOT, ".env.example"), "utf8").matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]),
+  );
+
+  it("compose.yaml: postgres and redis with health checks, errorhub waits for them and publishes both ports", () => {
+    expect(Object.keys(compose.services).sort()).toEqual(["errorhub", "postgres", "redis"]);
+    for (const service of Object.values<{ healthcheck?: { test: string[] } }>(compose.services)) {
+      expect(service.healthcheck?.test.length).toBeGreaterThan(0);
+    }
+    const app = compose.services.errorhub;
+    expect(app.depends_on).toEqual({ postgres: { condition: "service_healthy" }, redis: { condition: "service_healthy" } });
+    expect(app.ports).toEqual(["3000:3000", "3001:3001"]);
+    expect(app.healthcheck.test.join(" ")).toContain("http://127.0.0.1:3000/_health/");
+    expect(app.volumes).toEqual(["data:/data"]);
+    // Every variable it sets is one the platform reads (and .env.example documents).
+    for (const variable of Object.keys(app.environment)) expect(documented, variable).toContain(variable);
+    expect(new URL(app.environment.DATABASE_URL.replace(/\$\{[^}]+\}/, "x")).host).toBe("postgres:5432");
+    expect(app.environment.REDIS_URL).toBe("redis://redis:6379");
+    expect(compose.services.redis.command).toEqual(expect.arrayContaining(["--maxmemory-policy", "noeviction"]));
+    expect(Object.keys(compose.volumes).sort()).toEqual(["data", "postgres", "redis"]);
+  });
+
+  it("Dockerfile: npm ci, npm run build, a non-root runtime running npm start with a data volume", () => {
+    const dockerfile = readFileSync(path.join(ROOT, "Dockerfile"), "utf8");
+    const stages = dockerfile.match(/^FROM .*/gm)!;
+    expect(stages).toHaveLength(3);
+    expect(dockerfile).toMatch(/^RUN npm ci$/m);
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toMatch(/^VOLUME \/data$/m);
+    expect(runtime).toMatch(/^EXPOSE 3000 3001$/m);
+    expect(runtime).toMatch(/^CMD \["npm", "start"\]$/m);
+    expect(runtime).toMatch(/NEXT_TELEMETRY_DISABLED=1/);
+    // The context leaves out what the image builds itself and what must not leak into it.
+    const ignored = readFileSync(path.join(ROOT, ".dockerignore"), "utf8").split("\n");
+    expect(ignored).toEqual(expect.arrayContaining(["node_modules", ".next", "dist", ".data", ".env", ".git"]));
+  });
+});
+
+describe("npm start: telemetry off, where the data lives", { timeout: 240_000 }, () => {
+  it("keeps an operator's own telemetry choice", () => {
+    const environment: Record<string, string | undefined> = { NEXT_TELEMETRY_DISABLED: "0", CLERK_TELEMETRY_DISABLED: "" };
+    turnTelemetryOff(environment);
+    expect(environment).toEqual({ NEXT_TELEMETRY_DISABLED: "0", CLERK_TELEMETRY_DISABLED: "1", NEXT_PUBLIC_CLERK_TELEMETRY_DISABLED: "1" });
+  });
+
+  it("starts web with Next.js and Clerk telemetry off and prints the data's places and the backup command", async () => {
+    const dataDir = path.join(work, "start-data");
+    // A password in the URL (trust authentication ignores it here) that must not be printed.
+    const withPassword = Object.assign(new URL(inject("databaseUrl")), { password: "hunter2secret" }).toString();
+    const started = await startPlatform({ DATA_DIR: dataDir, DATABASE_URL: withPassword });
+    try {
+      const output = await started.process.waitFor(/backup {2}npm run admin -- backup --out \S+/);
+      const text = started.process.output();
+      expect(text).toContain(`data    PostgreSQL at 127.0.0.1:5432/${new URL(withPassword).pathname.slice(1)} (DATABASE_URL)`);
+      expect(text).toContain(`blobs   ${path.join(dataDir, "blobs")}`);
+      expect(text).not.toContain("hunter2secret");
+      expect(output[0]).toContain("backup");
+      const web = descendants(started.process.child.pid!).find((p) => /dist\/workers\/web\.js$/.test(p.args));
+      expect(web).toBeDefined();
+      const environ = readFileSync(`/proc/${web!.pid}/environ`, "utf8").split("\0");
+      expect(environ).toEqual(expect.arrayContaining(["NEXT_TELEMETRY_DISABLED=1", "CLERK_TELEMETRY_DISABLED=1"]));
+    } finally {
+      await started.process.stop("SIGTERM");
+    }
+  });
+});
+
+/** Processes below `root` (npm, sh and node levels of the launcher's children). */
+function descendants(root: number): { pid: number; args: string }[] {
+  const rows = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/)!)
+    .map(([, pid, ppid, args]) => ({ pid: Number(pid), ppid: Number(ppid), args: args! }));
+  const below = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const row of rows) if (below.has(row.ppid) && !below.has(row.pid)) grew = below.add(row.pid).size > 0;
+  }
+  return rows.filter((row) => below.has(row.pid) && row.pid !== root);
+}
