@@ -123,6 +123,37 @@ export default function SelfHostingPage() {
         </li>
       </ul>
 
+      <h3 id="backup-upgrade-containers">Backup, upgrade, containers</h3>
+      <CodeBlock
+        label="shell"
+        code={`npm run admin -- backup --out errorhub-backup.tar.gz          # while running is fine
+npm run admin -- restore --in errorhub-backup.tar.gz [--yes]   # stop the platform first`}
+      />
+      <ul>
+        <li>
+          One gzipped tar: a manifest (version, date, migration level), a <Code>pg_dump</Code> in custom format
+          and the filesystem blob store. An S3 bucket is not copied (it has its own versioning); the command
+          says so. <Code>pg_dump</Code>/<Code>pg_restore</Code> must be the server&apos;s major version or newer; the
+          embedded PostgreSQL package ships the server only, so install PostgreSQL 18&apos;s client tools for it.
+        </li>
+        <li>
+          Restore checks the file first, refuses while other connections use the database and, without{" "}
+          <Code>--yes</Code>, a database with accounts; then replaces the schema and the blobs and migrates up
+          when the backup is older.
+        </li>
+        <li>
+          Upgrade with <Code>git pull &amp;&amp; npm ci &amp;&amp; npm start</Code>: start applies the pending
+          migrations and keeps the data. <Code>npm start</Code> prints where the data lives and sends no
+          telemetry (Next.js and Clerk are turned off unless you set their variables).
+        </li>
+        <li>
+          <Code>Dockerfile</Code> (non-root, <Code>npm start</Code>, ports 3000 and 3001, <Code>/data</Code>{" "}
+          volume; external or embedded PostgreSQL, external Redis) and <Code>compose.yaml</Code> (PostgreSQL 15,
+          Redis 7, health checks on <Code>/_health/</Code>): <Code>docker compose up -d --build</Code>. They are
+          not built by our tests, only checked.
+        </li>
+      </ul>
+
       <h3>Scaling</h3>
       <p>
         Run <Code>npm run db:migrate</Code> once per deploy, then run the processes apart and as many of each
