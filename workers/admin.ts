@@ -45,10 +45,12 @@ Commands:
       stream's oldest entry is older than --max-age (default 300), else 0.
   backup --out FILE [--json]
       One file (gzipped tar) with a pg_dump of the database and the filesystem blob store
-      (an S3 bucket is not copied). Needs pg_dump of the server's major version or newer.
+      (an S3 bucket is not copied). Needs pg_dump of the server's major version or newer;
+      the embedded PostgreSQL without one gets an online physical copy of its cluster instead.
   restore --in FILE [--yes] [--json]
       Replace the database and blobs with a backup's, then migrate up. Stop the platform first;
-      a database holding organizations or users is replaced only with --yes.
+      a database holding organizations or users is replaced only with --yes. A physical backup
+      replaces the embedded cluster's folder (the old one is kept beside it).
 `;
 
 const { positionals, values } = parseArgs({
@@ -151,7 +153,7 @@ async function run(command: string | undefined): Promise<void> {
     }
     case "restore": {
       const result = await unsafeRestore(required("in"), { yes: values.yes });
-      return print(result, `restored the backup of ${result.manifest.createdAt} (migration ${result.manifest.migration}, then migrated up); blobs: ${result.blobs}`);
+      return print(result, `restored the backup of ${result.manifest.createdAt} (migration ${result.manifest.migration}, then migrated up); blobs: ${result.blobs}${result.previous ? `; the previous cluster is kept in ${result.previous}` : ""}`);
     }
     case "superuser": {
       const user = await unsafeSetSuperuser(required("email"), !values.off);
