@@ -4,7 +4,8 @@ import * as tar from "tar";
 import { dataPath, env } from "../env";
 import { AppError } from "../errors";
 import { BACKUP_FORMAT, type Manifest, appVersion, migrationLevel } from "./manifest";
-import { findPgTool, runPgTool, serverMajor } from "./pg-tools";
+import { copyClusterOnline, embeddedDataDir } from "./physical-backup";
+import { type PgTool, findPgTool, runPgTool, serverMajor } from "./pg-tools";
 
 export type BackupResult = { file: string; bytes: number; manifest: Manifest; blobsNote?: string };
 
@@ -18,17 +19,38 @@ export async function unsafeBackup(out: string): Promise<BackupResult> {
   const databaseUrl = env().DATABASE_URL!;
   const file = path.resolve(out);
   const dir = path.dirname(file);
-  if (!(await stat(dir).catch(() => null))?.isDirectory()) throw new AppError("bad_request", `cannot write ${file}: ${dir} is not a directory`);
+  if (!(await stat(dir).catch(() => null))?.isDirectory())
+    throw new AppError("bad_request", `cannot write ${file}: ${dir} is not a directory`);
   const major = await serverMajor(databaseUrl);
-  const pgDump = findPgTool("pg_dump", major);
+  let pgDump: PgTool | undefined;
+  let clusterDir: string | undefined;
+  try {
+    pgDump = findPgTool("pg_dump", major);
+  } catch (error) {
+    clusterDir = await embeddedDataDir(databaseUrl);
+    if (!clusterDir) throw error; // a configured server: only pg_dump can reach it
+  }
   const migration = await migrationLevel(databaseUrl);
-  if (!migration) throw new AppError("bad_request", "the database has no migrations applied: nothing to back up");
+  if (!migration)
+    throw new AppError("bad_request", "the database has no migrations applied: nothing to back up");
 
   const staging = await mkdtemp(path.join(dir, ".errorhub-backup-"));
   try {
-    // --no-owner/--no-privileges: a restore into another server's role names still works.
-    await runPgTool(pgDump, ["--format=custom", "--no-owner", "--no-privileges", `--file=${path.join(staging, "database.dump")}`], databaseUrl);
-    const entries = ["manifest.json", "database.dump"];
+    const entries = ["manifest.json"];
+    let wal: Manifest["wal"];
+    if (pgDump) {
+      // --no-owner/--no-privileges: a restore into another server's role names still works.
+      await runPgTool(
+        pgDump,
+        ["--format=custom", "--no-owner", "--no-privileges", `--file=${path.join(staging, "database.dump")}`],
+        databaseUrl,
+      );
+      entries.push("database.dump");
+    } else {
+      const copy = await copyClusterOnline(databaseUrl, clusterDir!, path.join(staging, "postgres"));
+      wal = { start: copy.start, stop: copy.stop };
+      entries.push("postgres");
+    }
     let blobs: Manifest["blobs"] = "none";
     let blobsNote: string | undefined;
     if (env().BLOB_STORE === "s3") {
@@ -46,8 +68,9 @@ export async function unsafeBackup(out: string): Promise<BackupResult> {
       appVersion: appVersion(),
       createdAt: new Date().toISOString(),
       migration,
+      method: pgDump ? "logical" : "physical",
       postgresMajor: major,
-      pgDumpMajor: pgDump.major,
+      ...(pgDump ? { pgDumpMajor: pgDump.major } : { wal }),
       blobs,
     };
     await writeFile(path.join(staging, "manifest.json"), JSON.stringify(manifest, null, 2));

@@ -16,8 +16,18 @@ export const manifestSchema = z.object({
   createdAt: z.string(),
   /** dbmate's latest applied migration version (the file name's timestamp). */
   migration: z.string().regex(/^\d{14}$/),
+  /**
+   * "logical": database.dump, pg_dump's custom format, restorable into any server this major or
+   * newer. "physical": postgres/, an online copy of the embedded cluster's data folder with the
+   * WAL it needs (for installs without a pg_dump as new as the server); restorable only into
+   * the embedded cluster of the same major. Backups made before this field are logical.
+   */
+  method: z.enum(["logical", "physical"]).default("logical"),
   postgresMajor: z.number().int(),
-  pgDumpMajor: z.number().int(),
+  /** The logical method's pg_dump. */
+  pgDumpMajor: z.number().int().optional(),
+  /** The physical method's WAL range: pg_backup_start's and pg_backup_stop's locations. */
+  wal: z.object({ start: z.string(), stop: z.string() }).optional(),
   /** "filesystem": the blobs/ folder holds the store's files; "s3": not included. */
   blobs: z.enum(["filesystem", "s3", "none"]),
 });
@@ -25,7 +35,11 @@ export type Manifest = z.infer<typeof manifestSchema>;
 
 export function appVersion(): string {
   // package.json above lib/ops (tsx) or dist/workers (bundle): the first one found upward.
-  for (let dir = path.dirname(fileURLToPath(import.meta.url)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+  for (
+    let dir = path.dirname(fileURLToPath(import.meta.url));
+    dir !== path.dirname(dir);
+    dir = path.dirname(dir)
+  ) {
     try {
       const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8"));
       if (manifest.name === "errorhub") return String(manifest.version);
@@ -41,7 +55,9 @@ export async function migrationLevel(databaseUrl: string): Promise<string | null
   try {
     const table = await client.query("select to_regclass('public.schema_migrations') as t");
     if (!table.rows[0].t) return null;
-    const { rows } = await client.query<{ v: string | null }>("select max(version)::text as v from schema_migrations");
+    const { rows } = await client.query<{ v: string | null }>(
+      "select max(version)::text as v from schema_migrations",
+    );
     return rows[0]?.v ?? null;
   } finally {
     await client.end();
