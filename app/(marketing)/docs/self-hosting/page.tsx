@@ -133,8 +133,11 @@ npm run admin -- restore --in errorhub-backup.tar.gz [--yes]   # stop the platfo
         <li>
           One gzipped tar: a manifest (version, date, migration level), a <Code>pg_dump</Code> in custom format
           and the filesystem blob store. An S3 bucket is not copied (it has its own versioning); the command
-          says so. <Code>pg_dump</Code>/<Code>pg_restore</Code> must be the server&apos;s major version or newer; the
-          embedded PostgreSQL package ships the server only, so install PostgreSQL 18&apos;s client tools for it.
+          says so. <Code>pg_dump</Code>/<Code>pg_restore</Code> must be the server&apos;s major version or newer. The
+          embedded PostgreSQL package ships the server only: without a pg_dump 18, its backup is an online
+          physical copy instead (what <Code>pg_basebackup</Code> does, over SQL: the cluster&apos;s folder and the
+          WAL written meanwhile), restorable only into the embedded PostgreSQL 18 with the platform stopped; the
+          old cluster folder is kept beside the new one.
         </li>
         <li>
           Restore checks the file first, refuses while other connections use the database and, without{" "}
