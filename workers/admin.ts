@@ -43,10 +43,11 @@ Commands:
   status [--json] [--max-age SECONDS]
       Queues, per-project stream backlogs, live processes and dead letters; exits 2 when a
       stream's oldest entry is older than --max-age (default 300), else 0.
-  backup --out FILE [--json]
+  backup --out FILE [--physical] [--json]
       One file (gzipped tar) with a pg_dump of the database and the filesystem blob store
       (an S3 bucket is not copied). Needs pg_dump of the server's major version or newer;
-      the embedded PostgreSQL without one gets an online physical copy of its cluster instead.
+      the embedded PostgreSQL without one (or with --physical) gets an online physical copy
+      of its cluster instead.
   restore --in FILE [--yes] [--json]
       Replace the database and blobs with a backup's, then migrate up. Stop the platform first;
       a database holding organizations or users is replaced only with --yes. A physical backup
@@ -72,6 +73,7 @@ const { positionals, values } = parseArgs({
     out: { type: "string" },
     in: { type: "string" },
     yes: { type: "boolean", default: false },
+    physical: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -147,7 +149,7 @@ async function run(command: string | undefined): Promise<void> {
       return print(letters, text.join("\n") || "no dead letters");
     }
     case "backup": {
-      const result = await unsafeBackup(required("out"));
+      const result = await unsafeBackup(required("out"), { physical: values.physical });
       const note = result.blobsNote ? `\nnote: ${result.blobsNote}` : "";
       return print(result, `backup written to ${result.file} (${result.bytes} bytes, migration ${result.manifest.migration}, blobs: ${result.manifest.blobs})${note}`);
     }

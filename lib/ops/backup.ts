@@ -15,7 +15,7 @@ export type BackupResult = { file: string; bytes: number; manifest: Manifest; bl
  * copied: it lives outside this machine and has its own versioning and replication; copying a
  * bucket here could be any size. Written beside FILE and renamed, so FILE is never half a backup.
  */
-export async function unsafeBackup(out: string): Promise<BackupResult> {
+export async function unsafeBackup(out: string, options: { physical?: boolean } = {}): Promise<BackupResult> {
   const databaseUrl = env().DATABASE_URL!;
   const file = path.resolve(out);
   const dir = path.dirname(file);
@@ -24,11 +24,16 @@ export async function unsafeBackup(out: string): Promise<BackupResult> {
   const major = await serverMajor(databaseUrl);
   let pgDump: PgTool | undefined;
   let clusterDir: string | undefined;
-  try {
-    pgDump = findPgTool("pg_dump", major);
-  } catch (error) {
+  if (options.physical) {
     clusterDir = await embeddedDataDir(databaseUrl);
-    if (!clusterDir) throw error; // a configured server: only pg_dump can reach it
+    if (!clusterDir) throw new AppError("bad_request", "--physical copies the embedded PostgreSQL's cluster; this database is a configured server");
+  } else {
+    try {
+      pgDump = findPgTool("pg_dump", major);
+    } catch (error) {
+      clusterDir = await embeddedDataDir(databaseUrl);
+      if (!clusterDir) throw error; // a configured server: only pg_dump can reach it
+    }
   }
   const migration = await migrationLevel(databaseUrl);
   if (!migration)

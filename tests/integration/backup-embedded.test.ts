@@ -148,7 +148,7 @@ describe("admin backup and restore of the embedded PostgreSQL (no pg_dump)", { t
     })();
 
     const began = Date.now();
-    const backup = await admin(["backup", "--out", file, "--json"]);
+    const backup = await admin(["backup", "--out", file, "--physical", "--json"]);
     const ms = Date.now() - began;
     writing = false;
     await loop;

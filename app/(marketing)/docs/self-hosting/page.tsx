@@ -109,8 +109,8 @@ export default function SelfHostingPage() {
           you would any database (<Code>pg_dump</Code> nightly, or continuous archiving), and use a managed or
           dedicated PostgreSQL 15+ via <Code>DATABASE_URL</Code> rather than the embedded one. The embedded
           one keeps its data in the folder its start line names (
-          <Code>embedded PostgreSQL started, data in ...</Code>): <Code>pg_dump</Code> it on its port, or copy
-          that folder while the platform is stopped.
+          <Code>embedded PostgreSQL started, data in ...</Code>): <Code>npm run admin -- backup</Code> copies it
+          while the platform runs (see below), or copy that folder while the platform is stopped.
         </li>
         <li>
           Redis carries queues, the per-project event streams not yet processed and rate-limit counters. Turn
