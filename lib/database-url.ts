@@ -89,7 +89,8 @@ function runningEmbeddedPort(): number | undefined {
   }
 }
 
-async function answers(connectionString: string): Promise<boolean> {
+/** Whether a PostgreSQL server accepts a connection at this URL (within 2 s). */
+export async function answers(connectionString: string): Promise<boolean> {
   const client = new pg.Client({ connectionString, connectionTimeoutMillis: 2000 });
   try {
     await client.connect();

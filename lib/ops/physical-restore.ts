@@ -3,7 +3,7 @@ import { chmod, chown, cp, lstat, readdir, rename, rm, stat } from "node:fs/prom
 import { userInfo } from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { stopEmbeddedPostgres } from "../database-url";
+import { answers, stopEmbeddedPostgres } from "../database-url";
 import { embeddedPostgresPlace, loadEmbeddedPostgres } from "../embedded-postgres";
 import { AppError } from "../errors";
 import { migrate } from "../migrate";
@@ -122,18 +122,6 @@ function livePostmaster(dataDir: string): number | undefined {
     return pid;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM" ? pid : undefined;
-  }
-}
-
-async function answers(connectionString: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
   }
 }
 
