@@ -1,31 +1,15 @@
-import { execFileSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Running, startPlatform, waitForHttp } from "../support/processes";
+import { type Running, descendants, startPlatform, waitForHttp } from "../support/processes";
 
 // `npm start` keeps the platform up when one process dies: the dead one is started again after
 // a pause, the others keep running, and SIGTERM still stops everything.
 
 /** PIDs of the node processes running dist/workers/<name>.js below `root`. */
 function servicePids(root: number): Record<string, number> {
-  const rows = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
-    .trim()
-    .split("\n")
-    .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/)!)
-    .map(([, pid, ppid, args]) => ({ pid: Number(pid), ppid: Number(ppid), args: args! }));
-  const below = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const row of rows) {
-      if (below.has(row.ppid) && !below.has(row.pid)) {
-        below.add(row.pid);
-        grew = true;
-      }
-    }
-  }
   const pids: Record<string, number> = {};
-  for (const row of rows) {
+  for (const row of descendants(root)) {
     const service = row.args.match(/^node .*dist\/workers\/(web|ingest|worker)\.js$/)?.[1];
-    if (service && below.has(row.pid)) pids[service] = row.pid;
+    if (service) pids[service] = row.pid;
   }
   return pids;
 }

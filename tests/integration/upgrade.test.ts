@@ -11,7 +11,7 @@ import { setDatabaseUrl } from "@/lib/env";
 import { listIssueEvents } from "@/lib/issues/events";
 import { listIssues } from "@/lib/issues/list";
 import { turnTelemetryOff } from "@/lib/ops/telemetry";
-import { NODE, ROOT, WITH_TSX, run, startPlatform } from "../support/processes";
+import { NODE, ROOT, WITH_TSX, descendants, run, startPlatform } from "../support/processes";
 
 // `git pull && npm ci && npm start` on an install made by an older version: its database is
 // migrated by this code and keeps its data. The older install is the commit before #19's schema
@@ -187,18 +187,3 @@ describe("npm start: telemetry off, where the data lives", { timeout: 240_000 },
     }
   });
 });
-
-/** Processes below `root` (npm, sh and node levels of the launcher's children). */
-function descendants(root: number): { pid: number; args: string }[] {
-  const rows = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
-    .trim()
-    .split("\n")
-    .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/)!)
-    .map(([, pid, ppid, args]) => ({ pid: Number(pid), ppid: Number(ppid), args: args! }));
-  const below = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const row of rows) if (below.has(row.ppid) && !below.has(row.pid)) grew = below.add(row.pid).size > 0;
-  }
-  return rows.filter((row) => below.has(row.pid) && row.pid !== root);
-}

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -148,4 +148,19 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<{
   const platform = start("npm", ["start"], { PORT: String(port), INGEST_PORT: String(ingestPort), APP_URL: web, INGEST_URL: ingest, ...env });
   await waitForHttp(`${web}/_health/`, 180_000);
   return { process: platform, web, ingest };
+}
+
+/** The processes below `root` (npm, sh and node levels of a launcher's children), from ps. */
+export function descendants(root: number): { pid: number; args: string }[] {
+  const rows = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/)!)
+    .map(([, pid, ppid, args]) => ({ pid: Number(pid), ppid: Number(ppid), args: args! }));
+  const below = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const row of rows) if (below.has(row.ppid) && !below.has(row.pid)) grew = below.add(row.pid).size > 0;
+  }
+  return rows.filter((row) => below.has(row.pid) && row.pid !== root);
 }
