@@ -1,4 +1,5 @@
 import { billingEnabled, effectivePlan } from "../billing/plans";
+import { unsafeLockedOrgPlan } from "../billing/seats";
 import type { SqlTx, Tx } from "../db";
 import { AppError } from "../errors";
 
@@ -7,7 +8,11 @@ import { AppError } from "../errors";
 
 type OrgBilling = { plan: string; subscriptionStatus: string | null; pastDueSince: Date | null; onDemandBudgetCents: number };
 
-/** The org's monitor limit and how many it has; limit null = unlimited. */
+/**
+ * The org's monitor limit and how many it has (limit null = unlimited), for check-ins that
+ * create a monitor. The org row is locked as unsafeLockedOrgPlan locks it, so two projects'
+ * check-ins (or a check-in and the API) cannot both take the last monitor.
+ */
 export async function unsafeMonitorAllowance(
   tx: SqlTx,
   orgId: number,
@@ -18,7 +23,7 @@ export async function unsafeMonitorAllowance(
     select plan, subscription_status as "subscriptionStatus", past_due_since as "pastDueSince",
            on_demand_budget_cents as "onDemandBudgetCents",
            (select count(*)::int from monitors where org_id = o.id) as count
-    from organizations o where id = ${orgId}`;
+    from organizations o where id = ${orgId} for no key update`;
   if (!org) return { allowed: false, limit: 0, count: 0 };
   const limit = effectivePlan(org, now.getTime()).maxMonitors;
   return { allowed: limit === null || org.count < limit, limit, count: org.count };
@@ -31,12 +36,7 @@ export async function unsafeMonitorAllowance(
  */
 export async function unsafeAssertMonitorAllowed(tx: Tx, orgId: number, now = new Date()): Promise<void> {
   if (!billingEnabled()) return;
-  await tx.$queryRaw`select id from organizations where id = ${orgId} for update`;
-  const org = await tx.organization.findUniqueOrThrow({
-    where: { id: orgId },
-    select: { plan: true, subscriptionStatus: true, pastDueSince: true, onDemandBudgetCents: true },
-  });
-  const plan = effectivePlan(org, now.getTime());
+  const plan = await unsafeLockedOrgPlan(tx, orgId, now);
   if (plan.maxMonitors === null) return;
   const count = await tx.monitor.count({ where: { orgId } });
   if (count >= plan.maxMonitors) {
