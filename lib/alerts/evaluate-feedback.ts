@@ -1,7 +1,7 @@
 import type { SqlTx } from "../db";
 import type { NewFeedback } from "../feedback/store-feedback";
 import { type AlertRuleSpec, CONDITION_IDS } from "./catalog";
-import { describeActionTarget } from "./describe";
+import { recordAlertFired } from "./evaluate";
 import { combine } from "./filters";
 
 // At most this many firings per rule and frequency window for feedback that belongs to no
@@ -120,12 +120,9 @@ async function fire(tx: SqlTx, firings: Firing[]): Promise<string[]> {
                                ${deliveries.map((d) => feedbackDeliveryKey(d.firing.feedback.id))}::text[],
                                ${deliveries.map((d) => JSON.stringify(d.action))}::jsonb[])
           returning id`;
-  const linked = firings.filter((f) => f.issueId !== null);
-  if (linked.length > 0)
-    await tx.run`
-      insert into issue_activities (issue_id, type, data)
-      select i, 'alert_fired', d
-      from unnest(${linked.map((f) => f.issueId)}::int[],
-                  ${linked.map((f) => JSON.stringify({ ruleId: f.rule.id, ruleName: f.rule.name, targets: f.rule.actions.map(describeActionTarget) }))}::jsonb[]) as x(i, d)`;
+  await recordAlertFired(
+    tx,
+    firings.flatMap((f) => (f.issueId === null ? [] : [{ issueId: f.issueId, rule: f.rule }])),
+  );
   return rows.map((r) => String(r.id));
 }

@@ -134,12 +134,21 @@ async function fire(tx: SqlTx, firings: Firing[]): Promise<string[]> {
                                ${deliveries.map((d) => d.firing.event.event.eventId)}::text[],
                                ${deliveries.map((d) => JSON.stringify(d.action))}::jsonb[])
           returning id`;
+  await recordAlertFired(tx, firings.map((f) => ({ issueId: f.issue.issueId, rule: f.rule })));
+  // bigint ids arrive from pg as strings
+  return rows.map((r) => String(r.id));
+}
+
+/** The "alert X sent to ..." activity on each firing's issue (event and feedback firings alike). */
+export async function recordAlertFired(
+  tx: SqlTx,
+  firings: { issueId: number; rule: Pick<AlertRuleSpec, "id" | "name" | "actions"> }[],
+): Promise<void> {
+  if (firings.length === 0) return;
   await tx.run`
     insert into issue_activities (issue_id, type, data)
     select i, 'alert_fired', d
-    from unnest(${firings.map((f) => f.issue.issueId)}::int[],
+    from unnest(${firings.map((f) => f.issueId)}::int[],
                 ${firings.map((f) => JSON.stringify({ ruleId: f.rule.id, ruleName: f.rule.name, targets: f.rule.actions.map(describeActionTarget) }))}::jsonb[])
          as x(i, d)`;
-  // bigint ids arrive from pg as strings
-  return rows.map((r) => String(r.id));
 }
