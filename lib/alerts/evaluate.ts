@@ -34,7 +34,11 @@ export async function evaluateAlertRules(
            (select array_agg(f.issue_id) from alert_rule_firings f
             where f.rule_id = r.id and f.issue_id = any(${issues.map((i) => i.issueId)}::int[])
               and f.last_fired_at > ${now.toISOString()}::timestamptz - r.frequency * interval '1 minute') as throttled
-    from alert_rules r where r.project_id = ${project.id} order by r.id`;
+    from alert_rules r
+    where r.project_id = ${project.id}
+      -- feedback rules fire where feedback is stored (evaluate-feedback.ts), never on events
+      and not r.conditions @> ${JSON.stringify([{ id: CONDITION_IDS.newFeedback }])}::jsonb
+    order by r.id`;
   if (rules.length === 0) return [];
   // Earliest first, so a rule fires on the first event it holds for; sorted only here, for
   // projects with rules, not on every batch of the drain.

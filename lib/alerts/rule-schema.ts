@@ -234,10 +234,16 @@ export function parseRuleInput(input: unknown): RuleInput {
   const body = parsed.data;
   const conditions = parseEntries("conditions", "condition", body.conditions, CONDITIONS);
   const filters = parseEntries("filters", "filter", body.filters, FILTERS);
-  // Filters look at an event and its issue; feedback has neither for sure, and a filter that
-  // silently let every feedback through would be worse than none.
-  if (filters.length > 0 && conditions.some((c) => c.id === CONDITION_IDS.newFeedback)) {
-    throw new AppError("bad_request", "filters cannot be combined with the new feedback condition; make a rule of its own for feedback");
+  // A feedback rule is evaluated where feedback is stored, never on events: with other
+  // conditions ("all") it could never fire, with actionMatch "none" it would fire on every
+  // event. Filters look at an event and its issue, which feedback may not have.
+  if (conditions.some((c) => c.id === CONDITION_IDS.newFeedback)) {
+    if (filters.length > 0) {
+      throw new AppError("bad_request", "filters cannot be combined with the new feedback condition; make a rule of its own for feedback");
+    }
+    if (conditions.length > 1 || body.actionMatch === "none") {
+      throw new AppError("bad_request", "the new feedback condition makes a rule of its own: no other conditions, and actionMatch all or any");
+    }
   }
   return {
     ...body,

@@ -184,4 +184,12 @@ describe("alert rules on new feedback", () => {
       }),
     ).rejects.toThrow(/filters cannot be combined with the new feedback condition/);
   });
+
+  it("refuses other conditions or actionMatch none beside the feedback condition (it would never fire, or fire on every event)", async () => {
+    const attempt = (actionMatch: "all" | "any" | "none", conditions: { id: string }[]) =>
+      createAlertRule(viewerOf(A), A.project.id, { name: "x", actionMatch, conditions, actions: [webhook("/x")] } as Parameters<typeof createAlertRule>[2]);
+    await expect(attempt("none", [{ id: CONDITION_IDS.newFeedback }])).rejects.toThrow(/makes a rule of its own/);
+    await expect(attempt("all", [{ id: CONDITION_IDS.newFeedback }, { id: CONDITION_IDS.firstSeen }])).rejects.toThrow(/makes a rule of its own/);
+    await expect(attempt("any", [{ id: CONDITION_IDS.newFeedback }])).resolves.toBeTruthy();
+  });
 });
