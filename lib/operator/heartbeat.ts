@@ -1,9 +1,8 @@
-import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
 import { logger } from "../logger";
 import { redis, redisKey } from "../redis";
 import type { ProcessFact } from "./types";
+import { appVersion } from "./version";
 
 // Each long-running process (web, ingest, worker) says it is alive every 10 s: a key of its own
 // with a 30 s TTL, so a killed process disappears within 30 s, and its name in a set, which is
@@ -17,37 +16,6 @@ const processKey = (name: string) => redisKey("operator", "process", name);
 
 type Beat = { kind: ProcessFact["kind"]; host: string; pid: number; version: string; startedAt: number; rss: number; at: number };
 
-let cachedVersion: string | undefined;
-
-/** package.json's version, plus the checked-out commit when the install is a git clone. */
-export function appVersion(root = process.cwd()): string {
-  if (cachedVersion !== undefined) return cachedVersion;
-  let version = "unknown";
-  try {
-    version = String(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version ?? "unknown");
-  } catch {}
-  const sha = gitSha(root);
-  cachedVersion = sha ? `${version}+${sha.slice(0, 7)}` : version;
-  return cachedVersion;
-}
-
-// Two small file reads instead of spawning git (which a container image may not have).
-function gitSha(root: string): string | undefined {
-  try {
-    const head = readFileSync(join(root, ".git", "HEAD"), "utf8").trim();
-    if (/^[0-9a-f]{40}$/.test(head)) return head;
-    const ref = /^ref: (refs\/[\w./-]+)$/.exec(head)?.[1];
-    if (!ref) return undefined;
-    try {
-      return readFileSync(join(root, ".git", ref), "utf8").trim();
-    } catch {
-      const packed = readFileSync(join(root, ".git", "packed-refs"), "utf8");
-      return packed.split("\n").find((line) => line.endsWith(` ${ref}`))?.slice(0, 40);
-    }
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Starts this process's heartbeat; the returned function stops it and removes the key, so a

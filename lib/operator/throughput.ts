@@ -3,12 +3,12 @@ import { redis, redisKey } from "../redis";
 
 // Items the worker processed, one Redis counter per minute, kept for two hours: the console's
 // "processed per minute" chart. The cost on the event path is one INCRBY (with its EXPIRE, in
-// the same round trip) per drained batch, not per item, and it is not awaited by the drain.
+// the same round trip) per drain job (at most a second of batches), not awaited by the drain.
 
 const KEEP_SECONDS = 2 * 3600;
 const minuteKey = (minute: number) => redisKey("operator", "processed", minute);
 
-/** Counts a drained batch's entries in the current minute; never throws (a lost count is fine). */
+/** Counts a drain job's entries in the current minute; never throws (a lost count is fine). */
 export function recordProcessed(entries: number, now = Date.now()): void {
   if (entries <= 0) return;
   const key = minuteKey(Math.floor(now / 60_000));

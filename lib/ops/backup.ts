@@ -3,7 +3,8 @@ import path from "node:path";
 import * as tar from "tar";
 import { dataPath, env } from "../env";
 import { AppError } from "../errors";
-import { BACKUP_FORMAT, type Manifest, appVersion, migrationLevel } from "./manifest";
+import { appVersion } from "../operator/version";
+import { BACKUP_FORMAT, type Manifest, migrationLevel } from "./manifest";
 import { copyClusterOnline, embeddedDataDir } from "./physical-backup";
 import { type PgTool, findPgTool, runPgTool, serverMajor } from "./pg-tools";
 

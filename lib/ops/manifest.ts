@@ -1,6 +1,3 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { z } from "zod";
 
@@ -33,20 +30,6 @@ export const manifestSchema = z.object({
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 
-export function appVersion(): string {
-  // package.json above lib/ops (tsx) or dist/workers (bundle): the first one found upward.
-  for (
-    let dir = path.dirname(fileURLToPath(import.meta.url));
-    dir !== path.dirname(dir);
-    dir = path.dirname(dir)
-  ) {
-    try {
-      const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8"));
-      if (manifest.name === "errorhub") return String(manifest.version);
-    } catch {}
-  }
-  return "unknown";
-}
 
 /** dbmate's latest applied version, or null on a database it never migrated. */
 export async function migrationLevel(databaseUrl: string): Promise<string | null> {

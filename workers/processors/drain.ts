@@ -54,11 +54,11 @@ async function drainLane(lane: Lane) {
     const another = batchStarted - started + lastBatchMs < TIME_SLICE_MS;
     const batch = await drain.next({ readAhead: another });
     processed += batch.entries;
-    recordProcessed(batch.entries); // the console's per-minute chart: one INCRBY per batch, not awaited
     lastBatchMs = Date.now() - batchStarted;
     observeDrainBatch(batch, lastBatchMs);
     if (!another || !batch.more) break;
   }
+  recordProcessed(processed); // the console's per-minute chart: one INCRBY per job, not awaited
   // Another job is queued while entries remain; otherwise the flag is cleared atomically.
   if (await finishDrain(lane)) await queue("events").add("drain", lane);
   return { processed };
