@@ -7,6 +7,7 @@ import { assertCan } from "../auth/permissions";
 import { db, sqlTransaction } from "../db";
 import { AppError } from "../errors";
 import { logger } from "../logger";
+import { lookupKey } from "../ingest/keys";
 import { parseDsn } from "../protocol/auth";
 import { redis, redisKey } from "../redis";
 import { type FeedbackView, unsafeFeedbackById } from "./list";
@@ -36,17 +37,16 @@ export async function feedbackTarget(request: Request, orgSlug: string, projectS
   }
   const parsed = parseDsn(dsn[1]!);
   if (!parsed) throw new AppError("unauthorized", "Invalid DSN");
-  const key = await db().projectKey.findUnique({
-    where: { publicKey: parsed.publicKey },
-    select: { active: true, project: { select: { id: true, slug: true, orgId: true, org: { select: { slug: true } } } } },
-  });
+  // Ingest's cached key lookup: a stranger's made-up keys are refused without a query each.
+  const key = await lookupKey(parsed.publicKey);
   if (!key?.active) throw new AppError("unauthorized", "Invalid DSN");
-  const { project } = key;
-  if (project.slug !== projectSlug || project.org.slug !== orgSlug || String(project.id) !== parsed.projectId) {
-    throw new AppError("forbidden", "This DSN does not belong to this project");
-  }
+  const project =
+    String(key.projectId) === parsed.projectId
+      ? await db().project.findFirst({ where: { id: key.projectId, slug: projectSlug, org: { slug: orgSlug } }, select: { id: true } })
+      : null;
+  if (!project) throw new AppError("forbidden", "This DSN does not belong to this project");
   await reserveDsnReport(parsed.publicKey);
-  return { orgId: project.orgId, projectId: project.id };
+  return { orgId: key.orgId, projectId: key.projectId };
 }
 
 /** Reports one DSN may post a minute: the key is public, and ingest's quotas do not cover this route. */
