@@ -50,7 +50,11 @@ export default async function CronsPage({ params, searchParams }: Props) {
     ? await recentCheckIns(viewer, result.monitors.map((m) => m.id), { since, perMonitor: TICKS_PER_MONITOR })
     : [];
   const ticksOf = new Map<number, CheckInTick[]>();
-  for (const tick of ticks) ticksOf.set(tick.monitorId, [...(ticksOf.get(tick.monitorId) ?? []), tick]);
+  for (const tick of ticks) {
+    const list = ticksOf.get(tick.monitorId);
+    if (list) list.push(tick);
+    else ticksOf.set(tick.monitorId, [tick]);
+  }
   const pageUrl = (cursor: string) => {
     const next = new URLSearchParams();
     if (query) next.set("query", query);
