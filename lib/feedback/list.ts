@@ -29,7 +29,7 @@ export type FeedbackView = {
   user: Record<string, unknown> | null;
 };
 
-export const DEFAULT_FEEDBACK_LIMIT = 25;
+const DEFAULT_FEEDBACK_LIMIT = 25;
 export const MAX_FEEDBACK_LIMIT = 100;
 
 export type FeedbackListOptions = { cursor?: string; limit?: number };

@@ -28,7 +28,7 @@ export async function answerMetrics(kind: ProcessKind, authorization: string | n
 }
 
 /** Constant-time: hashes first, so neither the token's length nor a prefix leaks by timing. */
-export function bearerMatches(authorization: string | null | undefined, token: string): boolean {
+function bearerMatches(authorization: string | null | undefined, token: string): boolean {
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? "");
   const given = createHash("sha256").update(match?.[1] ?? "").digest();
   const expected = createHash("sha256").update(token).digest();

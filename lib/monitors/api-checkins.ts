@@ -7,7 +7,7 @@ import { type PageLinks, keysetPage, parseCursor } from "../pagination";
 import { type ProjectRef, monitorOfViewer } from "./api-lookup";
 import { environmentName } from "./api-read";
 
-export const DEFAULT_CHECKIN_LIMIT = 50;
+const DEFAULT_CHECKIN_LIMIT = 50;
 export const MAX_CHECKIN_LIMIT = 100;
 
 export type CheckInView = {
@@ -26,7 +26,7 @@ export type CheckInView = {
 };
 
 /** Sentry shows check-in ids as dashed uuids; SDKs send them undashed. */
-export function dashedCheckInId(id: string): string {
+function dashedCheckInId(id: string): string {
   const hex = id.replaceAll("-", "").toLowerCase();
   if (!/^[0-9a-f]{32}$/.test(hex)) return id;
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

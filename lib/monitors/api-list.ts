@@ -6,7 +6,7 @@ import { type PageLinks, offsetOf, offsetPage, parseCursor } from "../pagination
 import { type ProjectRef, projectOfViewer } from "./api-lookup";
 import { type MonitorView, environmentName, monitorViewSelect, toMonitorView } from "./api-read";
 
-export const DEFAULT_MONITOR_LIMIT = 25;
+const DEFAULT_MONITOR_LIMIT = 25;
 export const MAX_MONITOR_LIMIT = 100;
 
 export type MonitorListOptions = {

@@ -11,7 +11,7 @@ export type ProjectRef = string | number;
 const MAX_INT = 2_147_483_647;
 
 /** Whether `text` could be a stored monitor slug at all (else simply not found). */
-export const isPossibleMonitorSlug = (text: string) => text.length >= 1 && text.length <= 50 && !text.includes("\0");
+const isPossibleMonitorSlug = (text: string) => text.length >= 1 && text.length <= 50 && !text.includes("\0");
 
 /** The id of the viewer's org's project that `ref` names (id or slug); not found otherwise. */
 export async function projectOfViewer(tx: Tx, viewer: Viewer, ref: ProjectRef): Promise<{ id: number; slug: string }> {

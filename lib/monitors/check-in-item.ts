@@ -24,8 +24,8 @@ export type CheckInItem = {
 
 export type ReadCheckIn = { ok: true; item: CheckInItem } | { ok: false; reason: OutcomeReason };
 
-export const ZERO_CHECK_IN_ID = "0".repeat(32);
-export const DEFAULT_ENVIRONMENT = "production";
+const ZERO_CHECK_IN_ID = "0".repeat(32);
+const DEFAULT_ENVIRONMENT = "production";
 const MAX_ENVIRONMENT = 64;
 const MAX_RELEASE = 200;
 // A year, in seconds: past that a duration is no job's.

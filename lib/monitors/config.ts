@@ -15,7 +15,7 @@ export type MonitorConfig = {
   owner: string | null;
 };
 
-export const MONITOR_DEFAULTS = {
+const MONITOR_DEFAULTS = {
   checkinMargin: 1,
   maxRuntime: 30,
   timezone: "UTC",

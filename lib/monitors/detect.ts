@@ -12,7 +12,7 @@ import { MonitorIncidents, storeIncidents } from "./incidents";
 const log = logger.child({ service: "monitors" });
 
 /** Environments or check-ins per transaction: locks held briefly, a crash loses one batch's work at most. */
-export const DETECT_BATCH = 1_000;
+const DETECT_BATCH = 1_000;
 /** Batches per pass and run: 1,000,000 rows, a bound that only a bug that re-selects rows reaches. */
 const MAX_BATCHES = 1_000;
 

@@ -169,7 +169,7 @@ async function resolveRecovered(tx: SqlTx, projectId: number, issueIds: number[]
 }
 
 /** The issue type of monitor failures (issues.type). */
-export const MONITOR_ISSUE_TYPE = "monitor";
+const MONITOR_ISSUE_TYPE = "monitor";
 
 const STATUS_TEXT: Record<FailureStatus, string> = {
   error: "An error check-in was received",
@@ -183,7 +183,7 @@ const STATUS_TEXT: Record<FailureStatus, string> = {
  * alone, outside the space of hashes real events' fingerprints make, so every failure of one
  * monitor environment lands in one issue and no SDK event can join it.
  */
-export function failureEvent(projectId: number, env: IncidentEnvironment, status: FailureStatus, checkIn: OutcomeCheckIn): PreparedEvent {
+function failureEvent(projectId: number, env: IncidentEnvironment, status: FailureStatus, checkIn: OutcomeCheckIn): PreparedEvent {
   const eventId = createHash("sha256").update(`monitor-failure\n${projectId}\n${checkIn.checkInId}\n${status}`).digest("hex").slice(0, 32);
   const title = `Monitor failure: ${env.slug}`;
   const value = `${STATUS_TEXT[status]} (${env.environment})`;

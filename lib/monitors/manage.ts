@@ -33,7 +33,7 @@ const slugField = z
 const mutedFields = { isMuted: z.boolean().optional(), is_muted: z.boolean().optional() };
 const statusField = z.enum(["active", "disabled"]).optional();
 
-export const createMonitorSchema = z.object({
+const createMonitorSchema = z.object({
   project: z.union([text(100), z.number().int().positive()]),
   name: text(128),
   slug: slugField.optional(),
@@ -43,7 +43,7 @@ export const createMonitorSchema = z.object({
   ...mutedFields,
 });
 
-export const updateMonitorSchema = z.object({
+const updateMonitorSchema = z.object({
   name: text(128).optional(),
   slug: slugField.optional(),
   // merged over the monitor's config: a PUT may change only the margin

@@ -8,7 +8,6 @@ import type { MonitorConfig } from "./config";
 // Europe/Berlin on the last Sunday of March) runs at the shifted wall time (03:30 CEST), one
 // the autumn change repeats runs once, as Vixie cron does.
 
-export type ScheduleType = MonitorConfig["scheduleType"];
 export const INTERVAL_UNITS = ["year", "month", "week", "day", "hour", "minute"] as const;
 export type IntervalUnit = (typeof INTERVAL_UNITS)[number];
 
@@ -41,7 +40,7 @@ export function parseCrontab(input: string): { ok: true; crontab: string } | { o
 }
 
 /** "<n> <unit>", as an interval schedule is stored. */
-export function parseInterval(schedule: string): { value: number; unit: IntervalUnit } | null {
+function parseInterval(schedule: string): { value: number; unit: IntervalUnit } | null {
   const match = /^(\d{1,7}) (year|month|week|day|hour|minute)$/.exec(schedule);
   return match ? { value: Number(match[1]), unit: match[2] as IntervalUnit } : null;
 }

@@ -233,7 +233,7 @@ function sameConfig(m: Monitor, c: MonitorConfig): boolean {
  * name a new one, and each is scheduled, missed and failing on its own (an issue each), so a DSN
  * holder could otherwise make any number. A check-in naming one more is dropped.
  */
-export const MAX_ENVIRONMENTS_PER_MONITOR = 1000;
+const MAX_ENVIRONMENTS_PER_MONITOR = 1000;
 
 type EnvRow = {
   id: number;

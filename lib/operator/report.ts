@@ -42,7 +42,7 @@ function table(header: string[], rows: (string | number)[][]): string {
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
-export function statusText(json: StatusJson, maxAgeSeconds: number): string {
+function statusText(json: StatusJson, maxAgeSeconds: number): string {
   const queues = table(
     ["queue", "waiting", "active", "delayed", "failed"],
     Object.entries(json.queues).map(([name, q]) => [name, q.waiting, q.active, q.delayed, q.failed]),

@@ -9,7 +9,7 @@ import { type SeriesFilter, unsafeSessionCounts, unsafeSessionUsers } from "./se
 // over a period with a series for a small chart, and adoption (the release's share of its
 // projects' sessions in the last 24 hours, as Sentry defines it).
 
-export type HealthPeriod = "24h" | "14d";
+type HealthPeriod = "24h" | "14d";
 export type ReleaseHealth = {
   sessions: number;
   users: number;
@@ -126,7 +126,7 @@ export async function releasesHealth(
 // totals over summaryStatsPeriod, adoption over the last 24 h, a series over healthStatsPeriod.
 
 /** Sentry's STATS_PERIODS: the interval (seconds) and number of points of each. */
-export const HEALTH_STATS_PERIODS = {
+const HEALTH_STATS_PERIODS = {
   "1h": [3600, 1],
   "24h": [3600, 24],
   "1d": [3600, 24],

@@ -3,7 +3,7 @@ import { AppError } from "../errors";
 // The query string of Sentry's org sessions endpoint (src/sentry/snuba/sessions_v2.py and the
 // metrics-backed release health it moved to), checked here so the reading side trusts it.
 
-export const SESSION_FIELDS = [
+const SESSION_FIELDS = [
   "sum(session)",
   "count_unique(user)",
   "crash_free_rate(session)",
@@ -11,7 +11,7 @@ export const SESSION_FIELDS = [
   "crash_rate(session)",
   "crash_rate(user)",
 ] as const;
-export const SESSION_GROUP_BY = ["project", "release", "environment", "session.status"] as const;
+const SESSION_GROUP_BY = ["project", "release", "environment", "session.status"] as const;
 export type SessionField = (typeof SESSION_FIELDS)[number];
 export type SessionGroupBy = (typeof SESSION_GROUP_BY)[number];
 
@@ -35,7 +35,7 @@ export type SessionsQuery = {
 const HOUR = 3600;
 const DAY = 86_400;
 /** Sentry refuses more points in time than this (MAX_POINTS). */
-export const MAX_POINTS = 1000;
+const MAX_POINTS = 1000;
 const UNIT_SECONDS: Record<string, number> = { "": 1, s: 1, m: 60, h: HOUR, d: DAY, w: 7 * DAY };
 
 /** Sentry's parse_stats_period: a number and s|m|h|d|w (none: seconds); null if malformed. */
@@ -152,7 +152,7 @@ type FilterKey = (typeof FILTER_KEYS)[number];
  * `environment:Y`, terms joined by spaces or AND, and OR between terms of one key
  * (`release:a OR release:b`, what Sentry's release pages send). Anything else is a 400.
  */
-export function parseFilter(query: string): Partial<Record<FilterKey, string[]>> {
+function parseFilter(query: string): Partial<Record<FilterKey, string[]>> {
   if (query.length > 2000) throw bad("query: at most 2000 characters");
   const token = /\s*(?:(AND|OR)(?=\s|$)|(!?)([\w.]+):("(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^\s"[\]]+))/y;
   const terms: { key: FilterKey; values: string[]; or: boolean }[] = [];

@@ -20,7 +20,7 @@ type SessionTotals = {
 type SessionUser = { hour: string; release: string; environment: string; hash: string; worst: number };
 
 /** A user's worst status (session_users.worst_status): the order max() reads. */
-export const USER_STATUS = { healthy: 0, errored: 1, abnormal: 2, crashed: 3 } as const;
+const USER_STATUS = { healthy: 0, errored: 1, abnormal: 2, crashed: 3 } as const;
 
 /**
  * Release health: single session updates and pre-aggregated `sessions` items, summed per

@@ -36,7 +36,7 @@ const STATUS_WORDS: Record<string, string> = {
   unknown: "Unknown",
 };
 
-export const statusWord = (status: string) => STATUS_WORDS[status] ?? status;
+const statusWord = (status: string) => STATUS_WORDS[status] ?? status;
 
 export function StatusBadge({ status }: { status: string }) {
   return (

@@ -85,7 +85,7 @@ export function serializeRelease(release: ReleaseSummary | ReleaseDetail) {
 }
 
 /** Sentry's healthData of a release's project (rates and adoption in percent, stats [[ts, n]]). */
-export function serializeHealth(h: ProjectReleaseHealth) {
+function serializeHealth(h: ProjectReleaseHealth) {
   return {
     durationP50: h.durationP50,
     durationP90: h.durationP90,
