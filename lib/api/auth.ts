@@ -26,6 +26,8 @@ export const API_SCOPES = {
   feedbackRead: ["event:read", "event:write", "project:read"],
   feedbackWrite: ["event:write", "project:write"],
   sessionsRead: ["event:read", "event:write", "org:read"],
+  // transaction groups, transactions, a transaction's spans and traces (Sentry's events endpoints)
+  performanceRead: ["event:read", "event:write", "org:read"],
 } as const satisfies Record<string, readonly Scope[]>;
 
 /**

@@ -38,6 +38,9 @@ export const PERMISSIONS = {
   "feedback:read": ["owner", "admin", "member"],
   "feedback:write": ["owner", "admin", "member"],
   "sessions:read": ["owner", "admin", "member"],
+  // Performance (transactions, spans, traces): read as issues are; the Apdex threshold is a
+  // project setting.
+  "performance:read": ["owner", "admin", "member"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
