@@ -52,7 +52,7 @@ function single(params: URLSearchParams, name: string): string | undefined {
   return values[0];
 }
 
-function parseDate(name: string, text: string): number {
+export function parseDate(name: string, text: string): number {
   // An ISO date or date-time; without a zone it is UTC, as Sentry reads it.
   if (!/^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d{1,6})?)?)?([zZ]|[+-]\d\d:?\d\d)?$/.test(text)) throw bad(`${name}: not a date: ${text}`);
   const zoned = /[zZ]|[+-]\d\d:?\d\d$/.test(text) || text.length === 10 ? text : `${text}Z`;
