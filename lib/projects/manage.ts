@@ -47,7 +47,7 @@ export async function projectBySlug(viewer: Viewer, slug: string) {
   assertCan(viewer.role, "projects:read");
   const project = await db().project.findFirst({
     where: { orgId: viewer.orgId, slug },
-    select: { id: true, slug: true, name: true, platform: true, scrubData: true, filters: true, firstEventAt: true, createdAt: true },
+    select: { id: true, slug: true, name: true, platform: true, scrubData: true, filters: true, apdexThresholdMs: true, firstEventAt: true, createdAt: true },
   });
   if (!project) throw new AppError("not_found", "no such project");
   return project;
@@ -67,9 +67,16 @@ export const projectSettingsSchema = z.object({
   platform: z.enum(PLATFORM_IDS),
   scrubData: z.boolean(),
   filters: filtersSchema,
+  // Apdex's T: a transaction up to it is satisfied, up to 4T tolerated. Absent: unchanged.
+  apdexThresholdMs: z
+    .number({ error: "the Apdex threshold is a whole number of milliseconds" })
+    .int("the Apdex threshold is a whole number of milliseconds")
+    .min(1, "the Apdex threshold is at least 1 ms")
+    .max(60_000, "the Apdex threshold is at most 60000 ms")
+    .optional(),
 });
 
-/** Saves a project's settings: name, short name, platform, scrubbing and inbound filters. */
+/** Saves a project's settings: name, short name, platform, scrubbing, inbound filters and Apdex threshold. */
 export async function updateProject(viewer: Viewer, projectId: number, input: z.input<typeof projectSettingsSchema>) {
   assertCan(viewer.role, "projects:update");
   const settings = projectSettingsSchema.parse(input);
@@ -85,6 +92,13 @@ export async function updateProject(viewer: Viewer, projectId: number, input: z.
     });
     if (before.scrubData !== settings.scrubData) {
       await audit(viewer, { action: "project.scrubbing_changed", targetType: "project", targetId: project.id, data: { scrubData: settings.scrubData } }, tx);
+    }
+    if (settings.apdexThresholdMs !== undefined && before.apdexThresholdMs !== settings.apdexThresholdMs) {
+      await audit(
+        viewer,
+        { action: "project.apdex_changed", targetType: "project", targetId: project.id, data: { from: before.apdexThresholdMs, to: settings.apdexThresholdMs } },
+        tx,
+      );
     }
     return project;
   });
@@ -184,7 +198,7 @@ export async function deleteKey(viewer: Viewer, keyId: number): Promise<void> {
 async function projectInOrg(tx: Tx, viewer: Viewer, projectId: number) {
   const project = await tx.project.findFirst({
     where: { id: projectId, orgId: viewer.orgId },
-    select: { id: true, slug: true, scrubData: true },
+    select: { id: true, slug: true, scrubData: true, apdexThresholdMs: true },
   });
   if (!project) throw new AppError("not_found", "no such project");
   return project;

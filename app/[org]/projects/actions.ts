@@ -43,6 +43,7 @@ export async function updateProjectAction(org: string, projectId: number, _previ
       slug: text(form, "slug"),
       platform: text(form, "platform") as PlatformId,
       scrubData: form.get("scrubData") === "on",
+      apdexThresholdMs: Number(text(form, "apdexThresholdMs")),
       filters: {
         browserExtensions: form.get("browserExtensions") === "on",
         localhost: form.get("localhost") === "on",

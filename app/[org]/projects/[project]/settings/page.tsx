@@ -110,6 +110,23 @@ export default async function ProjectSettingsPage({ params }: Props) {
               <input type="checkbox" name="scrubData" defaultChecked={project.scrubData} className={checkbox} />
               Scrub passwords, tokens, cookies and card numbers from events on the server
             </label>
+            <label className="block">
+              <span className="text-sm font-medium">Apdex threshold (ms)</span>
+              <input
+                name="apdexThresholdMs"
+                type="number"
+                required
+                min={1}
+                max={60000}
+                step={1}
+                defaultValue={project.apdexThresholdMs}
+                aria-describedby="apdex-help"
+                className="mt-1 block w-40 rounded-md border border-slate-300 px-3 py-2"
+              />
+              <span id="apdex-help" className="mt-1 block text-xs text-slate-600">
+                Performance counts a transaction up to this long as satisfied, up to four times as long as tolerated.
+              </span>
+            </label>
             <fieldset className="space-y-2 text-sm">
               <legend className="font-medium">Inbound filters: drop events</legend>
               <label className="flex items-center gap-2">
