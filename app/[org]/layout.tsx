@@ -46,6 +46,9 @@ export default async function OrgLayout({ children, params }: { children: ReactN
               <Link href={`/${org.slug}/issues`} className={link}>
                 Issues
               </Link>
+              <Link href={`/${org.slug}/performance`} className={link}>
+                Performance
+              </Link>
               <Link href={`/${org.slug}/releases`} className={link}>
                 Releases
               </Link>
