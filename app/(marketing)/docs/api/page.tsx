@@ -295,6 +295,30 @@ const ROUTES: Route[] = [
   },
   {
     method: "GET",
+    path: "/api/0/organizations/{org}/transaction-groups/",
+    scopes: API_SCOPES.performanceRead,
+    what: "transactions grouped by name, op and method (?project=, environment=, release=, statsPeriod= or start&end, query=, sort=-p95|-count|-throughput|-failureRate, paged): count, throughput per minute, avg, p50, p75, p95, p99 (ms), failureRate, apdex, errorCount",
+  },
+  {
+    method: "GET",
+    path: "/api/0/organizations/{org}/transactions/",
+    scopes: API_SCOPES.performanceRead,
+    what: "recent or slowest transactions of a name (?project=, transaction=, sort=-timestamp|-duration, paged): eventID, duration, timestamp, traceId, status",
+  },
+  {
+    method: "GET",
+    path: "/api/0/organizations/{org}/events/{eventRef}/",
+    scopes: API_SCOPES.performanceRead,
+    what: "a transaction, eventRef = {project_slug}:{event_id}, in Sentry's event shape with its spans in a spans entry",
+  },
+  {
+    method: "GET",
+    path: "/api/0/organizations/{org}/events-trace/{traceId}/",
+    scopes: API_SCOPES.performanceRead,
+    what: "a trace across the org's projects: its transactions as a tree (with their spans) and its errors",
+  },
+  {
+    method: "GET",
     path: "/api/0/issues/{id}/",
     scopes: API_SCOPES.eventRead,
     what: "Sentry's older paths without the org: the token's org",
