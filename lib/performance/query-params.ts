@@ -8,7 +8,8 @@ const bad = (message: string) => new AppError("bad_request", message);
 
 /** Every value of the query string free of NUL (Postgres text refuses it: a 400 here, not a 500 later). */
 export function assertNoNul(params: URLSearchParams): void {
-  for (const [name, value] of params) if (value.includes("\0")) throw bad(`${name} may not contain NUL characters`);
+  for (const [name, value] of params)
+    if (value.includes("\0")) throw bad(`${name} may not contain NUL characters`);
 }
 
 /** A parameter given at most once; undefined when absent. */
@@ -40,7 +41,11 @@ export function projectIdsParam(params: URLSearchParams): number[] | null {
  * or `start` and `end` (ISO dates, UTC without a zone). Never before the epoch, so that a huge
  * period stays a date PostgreSQL can hold.
  */
-export function timeRangeParams(params: URLSearchParams, defaultPeriod: string, now = Date.now()): { start: Date; end: Date } {
+export function timeRangeParams(
+  params: URLSearchParams,
+  defaultPeriod: string,
+  now = Date.now(),
+): { start: Date; end: Date } {
   const period = singleParam(params, "statsPeriod");
   const startText = singleParam(params, "start");
   const endText = singleParam(params, "end");
@@ -61,6 +66,7 @@ export function timeRangeParams(params: URLSearchParams, defaultPeriod: string, 
 export function perPageParam(params: URLSearchParams, fallback: number, max: number): number {
   const text = singleParam(params, "per_page");
   if (text === undefined || text === "") return fallback;
-  if (!/^\d{1,4}$/.test(text) || Number(text) < 1 || Number(text) > max) throw bad(`per_page: an integer from 1 to ${max}`);
+  if (!/^\d{1,4}$/.test(text) || Number(text) < 1 || Number(text) > max)
+    throw bad(`per_page: an integer from 1 to ${max}`);
   return Number(text);
 }

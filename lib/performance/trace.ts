@@ -1,8 +1,106 @@
+import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
-import { AppError } from "../errors";
-import type { Trace } from "./types";
+import { db } from "../db";
+import { hex32, statusOrUnknown } from "./ids";
+import { storedSpans } from "./stored-spans";
+import { traceTree } from "./trace-tree";
+import type { Trace, TraceError, TraceTransaction } from "./types";
 
-/** The org's transactions (as a tree) and errors of one trace; null when the org has none of it. */
-export async function traceForViewer(_viewer: Viewer, _traceId: string): Promise<Trace | null> {
-  throw new AppError("not_found", "not implemented yet");
+// A trace id comes from the SDK's sentry-trace header, which anyone can forge, so a trace may
+// be huge and may hold other orgs' rows: the answer is bounded and holds only the viewer's
+// org's. At most this many transactions and errors (the earliest), and the spans of the
+// earliest transactions until this many spans are served (later ones come without spans).
+const MAX_TRACE_TRANSACTIONS = 1000;
+const MAX_TRACE_ERRORS = 1000;
+const MAX_TRACE_SPANS = 50_000;
+
+type TransactionRow = {
+  event_id: string;
+  project_id: number;
+  slug: string;
+  name: string;
+  op: string;
+  start_timestamp: Date;
+  timestamp: Date;
+  duration_ms: number;
+  status: string;
+  span_id: string;
+  parent_span_id: string | null;
+  spans: unknown;
+};
+
+type ErrorRow = {
+  event_id: string;
+  issue_id: number | null;
+  title: string;
+  project_id: number;
+  slug: string;
+  timestamp: Date;
+  span_id: string | null;
+};
+
+/**
+ * The viewer's org's transactions of one trace, across its projects, as a tree (a transaction
+ * is the child of the one holding the span its parent_span_id names; others are roots, ordered
+ * by start), and the org's error events of the trace. Null when the org has nothing of it (or
+ * `traceId` is no trace id).
+ */
+export async function traceForViewer(viewer: Viewer, traceId: string): Promise<Trace | null> {
+  assertCan(viewer.role, "performance:read");
+  const trace = hex32(traceId);
+  if (trace === null) return null;
+  const [transactions, errors] = await Promise.all([
+    traceTransactions(viewer, trace),
+    traceErrors(viewer, trace),
+  ]);
+  if (transactions.length === 0 && errors.length === 0) return null;
+  return { transactions: traceTree(transactions), errors };
+}
+
+async function traceTransactions(viewer: Viewer, trace: string): Promise<TraceTransaction[]> {
+  const rows = await db().$queryRaw<TransactionRow[]>`
+    select t.event_id, t.project_id, t.slug, t.name, t.op, t.start_timestamp, t.timestamp, t.duration_ms, t.status,
+      t.span_id, t.parent_span_id,
+      case when t.spans_before + t.span_count <= ${MAX_TRACE_SPANS} then t.payload->'spans' end as spans
+    from (
+      select t.*, p.slug,
+        coalesce(sum(t.span_count) over (order by t.start_timestamp, t.id rows between unbounded preceding and 1 preceding), 0) as spans_before
+      from transactions t join projects p on p.id = t.project_id
+      where t.trace_id = ${trace}::uuid and p.org_id = ${viewer.orgId}
+      order by t.start_timestamp, t.id
+      limit ${MAX_TRACE_TRANSACTIONS}
+    ) t
+    order by t.start_timestamp, t.id`;
+  return rows.map((r) => ({
+    eventID: r.event_id,
+    project: { id: String(r.project_id), slug: r.slug },
+    transaction: r.name,
+    op: r.op,
+    startTimestamp: r.start_timestamp.getTime() / 1000,
+    timestamp: r.timestamp.getTime() / 1000,
+    duration: r.duration_ms,
+    status: statusOrUnknown(r.status),
+    spanId: r.span_id,
+    parentSpanId: r.parent_span_id || null,
+    spans: storedSpans(r.spans),
+    children: [],
+  }));
+}
+
+async function traceErrors(viewer: Viewer, trace: string): Promise<TraceError[]> {
+  const rows = await db().$queryRaw<ErrorRow[]>`
+    select e.event_id, e.issue_id, e.title, e.project_id, p.slug, e.timestamp,
+      e.payload->'contexts'->'trace'->>'span_id' as span_id
+    from events e join projects p on p.id = e.project_id
+    where e.trace_id = ${trace}::uuid and p.org_id = ${viewer.orgId}
+    order by e.timestamp, e.id
+    limit ${MAX_TRACE_ERRORS}`;
+  return rows.map((r) => ({
+    eventID: r.event_id,
+    issueId: r.issue_id === null ? "" : String(r.issue_id),
+    title: r.title,
+    project: { id: String(r.project_id), slug: r.slug },
+    timestamp: r.timestamp.toISOString(),
+    spanId: typeof r.span_id === "string" && r.span_id.length <= 32 ? r.span_id : null,
+  }));
 }
