@@ -127,7 +127,7 @@ export type TraceRow = Bar & {
 };
 
 /** A trace's transactions (a tree through `children`) as rows on one time axis, with their errors. */
-export function traceLayout(trace: { transactions: TraceTransaction[]; errors: TraceError[] }): { totalMs: number; rows: TraceRow[]; unplaced: TraceError[] } {
+export function traceLayout(trace: { transactions: TraceTransaction[]; errors: TraceError[] }): { totalMs: number; rows: TraceRow[] } {
   const flat: { transaction: TraceTransaction; depth: number }[] = [];
   const seen = new Set<TraceTransaction>();
   const stack = [...trace.transactions].reverse().map((transaction) => ({ transaction, depth: 0 }));
@@ -138,7 +138,7 @@ export function traceLayout(trace: { transactions: TraceTransaction[]; errors: T
     flat.push(top);
     for (let k = top.transaction.children.length - 1; k >= 0; k--) stack.push({ transaction: top.transaction.children[k]!, depth: top.depth + 1 });
   }
-  if (flat.length === 0) return { totalMs: 0, rows: [], unplaced: trace.errors };
+  if (flat.length === 0) return { totalMs: 0, rows: [] };
 
   const intervals = flat.map(({ transaction: t }) => intervalOf(t.startTimestamp, t.timestamp, 0));
   const axis = axisOf(intervals);
@@ -149,15 +149,12 @@ export function traceLayout(trace: { transactions: TraceTransaction[]; errors: T
     owner.set(transaction.spanId, transaction);
   }
   const errorsOf = new Map<TraceTransaction, TraceError[]>();
-  const unplaced: TraceError[] = [];
   for (const error of trace.errors) {
     const transaction = error.spanId ? owner.get(error.spanId) : undefined;
-    if (!transaction) unplaced.push(error);
-    else errorsOf.set(transaction, [...(errorsOf.get(transaction) ?? []), error]);
+    if (transaction) errorsOf.set(transaction, [...(errorsOf.get(transaction) ?? []), error]);
   }
   return {
     totalMs: (axis.end - axis.start) * 1000,
     rows: flat.map(({ transaction, depth }, i) => ({ ...barOn(axis, intervals[i]!), transaction, depth, errors: errorsOf.get(transaction) ?? [] })),
-    unplaced,
   };
 }
