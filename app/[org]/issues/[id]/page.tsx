@@ -17,6 +17,7 @@ import { releaseHref } from "../../releases/release-href";
 import { commentAction, updateIssuesAction } from "../actions";
 import { BUTTON, OperationButton } from "../operation-button";
 import { EventEntries, hasRawFrames } from "./event-entries";
+import { EventTraceLinks } from "./event-trace-links";
 import { IssueFeedback } from "./issue-feedback";
 
 export const metadata: Metadata = { title: "Issue" };
@@ -210,6 +211,7 @@ export default async function IssuePage({ params, searchParams }: Props) {
                 )}
                 {event.environment ? ` · ${event.environment}` : ""}
               </p>
+              <EventTraceLinks viewer={viewer} org={org} event={event} />
               {hasRawFrames(event) ? (
                 <nav className="flex gap-1 text-sm" aria-label="Stack trace view" data-testid="frames-toggle">
                   <Link href={withParams({ stack: undefined })} aria-current={minified ? undefined : "page"} className={minified ? BUTTON : CURRENT}>
