@@ -2,6 +2,9 @@ import { type Pending, type Scope, symbolicateBatch, symbolicationTargets } from
 import { type Grouping, groupEvent } from "./grouping";
 import { categoryOf } from "../protocol/rate-limits";
 import type { OutcomeReason } from "../usage/outcome-values";
+import { hex32 } from "../performance/ids";
+import { prepareTransaction, type TransactionDocument } from "../performance/transaction-document";
+import { InvalidItemError } from "./invalid-item";
 import { type NormalizeContext, normalizeEvent } from "./normalize";
 import type { StreamEntry } from "./stream";
 import { parseJsonObject as parseJson } from "./sanitize";
@@ -11,10 +14,12 @@ import type { ExceptionValue, NormalizedEvent } from "./types";
 /** The columns of an error event the batch transaction reads. */
 export type EventColumns = Pick<
   NormalizedEvent,
-  "eventId" | "timestamp" | "receivedAt" | "level" | "platform" | "type" | "release" | "environment" | "userTag"
+  "eventId" | "timestamp" | "receivedAt" | "level" | "platform" | "type" | "release" | "environment" | "userTag" | "transaction"
 > & {
   /** The event's tags flattened, key then value: one array instead of one per tag. */
   flatTags: string[];
+  /** contexts.trace.trace_id as 32 lowercase hex: links the error to its trace's transactions */
+  traceId?: string;
 };
 
 /**
@@ -34,7 +39,8 @@ export type PreparedEvent = {
   /** the issue type a new issue of it gets when not the event's own (monitor failures: "monitor") */
   issueType?: string;
 };
-export type PreparedTransaction = { entryId: string; event: NormalizedEvent; raw: Record<string, unknown> };
+/** A transaction ready to store: its row and document (lib/performance/transaction-document.ts). */
+export type PreparedTransaction = TransactionDocument & { entryId: string };
 export type PreparedItem = {
   entryId: string;
   type: string;
@@ -119,7 +125,8 @@ function invalidEntry(batch: PreparedBatch, entry: StreamEntry, error: unknown):
   // A payload ingest let through but we cannot process must not block the project's
   // stream: it is counted and goes to the dead letters.
   const { id: entryId, type, eventId } = entry;
-  batch.invalid.push({ entryId, type, eventId, category: categoryOf(type), reason: PROCESSING_ERROR, error });
+  const reason = error instanceof InvalidItemError ? error.reason : PROCESSING_ERROR;
+  batch.invalid.push({ entryId, type, eventId, category: categoryOf(type), reason, error });
 }
 
 /** The part of a prepared batch that came from these entries. */
@@ -147,11 +154,9 @@ function prepareEntry(entry: StreamEntry, options: PrepareOptions, batch: Prepar
     case "event":
     case "security":
       return normalizeEvent(parseJson(entry.payload), context(entry.type));
-    case "transaction": {
-      const raw = parseJson(entry.payload);
-      batch.transactions.push({ entryId: entry.id, raw, event: normalizeEvent(raw, context("transaction")) });
+    case "transaction":
+      batch.transactions.push({ entryId: entry.id, ...prepareTransaction(parseJson(entry.payload), context("transaction")) });
       return undefined;
-    }
     case "attachment":
       batch.others.push({ entryId: entry.id, type: entry.type, data: {}, entry });
       return undefined;
@@ -193,10 +198,17 @@ function storedPayloadJson(event: NormalizedEvent): string {
 }
 
 function columnsOf(event: NormalizedEvent): EventColumns {
-  const { eventId, timestamp, receivedAt, level, platform, type, release, environment, userTag } = event;
+  const { eventId, timestamp, receivedAt, level, platform, type, release, environment, userTag, transaction } = event;
   const flatTags: string[] = [];
   for (const [key, value] of event.tags) flatTags.push(key, value);
-  return { eventId, timestamp, receivedAt, level, platform, type, release, environment, userTag, flatTags };
+  const traceId = traceIdOf(event.payload.contexts) ?? undefined;
+  return { eventId, timestamp, receivedAt, level, platform, type, release, environment, userTag, transaction, flatTags, traceId };
+}
+
+function traceIdOf(contexts: unknown): string | null {
+  const trace = typeof contexts === "object" && contexts !== null ? (contexts as { trace?: unknown }).trace : undefined;
+  const id = typeof trace === "object" && trace !== null ? (trace as { trace_id?: unknown }).trace_id : undefined;
+  return typeof id === "string" ? hex32(id) : null;
 }
 
 /** The outcome reason of an item the worker could not process (counted as `invalid`). */

@@ -10,7 +10,8 @@ import { storeErrorEvents } from "./store-errors";
 import { storeFeedback } from "../feedback/store-feedback";
 import { storeCheckIns } from "../monitors/store-check-ins";
 import { storeSessions } from "../sessions/store-sessions";
-import { storeAttachments, storeOutcomes, storeTransactions } from "./store-other";
+import { storeTransactions } from "../performance/store-transactions";
+import { storeAttachments, storeOutcomes } from "./store-other";
 import { acknowledge, type Lane, parseStreamId, readBatch } from "./stream";
 
 export type BatchResult = {
@@ -234,7 +235,7 @@ function describeItem(prepared: PreparedBatch, id: string): { itemType: string; 
   const event = prepared.events.find((e) => e.entryId === id);
   if (event) return { itemType: event.event.type === "csp" ? "security" : "event", eventId: event.event.eventId };
   const transaction = prepared.transactions.find((t) => t.entryId === id);
-  if (transaction) return { itemType: "transaction", eventId: transaction.event.eventId };
+  if (transaction) return { itemType: "transaction", eventId: transaction.columns.eventId };
   const other = prepared.others.find((o) => o.entryId === id);
   return { itemType: other?.type ?? "unknown", eventId: other?.entry.eventId ?? "" };
 }
@@ -250,10 +251,11 @@ async function storeBatch(tx: SqlTx, project: Project, prepared: PreparedBatch):
   // Right after the events: the issues' rows are locked and their facts fresh.
   const alertDeliveries = await evaluateAlertRules(tx, project, errors.issues, now);
   await checkIns.incidents.finish(tx, errors, now);
-  await storeTransactions(tx, project, prepared.transactions);
+  const spans = await storeTransactions(tx, project.id, prepared.transactions);
   await storeSessions(tx, project, ofType("session", "sessions"));
   alertDeliveries.push(...(await storeFeedback(tx, project, ofType("feedback", "user_report"), now)));
   await storeAttachments(tx, project, ofType("attachment"));
-  await storeOutcomes(tx, project, ofType("client_report"), [...prepared.invalid, ...checkIns.dropped], now);
+  const droppedSpans = spans.map(({ reason, quantity }) => ({ category: "span", reason, quantity }));
+  await storeOutcomes(tx, project, ofType("client_report"), [...prepared.invalid, ...checkIns.dropped, ...droppedSpans], now);
   return { inserted: errors.inserted, newIssues: errors.newIssues, alertDeliveries };
 }

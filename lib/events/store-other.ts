@@ -1,40 +1,8 @@
 import type { SqlTx } from "../db";
-import type { PreparedItem, PreparedTransaction } from "./prepare";
+import type { PreparedItem } from "./prepare";
 import { itemHeaderOf } from "./stream";
 import { toDataCategory, toOutcomeReason } from "../usage/outcome-values";
-import { type ItemProject as Project, num, obj, str, toMs } from "./item-values";
-
-/** Transactions: name, op, status, trace id and duration, for a later performance view. */
-export async function storeTransactions(
-  tx: SqlTx,
-  project: Project,
-  items: PreparedTransaction[],
-): Promise<void> {
-  if (items.length === 0) return;
-  const rows = items.map(({ raw, event }) => {
-    const trace = obj(obj(raw.contexts).trace);
-    const start = toMs(raw.start_timestamp);
-    const end = toMs(raw.timestamp);
-    return {
-      eventId: event.eventId,
-      name: event.transaction ?? "<unlabeled transaction>",
-      op: str(trace.op) ?? "",
-      status: str(trace.status) ?? "",
-      traceId: str(trace.trace_id, 64) ?? "",
-      durationMs: start !== null && end !== null && end >= start ? end - start : 0,
-      timestamp: event.timestamp.toISOString(),
-      release: event.release ?? null,
-      environment: event.environment ?? null,
-    };
-  });
-  await tx.run`
-    insert into transactions (project_id, event_id, name, op, status, trace_id, duration_ms, timestamp, release, environment)
-    select ${project.id}::int, * from unnest(${rows.map((r) => r.eventId)}::text[], ${rows.map((r) => r.name)}::text[],
-      ${rows.map((r) => r.op)}::text[], ${rows.map((r) => r.status)}::text[], ${rows.map((r) => r.traceId)}::text[],
-      ${rows.map((r) => r.durationMs)}::float8[], ${rows.map((r) => r.timestamp)}::timestamptz[],
-      ${rows.map((r) => r.release)}::text[], ${rows.map((r) => r.environment)}::text[])
-    on conflict (project_id, event_id) do nothing`;
-}
+import { type ItemProject as Project, num, obj, str } from "./item-values";
 
 export async function storeAttachments(tx: SqlTx, project: Project, items: PreparedItem[]): Promise<void> {
   const rows = items.filter(({ entry }) => entry.eventId);
@@ -57,8 +25,9 @@ export async function storeOutcomes(
   project: Project,
   clientReports: PreparedItem[],
   // items the worker dropped: invalid unless they say otherwise (a check-in over the plan's
-  // monitor limit is rate_limited)
-  invalid: { category: string; reason: string; outcome?: "invalid" | "rate_limited" }[],
+  // monitor limit is rate_limited), one each unless they say how many (spans a transaction
+  // left out)
+  invalid: { category: string; reason: string; outcome?: "invalid" | "rate_limited"; quantity?: number }[],
   now: Date,
 ): Promise<void> {
   const counts = new Map<string, { category: string; outcome: string; reason: string; quantity: number }>();
@@ -81,7 +50,7 @@ export async function storeOutcomes(
       );
     }
   }
-  for (const { category, reason, outcome } of invalid) add(category, outcome ?? "invalid", reason, 1);
+  for (const { category, reason, outcome, quantity } of invalid) add(category, outcome ?? "invalid", reason, quantity ?? 1);
   if (counts.size === 0) return;
   // In key order, as every batch takes its row locks (see store-errors.ts).
   const rows = [...counts.keys()].sort().map((key) => counts.get(key)!);

@@ -8,6 +8,8 @@ export const DATA_CATEGORIES = [
   "error",
   "security",
   "transaction",
+  // spans inside transactions: what SDKs' client reports and the worker's span limits count
+  "span",
   "session",
   "attachment",
   "monitor",
@@ -48,6 +50,10 @@ export const OUTCOME_REASONS = [
   // worker
   "processing_error",
   "invalid",
+  // transactions and their spans the worker drops (lib/performance/transaction-document.ts)
+  "invalid_transaction",
+  "invalid_span",
+  "too_many_spans",
   // cron check-ins the worker drops (lib/monitors/store-check-ins.ts)
   "invalid_check_in",
   "invalid_monitor_config",

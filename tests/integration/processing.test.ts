@@ -283,7 +283,7 @@ describe("other items", () => {
     await drainAll(tenant.project.id);
 
     const [transaction] = await db().transaction.findMany({ where: { projectId: tenant.project.id } });
-    expect(transaction).toMatchObject({ name: "GET /cart", op: "http.server", status: "ok", traceId: "a".repeat(32), release: "web@1.0" });
+    expect(transaction).toMatchObject({ name: "GET /cart", op: "http.server", status: "ok", traceId: "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa", release: "web@1.0" });
     expect(transaction!.durationMs).toBeGreaterThan(200);
     expect(transaction!.durationMs).toBeLessThan(300);
     const sessions = await db().sessionCount.findMany({ where: { projectId: tenant.project.id } });

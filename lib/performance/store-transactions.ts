@@ -1,0 +1,108 @@
+import type { SqlTx } from "../db";
+import { joinDocuments, SEPARATOR } from "../events/joined-documents";
+import { upsertTransactionStats } from "./store-stats";
+import type { SpanOutcome, TransactionColumns, TransactionDocument } from "./transaction-document";
+
+type Prepared = TransactionDocument & { entryId: string };
+
+/**
+ * Stores a batch's transactions in the caller's transaction: finds or creates their groups,
+ * inserts the rows (a duplicate event id changes nothing), and adds the rows actually inserted
+ * to the groups' stats. Returns the span outcomes of the inserted transactions (spans their
+ * documents left out), so a redelivered transaction is not counted twice.
+ *
+ * Lock order (after everything storeErrorEvents locks, before sessions and outcome counts, as
+ * storeBatch calls them): transaction_groups by (name, op, method), transactions by event id,
+ * then transaction_stats by (group, resolution, bucket, environment, release).
+ */
+export async function storeTransactions(tx: SqlTx, projectId: number, items: Prepared[]): Promise<SpanOutcome[]> {
+  const seen = new Set<string>();
+  const fresh = items.filter((t) => !seen.has(t.columns.eventId) && seen.add(t.columns.eventId));
+  if (fresh.length === 0) return [];
+  fresh.sort((a, b) => compare(a.columns.eventId, b.columns.eventId));
+  const groupOf = await resolveGroups(
+    tx,
+    projectId,
+    fresh.map((t) => t.columns),
+  );
+  const inserted = await insertTransactions(tx, projectId, fresh, groupOf);
+  const stored = fresh.filter((t) => inserted.has(t.columns.eventId));
+  await upsertTransactionStats(
+    tx,
+    projectId,
+    stored.map(({ columns: c }) => ({
+      groupId: groupOf.get(groupKey(c))!,
+      timestamp: c.timestamp,
+      durationMs: c.durationMs,
+      status: c.status,
+      environment: c.environment,
+      release: c.release,
+    })),
+  );
+  return stored.flatMap((t) => t.spanOutcomes);
+}
+
+const groupKey = (c: Pick<TransactionColumns, "name" | "op" | "method">) => `${c.name}\0${c.op}\0${c.method}`;
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+type GroupRow = { id: string; name: string; op: string; method: string };
+
+/**
+ * Group key -> group id (bigint text). One read when every group exists (the usual batch);
+ * otherwise the missing ones are inserted in key order and read again: a second statement,
+ * whose snapshot sees groups another lane committed while this insert waited for them.
+ */
+async function resolveGroups(tx: SqlTx, projectId: number, columns: TransactionColumns[]): Promise<Map<string, string>> {
+  const keys = new Map<string, Pick<TransactionColumns, "name" | "op" | "method">>();
+  for (const c of columns) keys.set(groupKey(c), { name: c.name, op: c.op, method: c.method });
+  const read = async (wanted: Pick<TransactionColumns, "name" | "op" | "method">[]) =>
+    tx.rows<GroupRow>`
+      select g.id, g.name, g.op, g.method
+      from unnest(${wanted.map((k) => k.name)}::text[], ${wanted.map((k) => k.op)}::text[], ${wanted.map((k) => k.method)}::text[])
+           as k(name, op, method)
+      join transaction_groups g on g.project_id = ${projectId} and g.name = k.name and g.op = k.op and g.method = k.method`;
+  const ids = new Map<string, string>();
+  for (const row of await read([...keys.values()])) ids.set(groupKey(row), row.id);
+  const missing = [...keys.entries()]
+    .filter(([key]) => !ids.has(key))
+    .sort(([a], [b]) => compare(a, b))
+    .map(([, k]) => k);
+  if (missing.length === 0) return ids;
+  await tx.run`
+    insert into transaction_groups (project_id, name, op, method)
+    select ${projectId}::int, name, op, method
+    from unnest(${missing.map((k) => k.name)}::text[], ${missing.map((k) => k.op)}::text[], ${missing.map((k) => k.method)}::text[])
+         with ordinality as k(name, op, method, n)
+    order by n
+    on conflict (project_id, name, op, method) do nothing`;
+  for (const row of await read(missing)) ids.set(groupKey(row), row.id);
+  return ids;
+}
+
+async function insertTransactions(
+  tx: SqlTx,
+  projectId: number,
+  items: Prepared[],
+  groupOf: Map<string, string>,
+): Promise<Set<string>> {
+  const column = <T>(value: (c: TransactionColumns) => T) => items.map((t) => value(t.columns));
+  const rows = await tx.rows<{ event_id: string }>`
+    insert into transactions (project_id, group_id, event_id, name, op, method, status, trace_id, span_id, parent_span_id,
+                              duration_ms, start_timestamp, timestamp, release, environment, span_count, payload)
+    select ${projectId}::int, group_id, event_id, name, op, method, status, trace_id, span_id, parent_span_id,
+           duration_ms, start_ts, ts, release, environment, span_count, payload::json
+    from rows from (
+      unnest(${column((c) => groupOf.get(groupKey(c))!)}::bigint[]), unnest(${column((c) => c.eventId)}::text[]),
+      unnest(${column((c) => c.name)}::text[]), unnest(${column((c) => c.op)}::text[]), unnest(${column((c) => c.method)}::text[]),
+      unnest(${column((c) => c.status)}::text[]), unnest(${column((c) => c.traceId)}::uuid[]),
+      unnest(${column((c) => c.spanId)}::text[]), unnest(${column((c) => c.parentSpanId)}::text[]),
+      unnest(${column((c) => c.durationMs)}::float8[]), unnest(${column((c) => c.start.toISOString())}::timestamptz[]),
+      unnest(${column((c) => c.timestamp.toISOString())}::timestamptz[]), unnest(${column((c) => c.release)}::text[]),
+      unnest(${column((c) => c.environment)}::text[]), unnest(${column((c) => c.spanCount)}::int[]),
+      string_to_table(${joinDocuments(items.map((t) => t.payloadJson))}::text, ${SEPARATOR}))
+      as x(group_id, event_id, name, op, method, status, trace_id, span_id, parent_span_id, duration_ms, start_ts, ts,
+           release, environment, span_count, payload)
+    on conflict (project_id, event_id) do nothing
+    returning event_id`;
+  return new Set(rows.map((r) => r.event_id));
+}
