@@ -3,12 +3,15 @@ import { Prisma } from "../generated/prisma/client.ts";
 import { billingEnabled, retentionPlan } from "./plans";
 
 // Retention by plan: events, transactions, attachments, feedback, check-ins and issues older
-// than the org's plan keeps are
-// deleted in bounded batches (short transactions, no long locks), a capped number per org and
-// run; the next run carries on. Deleting is idempotent, so a rerun or a crash halfway is safe.
+// than the org's plan keeps are deleted, and so are the transactions' hourly and daily stats and
+// error counts whose whole hour or day is older, in bounded batches (short transactions, no long
+// locks), a capped number per org and run; the next run carries on. Transaction groups stay:
+// one row per name, and a group deleted while a batch stores its first transaction in a year
+// would fail that batch's foreign key. Deleting is idempotent, so a rerun or a crash halfway is safe.
 // Self-hosted (billing off) keeps everything.
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 
 // Tables whose rows go by their own age, each with its age column and the run's counter. An
 // attachment goes by its own age: its event may go before a late attachment arrives.
@@ -20,12 +23,19 @@ const AGED_TABLES = [
   ["check_ins", "created_at", "checkIns"],
 ] as const;
 const STRIPE_EVENTS_KEPT_DAYS = 30;
+// Stats tables keyed by (resolution, bucket): each with its key columns and the run's counter.
+const BUCKETED_TABLES = [
+  ["transaction_stats", "group_id, resolution, bucket, environment, release", "transactionStats"],
+  ["transaction_error_stats", "project_id, resolution, bucket, name, environment, release", "transactionErrorStats"],
+] as const;
 
 export type RetentionRun = {
   orgs: number;
   events: number;
   issues: number;
   transactions: number;
+  transactionStats: number;
+  transactionErrorStats: number;
   hourlyCounts: number;
   attachments: number;
   feedback: number;
@@ -37,7 +47,19 @@ export async function unsafeEnforceRetention(options: { now?: number; batchSize?
   const now = options.now ?? Date.now();
   const batch = options.batchSize ?? 1000;
   const maxBatches = options.maxBatches ?? 20;
-  const run: RetentionRun = { orgs: 0, events: 0, issues: 0, transactions: 0, hourlyCounts: 0, attachments: 0, feedback: 0, checkIns: 0, more: false };
+  const run: RetentionRun = {
+    orgs: 0,
+    events: 0,
+    issues: 0,
+    transactions: 0,
+    transactionStats: 0,
+    transactionErrorStats: 0,
+    hourlyCounts: 0,
+    attachments: 0,
+    feedback: 0,
+    checkIns: 0,
+    more: false,
+  };
   await db().stripeEvent.deleteMany({ where: { processedAt: { lt: new Date(now - STRIPE_EVENTS_KEPT_DAYS * DAY) } } });
   if (!billingEnabled()) return run;
 
@@ -73,6 +95,19 @@ export async function unsafeEnforceRetention(options: { now?: number; batchSize?
             delete from ${Prisma.raw(table)} where id in (
               select id from ${Prisma.raw(table)}
               where project_id = any(${projects}::int[]) and ${Prisma.raw(ageColumn)} < ${cutoff} limit ${batch})`,
+        );
+      }
+      // A bucket goes once all of it is past the cutoff: an hour row at cutoff - 1 h, a day row
+      // at cutoff - 1 day, so a day's figures never lose the hours still kept.
+      for (const [table, key, counter] of BUCKETED_TABLES) {
+        run[counter] += await sweep(
+          () => db().$executeRaw`
+            delete from ${Prisma.raw(table)} where (${Prisma.raw(key)}) in (
+              select ${Prisma.raw(key)} from ${Prisma.raw(table)}
+              where project_id = any(${projects}::int[])
+                and ((resolution = 'h' and bucket <= ${new Date(cutoff.getTime() - HOUR)})
+                  or (resolution = 'd' and bucket <= ${new Date(cutoff.getTime() - DAY)}))
+              limit ${batch})`,
         );
       }
       // An issue not seen within the retention goes with its counters (hashes, hourly counts,

@@ -262,4 +262,51 @@ describe("retention by plan", () => {
     expect(await names(free.project.id)).toEqual({ attachments: ["10.txt"], feedback: ["10 days old"], checkIns: 1 });
     expect(await names(team.project.id)).toEqual({ attachments: ["45.txt", "10.txt"], feedback: ["45 days old", "10 days old"], checkIns: 2 });
   });
+
+  it("deletes transaction stats and error counts once their whole hour or day is older than the plan keeps", async () => {
+    const now = Date.now();
+    const HOUR = 3_600_000;
+    const free = await createOrgWithProject();
+    const team = await paidOrg("team");
+    const floor = (ms: number, width: number) => new Date(Math.floor(ms / width) * width);
+    const add = async (projectId: number) => {
+      const group = await db().transactionGroup.create({ data: { projectId, name: "GET /cart", op: "http.server", method: "GET" } });
+      const cutoff = now - 30 * DAY;
+      // [resolution, bucket]: the hour and the day before the cutoff's go, the ones holding it stay
+      const buckets = [
+        ["h", floor(cutoff - HOUR, HOUR)],
+        ["h", floor(cutoff, HOUR)],
+        ["d", floor(cutoff - DAY, DAY)],
+        ["d", floor(cutoff, DAY)],
+        ["h", floor(now - 10 * DAY, HOUR)],
+      ] as const;
+      for (const [resolution, bucket] of buckets) {
+        await db().transactionStat.create({ data: { groupId: group.id, projectId, resolution, bucket, count: 1, durationSum: 5, sketch: { 300: 1 } } });
+        await db().transactionErrorStat.create({ data: { projectId, resolution, bucket, name: "GET /cart", count: 1 } });
+      }
+      return group;
+    };
+    const freeGroup = await add(free.project.id);
+    await add(team.project.id);
+
+    const first = await unsafeEnforceRetention({ now, batchSize: 1, maxBatches: 1 });
+    expect(first.more).toBe(true);
+    await unsafeEnforceRetention({ now, batchSize: 1, maxBatches: 10 });
+
+    const left = async (projectId: number) => ({
+      stats: (await db().transactionStat.findMany({ where: { projectId }, orderBy: [{ resolution: "asc" }, { bucket: "asc" }] })).map((r) => [r.resolution, r.bucket.getTime()]),
+      errors: (await db().transactionErrorStat.findMany({ where: { projectId }, orderBy: [{ resolution: "asc" }, { bucket: "asc" }] })).map((r) => [r.resolution, r.bucket.getTime()]),
+    });
+    const cutoff = now - 30 * DAY;
+    const kept = [
+      ["d", floor(cutoff, DAY).getTime()],
+      ["h", floor(cutoff, HOUR).getTime()],
+      ["h", floor(now - 10 * DAY, HOUR).getTime()],
+    ];
+    expect(await left(free.project.id)).toEqual({ stats: kept, errors: kept });
+    expect((await left(team.project.id)).stats).toHaveLength(5);
+    expect((await left(team.project.id)).errors).toHaveLength(5);
+    // The group stays for the next transaction of its name.
+    expect(await db().transactionGroup.count({ where: { id: freeGroup.id } })).toBe(1);
+  });
 });
