@@ -48,7 +48,7 @@ export function PeriodSelect({ selected }: { selected: string }) {
 export function Figure({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
   return (
     <div className="rounded-lg border border-slate-200 bg-white px-3 py-2">
-      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
+      <dt className="text-xs font-medium text-slate-500">{label}</dt>
       <dd className="text-lg font-semibold tabular-nums" data-testid={testId}>
         {children}
       </dd>

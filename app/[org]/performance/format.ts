@@ -2,10 +2,13 @@ import { formatDuration } from "../crons/monitor-bits";
 
 // How the performance pages write their figures.
 
-/** A duration in ms: "0.42 ms" below a millisecond (spans often are), else as the crons pages do. */
+/** A duration in ms: two decimals below 1 ms (spans often are), one below 10 ms, else as the crons pages write it. */
 export function ms(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
-  if (value < 1) return `${value.toFixed(2)} ms`;
+  if (value === 0) return "0 ms";
+  // Bounds below the rounding points, so 0.999 reads "1.0 ms", not "1.00 ms".
+  if (value < 0.995) return `${value.toFixed(2)} ms`;
+  if (value < 9.95) return `${value.toFixed(1)} ms`;
   return formatDuration(value);
 }
 

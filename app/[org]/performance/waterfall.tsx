@@ -4,11 +4,16 @@ import type { TransactionView } from "@/lib/performance/transaction-view";
 import type { TraceError } from "@/lib/performance/types";
 import type { SpanRow, Waterfall as Layout } from "@/lib/performance/waterfall-layout";
 import { ms, statusText } from "./format";
+import { transactionHref } from "./performance-href";
 import { AXIS_ROW, AxisBar, AxisRuler, MAX_INDENT } from "./time-axis";
 
 // A transaction's span waterfall: one row per span, indented by nesting, its bar placed on the
 // transaction's time axis. A row opens (a <details>, no script) on its ids, status, tags and
-// data.
+// data, and on the transactions it started in other services (an outgoing request's span is
+// the parent of the server's transaction).
+
+/** A transaction of the trace that a span of this one started. */
+export type CalledTransaction = { projectSlug: string; eventId: string; name: string; op: string };
 
 /** A bar's colour by what the span did, red when it failed. */
 function colour(op: string | undefined, status: string | undefined): string {
@@ -20,7 +25,7 @@ function colour(op: string | undefined, status: string | undefined): string {
   return "bg-indigo-500";
 }
 
-function SpanDetails({ row, errors, org }: { row: SpanRow; errors: TraceError[]; org: string }) {
+function SpanDetails({ row, errors, calls, org }: { row: SpanRow; errors: TraceError[]; calls: CalledTransaction[]; org: string }) {
   const { span } = row;
   const facts: [string, string][] = [
     ["span id", span.span_id],
@@ -54,6 +59,19 @@ function SpanDetails({ row, errors, org }: { row: SpanRow; errors: TraceError[];
           </div>
         ))}
       </dl>
+      {calls.length > 0 ? (
+        <ul className="space-y-1">
+          {calls.map((c) => (
+            <li key={c.eventId}>
+              Continues in {c.projectSlug}:{" "}
+              <Link href={transactionHref(org, c.projectSlug, c.eventId)} className="font-mono text-indigo-700 hover:underline">
+                {c.op ? `${c.op} ` : ""}
+                {c.name}
+              </Link>
+            </li>
+          ))}
+        </ul>
+      ) : null}
       {errors.length > 0 ? (
         <ul className="space-y-1">
           {errors.map((e) => (
@@ -70,7 +88,16 @@ function SpanDetails({ row, errors, org }: { row: SpanRow; errors: TraceError[];
   );
 }
 
-export function Waterfall({ org, view, layout, errors }: { org: string; view: TransactionView; layout: Layout; errors: TraceError[] }) {
+type Props = {
+  org: string;
+  view: TransactionView;
+  layout: Layout;
+  errors: TraceError[];
+  /** span id -> the transactions of the trace it started */
+  calls: Map<string, CalledTransaction[]>;
+};
+
+export function Waterfall({ org, view, layout, errors, calls }: Props) {
   const errorsOf = new Map<string, TraceError[]>();
   for (const e of errors) if (e.spanId) errorsOf.set(e.spanId, [...(errorsOf.get(e.spanId) ?? []), e]);
   return (
@@ -114,7 +141,7 @@ export function Waterfall({ org, view, layout, errors }: { org: string; view: Tr
                     </div>
                     <AxisBar bar={row} className={colour(row.span.op, row.span.status)} />
                   </summary>
-                  <SpanDetails row={row} errors={spanErrors} org={org} />
+                  <SpanDetails row={row} errors={spanErrors} calls={calls.get(row.span.span_id) ?? []} org={org} />
                 </details>
               </li>
             );

@@ -5,7 +5,7 @@ import { isFailedStatus } from "@/lib/performance/sketch";
 import { traceForViewer } from "@/lib/performance/trace";
 import { transactionEvent } from "@/lib/performance/transaction-event";
 import { transactionView } from "@/lib/performance/transaction-view";
-import { waterfallLayout } from "@/lib/performance/waterfall-layout";
+import { traceLayout, waterfallLayout } from "@/lib/performance/waterfall-layout";
 import { requireViewer } from "../../../../../(auth)/session";
 import { TimeAgo } from "../../../../../_components/issue-bits";
 import { releaseHref } from "../../../../releases/release-href";
@@ -13,7 +13,7 @@ import { TraceErrors } from "../../../trace-errors";
 import { Figure } from "../../../filters";
 import { ms, statusText } from "../../../format";
 import { traceHref } from "../../../performance-href";
-import { Waterfall } from "../../../waterfall";
+import { type CalledTransaction, Waterfall } from "../../../waterfall";
 
 export const metadata: Metadata = { title: "Transaction" };
 export const dynamic = "force-dynamic";
@@ -34,6 +34,13 @@ export default async function TransactionPage({ params }: Props) {
   // Errors that happened in this transaction: in its own span or one of its spans.
   const ownSpans = new Set([view.spanId, ...view.spans.map((s) => s.span_id)]);
   const here = errors.filter((e) => e.spanId !== null && ownSpans.has(e.spanId));
+  // The trace's transactions this one started (their parent span is one of its spans).
+  const calls = new Map<string, CalledTransaction[]>();
+  for (const { transaction: t } of trace ? traceLayout(trace).rows : []) {
+    if (!t.parentSpanId || t.eventID === view.eventId || !ownSpans.has(t.parentSpanId)) continue;
+    const called = { projectSlug: t.project.slug, eventId: t.eventID, name: t.transaction, op: t.op };
+    calls.set(t.parentSpanId, [...(calls.get(t.parentSpanId) ?? []), called]);
+  }
   const listHref = `/${org}/performance?${new URLSearchParams({ query: view.name, ...(view.projectId ? { project: view.projectId } : {}) })}`;
 
   return (
@@ -59,7 +66,7 @@ export default async function TransactionPage({ params }: Props) {
               </Link>
             </span>
           ) : null}
-          {view.environment ? <span>{view.environment}</span> : null}
+          {view.environment ? <span>environment {view.environment}</span> : null}
         </p>
         <nav className="flex flex-wrap gap-3 text-sm" aria-label="Related">
           {view.traceId ? (
@@ -83,7 +90,7 @@ export default async function TransactionPage({ params }: Props) {
         <Figure label="Errors in it">{here.length}</Figure>
       </dl>
 
-      <Waterfall org={org} view={view} layout={layout} errors={here} />
+      <Waterfall org={org} view={view} layout={layout} errors={here} calls={calls} />
 
       <TraceErrors org={org} errors={errors} title="Errors of this trace" />
 
