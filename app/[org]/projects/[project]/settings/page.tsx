@@ -95,7 +95,7 @@ export default async function ProjectSettingsPage({ params }: Props) {
           <ActionForm action={updateProjectAction.bind(null, org, project.id)} submit="Save settings" className="space-y-4">
             <input type="hidden" name="currentSlug" value={project.slug} />
             <Field label="Name" name="name" defaultValue={project.name} required maxLength={100} />
-            <Field label="Short name" name="slug" defaultValue={project.slug} required pattern="[a-z0-9-]+" maxLength={50} />
+            <Field label="Short name" name="slug" defaultValue={project.slug} required pattern="[a-z0-9\-]+" maxLength={50} />
             <label className="block">
               <span className="text-sm font-medium">Platform</span>
               <select name="platform" defaultValue={project.platform} className="mt-1 block rounded-md border border-slate-300 px-3 py-2">
