@@ -12,7 +12,7 @@ import type { Trace, TraceError, TraceTransaction } from "./types";
 // earliest transactions until this many spans are served (later ones come without spans).
 const MAX_TRACE_TRANSACTIONS = 1000;
 const MAX_TRACE_ERRORS = 1000;
-const MAX_TRACE_SPANS = 50_000;
+const MAX_TRACE_SPANS = 10_000;
 
 type TransactionRow = {
   event_id: string;
@@ -26,7 +26,11 @@ type TransactionRow = {
   status: string;
   span_id: string;
   parent_span_id: string | null;
-  spans: unknown;
+  /**
+   * the stored document as text: PostgreSQL would parse the json to pick its spans, and the
+   * driver's json decoding costs 3x a JSON.parse of the text
+   */
+  payload: string | null;
 };
 
 type ErrorRow = {
@@ -61,7 +65,7 @@ async function traceTransactions(viewer: Viewer, trace: string): Promise<TraceTr
   const rows = await db().$queryRaw<TransactionRow[]>`
     select t.event_id, t.project_id, t.slug, t.name, t.op, t.start_timestamp, t.timestamp, t.duration_ms, t.status,
       t.span_id, t.parent_span_id,
-      case when t.spans_before + t.span_count <= ${MAX_TRACE_SPANS} then t.payload->'spans' end as spans
+      case when t.spans_before + t.span_count <= ${MAX_TRACE_SPANS} then t.payload::text end as payload
     from (
       select t.*, p.slug,
         coalesce(sum(t.span_count) over (order by t.start_timestamp, t.id rows between unbounded preceding and 1 preceding), 0) as spans_before
@@ -82,9 +86,18 @@ async function traceTransactions(viewer: Viewer, trace: string): Promise<TraceTr
     status: statusOrUnknown(r.status),
     spanId: r.span_id,
     parentSpanId: r.parent_span_id || null,
-    spans: storedSpans(r.spans),
+    spans: r.payload === null ? [] : storedSpans(spansOf(r.payload)),
     children: [],
   }));
+}
+
+function spansOf(document: string): unknown {
+  try {
+    const parsed: unknown = JSON.parse(document);
+    return typeof parsed === "object" && parsed !== null ? (parsed as { spans?: unknown }).spans : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function traceErrors(viewer: Viewer, trace: string): Promise<TraceError[]> {

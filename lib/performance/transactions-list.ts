@@ -19,7 +19,7 @@ export type TransactionListQuery = {
   /** null: every project of the viewer's org */
   projectIds: number[] | null;
   transaction: string;
-  /** null: any op (and any method) */
+  /** null: any op (any method); "" only the groups without one */
   op: string | null;
   method: string | null;
   environment: string | null;
@@ -54,8 +54,8 @@ export function parseTransactionListQuery(params: URLSearchParams, now = Date.no
   return {
     projectIds: projectIdsParam(params),
     transaction,
-    op: textParam(params, "op", 200),
-    method: textParam(params, "method", 16),
+    op: exactParam(params, "op", 200),
+    method: exactParam(params, "method", 16),
     environment: textParam(params, "environment", 64),
     release: textParam(params, "release", 200),
     ...timeRangeParams(params, "24h", now),
@@ -63,6 +63,14 @@ export function parseTransactionListQuery(params: URLSearchParams, now = Date.no
     cursor,
     perPage: perPageParam(params, DEFAULT_PER_PAGE, MAX_PER_PAGE),
   };
+}
+
+/** Absent: any (null); given, even empty: exactly that (groups without an op or method have ""). */
+function exactParam(params: URLSearchParams, name: string, max: number): string | null {
+  const value = singleParam(params, name);
+  if (value !== undefined && value.length > max)
+    throw new AppError("bad_request", `${name}: at most ${max} characters`);
+  return value ?? null;
 }
 
 type Group = { id: bigint; project_id: number; slug: string };
@@ -137,10 +145,14 @@ async function groupsOfName(viewer: Viewer, query: TransactionListQuery): Promis
     where ${Prisma.join(conditions, " and ")}`;
 }
 
+// Up to this many groups, each gets a branch of its own with its id as a value, so the planner
+// estimates its rows and picks its index order; a lateral join over more would plan every
+// group with a generic estimate and sort a busy group's whole period.
+const MAX_GROUP_BRANCHES = 20;
+
 /**
  * `perPage + 1` rows past the cursor, in the list's order (the reverse for a previous cursor):
- * a lateral scan of each group's index, so a name in many projects still reads at most one
- * page per group.
+ * at most one page per group, from its (group_id, timestamp|duration_ms) index, merged.
  */
 async function pageOfGroups(
   groups: Group[],
@@ -151,7 +163,6 @@ async function pageOfGroups(
 ) {
   const column = Prisma.raw(byDuration ? "t.duration_ms" : "t.timestamp");
   const conditions = [
-    Prisma.sql`t.group_id = g.id`,
     Prisma.sql`t.project_id = any(${[...new Set(groups.map((g) => g.project_id))]}::int[])`,
     Prisma.sql`t.timestamp >= ${query.start}`,
     Prisma.sql`t.timestamp <= ${query.end}`,
@@ -169,15 +180,22 @@ async function pageOfGroups(
   }
   const direction = Prisma.raw(cursor?.prev ? "asc" : "desc");
   const order = Prisma.sql`${column} ${direction}, t.id ${direction}`;
+  const pageOf = (group: Prisma.Sql) => Prisma.sql`
+    select t.id, t.event_id, t.name, t.duration_ms, t.timestamp, t.trace_id::text, t.status, t.group_id
+    from transactions t
+    where t.group_id = ${group} and ${Prisma.join(conditions, " and ")}
+    order by ${order}
+    limit ${perPage + 1}`;
+  const pages =
+    groups.length <= MAX_GROUP_BRANCHES
+      ? Prisma.join(
+          groups.map((g) => Prisma.sql`(${pageOf(Prisma.sql`${g.id}::bigint`)})`),
+          " union all ",
+        )
+      : Prisma.sql`select t.* from unnest(${groups.map((g) => g.id)}::bigint[]) g(id)
+          cross join lateral (${pageOf(Prisma.sql`g.id`)}) t`;
   return db().$queryRaw<Row[]>`
-    select t.* from unnest(${groups.map((g) => g.id)}::bigint[]) g(id)
-    cross join lateral (
-      select t.id, t.event_id, t.name, t.duration_ms, t.timestamp, t.trace_id::text, t.status, t.group_id
-      from transactions t
-      where ${Prisma.join(conditions, " and ")}
-      order by ${order}
-      limit ${perPage + 1}
-    ) t
+    select t.* from (${pages}) t
     order by ${order}
     limit ${perPage + 1}`;
 }

@@ -236,6 +236,8 @@ describe("GET /api/0/organizations/{org}/transactions/", () => {
     );
     expect(any[0].duration).toBe(5000);
     expect(ok(await api(listUrl(`${name}&op=pageload`)))).toEqual([]);
+    // given but empty: only the groups without a method (none of this name)
+    expect(ok(await api(listUrl(`transaction=${encodeURIComponent(PRODUCTS)}&method=`)))).toEqual([]);
     expect(ok(await api(listUrl(`${name}&project=${A.project.id}`)))).toEqual([]);
     expect(
       ok(await api(listUrl(`${name}&project=${A.project.id}&project=${A2.id}&per_page=100`))),
@@ -246,6 +248,37 @@ describe("GET /api/0/organizations/{org}/transactions/", () => {
     const b = ok(await api(listUrl(name, B.org.slug), tokens.b));
     expect(b).toHaveLength(3);
     expect(b.every((r: { project: { id: string } }) => r.project.id === String(B.project.id))).toBe(true);
+  });
+
+  it("merges a name's many groups (past one statement branch per group) in order, paging exactly once", async () => {
+    const many: { eventId: string; durationMs: number }[] = [];
+    for (let g = 0; g < 23; g++) {
+      for (let i = 0; i < 2; i++) {
+        const durationMs = 50 + ((g * 7 + i * 13) % 40);
+        many.push({
+          durationMs,
+          ...(await seed({
+            projectId: A2.id,
+            name: "GET /many",
+            method: `M${g}`,
+            durationMs,
+            end: NOW - g * 1000 - i * 100,
+          })),
+        });
+      }
+    }
+    const seen: { eventID: string; duration: number }[] = [];
+    let reply = await api(listUrl("transaction=GET%20%2Fmany&sort=-duration&per_page=9"));
+    seen.push(...ok(reply));
+    for (let link = nextLink(reply); link; link = nextLink(reply)) {
+      reply = await api(link);
+      seen.push(...ok(reply));
+    }
+    expect(new Set(seen.map((r) => r.eventID))).toEqual(new Set(many.map((m) => m.eventId)));
+    expect(seen.map((r) => r.duration)).toEqual(many.map((m) => m.durationMs).sort((a, b) => b - a));
+    // the same name in its first 20 groups only (one branch each)
+    const few = ok(await api(listUrl("transaction=GET%20%2Fmany&method=M3&per_page=100")));
+    expect(few).toHaveLength(2);
   });
 
   it("answers 404 for another org's slug or project, 403 without the scope", async () => {
@@ -473,6 +506,40 @@ describe("a trace across two projects", () => {
     expect(trace.transactions.map((t) => t.transaction)).toEqual(["/forged"]);
     expect(trace.transactions[0]!.children).toEqual([]);
     expect(trace.errors.map((e) => e.eventID)).toEqual([foreignError.eventId]);
+  });
+
+  it("bounds a huge trace: the earliest 1,000 transactions, spans until 10,000 are served", async () => {
+    const HUGE = hex(16);
+    const spans = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        span_id: hex(7) + i.toString(16).padStart(2, "0").slice(-2),
+        start_timestamp: T0 / 1000,
+        timestamp: T0 / 1000 + 0.01,
+        op: "db",
+      }));
+    // 12 transactions of 1,000 spans first, then 1,000 without any: 1,012 in all
+    for (let i = 0; i < 12; i++)
+      await seed({
+        projectId: A2.id,
+        name: "big",
+        traceId: HUGE,
+        durationMs: 100,
+        end: T0 + i,
+        spans: spans(1000),
+      });
+    await db().$executeRaw`
+      insert into transactions (project_id, group_id, event_id, name, op, status, trace_id, span_id, duration_ms, start_timestamp, timestamp)
+      select ${A2.id}, (select id from transaction_groups where project_id = ${A2.id} and name = 'big'), md5(random()::text || i), 'big', 'http.server', 'ok',
+        ${HUGE}::uuid, substr(md5(i::text), 1, 16), 5, ${new Date(T0 + 100)}::timestamptz + i * interval '1 ms', ${new Date(T0 + 105)}::timestamptz + i * interval '1 ms'
+      from generate_series(1, 1000) i`;
+    const trace: Trace = ok(await api(`/api/0/organizations/${A.org.slug}/events-trace/${HUGE}/`));
+    expect(trace.transactions).toHaveLength(1000);
+    expect(trace.transactions.map((t) => t.spans.length).slice(0, 12)).toEqual([
+      ...Array(10).fill(1000),
+      0,
+      0,
+    ]);
+    expect(trace.transactions.at(-1)!.startTimestamp).toBe((T0 + 100 + 988) / 1000);
   });
 
   it("answers 404 for a trace the org has nothing of, 400 for no trace id", async () => {
