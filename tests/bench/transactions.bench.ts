@@ -16,7 +16,8 @@
  *   flood of bench:processing, until the issues' times_seen count them all.
  *
  * Rounds alternate the order of the two. Reports the end-to-end rates, their ratio, the CPU of
- * the worker, the ingest and the whole machine, and checks every transaction is a row, counted
+ * the worker, the ingest and the whole machine (and the worker's and ingest's CPU per item,
+ * which moves less with what else runs on the machine than the rates do), and checks every transaction is a row, counted
  * once in the stats, in 5 groups, with no non-2xx answer. Target >= 1,500 transactions/s.
  * Exit code 1 when a check fails; a missed target alone exits 0.
  *
@@ -115,6 +116,8 @@ type Flood = {
   ingestRate: number;
   e2eRate: number;
   cpuPct: { worker: number | null; ingest: number | null; machine: number | null };
+  /** CPU µs per item: less sensitive to what else runs on the machine than the rates */
+  cpuUsPerItem: { worker: number | null; ingest: number | null };
   checks: Record<string, boolean>;
 };
 
@@ -190,12 +193,16 @@ async function flood(ctx: Ctx, kind: Kind, n: number, quiet = false): Promise<Fl
   }
   const result = await loading;
   const wall = doneMs / 1000;
-  const pct = (a: number | null, b: number | null) => (a === null || b === null ? null : ((b - a) / wall) * 100);
+  const cpu1 = { worker: cpuSeconds(ctx.worker.pid), ingest: cpuSeconds(ctx.ingest.pid), machine: machineBusySeconds() };
+  const used = (a: number | null, b: number | null) => (a === null || b === null ? null : b - a);
+  const pct = (seconds: number | null) => (seconds === null ? null : (seconds / wall) * 100);
+  const perItem = (seconds: number | null) => (seconds === null ? null : (seconds * 1e6) / n);
   const cpuPct = {
-    worker: pct(cpu0.worker, cpuSeconds(ctx.worker.pid)),
-    ingest: pct(cpu0.ingest, cpuSeconds(ctx.ingest.pid)),
-    machine: pct(cpu0.machine, machineBusySeconds()),
+    worker: pct(used(cpu0.worker, cpu1.worker)),
+    ingest: pct(used(cpu0.ingest, cpu1.ingest)),
+    machine: pct(used(cpu0.machine, cpu1.machine)),
   };
+  const cpuUsPerItem = { worker: perItem(used(cpu0.worker, cpu1.worker)), ingest: perItem(used(cpu0.ingest, cpu1.ingest)) };
   const checks: Record<string, boolean> = { completed, noNon2xx: result.non2xx === 0 && result.errors === 0 && load.sent === n };
   if (kind === "transactions") {
     const { rows } = await ctx.pgc.query<{ rows: string; groups: string; stats: string }>(
@@ -221,6 +228,7 @@ async function flood(ctx: Ctx, kind: Kind, n: number, quiet = false): Promise<Fl
     ingestRate: result.ok / (ingestMs / 1000),
     e2eRate: completed ? n / wall : 0,
     cpuPct,
+    cpuUsPerItem,
     checks,
   };
 }
@@ -298,7 +306,8 @@ async function main(): Promise<number> {
       const result = await flood(ctx, kind, kind === "transactions" ? N : BASELINE_N);
       log(
         `${kind}: ${fmt(result.e2eRate)}/s end to end (${result.seconds.toFixed(1)} s; ingest ${fmt(result.ingestRate)}/s); ` +
-          `CPU worker ${fmt(result.cpuPct.worker)}%, ingest ${fmt(result.cpuPct.ingest)}%, machine ${fmt(result.cpuPct.machine)}%; ` +
+          `CPU worker ${fmt(result.cpuPct.worker)}% (${fmt(result.cpuUsPerItem.worker)} µs/item), ingest ${fmt(result.cpuPct.ingest)}% ` +
+          `(${fmt(result.cpuUsPerItem.ingest)} µs/item), machine ${fmt(result.cpuPct.machine)}%; ` +
           `checks ${Object.entries(result.checks).map(([k, v]) => `${k} ${v ? "ok" : "FAILED"}`).join(", ")}`,
       );
       floods.push(result);
@@ -314,6 +323,10 @@ async function main(): Promise<number> {
     const rates = floods.filter((f) => f.kind === kind).map((f) => f.e2eRate).sort((a, b) => a - b);
     return rates[rates.length >> 1]!;
   };
+  const medianCpu = (kind: Kind, of: "worker" | "ingest") => {
+    const values = floods.filter((f) => f.kind === kind).map((f) => f.cpuUsPerItem[of] ?? Number.NaN).sort((a, b) => a - b);
+    return values[values.length >> 1]!;
+  };
   const txRate = median("transactions");
   const errorRate = median("errors");
   const ratio = errorRate > 0 ? txRate / errorRate : null;
@@ -325,6 +338,8 @@ async function main(): Promise<number> {
     ["transactions/s end to end", fmt(txRate), `>= ${TARGET}`, mark(pass)],
     ["error events/s end to end (baseline)", fmt(errorRate), "", ""],
     ["transactions / error events", fmt(ratio, 3), "", ""],
+    ["worker CPU µs per transaction / per error event", `${fmt(medianCpu("transactions", "worker"))} / ${fmt(medianCpu("errors", "worker"))}`, "", ""],
+    ["ingest CPU µs per transaction / per error event", `${fmt(medianCpu("transactions", "ingest"))} / ${fmt(medianCpu("errors", "ingest"))}`, "", ""],
     ["correctness checks", checksOk ? "ok" : "failed", "all ok", mark(checksOk)],
   ]);
   console.log(
