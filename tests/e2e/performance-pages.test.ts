@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { axeViolations } from "../support/axe";
 import { launchChromium } from "../support/browser";
 import { NODE, ROOT, type Running, WITH_TSX, run, startPlatform } from "../support/processes";
 
@@ -12,7 +13,8 @@ import { NODE, ROOT, type Running, WITH_TSX, run, startPlatform } from "../suppo
 // form, a transaction's summary, the task's span waterfall (nesting, a span opened on its
 // scrubbed data, the error on its span), the trace view, the Trace and Transaction links of the
 // error's page, and the Apdex threshold saved from the project settings. Another org's member
-// gets 404 for this org's waterfall and trace. No console errors (CSP violations are), no 5xx.
+// gets 404 for this org's waterfall and trace. No console errors (CSP violations are), no 5xx,
+// no axe-core violations.
 // Screenshots go to test-results/performance/ (pages-*.png).
 describe("performance pages", () => {
   const shots = path.join(ROOT, "test-results/performance");
@@ -90,6 +92,7 @@ describe("performance pages", () => {
     expect(await rows.first().getByRole("link").first().textContent()).toBe("GET /cart");
     expect(await rows.first().getByTestId("count").textContent()).toBe("3");
     await shot("list");
+    expect(await axeViolations(page), "list").toEqual([]);
 
     // Sorted by failure rate through the column's link: the failing request first, 100%.
     await page.getByRole("link", { name: "Failure rate" }).click();
@@ -119,6 +122,7 @@ describe("performance pages", () => {
     expect(await page.getByTestId("slowest").getByTestId("sample-row").count()).toBe(3);
     expect(await page.getByTestId("recent").getByTestId("sample-row").count()).toBe(3);
     await shot("summary");
+    expect(await axeViolations(page), "summary").toEqual([]);
 
     // The task's waterfall: "load carts" under the transaction, the UPDATE and the four client
     // requests under it; the UPDATE opens on its data, scrubbed; the error marks "charge".
@@ -144,6 +148,7 @@ describe("performance pages", () => {
     );
     await page.getByTestId("trace-errors").getByText("Card declined").waitFor();
     await shot("waterfall");
+    expect(await axeViolations(page), "waterfall").toEqual([]);
 
     // The trace: the task with its four requests below it, and both errors.
     await page.getByTestId("trace-link").click();
@@ -156,6 +161,7 @@ describe("performance pages", () => {
     expect(await traceRows.filter({ hasText: "GET /fail" }).getByTestId("trace-row-errors").textContent()).toBe("1 error");
     expect(await page.getByTestId("trace-error").count()).toBe(2);
     await shot("trace");
+    expect(await axeViolations(page), "trace").toEqual([]);
 
     // The error's page links back to its trace and to the transaction it happened in.
     await page.getByTestId("trace-errors").getByRole("link", { name: /Card declined/ }).click();

@@ -39,7 +39,7 @@ function SpanDetails({ row, errors, calls, org }: { row: SpanRow; errors: TraceE
     <div className="space-y-2 border-t border-slate-100 bg-slate-50 px-3 py-2 text-xs">
       {row.orphan ? <p className="text-amber-800">Its parent span was not received (or was trimmed), so it is shown under the transaction.</p> : null}
       {span.description ? <pre className="whitespace-pre-wrap break-all font-mono text-slate-800">{span.description}</pre> : null}
-      <dl className="grid grid-cols-[8rem_minmax(0,1fr)] gap-x-2">
+      <dl className="grid grid-cols-[12rem_minmax(0,1fr)] gap-x-2">
         {facts.map(([label, value]) => (
           <div key={label} className="contents">
             <dt className="text-slate-500">{label}</dt>
