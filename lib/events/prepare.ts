@@ -4,6 +4,7 @@ import { categoryOf } from "../protocol/rate-limits";
 import type { OutcomeReason } from "../usage/outcome-values";
 import { hex32 } from "../performance/ids";
 import { prepareTransaction, type TransactionDocument } from "../performance/transaction-document";
+import { type PreparedSpans, prepareSpans } from "../performance/prepare-spans";
 import { InvalidItemError } from "./invalid-item";
 import { type NormalizeContext, normalizeEvent } from "./normalize";
 import type { StreamEntry } from "./stream";
@@ -55,6 +56,8 @@ export type PreparedBatch = {
   others: PreparedItem[];
   /** entries that could not be processed (counted as invalid outcomes, kept as dead letters) */
   invalid: { entryId: string; type: string; eventId: string; category: string; reason: string; error: unknown }[];
+  /** streamed span containers: their segments are in `transactions`, their other spans here */
+  spans: PreparedSpans[];
 };
 
 // prepareBatch hands the event loop back this often, so the batch being stored meanwhile (and
@@ -75,7 +78,7 @@ export type PrepareOptions = {
  * original frames.
  */
 export async function prepareBatch(entries: StreamEntry[], options: PrepareOptions): Promise<PreparedBatch> {
-  const batch: PreparedBatch = { events: [], transactions: [], others: [], invalid: [] };
+  const batch: PreparedBatch = { events: [], transactions: [], others: [], invalid: [], spans: [] };
   const waiting: (Pending & { entry: StreamEntry })[] = [];
   let sliceStarted = performance.now();
   for (const entry of entries) {
@@ -137,6 +140,7 @@ export function preparedFor(batch: PreparedBatch, entryIds: Set<string>): Prepar
     transactions: keep(batch.transactions),
     others: keep(batch.others),
     invalid: keep(batch.invalid),
+    spans: keep(batch.spans),
   };
 }
 
@@ -157,6 +161,12 @@ function prepareEntry(entry: StreamEntry, options: PrepareOptions, batch: Prepar
     case "transaction":
       batch.transactions.push({ entryId: entry.id, ...prepareTransaction(parseJson(entry.payload), context("transaction")) });
       return undefined;
+    case "span": {
+      const spans = prepareSpans(entry, context("transaction"));
+      batch.spans.push(spans);
+      batch.transactions.push(...spans.segments.values());
+      return undefined;
+    }
     case "attachment":
       batch.others.push({ entryId: entry.id, type: entry.type, data: {}, entry });
       return undefined;

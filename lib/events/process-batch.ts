@@ -10,6 +10,7 @@ import { storeErrorEvents } from "./store-errors";
 import { storeFeedback } from "../feedback/store-feedback";
 import { storeCheckIns } from "../monitors/store-check-ins";
 import { storeSessions } from "../sessions/store-sessions";
+import { storePendingSpans } from "../performance/pending-spans";
 import { storeTransactions } from "../performance/store-transactions";
 import { storeAttachments, storeOutcomes } from "./store-other";
 import { acknowledge, type Lane, parseStreamId, readBatch } from "./stream";
@@ -139,7 +140,7 @@ export function drainBatch(lane: Lane, batchSize: number): Promise<BatchResult> 
 
 const emptyCounts = { skipped: 0, inserted: 0, newIssues: 0, alertDeliveries: [] as string[] };
 type StoredCounts = { inserted: number; newIssues: number; alertDeliveries: string[] };
-const emptyPrepared: PreparedBatch = { events: [], transactions: [], others: [], invalid: [] };
+const emptyPrepared: PreparedBatch = { events: [], transactions: [], others: [], invalid: [], spans: [] };
 
 async function lockCheckpoint(tx: SqlTx, { projectId, lane }: Lane): Promise<[bigint, bigint]> {
   await tx.run`
@@ -234,6 +235,7 @@ function isItemError(error: unknown): boolean {
 function describeItem(prepared: PreparedBatch, id: string): { itemType: string; eventId: string } {
   const event = prepared.events.find((e) => e.entryId === id);
   if (event) return { itemType: event.event.type === "csp" ? "security" : "event", eventId: event.event.eventId };
+  if (prepared.spans.some((s) => s.entryId === id)) return { itemType: "span", eventId: "" };
   const transaction = prepared.transactions.find((t) => t.entryId === id);
   if (transaction) return { itemType: "transaction", eventId: transaction.columns.eventId };
   const other = prepared.others.find((o) => o.entryId === id);
@@ -251,11 +253,13 @@ async function storeBatch(tx: SqlTx, project: Project, prepared: PreparedBatch):
   // Right after the events: the issues' rows are locked and their facts fresh.
   const alertDeliveries = await evaluateAlertRules(tx, project, errors.issues, now);
   await checkIns.incidents.finish(tx, errors, now);
-  const spans = await storeTransactions(tx, project.id, prepared.transactions);
+  // Before the transactions: segments take their children that came before them.
+  const streamed = await storePendingSpans(tx, project.id, prepared.spans, prepared.transactions, now);
+  const spans = await storeTransactions(tx, project.id, streamed.transactions);
   await storeSessions(tx, project, ofType("session", "sessions"));
   alertDeliveries.push(...(await storeFeedback(tx, project, ofType("feedback", "user_report"), now)));
   await storeAttachments(tx, project, ofType("attachment"));
-  const droppedSpans = spans.map(({ reason, quantity }) => ({ category: "span", reason, quantity }));
+  const droppedSpans = [...spans.map(({ reason, quantity }) => ({ category: "span", reason, quantity })), ...streamed.dropped];
   await storeOutcomes(tx, project, ofType("client_report"), [...prepared.invalid, ...checkIns.dropped, ...droppedSpans], now);
   return { inserted: errors.inserted, newIssues: errors.newIssues, alertDeliveries };
 }

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import { env } from "../env";
 import { entryMeta } from "../events/stream";
 import { countIngestItems } from "../metrics/ingest";
-import type { RateLimit } from "../protocol/rate-limits";
+import { limitedCategories, type RateLimit } from "../protocol/rate-limits";
 import { queue } from "../queues";
 import { createRedis, redisKey } from "../redis";
 import { bucketOf, dayOf, outcomeBucketKey, outcomeBucketSetKey, outcomeFieldPrefix } from "../usage/outcome-buckets";
@@ -177,7 +177,7 @@ function rateLimitsFor(items: PreparedItem[], decisions: string[], key: KeyInfo,
   decisions.forEach((reason, i) => {
     if (!reason || reason === items[i]!.filterReason) return;
     const categories = byReason.get(reason) ?? new Set<string>();
-    categories.add(items[i]!.category);
+    for (const category of limitedCategories(items[i]!.category)) categories.add(category);
     byReason.set(reason, categories);
   });
   return [...byReason].map(([reason, categories]) => {

@@ -8,6 +8,7 @@ import { categoryOf } from "../protocol/rate-limits";
 import type { PreparedItem } from "./accept";
 import type { KeyInfo } from "./keys";
 import { METER, meterOf } from "./quota-policy";
+import { checkSpanItem } from "./span-items";
 
 /** Item types that go to the project's stream; anything else is skipped and counted. */
 export const ACCEPTED_TYPES: ReadonlySet<string> = new Set([
@@ -21,6 +22,7 @@ export const ACCEPTED_TYPES: ReadonlySet<string> = new Set([
   "feedback",
   "user_report",
   "attachment",
+  "span",
 ]);
 /** Items whose payload is an event: they carry the event id, and inbound filters look at them. */
 const EVENT_TYPES = new Set(["event", "security", "transaction", "feedback"]);
@@ -45,6 +47,10 @@ export function prepareItems(envelope: Envelope, key: KeyInfo, ctx: { clientIp: 
       // Counted as filtered under the one category "unknown", never stored: the type is the
       // sender's text and must not name a counter.
       items.push({ ...DROPPED, type: "unknown", category: "unknown", itemHeader: item.rawHeader, filterReason: "unsupported_item_type" });
+      return;
+    }
+    if (type === "span") {
+      items.push(spanItem(item, what, envelopeEventId ?? ""));
       return;
     }
     const category = categoryOf(type);
@@ -77,6 +83,25 @@ export function prepareItems(envelope: Envelope, key: KeyInfo, ctx: { clientIp: 
     });
   });
   return { items, eventId: responseId };
+}
+
+/**
+ * Streamed spans: each segment in the container becomes a transaction, so the item counts as
+ * that many against the transaction quota (none for a container of children only, whose
+ * segment is counted when it comes).
+ */
+function spanItem(item: Envelope["items"][number], what: string, eventId: string): PreparedItem {
+  const { segments } = checkSpanItem(item.payload, item.header.item_count, what);
+  return {
+    type: "span",
+    category: "transaction",
+    meter: METER.transactions,
+    quantity: segments,
+    itemHeader: item.rawHeader,
+    payload: item.payload,
+    eventId,
+    filterReason: "",
+  };
 }
 
 /** A legacy /store/ body: one event as JSON, or base64 of zlib-deflated JSON (old raven SDKs). */

@@ -22,11 +22,15 @@ export const allLanes = Array.from({ length: PROJECT_LANES }, (_, lane) => lane)
 // Events, security reports and transactions spread over the lanes by event id: their stored
 // effects (inserts, counter increments, min/max of timestamps) do not depend on order, and a
 // resent event meets its first copy in the same lane. Every other item (sessions, check-ins,
-// whose updates must apply in order, client reports, feedback) stays in lane 0.
+// whose updates must apply in order, client reports, feedback) stays in lane 0, and so do
+// streamed spans: a segment's children sent before it must be stored before it
+// (lib/performance/pending-spans.ts), so a request with spans goes to lane 0 whatever else
+// it holds.
 const SPREAD_TYPES = new Set(["event", "security", "transaction"]);
 
 /** The lane of one request's items (all of a request's items go to one lane). */
 export function laneOf(items: { type: string; eventId: string }[]): number {
+  if (items.some((i) => i.type === "span")) return 0;
   const item = items.find((i) => SPREAD_TYPES.has(i.type) && i.eventId);
   // Event ids are hex; anything else (NaN) goes to lane 0.
   return item ? Number.parseInt(item.eventId.slice(-6), 16) % PROJECT_LANES || 0 : 0;

@@ -112,10 +112,10 @@ export function normalizeEventId(value: unknown, where: string): string {
   throw new ProtocolError(400, `${where}: invalid event_id`);
 }
 
-/** Refuses an item payload over the event size limit (413). */
-export function checkItemSize(payload: Buffer, what: string): void {
-  if (payload.length > LIMITS.eventItemBytes) {
-    throw new ProtocolError(413, `${what} is larger than ${LIMITS.eventItemBytes} bytes`);
+/** Refuses an item payload over the event size limit, or the one given (413). */
+export function checkItemSize(payload: Buffer, what: string, maxBytes: number = LIMITS.eventItemBytes): void {
+  if (payload.length > maxBytes) {
+    throw new ProtocolError(413, `${what} is larger than ${maxBytes} bytes`);
   }
 }
 
@@ -123,8 +123,8 @@ export function checkItemSize(payload: Buffer, what: string): void {
  * What ingest checks of a JSON payload it does not parse: the size, and that it looks like
  * one object. Full validation is the worker's, which counts what it cannot read as invalid.
  */
-export function checkJsonObjectShape(payload: Buffer, what: string): void {
-  checkItemSize(payload, what);
+export function checkJsonObjectShape(payload: Buffer, what: string, maxBytes: number = LIMITS.eventItemBytes): void {
+  checkItemSize(payload, what, maxBytes);
   let start = 0;
   let end = payload.length - 1;
   while (start <= end && isSpace(payload[start]!)) start++;

@@ -5,6 +5,11 @@ const MiB = 1024 * KiB;
 export const LIMITS = {
   /** a single event, transaction or other JSON item; also a whole /store/ or /security/ body */
   eventItemBytes: 1 * MiB,
+  /**
+   * a `span` item: a container of up to 1,000 streamed spans, which SDKs send once a trace's
+   * spans weigh 5 MB by their estimate (two bytes a character), so a little more as UTF-8
+   */
+  spanItemBytes: 10 * MiB,
   /** an envelope as sent (compressed or not) */
   bodyBytes: 20 * MiB,
   /** an envelope after decompression: the total of its items */

@@ -41,7 +41,18 @@ export function categoryOf(itemType: string): DataCategory {
       return "feedback";
     case "user_report":
       return "user_report";
+    case "span":
+      return "span";
     default:
       return "unknown";
   }
+}
+
+/**
+ * The categories a rate limit names for a refused item of `category`. What counts against the
+ * transaction quota is named for streamed spans too, as Relay names them (`transaction;span`):
+ * SDK 11 sends `span` items by default, and an SDK backs off only the categories named.
+ */
+export function limitedCategories(category: DataCategory): DataCategory[] {
+  return category === "transaction" ? ["transaction", "span"] : [category];
 }

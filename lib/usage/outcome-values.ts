@@ -54,6 +54,8 @@ export const OUTCOME_REASONS = [
   "invalid_transaction",
   "invalid_span",
   "too_many_spans",
+  // streamed spans whose segment never came (lib/performance/pending-spans.ts)
+  "missing_segment",
   // cron check-ins the worker drops (lib/monitors/store-check-ins.ts)
   "invalid_check_in",
   "invalid_monitor_config",

@@ -115,7 +115,7 @@ describe("everything a DSN holder sends is metered", () => {
     for (let i = 0; i < 3; i++) expect((await post(base, project.id, key.publicKey, transactionEnvelope())).status).toBe(200);
     const limited = await post(base, project.id, key.publicKey, transactionEnvelope());
     expect(limited.status).toBe(429);
-    expect(rateLimits(limited.headers["x-sentry-rate-limits"])).toMatchObject([{ categories: ["transaction"], scope: "organization", reason: "usage_exceeded" }]);
+    expect(rateLimits(limited.headers["x-sentry-rate-limits"])).toMatchObject([{ categories: ["transaction", "span"], scope: "organization", reason: "usage_exceeded" }]);
     expect((await post(base, project.id, key.publicKey, eventEnvelope())).status).toBe(200);
     await flushOutcomes(Date.now() + 3 * 60_000);
     expect(await usage(org.id)).toEqual([
@@ -131,7 +131,7 @@ describe("everything a DSN holder sends is metered", () => {
     for (let i = 0; i < 3; i++) expect((await post(base, project.id, key.publicKey, transactionEnvelope())).status).toBe(200);
     const limited = await post(base, project.id, key.publicKey, transactionEnvelope());
     expect(limited.status).toBe(429);
-    expect(rateLimits(limited.headers["x-sentry-rate-limits"])).toMatchObject([{ categories: ["transaction"], scope: "key", reason: "key_quota" }]);
+    expect(rateLimits(limited.headers["x-sentry-rate-limits"])).toMatchObject([{ categories: ["transaction", "span"], scope: "key", reason: "key_quota" }]);
     const attachment = await post(base, project.id, key.publicKey, eventWithAttachment(10));
     expect(attachment.status).toBe(429);
     expect(rateLimits(attachment.headers["x-sentry-rate-limits"])[0]!.categories.sort()).toEqual(["attachment", "error"]);

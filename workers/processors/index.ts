@@ -11,6 +11,7 @@ import { quotaNoticesJob } from "./quota-notices";
 import { reportOverageJob } from "./report-overage";
 import { requeueAlertDeliveriesJob } from "./requeue-alert-deliveries";
 import { requeueStuckDrains } from "./requeue-stuck-drains";
+import { sweepPendingSpansJob } from "./sweep-pending-spans";
 
 /** Every job the worker process runs. */
 export const processors: JobDefinition<unknown>[] = [
@@ -26,4 +27,5 @@ export const processors: JobDefinition<unknown>[] = [
   assembleArtifactBundleJob,
   pruneArtifactsJob,
   detectMonitorFailuresJob,
+  sweepPendingSpansJob,
 ];
