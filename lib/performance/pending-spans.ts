@@ -1,6 +1,7 @@
 import type { SqlTx } from "../db";
 import { joinDocuments, SEPARATOR } from "../events/joined-documents";
 import type { PreparedTransaction } from "../events/prepare";
+import { joinStoredSegments } from "./late-spans";
 import { withSpans } from "./merge-spans";
 import type { DroppedSpans, PendingGroup, PreparedSpans } from "./prepare-spans";
 import type { StoredSpan } from "./types";
@@ -27,7 +28,8 @@ export type SpanParts = {
 /**
  * In the batch transaction, before its transactions are stored: takes (deletes) the pending
  * spans of the batch's segments, and the batch's own children of them, into their
- * transactions; stores the children whose segment is still to come.
+ * transactions; children of segments stored before join their stored transaction
+ * (late-spans.ts); the others wait for their segment.
  */
 export async function storePendingSpans(
   tx: SqlTx,
@@ -62,7 +64,7 @@ export async function storePendingSpans(
       if (segments.has(group.segmentId)) add(group.segmentId, group.spans);
       else waiting.push(group);
     }
-  await insertPending(tx, projectId, waiting, now, dropped);
+  await insertPending(tx, projectId, await joinStoredSegments(tx, projectId, waiting, dropped), now, dropped);
 
   if (extra.size === 0) return { transactions, dropped };
   const merged = new Map<PreparedTransaction, PreparedTransaction>();

@@ -171,7 +171,7 @@ describe("@sentry/node 11 at its defaults", () => {
   });
 });
 
-describe("children that come before their segment", () => {
+describe("children sent apart from their segment", () => {
   it("wait in pending_spans, then join their segment's transaction when it comes", async () => {
     const t = await tenant();
     const ids = newIds();
@@ -202,6 +202,25 @@ describe("children that come before their segment", () => {
     ]);
     expect(row!.payload.spans.every((s) => s.parent_span_id === ids.segment)).toBe(true);
     expect(await pendingOf(t.project.id)).toEqual([]);
+  });
+
+  it("that ended after it was sent join its stored transaction; sent again, they change nothing", async () => {
+    const t = await tenant();
+    const ids = newIds();
+    await postOk(t, spanEnvelope([streamedSpan(ids), streamedSegment(ids)]));
+    await drainAll(t.project.id);
+    const late = spanEnvelope([streamedSpan(ids, { name: "INSERT INTO audit_log" })]);
+    for (let i = 0; i < 2; i++) {
+      await postOk(t, late);
+      await drainAll(t.project.id);
+      const [row] = await transactionsOf(t.project.id);
+      expect(row!.span_count).toBe(2);
+      expect(row!.payload.spans.map((s) => s.description).sort()).toEqual([
+        "INSERT INTO audit_log",
+        "SELECT * FROM products WHERE id = $1",
+      ]);
+      expect(await pendingOf(t.project.id)).toEqual([]);
+    }
   });
 
   it("are swept, and counted, once the grace period passed without their segment", async () => {
