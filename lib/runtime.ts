@@ -8,7 +8,7 @@ import { redisStartHint } from "./redis";
 const SHUTDOWN_DEADLINE_MS = 9000;
 /**
  * Exit code of a configuration failure that starting again cannot fix (EX_CONFIG in
- * sysexits.h): the launcher (workers/start.ts) stops the platform on it instead of restarting.
+ * sysexits.h): the launcher (workers/start.mjs) stops the platform on it instead of restarting.
  */
 export const EXIT_CONFIG = 78;
 

@@ -14,7 +14,7 @@ export const ROLES = [
   "next-server",
   "ingest",
   "worker",
-  "other node",
+  "other",
   "PostgreSQL",
   "Redis",
 ] as const;
@@ -58,13 +58,14 @@ export function roleOf(p: Proc, root: number): Role {
   if (/^next-server\b/.test(p.args) || p.comm.startsWith("next-server")) return "next-server";
   if (/\bnpm run start:/.test(p.args) || (p.comm.startsWith("npm") && p.pid !== root)) return "npm run wrappers";
   if (p.comm === "esbuild") return "tsx's esbuild";
+  if (p.comm === "sh") return "other"; // npm's shell, before it execs the script's command
   const entry = /workers\/([\w-]+)\.(?:[cm]?js|ts)\b/.exec(p.args)?.[1];
   if (entry === "web") return "web";
   if (entry === "ingest") return "ingest";
   if (entry === "worker") return "worker";
   if (entry === "start" || entry === "launcher") return "launcher";
   if (entry === "prepare") return "first-run prepare";
-  return "other node";
+  return "other";
 }
 
 /** Resident and proportional set size of a process, MB (null when it is gone or unreadable). */

@@ -68,7 +68,7 @@ describe("a port in use", () => {
   it("stops the launcher instead of restarting the child forever", { timeout: 240_000 }, async () => {
     const [port, ingestPort] = [await takenPort(), await freePort()];
     // --dev: the launcher's web child is the web process in development mode (tests never build).
-    const result = await run(NODE, [...WITH_TSX, "workers/start.ts", "--dev"], {
+    const result = await run(NODE, ["workers/start.mjs", "--dev"], {
       PORT: String(port),
       INGEST_PORT: String(ingestPort),
       APP_URL: `http://localhost:${port}`,
@@ -86,9 +86,10 @@ describe("a port in use", () => {
 describe("Node.js older than package.json's engines", () => {
   // The real entry points, with process.versions.node made to say 20.0.0 once tsx is loaded
   // (tsx reads the version to set itself up) and before the entry runs. DATABASE_URL points
-  // nowhere: only a check that runs before anything else gives the Node.js line alone.
+  // nowhere: only a check that runs before anything else gives the Node.js line alone. npm
+  // start's check is its first-run step's (the launcher, plain JavaScript, ends with its code).
   const oldNode = `data:text/javascript,Object.defineProperty(process.versions, "node", { value: "20.0.0" })`;
-  it.each([["workers/start.ts"], ["workers/admin.ts", "list-orgs"]])("%s says which Node.js it needs", async (...entry) => {
+  it.each([["workers/prepare.ts"], ["workers/admin.ts", "list-orgs"]])("%s says which Node.js it needs", async (...entry) => {
     const result = await run(NODE, [...WITH_TSX, "--import", oldNode, ...entry], { DATABASE_URL: "postgresql://postgres@127.0.0.1:1/nowhere" });
     expectOneLineFailure(result, /^error: errorhub needs Node\.js >=20\.19; this is 20\.0\.0: install a newer Node\.js/);
   });
@@ -109,7 +110,7 @@ describe("a DATA_DIR that cannot be written", () => {
   });
 
   it("the launcher says so before any database work, even with AUTH_SECRET set", async () => {
-    const result = await run(NODE, [...WITH_TSX, "workers/start.ts", "--dev"], {
+    const result = await run(NODE, ["workers/start.mjs", "--dev"], {
       DATA_DIR: file,
       AUTH_SECRET: "x".repeat(32),
       DATABASE_URL: "postgresql://postgres@127.0.0.1:1/nowhere",
@@ -118,7 +119,7 @@ describe("a DATA_DIR that cannot be written", () => {
   });
 
   it("the launcher says so when DATA_DIR is under a file and AUTH_SECRET is generated", async () => {
-    const result = await run(NODE, [...WITH_TSX, "workers/start.ts", "--dev"], { DATA_DIR: path.join(file, "data"), AUTH_SECRET: "" });
+    const result = await run(NODE, ["workers/start.mjs", "--dev"], { DATA_DIR: path.join(file, "data"), AUTH_SECRET: "" });
     expectOneLineFailure(result, dataDirError(path.join(file, "data")));
   });
 });

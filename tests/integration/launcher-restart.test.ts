@@ -8,7 +8,7 @@ import { type Running, descendants, startPlatform, waitForHttp } from "../suppor
 function servicePids(root: number): Record<string, number> {
   const pids: Record<string, number> = {};
   for (const row of descendants(root)) {
-    const service = row.args.match(/^node .*dist\/workers\/(web|ingest|worker)\.js$/)?.[1];
+    const service = row.args.match(/^\S*node .*dist\/workers\/(web|ingest|worker)\.js$/)?.[1];
     if (service) pids[service] = row.pid;
   }
   return pids;
