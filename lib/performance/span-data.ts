@@ -97,7 +97,7 @@ function scrubAttribute(key: string, text: string): string {
 }
 
 // A quoted SQL string ('' is a quote inside it), or one cut off by truncation at the end.
-const SQL_STRING = /'(?:[^']|'')*(?:'|$)/g;
+export const SQL_STRING = /'(?:[^']|'')*(?:'|$)/g;
 
 /**
  * SQL text with secrets filtered: when it names anything sensitive (a password or token
@@ -116,7 +116,10 @@ const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/\S+/gi;
 /** A span's description with what scrubbing filters in events: SQL secrets for db spans, URLs' secrets. */
 export function scrubDescription(op: string | undefined, description: string): string {
   if (op?.startsWith("db")) return scrubSql(description);
-  return description.includes("://") ? description.replace(URL_IN_TEXT, (url) => scrubUrl(url)) : description;
+  // scrubUrl filters only a password, the query and the fragment: a URL with none stays
+  return description.includes("://") && /[@?#]/.test(description)
+    ? description.replace(URL_IN_TEXT, (url) => scrubUrl(url))
+    : description;
 }
 
 /** Span or transaction tags: a string map of at most 50 entries, keys and values cut to 200. */

@@ -46,15 +46,15 @@ export function normalizeSpans(raw: unknown, scrub: boolean): SpansResult {
 
 function normalizeSpan(raw: unknown, scrub: boolean): { span: StoredSpan; trimmed: boolean } | null {
   if (!isObject(raw)) return null;
-  const spanId = hex16(typeof raw.span_id === "string" ? raw.span_id : null);
-  const start = parseTimestamp(raw.start_timestamp);
-  const end = parseTimestamp(raw.timestamp);
+  const spanId = idOf(raw.span_id, 16);
+  const start = seconds(raw.start_timestamp);
+  const end = seconds(raw.timestamp);
   if (spanId === null || start === undefined || end === undefined || end < start) return null;
-  const span: StoredSpan = { span_id: spanId, start_timestamp: start / 1000, timestamp: end / 1000 };
+  const span: StoredSpan = { span_id: spanId, start_timestamp: start, timestamp: end };
   let trimmed = false;
-  const parent = hex16(typeof raw.parent_span_id === "string" ? raw.parent_span_id : null);
+  const parent = idOf(raw.parent_span_id, 16);
   if (parent !== null) span.parent_span_id = parent;
-  const traceId = hex32(typeof raw.trace_id === "string" ? raw.trace_id : null);
+  const traceId = idOf(raw.trace_id, 32);
   if (traceId !== null) span.trace_id = traceId;
   const op = text(raw.op, MAX_OP);
   if (op !== undefined) span.op = op;
@@ -71,6 +71,33 @@ function normalizeSpan(raw: unknown, scrub: boolean): { span: StoredSpan; trimme
   if (data !== undefined) span.data = data;
   return { span, trimmed: trimmed || dataTrimmed };
 }
+
+// Fast paths for what SDKs send, a thousand times per transaction at most: ids already in
+// lowercase hex, timestamps as epoch seconds. Anything else goes through the general parsers.
+
+/** A span id (16) or trace id (32) as lowercase hex; null when it is none. */
+function idOf(value: unknown, length: 16 | 32): string | null {
+  if (typeof value !== "string") return null;
+  if (value.length === length && isLowerHex(value)) return value;
+  return length === 16 ? hex16(value) : hex32(value);
+}
+
+function isLowerHex(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+/** Epoch seconds of a span timestamp (as parseTimestamp reads it); undefined when it is none. */
+function seconds(value: unknown): number | undefined {
+  if (typeof value === "number") return Number.isFinite(value) && Math.abs(value) <= MAX_SECONDS ? value : undefined;
+  const ms = parseTimestamp(value);
+  return ms === undefined ? undefined : ms / 1000;
+}
+// parseTimestamp's bound: JavaScript's dates
+const MAX_SECONDS = 8.64e12;
 
 function text(value: unknown, max: number): string | undefined {
   return typeof value === "string" && value !== "" ? truncate(value, max) : undefined;

@@ -2,6 +2,7 @@ import { InvalidItemError } from "../events/invalid-item";
 import { type NormalizeContext, normalizeEvent, parseTimestamp } from "../events/normalize";
 import { fitDocument } from "./fit-document";
 import { hex16, hex32 } from "./ids";
+import { detectNPlusOne, type NPlusOne } from "./n-plus-one";
 import { boundedSpanData, isObject, truncate } from "./span-data";
 import { normalizeSpans } from "./spans";
 
@@ -33,7 +34,13 @@ export type SpanOutcome = { reason: "invalid_span" | "too_many_spans" | "too_lar
  * A transaction ready to store: its columns and its document serialized to UTF-8 (the parsed
  * tree is dropped, as prepare.ts does with events).
  */
-export type TransactionDocument = { columns: TransactionColumns; payloadJson: Buffer; spanOutcomes: SpanOutcome[] };
+export type TransactionDocument = {
+  columns: TransactionColumns;
+  payloadJson: Buffer;
+  spanOutcomes: SpanOutcome[];
+  /** N+1 queries in its stored spans, made into events by prepare.ts (n-plus-one-event.ts) */
+  nPlusOne?: readonly NPlusOne[];
+};
 
 /** Sentry's name for a transaction that has none. */
 export const UNLABELED = "<unlabeled transaction>";
@@ -84,7 +91,8 @@ export function prepareTransaction(raw: Record<string, unknown>, ctx: NormalizeC
   count("too_large", fitted.droppedSpans, { type: "too_large", name: "spans", dropped: fitted.droppedSpans });
   if (result.trimmed > 0) notes.push({ type: "value_too_long", name: "spans", trimmed: result.trimmed });
   if (fitted.removed.length > 0)
-    notes.push({ type: "too_large", removed: fitted.removed.slice(0, 20).map((name) => truncate(name, 100)) });
+    // within fit-document's reserve for these notes, whatever keys the SDK sent
+    notes.push({ type: "too_large", removed: fitted.removed.slice(0, 10).map((name) => truncate(name, 40)) });
   const payloadJson = notes.length === 0 ? fitted.json : withNotes(doc, notes);
 
   return {
@@ -107,6 +115,7 @@ export function prepareTransaction(raw: Record<string, unknown>, ctx: NormalizeC
     },
     payloadJson,
     spanOutcomes,
+    nPlusOne: detectNPlusOne(result.spans),
   };
 }
 

@@ -6,6 +6,7 @@ import path from "node:path";
 import pg from "pg";
 import { buildBundles, newestSource, ROOT } from "./build";
 import { log } from "./harness";
+import { cpuSeconds } from "./procs";
 
 const DIST = path.join(ROOT, "dist/workers");
 
@@ -72,4 +73,26 @@ export async function createBenchTenant(dbUrl: string, label: string): Promise<B
   } finally {
     await client.end();
   }
+}
+
+/**
+ * CPU seconds of each PostgreSQL backend serving `database` (by pid, from /proc): on a server
+ * other work shares, what this bench's statements cost, without the server's other databases.
+ * Background processes (WAL writer, checkpointer) are left out.
+ */
+export async function backendCpu(client: pg.Client, database: string): Promise<Map<number, number>> {
+  const { rows } = await client.query<{ pid: number }>("select pid from pg_stat_activity where datname = $1", [database]);
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    const seconds = cpuSeconds(pid);
+    if (seconds !== null) out.set(pid, seconds);
+  }
+  return out;
+}
+
+/** CPU seconds the backends used between two backendCpu readings (ones started since count from 0). */
+export function backendCpuUsed(before: Map<number, number>, after: Map<number, number>): number {
+  let used = 0;
+  for (const [pid, seconds] of after) used += seconds - (before.get(pid) ?? 0);
+  return used;
 }

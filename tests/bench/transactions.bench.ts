@@ -16,8 +16,9 @@
  *   flood of bench:processing, until the issues' times_seen count them all.
  *
  * Rounds alternate the order of the two. Reports the end-to-end rates, their ratio, the CPU of
- * the worker, the ingest and the whole machine (and the worker's and ingest's CPU per item,
- * which moves less with what else runs on the machine than the rates do), and checks every transaction is a row, counted
+ * the worker, the ingest and the whole machine (and the CPU per item of the worker, the ingest
+ * and the bench database's Postgres backends, which moves less with what else runs on the
+ * machine than the rates do), and checks every transaction is a row, counted
  * once in the stats, in 5 groups, with no non-2xx answer. Target >= 1,500 transactions/s.
  * Exit code 1 when a check fails; a missed target alone exits 0.
  *
@@ -34,7 +35,7 @@ import pg from "pg";
 import { migrate } from "../../lib/migrate";
 import { envelope } from "../support/envelopes";
 import { nodeTransaction } from "../support/transactions";
-import { type BenchTenant, createBenchTenant, workerBundles } from "./bench-setup";
+import { backendCpu, backendCpuUsed, type BenchTenant, createBenchTenant, workerBundles } from "./bench-setup";
 import { ROOT, deleteKeys, dropDatabase, productionFlags } from "./build";
 import { cleanups, log, mark, printRows, redact, runBench } from "./harness";
 import { Load } from "./load";
@@ -117,7 +118,7 @@ type Flood = {
   e2eRate: number;
   cpuPct: { worker: number | null; ingest: number | null; machine: number | null };
   /** CPU µs per item: less sensitive to what else runs on the machine than the rates */
-  cpuUsPerItem: { worker: number | null; ingest: number | null };
+  cpuUsPerItem: { worker: number | null; ingest: number | null; postgres: number };
   checks: Record<string, boolean>;
 };
 
@@ -159,6 +160,7 @@ async function flood(ctx: Ctx, kind: Kind, n: number, quiet = false): Promise<Fl
   activeLoads.add(load);
 
   const cpu0 = { worker: cpuSeconds(ctx.worker.pid), ingest: cpuSeconds(ctx.ingest.pid), machine: machineBusySeconds() };
+  const backends0 = await backendCpu(ctx.pgc, DB_NAME);
   const t0 = performance.now();
   let ingestMs = 0;
   let loadDone = false;
@@ -194,6 +196,7 @@ async function flood(ctx: Ctx, kind: Kind, n: number, quiet = false): Promise<Fl
   const result = await loading;
   const wall = doneMs / 1000;
   const cpu1 = { worker: cpuSeconds(ctx.worker.pid), ingest: cpuSeconds(ctx.ingest.pid), machine: machineBusySeconds() };
+  const postgresSeconds = backendCpuUsed(backends0, await backendCpu(ctx.pgc, DB_NAME));
   const used = (a: number | null, b: number | null) => (a === null || b === null ? null : b - a);
   const pct = (seconds: number | null) => (seconds === null ? null : (seconds / wall) * 100);
   const perItem = (seconds: number | null) => (seconds === null ? null : (seconds * 1e6) / n);
@@ -202,7 +205,11 @@ async function flood(ctx: Ctx, kind: Kind, n: number, quiet = false): Promise<Fl
     ingest: pct(used(cpu0.ingest, cpu1.ingest)),
     machine: pct(used(cpu0.machine, cpu1.machine)),
   };
-  const cpuUsPerItem = { worker: perItem(used(cpu0.worker, cpu1.worker)), ingest: perItem(used(cpu0.ingest, cpu1.ingest)) };
+  const cpuUsPerItem = {
+    worker: perItem(used(cpu0.worker, cpu1.worker)),
+    ingest: perItem(used(cpu0.ingest, cpu1.ingest)),
+    postgres: perItem(postgresSeconds)!,
+  };
   const checks: Record<string, boolean> = { completed, noNon2xx: result.non2xx === 0 && result.errors === 0 && load.sent === n };
   if (kind === "transactions") {
     const { rows } = await ctx.pgc.query<{ rows: string; groups: string; stats: string }>(
@@ -307,7 +314,7 @@ async function main(): Promise<number> {
       log(
         `${kind}: ${fmt(result.e2eRate)}/s end to end (${result.seconds.toFixed(1)} s; ingest ${fmt(result.ingestRate)}/s); ` +
           `CPU worker ${fmt(result.cpuPct.worker)}% (${fmt(result.cpuUsPerItem.worker)} µs/item), ingest ${fmt(result.cpuPct.ingest)}% ` +
-          `(${fmt(result.cpuUsPerItem.ingest)} µs/item), machine ${fmt(result.cpuPct.machine)}%; ` +
+          `(${fmt(result.cpuUsPerItem.ingest)} µs/item), Postgres ${fmt(result.cpuUsPerItem.postgres)} µs/item, machine ${fmt(result.cpuPct.machine)}%; ` +
           `checks ${Object.entries(result.checks).map(([k, v]) => `${k} ${v ? "ok" : "FAILED"}`).join(", ")}`,
       );
       floods.push(result);
@@ -323,7 +330,7 @@ async function main(): Promise<number> {
     const rates = floods.filter((f) => f.kind === kind).map((f) => f.e2eRate).sort((a, b) => a - b);
     return rates[rates.length >> 1]!;
   };
-  const medianCpu = (kind: Kind, of: "worker" | "ingest") => {
+  const medianCpu = (kind: Kind, of: "worker" | "ingest" | "postgres") => {
     const values = floods.filter((f) => f.kind === kind).map((f) => f.cpuUsPerItem[of] ?? Number.NaN).sort((a, b) => a - b);
     return values[values.length >> 1]!;
   };
@@ -340,6 +347,7 @@ async function main(): Promise<number> {
     ["transactions / error events", fmt(ratio, 3), "", ""],
     ["worker CPU µs per transaction / per error event", `${fmt(medianCpu("transactions", "worker"))} / ${fmt(medianCpu("errors", "worker"))}`, "", ""],
     ["ingest CPU µs per transaction / per error event", `${fmt(medianCpu("transactions", "ingest"))} / ${fmt(medianCpu("errors", "ingest"))}`, "", ""],
+    ["Postgres CPU µs per transaction / per error event", `${fmt(medianCpu("transactions", "postgres"))} / ${fmt(medianCpu("errors", "postgres"))}`, "", ""],
     ["correctness checks", checksOk ? "ok" : "failed", "all ok", mark(checksOk)],
   ]);
   console.log(
