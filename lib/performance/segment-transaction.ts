@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type Attributes, stringAttribute } from "./span-attributes";
+import { stringAttribute } from "./span-attributes";
 import type { StreamedSpan } from "./span-stream";
 
 // A streamed segment made into the `transaction` item a static SDK would have sent for it, so
@@ -13,23 +13,10 @@ export function segmentEventId(traceId: string, segmentId: string): string {
   return createHash("sha256").update(`${traceId}:${segmentId}`).digest("hex").slice(0, 32);
 }
 
-// Attributes every span of a segment repeats (the SDK adds them to each): they say nothing of
-// the span, and 1,000 copies of them would crowd the document's bound.
-const REPEATED = new Set([
-  "sentry.segment.id",
-  "sentry.segment.name",
-  "sentry.segment.name.source",
-  "sentry.sdk.name",
-  "sentry.sdk.version",
-  "sentry.sdk.integrations",
-  "sentry.release",
-  "sentry.environment",
-  "sentry.trace_lifecycle",
-]);
-
 /** A segment and the children at hand as a raw `transaction` payload. */
 export function segmentTransaction(segment: StreamedSpan, children: StreamedSpan[]): Record<string, unknown> {
   const a = segment.attributes;
+  const shared = segment.shared;
   const method = stringAttribute(a, "http.request.method") ?? stringAttribute(a, "http.method");
   const transaction: Record<string, unknown> = {
     event_id: segmentEventId(segment.traceId, segment.spanId),
@@ -37,18 +24,21 @@ export function segmentTransaction(segment: StreamedSpan, children: StreamedSpan
     transaction: segmentName(segment, method),
     transaction_info: {
       source:
-        stringAttribute(a, "sentry.segment.name.source") ?? stringAttribute(a, "sentry.source") ?? "custom",
+        stringAttribute(shared, "sentry.segment.name.source") ??
+        stringAttribute(a, "sentry.source") ??
+        "custom",
     },
     start_timestamp: segment.start,
     timestamp: segment.end,
-    platform: platformOf(stringAttribute(a, "sentry.sdk.name")),
-    release: stringAttribute(a, "sentry.release"),
-    environment: stringAttribute(a, "sentry.environment"),
-    contexts: { trace: { ...spanFields(segment), data: spanData(a) } },
+    platform: platformOf(stringAttribute(shared, "sentry.sdk.name")),
+    release: stringAttribute(shared, "sentry.release"),
+    environment: stringAttribute(shared, "sentry.environment"),
+    contexts: { trace: traceContext(segment) },
     spans: children.map(transactionSpan),
   };
-  const sdkName = stringAttribute(a, "sentry.sdk.name");
-  if (sdkName) transaction.sdk = { name: sdkName, version: stringAttribute(a, "sentry.sdk.version") ?? "" };
+  const sdkName = stringAttribute(shared, "sentry.sdk.name");
+  if (sdkName)
+    transaction.sdk = { name: sdkName, version: stringAttribute(shared, "sentry.sdk.version") ?? "" };
   const url = stringAttribute(a, "url.full") ?? stringAttribute(a, "http.url");
   if (method || url) transaction.request = { method, url };
   const user = {
@@ -61,32 +51,28 @@ export function segmentTransaction(segment: StreamedSpan, children: StreamedSpan
   return transaction;
 }
 
-/** A child span in a transaction's `spans` shape. */
-export function transactionSpan(span: StreamedSpan): Record<string, unknown> {
-  return {
-    ...spanFields(span),
-    description: span.name,
-    start_timestamp: span.start,
-    timestamp: span.end,
-    data: spanData(span.attributes),
-  };
+/** The segment as a transaction's root span (contexts.trace). */
+function traceContext(segment: StreamedSpan): Record<string, unknown> {
+  const { description, start_timestamp, timestamp, ...trace } = transactionSpan(segment);
+  return trace;
 }
 
-function spanFields(span: StreamedSpan) {
+/** A child span in a transaction's `spans` shape. */
+export function transactionSpan(span: StreamedSpan): Record<string, unknown> {
+  // one literal, no spread: a spread per span cost more than the rest of the conversion
   return {
     trace_id: span.traceId,
     span_id: span.spanId,
-    ...(span.parentSpanId ? { parent_span_id: span.parentSpanId } : {}),
+    parent_span_id: span.parentSpanId ?? undefined,
     op: stringAttribute(span.attributes, "sentry.op"),
     status: span.status,
     origin: stringAttribute(span.attributes, "sentry.origin"),
+    description: span.name,
+    start_timestamp: span.start,
+    timestamp: span.end,
+    // the span's own attributes, read apart from what every span repeats (span-attributes.ts)
+    data: span.attributes,
   };
-}
-
-function spanData(attributes: Attributes): Record<string, unknown> {
-  const data: Record<string, unknown> = {};
-  for (const key in attributes) if (!REPEATED.has(key)) data[key] = attributes[key];
-  return data;
 }
 
 /**
@@ -97,7 +83,7 @@ function spanData(attributes: Attributes): Record<string, unknown> {
  */
 function segmentName(segment: StreamedSpan, method: string | undefined): string {
   const a = segment.attributes;
-  const name = segment.name || stringAttribute(a, "sentry.segment.name") || "";
+  const name = segment.name || stringAttribute(segment.shared, "sentry.segment.name") || "";
   const target = stringAttribute(a, "http.route") ?? stringAttribute(a, "url.path");
   if (method && target && (name === "" || name.toUpperCase() === method.toUpperCase()))
     return `${method.toUpperCase()} ${target}`;

@@ -14,14 +14,32 @@ const MAX_KEY = 256;
 const MAX_STRING = 8192;
 const MAX_ARRAY = 64;
 
-/** What was left out of a span's attributes: entries that were not attributes, or past the bound. */
-export type AttributesRead = { attributes: Attributes; dropped: number };
+/**
+ * Attributes an SDK adds to every span of a segment: about the segment, not the span. Read
+ * apart (`shared`), so that a span's data is its attributes as read, without copying each
+ * span's to leave these out (a thousand copies of them would crowd the document's bound).
+ */
+export const SHARED_ATTRIBUTES: ReadonlySet<string> = new Set([
+  "sentry.segment.id",
+  "sentry.segment.name",
+  "sentry.segment.name.source",
+  "sentry.sdk.name",
+  "sentry.sdk.version",
+  "sentry.sdk.integrations",
+  "sentry.release",
+  "sentry.environment",
+  "sentry.trace_lifecycle",
+]);
+
+/** A span's own attributes, the shared ones, and how many entries were not attributes or past the bound. */
+export type AttributesRead = { attributes: Attributes; shared: Attributes; dropped: number };
 
 export function readAttributes(raw: unknown): AttributesRead {
   const attributes: Attributes = {};
+  const shared: Attributes = {};
   let kept = 0;
   let dropped = 0;
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { attributes, dropped };
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { attributes, shared, dropped };
   for (const key in raw) {
     // "__proto__" as a key of a plain object would set its prototype, not an entry
     if (kept === MAX_ATTRIBUTES || key.length > MAX_KEY || key === "__proto__") {
@@ -35,11 +53,12 @@ export function readAttributes(raw: unknown): AttributesRead {
         : undefined;
     if (value === undefined) dropped++;
     else {
-      attributes[key] = value;
+      if (SHARED_ATTRIBUTES.has(key)) shared[key] = value;
+      else attributes[key] = value;
       kept++;
     }
   }
-  return { attributes, dropped };
+  return { attributes, shared, dropped };
 }
 
 function attributeValue(value: unknown): AttributeValue | undefined {
@@ -58,7 +77,8 @@ function attributeValue(value: unknown): AttributeValue | undefined {
 
 /** A data value (v1 spans send `data` as plain values) as an attribute, or undefined. */
 export function plainAttributes(raw: unknown): AttributesRead {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { attributes: {}, dropped: 0 };
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    return { attributes: {}, shared: {}, dropped: 0 };
   const wrapped: Record<string, { value: unknown }> = {};
   for (const key in raw)
     if (key !== "__proto__") wrapped[key] = { value: (raw as Record<string, unknown>)[key] };

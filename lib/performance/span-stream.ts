@@ -28,6 +28,8 @@ export type StreamedSpan = {
   /** Sentry's status (ok, internal_error, not_found, ...) */
   status: string;
   attributes: Attributes;
+  /** what the SDK repeats on every span of the segment (span-attributes.ts SHARED_ATTRIBUTES) */
+  shared: Attributes;
 };
 
 /** An SDK sends at most 1,000 spans in a container (its span buffer's limit). */
@@ -79,22 +81,23 @@ const isObject = (value: unknown): value is Json =>
 
 function readV2Span(raw: unknown): StreamedSpan | null {
   if (!isObject(raw)) return null;
-  const { attributes } = readAttributes(raw.attributes);
+  const { attributes, shared } = readAttributes(raw.attributes);
   const isSegment = raw.is_segment === true;
   return validated(raw, {
     end: raw.end_timestamp,
     name: raw.name,
     isSegment,
-    segmentId: isSegment ? raw.span_id : attributes["sentry.segment.id"],
+    segmentId: isSegment ? raw.span_id : shared["sentry.segment.id"],
     status: sentryStatus(raw.status, numberAttribute(attributes, "http.response.status_code")),
     attributes,
+    shared,
   });
 }
 
 // Relay's v1 span item: a transaction's span with its segment_id and is_segment, `description`
 // for the name, `timestamp` for the end, `op` and `data` of its own.
 function readV1Span(raw: Json): StreamedSpan | null {
-  const { attributes } = plainAttributes(raw.data);
+  const { attributes, shared } = plainAttributes(raw.data);
   const op = typeof raw.op === "string" && raw.op !== "" ? raw.op : stringAttribute(attributes, "sentry.op");
   if (op !== undefined) attributes["sentry.op"] = op;
   const isSegment = raw.is_segment === true;
@@ -105,6 +108,7 @@ function readV1Span(raw: Json): StreamedSpan | null {
     segmentId: isSegment ? raw.span_id : raw.segment_id,
     status: sentryStatus(raw.status, numberAttribute(attributes, "http.response.status_code")),
     attributes,
+    shared,
   });
 }
 
@@ -115,6 +119,7 @@ type Fields = {
   segmentId: unknown;
   status: string;
   attributes: Attributes;
+  shared: Attributes;
 };
 
 function validated(raw: Json, fields: Fields): StreamedSpan | null {
@@ -139,6 +144,7 @@ function validated(raw: Json, fields: Fields): StreamedSpan | null {
     end,
     status: fields.status,
     attributes: fields.attributes,
+    shared: fields.shared,
   };
 }
 

@@ -103,3 +103,65 @@ export function spanEnvelope(
     ],
   );
 }
+
+type TransactionItem = {
+  transaction: string;
+  start_timestamp: number;
+  timestamp: number;
+  release: string;
+  environment: string;
+  contexts: {
+    trace: { trace_id: string; span_id: string; op: string; status: string; data: Record<string, unknown> };
+  };
+  spans: Record<string, unknown>[];
+};
+
+/**
+ * The container @sentry/node 11 streams for what it sends in static mode as `transaction`
+ * (tests/support/transactions.ts): the root span as the segment, each span a child, every one
+ * with the attributes the SDK adds to all spans of a segment.
+ */
+export function containerOf(t: TransactionItem): { version: 2; items: Record<string, unknown>[] } {
+  const { trace } = t.contexts;
+  const typed = (data: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(data).map(([k, v]) => [k, attr(v)]));
+  const common = {
+    "sentry.trace_lifecycle": attr("stream"),
+    "sentry.segment.name": attr(t.transaction),
+    "sentry.segment.id": attr(trace.span_id),
+    "sentry.sdk.name": attr("sentry.javascript.node"),
+    "sentry.sdk.version": attr("11.12.0"),
+    "sentry.release": attr(t.release),
+    "sentry.environment": attr(t.environment),
+  };
+  const v2 = (span: Record<string, unknown>, fields: Record<string, unknown>) => ({
+    trace_id: trace.trace_id,
+    start_timestamp: span.start_timestamp,
+    end_timestamp: span.timestamp,
+    status: span.status === "ok" ? "ok" : "error",
+    ...fields,
+  });
+  const segment = v2(
+    { start_timestamp: t.start_timestamp, timestamp: t.timestamp, status: trace.status },
+    {
+      name: t.transaction,
+      span_id: trace.span_id,
+      is_segment: true,
+      attributes: { ...typed(trace.data), "sentry.op": attr(trace.op), ...common },
+    },
+  );
+  const children = t.spans.map((span) =>
+    v2(span, {
+      name: span.description,
+      span_id: span.span_id,
+      parent_span_id: span.parent_span_id,
+      is_segment: false,
+      attributes: {
+        ...typed((span.data as Record<string, unknown>) ?? {}),
+        "sentry.op": attr(span.op),
+        ...common,
+      },
+    }),
+  );
+  return { version: 2, items: [...children, segment] };
+}
