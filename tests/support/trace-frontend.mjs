@@ -11,7 +11,7 @@ Sentry.init({
   release: "frontend@1.0.0",
   environment: "production",
   tracesSampleRate: 1,
-  traceLifecycle: "static",
+  ...(process.env.SENTRY_TRACE_LIFECYCLE === "stream" ? {} : { traceLifecycle: "static" }),
   tracePropagationTargets: [/^http:\/\/127\.0\.0\.1:\d+\/api\//],
   sendClientReports: false,
 });
