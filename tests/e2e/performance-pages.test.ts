@@ -4,7 +4,9 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { axeViolations } from "../support/axe";
 import { launchChromium } from "../support/browser";
+import { envelope } from "../support/envelopes";
 import { NODE, ROOT, type Running, WITH_TSX, run, startPlatform } from "../support/processes";
+import { nodeTransaction } from "../support/transactions";
 
 // The Performance pages as a team uses them (the built platform, Chromium), with data the
 // official @sentry/node SDK sent (tests/support/sentry-tracing.mjs: a task transaction with
@@ -184,6 +186,44 @@ describe("performance pages", () => {
     expect(await page.getByLabel("Apdex threshold (ms)").inputValue()).toBe("1200");
     await page.goto(`${web}/${boot.org}/performance/summary?${new URLSearchParams({ project: boot.project, transaction: "GET /cart", op: "http.server", method: "GET" })}`);
     await page.getByText("Apdex (T = 1200 ms)").waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it("draws a transaction with 1,000 spans (Relay's cap), half of them one nested chain, in one page", async () => {
+    const transaction = nodeTransaction(7, { spans: 1000 });
+    const spans = transaction.spans as { span_id: string; parent_span_id: string }[];
+    for (let n = 501; n < spans.length; n++) spans[n]!.parent_span_id = spans[n - 1]!.span_id;
+    const key = new URL(boot.dsn).username;
+    const sent = await fetch(`${ingest}/api/${boot.projectId}/envelope/?sentry_key=${key}`, {
+      method: "POST",
+      body: new Uint8Array(envelope({ event_id: transaction.event_id }, [{ type: "transaction", payload: JSON.stringify(transaction) }])),
+    });
+    expect(sent.status, await sent.text()).toBe(200);
+    // Stored once the API has it (the page of a missing one streams its not-found with a 200).
+    const eventPath = `/api/0/organizations/${boot.org}/events/${boot.project}:${transaction.event_id}/`;
+    const status = async () => (await fetch(`${web}${eventPath}`, { headers: { authorization: `Bearer ${boot.token}` } })).status;
+    await expect.poll(status, { timeout: 60_000, interval: 1000 }).toBe(200);
+    const url = `${web}/${boot.org}/performance/transaction/${boot.project}/${transaction.event_id}`;
+    await page.goto(url);
+    await page.getByTestId("waterfall").waitFor();
+    // Every span stored is drawn (the worker may trim the last few to fit the document's size),
+    // the chain nested to its full depth.
+    const stored = await api(`/organizations/${boot.org}/events/${boot.project}:${transaction.event_id}/`);
+    const kept = (stored.entries.find((e: { type: string }) => e.type === "spans").data as unknown[]).length;
+    expect(kept).toBeGreaterThan(990);
+    expect(await page.getByTestId("span-row").count()).toBe(kept);
+    expect(await page.getByTestId("span-row").last().getAttribute("data-depth")).toBe(String(kept - 500));
+    // What the page costs: the server's answer (the document, streamed whole) over three loads.
+    const times: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      const response = await page.request.get(url);
+      bytes = (await response.body()).length;
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`waterfall of ${kept} spans: ${Math.round(times[1]!)} ms median of 3 (best ${Math.round(times[0]!)} ms), ${Math.round(bytes / 1024)} KiB of HTML`);
     expect(problems).toEqual([]);
   });
 

@@ -13,7 +13,8 @@ import { TraceErrors } from "../../../trace-errors";
 import { Figure } from "../../../filters";
 import { ms, statusText } from "../../../format";
 import { traceHref } from "../../../performance-href";
-import { type CalledTransaction, Waterfall } from "../../../waterfall";
+import type { CalledTransaction } from "../../../span-rows";
+import { Waterfall } from "../../../waterfall";
 
 export const metadata: Metadata = { title: "Transaction" };
 export const dynamic = "force-dynamic";
