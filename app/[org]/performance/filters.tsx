@@ -1,5 +1,3 @@
-import type { ReactNode } from "react";
-
 // The performance pages' filter controls, sent by a GET form (no script): environment,
 // release and period, beside the shared project select and submit button.
 
@@ -41,17 +39,5 @@ export function PeriodSelect({ selected }: { selected: string }) {
         </option>
       ))}
     </select>
-  );
-}
-
-/** A figure with its label, as the summary and transaction pages show them in a row. */
-export function Figure({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
-  return (
-    <div className="rounded-lg border border-slate-200 bg-white px-3 py-2">
-      <dt className="text-xs font-medium text-slate-500">{label}</dt>
-      <dd className="text-lg font-semibold tabular-nums" data-testid={testId}>
-        {children}
-      </dd>
-    </div>
   );
 }

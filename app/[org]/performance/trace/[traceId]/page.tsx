@@ -4,7 +4,7 @@ import { notFound } from "next/navigation";
 import { traceForViewer } from "@/lib/performance/trace";
 import { traceLayout } from "@/lib/performance/waterfall-layout";
 import { requireViewer } from "../../../../(auth)/session";
-import { Figure } from "../../filters";
+import { Figure } from "../../figure";
 import { ms } from "../../format";
 import { TraceErrors } from "../../trace-errors";
 import { TraceTree } from "../../trace-tree";

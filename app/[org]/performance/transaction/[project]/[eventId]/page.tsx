@@ -10,7 +10,7 @@ import { requireViewer } from "../../../../../(auth)/session";
 import { TimeAgo } from "../../../../../_components/issue-bits";
 import { releaseHref } from "../../../../releases/release-href";
 import { TraceErrors } from "../../../trace-errors";
-import { Figure } from "../../../filters";
+import { Figure } from "../../../figure";
 import { ms, statusText } from "../../../format";
 import { traceHref } from "../../../performance-href";
 import type { CalledTransaction } from "../../../span-rows";
