@@ -55,6 +55,7 @@ describe.each(["static", "stream"])(
     let server: Running | undefined;
     const tokens = {} as Record<"a" | "b", string>;
     const sent = { traceId: "", rootSpan: "", chargeSpan: "", errorId: "" };
+    let trace: Trace;
 
     beforeAll(async () => {
       A = await createOrgWithProject();
@@ -92,19 +93,15 @@ describe.each(["static", "stream"])(
       expect(sent.traceId).toMatch(/^[0-9a-f]{32}$/);
       await drainAll(A.project.id);
       await drainAll(backend.id);
-    }, 90_000);
-
-    afterAll(async () => {
-      await server?.stop("SIGKILL");
-    });
-
-    let trace: Trace;
-    beforeAll(async () => {
       trace = ok(
         await callApi("GET", `/api/0/organizations/${A.org.slug}/events-trace/${sent.traceId}/`, {
           token: tokens.a,
         }),
       );
+    }, 90_000);
+
+    afterAll(async () => {
+      await server?.stop("SIGKILL");
     });
 
     it("links the backend's transactions under the frontend's http.client spans", () => {
