@@ -59,6 +59,7 @@ const { values: opts } = parseArgs({
     "stall-timeout": { type: "string", default: "60" },
     "skip-build": { type: "boolean", default: false },
     "cpu-prof": { type: "boolean", default: false },
+    "db-sql": { type: "string", multiple: true, default: [] },
     "pg-url": { type: "string", default: "postgresql://postgres@127.0.0.1:5432/postgres" },
     "redis-url": { type: "string", default: "redis://127.0.0.1:6379" },
     help: { type: "boolean", default: false },
@@ -77,6 +78,8 @@ if (opts.help) {
   --stall-timeout S   give a flood up when nothing more is counted for S seconds (default 60)
   --skip-build        use dist/workers/{ingest,worker}.js as they are
   --cpu-prof          run the worker under node --cpu-prof (source-mapped build in a temp dir)
+  --db-sql SQL        run this SQL on the bench database after migrating (repeatable), to measure
+                      a candidate schema or setting change
   --pg-url URL        PostgreSQL server to create the bench database on
   --redis-url URL     Redis server (keys under the prefix tbench<pid>, removed at the end)`);
   process.exit(0);
@@ -259,6 +262,18 @@ async function main(): Promise<number> {
   });
   await migrate(dbUrl.href);
   log(`database ${DB_NAME} on ${redact(adminUrl)}: migrated`);
+  if (opts["db-sql"].length > 0) {
+    const client = new pg.Client({ connectionString: dbUrl.href });
+    await client.connect();
+    try {
+      for (const sql of opts["db-sql"]) {
+        await client.query(sql);
+        log(`database ${DB_NAME}: ran ${sql}`);
+      }
+    } finally {
+      await client.end();
+    }
+  }
 
   const bundles = await workerBundles({ skipBuild: opts["skip-build"], profileDir: opts["cpu-prof"] ? PROFILE_DIR : undefined });
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `errorhub-tbench-${process.pid}-`));
@@ -357,6 +372,7 @@ async function main(): Promise<number> {
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model.trim(), node: process.version, speedMs: speed },
       worker: bundles.label.worker,
       cpu_profiled: opts["cpu-prof"],
+      db_sql: opts["db-sql"].length > 0 ? opts["db-sql"] : undefined,
       spans: SPANS,
       connections: CONNECTIONS,
       floods: floods.map((f) => ({ ...f, e2eRate: Math.round(f.e2eRate), ingestRate: Math.round(f.ingestRate) })),
