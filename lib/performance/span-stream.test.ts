@@ -2,66 +2,34 @@ import { describe, expect, it } from "vitest";
 import { segmentEventId, segmentTransaction } from "./segment-transaction";
 import { sentryStatus } from "./span-status";
 import { groupBySegment, MAX_CONTAINER_SPANS, readSpanContainer, SpanContainerError } from "./span-stream";
+import { attr, streamedSegment, streamedSpan } from "../../tests/support/streamed-spans";
 
 const TRACE = "24d9a1b2c3d4e5f60718293a4b5c6d7e";
 const SEGMENT = "92cb000000000001";
-const attr = (value: unknown, type = typeof value === "number" ? "integer" : typeof value) => ({
-  value,
-  type,
-});
+const IDS = { trace: TRACE, segment: SEGMENT };
 
-// Shaped as @sentry/node 11 sends them (see tests/support/span-stream/app.mjs).
-function span(overrides: Record<string, unknown> = {}, attributes: Record<string, unknown> = {}) {
-  return {
-    name: "SELECT * FROM products WHERE id = $1",
-    span_id: "9c0a000000000001",
-    trace_id: TRACE,
-    parent_span_id: SEGMENT,
-    start_timestamp: 1796424809.772,
-    end_timestamp: 1796424809.781,
-    is_segment: false,
-    status: "ok",
-    attributes: {
-      "sentry.origin": attr("manual"),
-      "sentry.op": attr("db"),
-      "sentry.segment.name": attr("GET"),
-      "sentry.segment.id": attr(SEGMENT),
-      "sentry.environment": attr("production"),
-      "sentry.release": attr("shop@1.2.3"),
-      "sentry.sdk.name": attr("sentry.javascript.node"),
-      "sentry.sdk.version": attr("11.12.0"),
-      "db.system": attr("postgresql"),
-      ...attributes,
-    },
-    ...overrides,
-  };
-}
-
-function segment(overrides: Record<string, unknown> = {}, attributes: Record<string, unknown> = {}) {
-  return span(
+const span = (overrides: Record<string, unknown> = {}, attributes: Record<string, unknown> = {}) =>
+  streamedSpan(
+    IDS,
     {
-      name: "GET",
-      span_id: SEGMENT,
+      span_id: "9c0a000000000001",
+      start_timestamp: 1796424809.772,
+      end_timestamp: 1796424809.781,
+      ...overrides,
+    },
+    attributes,
+  );
+const segment = (overrides: Record<string, unknown> = {}, attributes: Record<string, unknown> = {}) =>
+  streamedSegment(
+    IDS,
+    {
       parent_span_id: "9da2000000000001",
-      is_segment: true,
       start_timestamp: 1796424809.7,
       end_timestamp: 1796424809.8,
       ...overrides,
     },
-    {
-      "sentry.op": attr("http.server"),
-      "sentry.origin": attr("auto.http.http_server"),
-      "sentry.segment.name.source": attr("url"),
-      "url.path": attr("/api/products"),
-      "url.full": attr("http://shop.test/api/products?page=2"),
-      "http.request.method": attr("GET"),
-      "http.response.status_code": attr(200),
-      "http.request.header.host": attr(["shop.test"], "array"),
-      "user.ip_address": attr("10.0.0.7"),
-      ...attributes,
-    },
+    attributes,
   );
-}
 
 describe("readSpanContainer", () => {
   it("reads an SDK container: ids, times, status, attributes as plain values", () => {

@@ -2,11 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db, sqlRows } from "@/lib/db";
 import { PENDING_SPANS_GRACE_MS, unsafeSweepPendingSpans } from "@/lib/performance/sweep-pending-spans";
 import type { StoredSpan } from "@/lib/performance/types";
-import { drainAll } from "../support/drain";
+import { allLanes, projectStreamKey } from "@/lib/ingest/stream-keys";
+import { redis } from "@/lib/redis";
+import { flushOutcomes } from "@/lib/usage/flush-outcomes";
+import { drainAll, eventIdInLane } from "../support/drain";
+import { errorEvent } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
 import { send } from "../support/http";
 import { startIngest, streamItems } from "../support/ingest";
-import { run } from "../support/processes";
+import { NODE, type Running, WITH_TSX, freePort, run, start } from "../support/processes";
 import { attr, newIds, spanEnvelope, streamedSegment, streamedSpan } from "../support/streamed-spans";
 
 // Streamed spans (span v2 items), what @sentry/node and @sentry/browser 11 send by default:
@@ -372,5 +376,83 @@ describe("hostile containers", () => {
     const letters = await db().deadLetter.findMany({ where: { projectId: t.project.id } });
     expect(letters.map((l) => l.itemType)).toEqual(["span", "span", "span", "span"]);
     expect(await streamItems(t.project.id)).toEqual([]);
+  });
+});
+
+describe("quota and lanes", () => {
+  let quotaIngest: Running;
+  afterAll(async () => {
+    await quotaIngest?.stop("SIGKILL");
+  });
+
+  it("counts each segment as a transaction against the monthly quota; past it, 429 naming transaction;span", async () => {
+    const port = await freePort();
+    quotaIngest = start(NODE, [...WITH_TSX, "workers/ingest.ts"], {
+      INGEST_PORT: String(port),
+      DEFAULT_MONTHLY_TRANSACTION_QUOTA: "3",
+    });
+    await quotaIngest.waitFor(/ingest listening/);
+    const t = await tenant();
+    const postTo = (body: Buffer) =>
+      send(`http://127.0.0.1:${port}/api/${t.project.id}/envelope/?sentry_key=${t.key.publicKey}`, { body });
+    const [a, b, c, d] = [newIds(), newIds(), newIds(), newIds()];
+    // two segments: two of three
+    expect(
+      (await postTo(spanEnvelope([streamedSpan(a), streamedSegment(a), streamedSegment(b)]))).status,
+    ).toBe(200);
+    // children only: nothing yet, their segment counts when it comes
+    expect((await postTo(spanEnvelope([streamedSpan(c), streamedSpan(c)]))).status).toBe(200);
+    const limited = await postTo(spanEnvelope([streamedSegment(c), streamedSegment(d)]));
+    expect(limited.status).toBe(429);
+    const [seconds, categories, scope, reason] = String(limited.headers["x-sentry-rate-limits"]).split(":");
+    expect({ categories, scope, reason }).toEqual({
+      categories: "transaction;span",
+      scope: "organization",
+      reason: "usage_exceeded",
+    });
+    expect(Number(seconds)).toBeGreaterThan(0);
+    expect((await postTo(spanEnvelope([streamedSegment(c)]))).status).toBe(200);
+    expect((await postTo(spanEnvelope([streamedSegment(d)]))).status).toBe(429);
+
+    await flushOutcomes(Date.now() + 3 * 60_000);
+    const usage = await db().outcomeCount.findMany({
+      where: { projectId: t.project.id },
+      orderBy: [{ outcome: "asc" }],
+    });
+    expect(
+      usage
+        .filter((u) => Number(u.quantity) > 0)
+        .map((u) => [u.category, u.outcome, u.reason, Number(u.quantity)]),
+    ).toEqual([
+      ["transaction", "accepted", "", 3],
+      ["transaction", "rate_limited", "usage_exceeded", 3],
+    ]);
+    await drainAll(t.project.id);
+    expect((await transactionsOf(t.project.id)).map((r) => r.span_id).sort()).toEqual(
+      [a.segment, b.segment, c.segment].sort(),
+    );
+  });
+
+  it("keeps a request with spans in lane 0, whatever else it holds", async () => {
+    const t = await tenant();
+    const ids = newIds();
+    const event = errorEvent({ event_id: eventIdInLane(1) });
+    const spans = spanEnvelope([streamedSegment(ids)])
+      .toString()
+      .split("\n")
+      .slice(1)
+      .join("\n");
+    await postOk(
+      t,
+      Buffer.from(
+        `${JSON.stringify({ event_id: event.event_id })}\n${JSON.stringify({ type: "event" })}\n${JSON.stringify(event)}\n${spans}`,
+      ),
+    );
+    const lengths = await Promise.all(
+      allLanes.map((lane) => redis().xlen(projectStreamKey(t.project.id, lane))),
+    );
+    expect(lengths).toEqual([2, 0]);
+    await drainAll(t.project.id);
+    expect(await transactionsOf(t.project.id)).toHaveLength(1);
   });
 });
