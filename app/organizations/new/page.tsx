@@ -23,7 +23,7 @@ export default async function NewOrganizationPage() {
       <h1 className="mb-6 text-2xl font-semibold">New organization</h1>
       <ActionForm action={createOrgAction} submit="Create organization" className="space-y-4">
         <Field label="Name" name="name" autoComplete="organization" required maxLength={100} />
-        <Field label="Address (optional; derived from the name when blank)" name="slug" pattern="[a-z0-9-]*" maxLength={50} />
+        <Field label="Address (optional; derived from the name when blank)" name="slug" pattern="[a-z0-9\-]*" maxLength={50} />
       </ActionForm>
     </main>
   );

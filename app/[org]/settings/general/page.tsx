@@ -34,7 +34,7 @@ export default async function GeneralSettingsPage({ params }: { params: Promise<
       {editable ? (
         <ActionForm action={updateOrgAction.bind(null, slug)} submit="Save" className="max-w-md space-y-4">
           <Field label="Name" name="name" defaultValue={org.name} required maxLength={100} />
-          <Field label="Address" name="slug" defaultValue={org.slug} required pattern="[a-z0-9-]+" maxLength={50} />
+          <Field label="Address" name="slug" defaultValue={org.slug} required pattern="[a-z0-9\-]+" maxLength={50} />
           <p className="text-sm text-slate-600">
             Changing the address changes every dashboard link; DSNs and API tokens keep working.
           </p>
