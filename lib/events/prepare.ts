@@ -3,6 +3,7 @@ import { type Grouping, groupEvent } from "./grouping";
 import { categoryOf } from "../protocol/rate-limits";
 import type { OutcomeReason } from "../usage/outcome-values";
 import { hex32 } from "../performance/ids";
+import { performanceIssues } from "../performance/n-plus-one-event";
 import { prepareTransaction, type TransactionDocument } from "../performance/transaction-document";
 import { type PreparedSpans, prepareSpans } from "../performance/prepare-spans";
 import { InvalidItemError } from "./invalid-item";
@@ -159,12 +160,12 @@ function prepareEntry(entry: StreamEntry, options: PrepareOptions, batch: Prepar
     case "security":
       return normalizeEvent(parseJson(entry.payload), context(entry.type));
     case "transaction":
-      batch.transactions.push({ entryId: entry.id, ...prepareTransaction(parseJson(entry.payload), context("transaction")) });
+      pushTransactions(batch, [{ entryId: entry.id, ...prepareTransaction(parseJson(entry.payload), context("transaction")) }]);
       return undefined;
     case "span": {
       const spans = prepareSpans(entry, context("transaction"));
       batch.spans.push(spans);
-      batch.transactions.push(...spans.segments.values());
+      pushTransactions(batch, spans.segments.values());
       return undefined;
     }
     case "attachment":
@@ -177,6 +178,15 @@ function prepareEntry(entry: StreamEntry, options: PrepareOptions, batch: Prepar
       batch.others.push({ entryId: entry.id, type: entry.type, data: limitDepth(parseJson(entry.payload)), entry });
   }
   return undefined;
+}
+
+/** Transactions join the batch with the events of the performance issues found in them (N+1 queries). */
+function pushTransactions(batch: PreparedBatch, transactions: Iterable<PreparedTransaction>): void {
+  for (const transaction of transactions) {
+    batch.transactions.push(transaction);
+    for (const { event, grouping, issueType } of performanceIssues(transaction))
+      batch.events.push(preparedEventOf(transaction.entryId, event, grouping, issueType));
+  }
 }
 
 /** `raw`: the exceptions before symbolication changed them, grouped by as well. */

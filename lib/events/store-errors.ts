@@ -78,7 +78,8 @@ export async function storeErrorEvents(
   const reopening = await reopeningEvents(tx, project.orgId, states, byIssue);
   const transitions = await updateIssues(tx, states, byIssue, newUsers, now, reopening);
   await upsertReleasesAndEnvironments(tx, project, stored, created);
-  await upsertTransactionErrorStats(tx, project.id, stored.map((p) => p.event));
+  // Events the worker makes (a performance issue names its transaction) are no errors of it.
+  await upsertTransactionErrorStats(tx, project.id, stored.filter((p) => !p.issueType).map((p) => p.event));
   const issues = states.map((state): IssueFacts => {
     const events = byIssue.get(state.id)!;
     const status = transitions.get(state.id);

@@ -1,4 +1,5 @@
 import { env } from "../../env";
+import { issueKind } from "../../issues/kind";
 import type { Assignee } from "../../issues/update";
 import type { IssueView, issueDetail } from "../../issues/views";
 
@@ -26,8 +27,8 @@ export function serializeIssue(issue: IssueView, org: Org) {
       platform: issue.project.platform,
     },
     type: issue.type,
-    issueType: issue.type === "csp" ? "csp" : "error",
-    issueCategory: "error",
+    issueType: issueKind(issue.type).issueType,
+    issueCategory: issueKind(issue.type).issueCategory,
     metadata: issue.metadata,
     numComments: 0,
     assignedTo: serializeAssignee(issue.assignee),
