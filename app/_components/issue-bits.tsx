@@ -1,3 +1,5 @@
+import { issueKind } from "@/lib/issues/kind";
+
 /** Small pieces the issue pages share. Server components. */
 
 const LEVEL_COLORS: Record<string, string> = {
@@ -10,6 +12,16 @@ const LEVEL_COLORS: Record<string, string> = {
 
 export function LevelBadge({ level }: { level: string }) {
   return <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${LEVEL_COLORS[level] ?? LEVEL_COLORS.debug}`}>{level}</span>;
+}
+
+/** The issue's kind when it is not an error: a cron monitor's failures, a performance issue. */
+export function KindBadge({ type }: { type: string }) {
+  const { label } = issueKind(type);
+  return label ? (
+    <span className="rounded bg-violet-100 px-1.5 py-0.5 text-xs font-medium text-violet-800" data-testid="issue-kind">
+      {label}
+    </span>
+  ) : null;
 }
 
 /** "New" and "Regressed" as Sentry shows them (from the substatus), and the status when not unresolved. */

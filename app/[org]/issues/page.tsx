@@ -8,7 +8,7 @@ import { listProjects } from "@/lib/projects/listing";
 import { requireViewer } from "../../(auth)/session";
 import { ActionForm } from "../../_components/action-form";
 import { Sparkline } from "../../_components/charts";
-import { LevelBadge, StatusBadges, TimeAgo } from "../../_components/issue-bits";
+import { KindBadge, LevelBadge, StatusBadges, TimeAgo } from "../../_components/issue-bits";
 import { updateIssuesAction } from "./actions";
 import { OperationButton } from "./operation-button";
 import { Pager } from "../../_components/pager";
@@ -141,6 +141,7 @@ export default async function IssuesPage({ params, searchParams }: Props) {
                   </Link>
                   <div className="flex flex-wrap items-center gap-2 text-xs text-slate-500">
                     <LevelBadge level={issue.level} />
+                    <KindBadge type={issue.type} />
                     <StatusBadges issue={issue} />
                     <span>
                       {issue.project.slug.toUpperCase()}-{issue.shortId}

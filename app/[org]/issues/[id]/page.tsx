@@ -12,13 +12,14 @@ import { listReleases } from "@/lib/releases";
 import { requireViewer } from "../../../(auth)/session";
 import { ActionForm } from "../../../_components/action-form";
 import { BarChart } from "../../../_components/charts";
-import { LevelBadge, StatusBadges, TimeAgo } from "../../../_components/issue-bits";
+import { KindBadge, LevelBadge, StatusBadges, TimeAgo } from "../../../_components/issue-bits";
 import { releaseHref } from "../../releases/release-href";
 import { commentAction, updateIssuesAction } from "../actions";
 import { BUTTON, OperationButton } from "../operation-button";
 import { EventEntries, hasRawFrames } from "./event-entries";
 import { EventTraceLinks } from "./event-trace-links";
 import { IssueFeedback } from "./issue-feedback";
+import { PerformanceEvidence } from "./performance-evidence";
 
 export const metadata: Metadata = { title: "Issue" };
 
@@ -90,6 +91,7 @@ export default async function IssuePage({ params, searchParams }: Props) {
         <p className="break-all font-mono text-sm text-slate-600">{issue.culprit}</p>
         <div className="flex flex-wrap items-center gap-3 text-sm">
           <LevelBadge level={issue.level} />
+          <KindBadge type={issue.type} />
           <StatusBadges issue={issue} />
           <span data-testid="issue-status">
             {issue.status === "resolved" && issue.resolvedInNextRelease ? (
@@ -212,6 +214,7 @@ export default async function IssuePage({ params, searchParams }: Props) {
                 {event.environment ? ` · ${event.environment}` : ""}
               </p>
               <EventTraceLinks viewer={viewer} org={org} event={event} />
+              <PerformanceEvidence viewer={viewer} org={org} projectSlug={issue.project.slug} event={event} />
               {hasRawFrames(event) ? (
                 <nav className="flex gap-1 text-sm" aria-label="Stack trace view" data-testid="frames-toggle">
                   <Link href={withParams({ stack: undefined })} aria-current={minified ? undefined : "page"} className={minified ? BUTTON : CURRENT}>
