@@ -9,7 +9,8 @@ import type { Trace, TraceError, TraceTransaction } from "./types";
 // A trace id comes from the SDK's sentry-trace header, which anyone can forge, so a trace may
 // be huge and may hold other orgs' rows: the answer is bounded and holds only the viewer's
 // org's. At most this many transactions and errors (the earliest), and the spans of the
-// earliest transactions until this many spans are served (later ones come without spans).
+// earliest transactions until this many spans are served (later ones come without spans, so
+// a transaction started from one of their spans shows at the top level).
 const MAX_TRACE_TRANSACTIONS = 1000;
 const MAX_TRACE_ERRORS = 1000;
 const MAX_TRACE_SPANS = 10_000;
