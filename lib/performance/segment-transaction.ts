@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { stringAttribute } from "./span-attributes";
+import { type Attributes, stringAttribute } from "./span-attributes";
 import type { StreamedSpan } from "./span-stream";
 
 // A streamed segment made into the `transaction` item a static SDK would have sent for it, so
@@ -41,6 +41,8 @@ export function segmentTransaction(segment: StreamedSpan, children: StreamedSpan
     transaction.sdk = { name: sdkName, version: stringAttribute(shared, "sentry.sdk.version") ?? "" };
   const url = stringAttribute(a, "url.full") ?? stringAttribute(a, "http.url");
   if (method || url) transaction.request = { method, url };
+  const measurements = webVitals(a);
+  if (measurements) transaction.measurements = measurements;
   const user = {
     id: stringAttribute(a, "user.id"),
     email: stringAttribute(a, "user.email"),
@@ -88,6 +90,24 @@ function segmentName(segment: StreamedSpan, method: string | undefined): string 
   if (method && target && (name === "" || name.toUpperCase() === method.toUpperCase()))
     return `${method.toUpperCase()} ${target}`;
   return name;
+}
+
+const WEB_VITAL = /^browser\.web_vital\.([a-z_]+)\.value$/;
+
+/**
+ * A streamed page load carries its web vitals as attributes (browser.web_vital.fcp.value, in
+ * ms) where a static SDK sends them as the transaction's measurements: made measurements again.
+ */
+function webVitals(attributes: Attributes): Record<string, { value: number; unit: string }> | undefined {
+  let measurements: Record<string, { value: number; unit: string }> | undefined;
+  for (const key in attributes) {
+    const name = WEB_VITAL.exec(key)?.[1];
+    const value = attributes[key];
+    if (name === undefined || typeof value !== "number") continue;
+    measurements ??= {};
+    measurements[name] = { value, unit: name === "cls" ? "none" : "millisecond" };
+  }
+  return measurements;
 }
 
 function platformOf(sdkName: string | undefined): string {

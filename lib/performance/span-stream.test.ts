@@ -214,6 +214,31 @@ describe("segmentTransaction", () => {
     expect(segmentTransaction(routed, []).transaction).toBe("GET /api/products/:id");
   });
 
+  it("makes a page load's web vital attributes its measurements", () => {
+    const pageload = readSpanContainer({
+      version: 2,
+      items: [
+        segment(
+          { name: "/checkout" },
+          {
+            "sentry.op": attr("pageload"),
+            "browser.web_vital.fcp.value": attr(812.5, "double"),
+            "browser.web_vital.ttfb.value": attr(120),
+            "browser.web_vital.lcp.element": attr("img.hero"),
+          },
+        ),
+      ],
+    }).spans[0]!;
+    const transaction = segmentTransaction(pageload, []);
+    expect(transaction.transaction).toBe("/checkout");
+    expect(transaction.measurements).toEqual({
+      fcp: { value: 812.5, unit: "millisecond" },
+      ttfb: { value: 120, unit: "millisecond" },
+    });
+    const request = readSpanContainer({ version: 2, items: [segment()] }).spans[0]!;
+    expect(segmentTransaction(request, []).measurements).toBeUndefined();
+  });
+
   it("derives the id from trace and segment, the same for every delivery", () => {
     expect(segmentEventId(TRACE, SEGMENT)).toMatch(/^[0-9a-f]{32}$/);
     expect(segmentEventId(TRACE, SEGMENT)).toBe(segmentEventId(TRACE, SEGMENT));
