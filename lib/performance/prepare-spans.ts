@@ -2,6 +2,7 @@ import { InvalidItemError } from "../events/invalid-item";
 import type { NormalizeContext } from "../events/normalize";
 import type { PreparedTransaction } from "../events/prepare";
 import { parseJsonObject } from "../events/sanitize";
+import { limitDepth, scrubEvent } from "../events/scrub";
 import type { StreamEntry } from "../events/stream";
 import type { OutcomeReason } from "../usage/outcome-values";
 import { segmentEventId, segmentTransaction, transactionSpan } from "./segment-transaction";
@@ -70,7 +71,12 @@ export function prepareSpans(entry: StreamEntry, ctx: NormalizeContext): Prepare
   }
 
   for (const [segmentId, children] of grouped.orphans) {
-    const result = normalizeSpans(children.map(transactionSpan), ctx.scrub);
+    // scrubbed as a transaction's spans are: by scrubEvent over the document (sensitive keys,
+    // card numbers, URLs), then by normalizeSpans (SQL, OTel's URL attributes)
+    const raw = { spans: children.map(transactionSpan) };
+    if (ctx.scrub) scrubEvent(raw);
+    else limitDepth(raw);
+    const result = normalizeSpans(raw.spans, ctx.scrub);
     drop("span", "invalid_span", result.invalid);
     drop("span", "too_many_spans", result.overLimit);
     if (result.spans.length > 0) prepared.pending.push({ segmentId, spans: result.spans });

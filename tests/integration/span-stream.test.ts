@@ -181,7 +181,15 @@ describe("children sent apart from their segment", () => {
     const ids = newIds();
     const children = [
       streamedSpan(ids),
-      streamedSpan(ids, { name: "render products" }, { "sentry.op": attr("function") }),
+      streamedSpan(
+        ids,
+        { name: "render products" },
+        {
+          "sentry.op": attr("function"),
+          password: attr("hunter2"),
+          "card.note": attr("paid with 4111 1111 1111 1111"),
+        },
+      ),
     ];
     await postOk(t, spanEnvelope(children));
     await drainAll(t.project.id);
@@ -205,6 +213,15 @@ describe("children sent apart from their segment", () => {
       "render products",
     ]);
     expect(row!.payload.spans.every((s) => s.parent_span_id === ids.segment)).toBe(true);
+    // scrubbed while they waited, as a transaction's own spans are
+    expect(spanNamed(row!, "render products").data).toMatchObject({
+      password: "[Filtered]",
+      "card.note": "paid with [Filtered]",
+    });
+    const [raw] = await sqlRows<{
+      text: string;
+    }>`select payload::text as text from transactions where project_id = ${t.project.id}`;
+    expect(raw!.text).not.toContain("hunter2");
     expect(await pendingOf(t.project.id)).toEqual([]);
   });
 
