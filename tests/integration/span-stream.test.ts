@@ -171,6 +171,10 @@ describe("@sentry/node 11 at its defaults", () => {
       ["long-import", "", 1, 0],
       ["nightly-report", "", 1, 0],
     ]);
+    // the error counts for the name its segment became (the errorCount of the group)
+    const errorStats = await sqlRows<{ name: string; count: number }>`
+      select name, count from transaction_error_stats where project_id = ${t.project.id} and resolution = 'h'`;
+    expect(errorStats).toEqual([{ name: "GET /api/checkout", count: 1 }]);
     expect(await outcomesOf(t.project.id)).toEqual([]);
   });
 });
