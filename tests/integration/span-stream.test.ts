@@ -101,6 +101,13 @@ describe("@sentry/node 11 at its defaults", () => {
     const early = spanItems.find((c) => c.items.some((s: Sent) => ofLong(s) && s.span_id !== longSpan));
     expect(early.items.some((s: Sent) => s.span_id === longSpan)).toBe(false);
 
+    // ingest counted each segment as one transaction, by its byte search
+    await flushOutcomes(Date.now() + 3 * 60_000);
+    const accepted = await db().outcomeCount.findMany({
+      where: { projectId: t.project.id, category: "transaction", outcome: "accepted" },
+    });
+    expect(accepted.reduce((sum, row) => sum + Number(row.quantity), 0)).toBe(5);
+
     await drainAll(t.project.id);
     const rows = await transactionsOf(t.project.id);
     expect(rows.map((r) => [r.name, r.op, r.method, r.status]).sort()).toEqual(
