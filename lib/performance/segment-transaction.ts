@@ -78,10 +78,12 @@ export function transactionSpan(span: StreamedSpan): Record<string, unknown> {
 }
 
 /**
- * The segment's name as static SDKs name its transaction: an HTTP server span the SDK names
- * after the method alone ("GET") becomes "GET /route" (or the path), as their span-to-
- * transaction naming does. Otherwise the segment's own name (the final one: a segment is sent
- * once it ended), then the sentry.segment.name its spans carry.
+ * The segment's name as static SDKs name its transaction. SDK 11 gives a segment named from its
+ * URL a fallback name and leaves the naming to the server: an HTTP server span named after the
+ * method alone ("GET") becomes "GET /route" (or the path), and a browser page load or
+ * navigation named "Pageload" / "Navigation" becomes the page's path, as static browser SDKs
+ * named it (location.pathname). Otherwise the segment's own name (the final one: a segment is
+ * sent once it ended), then the sentry.segment.name its spans carry.
  */
 function segmentName(segment: StreamedSpan, method: string | undefined): string {
   const a = segment.attributes;
@@ -89,7 +91,21 @@ function segmentName(segment: StreamedSpan, method: string | undefined): string 
   const target = stringAttribute(a, "http.route") ?? stringAttribute(a, "url.path");
   if (method && target && (name === "" || name.toUpperCase() === method.toUpperCase()))
     return `${method.toUpperCase()} ${target}`;
+  const page = BROWSER_FALLBACK_NAMES[stringAttribute(a, "sentry.op") ?? ""];
+  if (page && (name === "" || name === page)) return pathOf(stringAttribute(a, "url.full")) ?? name;
   return name;
+}
+
+// The names @sentry/core's spanNames.js gives page loads and navigations named from their URL.
+const BROWSER_FALLBACK_NAMES: Record<string, string> = { pageload: "Pageload", navigation: "Navigation" };
+
+function pathOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
 }
 
 const WEB_VITAL = /^browser\.web_vital\.([a-z_]+)\.value$/;

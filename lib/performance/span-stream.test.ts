@@ -214,6 +214,19 @@ describe("segmentTransaction", () => {
     expect(segmentTransaction(routed, []).transaction).toBe("GET /api/products/:id");
   });
 
+  it("names a page load or navigation the browser SDK left at its fallback name after the page's path", () => {
+    const page = (name: string, op: string, url: string) =>
+      readSpanContainer({
+        version: 2,
+        items: [segment({ name }, { "sentry.op": attr(op), "sentry.segment.name.source": attr("url"), "url.full": attr(url) })],
+      }).spans[0]!;
+    expect(segmentTransaction(page("Pageload", "pageload", "https://shop.example.com/checkout?step=2#pay"), []).transaction).toBe("/checkout");
+    expect(segmentTransaction(page("Navigation", "navigation", "https://shop.example.com/orders/7"), []).transaction).toBe("/orders/7");
+    // a name the app set stays; without a readable URL the fallback name stays
+    expect(segmentTransaction(page("/orders/:id", "navigation", "https://shop.example.com/orders/7"), []).transaction).toBe("/orders/:id");
+    expect(segmentTransaction(page("Pageload", "pageload", "not a url"), []).transaction).toBe("Pageload");
+  });
+
   it("makes a page load's web vital attributes its measurements", () => {
     const pageload = readSpanContainer({
       version: 2,
