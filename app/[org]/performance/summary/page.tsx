@@ -53,8 +53,9 @@ export default async function TransactionSummaryPage({ params, searchParams }: P
   if (!detail) notFound();
 
   const sampleQuery = (sort: "-duration" | "-timestamp") => {
-    const query = new URLSearchParams({ project: String(project.id), transaction, statsPeriod, sort, per_page: String(SAMPLES) });
-    for (const [key, value] of Object.entries({ op, method, environment, release })) if (value) query.set(key, value);
+    // op and method always (empty: the group without one), as the figures above read them
+    const query = new URLSearchParams({ project: String(project.id), transaction, op, method, statsPeriod, sort, per_page: String(SAMPLES) });
+    for (const [key, value] of Object.entries({ environment, release })) if (value) query.set(key, value);
     return parseTransactionListQuery(query);
   };
   let slowest: Awaited<ReturnType<typeof listTransactions>> | null = null;
