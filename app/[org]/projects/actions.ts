@@ -43,7 +43,8 @@ export async function updateProjectAction(org: string, projectId: number, _previ
       slug: text(form, "slug"),
       platform: text(form, "platform") as PlatformId,
       scrubData: form.get("scrubData") === "on",
-      apdexThresholdMs: Number(text(form, "apdexThresholdMs")),
+      // absent (a form without the field): unchanged
+      apdexThresholdMs: form.has("apdexThresholdMs") ? Number(text(form, "apdexThresholdMs")) : undefined,
       filters: {
         browserExtensions: form.get("browserExtensions") === "on",
         localhost: form.get("localhost") === "on",
