@@ -105,8 +105,10 @@ describe("pages under the nonce policy", () => {
       // the new monitor form and the timeline's ticks; feedback
       await openUnderPolicy(page, `/${org.slug}/crons`),
       await openUnderPolicy(page, `/${org.slug}/feedback`),
+      // the transactions list's sparklines and sort links
+      await openUnderPolicy(page, `/${org.slug}/performance`),
     ];
-    expect(new Set(nonces).size).toBe(9);
+    expect(new Set(nonces).size).toBe(10);
     await page.close();
   });
 

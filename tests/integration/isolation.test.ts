@@ -36,6 +36,9 @@ type Ids = {
   releaseFileId: string;
   /** a cron monitor of A's, with an environment, a check-in and an open failure issue */
   monitorSlug: string;
+  /** a transaction of A's (its group, stats, a span, the trace its event shares), and a pending span */
+  transactionEventId: string;
+  traceId: string;
 };
 
 let A: Tenant;
@@ -114,6 +117,42 @@ async function seedCronsFeedbackAndSessionsOfA(eventId: string, issueId: number)
   return { monitorSlug: monitor.slug };
 }
 
+/** A transaction with a span, its group's stats, and the trace A's event is part of, all A's. */
+async function seedPerformanceOfA(eventId: string) {
+  const projectId = A.project.id;
+  const traceId = "a1".repeat(16);
+  const transactionEventId = "e1".repeat(16);
+  const now = new Date();
+  const group = await db().transactionGroup.create({ data: { projectId, name: "A's checkout", op: "http.server", method: "POST" } });
+  const span = { span_id: "b".repeat(16), parent_span_id: "c".repeat(16), op: "db", description: "A's query", start_timestamp: now.getTime() / 1000 - 0.1, timestamp: now.getTime() / 1000 };
+  await db().transaction.create({
+    data: {
+      projectId,
+      groupId: group.id,
+      eventId: transactionEventId,
+      name: group.name,
+      op: group.op,
+      method: group.method,
+      status: "ok",
+      traceId,
+      spanId: "c".repeat(16),
+      durationMs: 120,
+      startTimestamp: new Date(now.getTime() - 120),
+      timestamp: now,
+      spanCount: 1,
+      payload: { event_id: transactionEventId, type: "transaction", transaction: group.name, spans: [span] },
+    },
+  });
+  for (const [resolution, unit] of [["h", 3_600_000], ["d", 86_400_000]] as const) {
+    const bucket = new Date(Math.floor(now.getTime() / unit) * unit);
+    await db().transactionStat.create({ data: { groupId: group.id, projectId, resolution, bucket, count: 1, durationSum: 120, sketch: { "600": 1 } } });
+    await db().transactionErrorStat.create({ data: { projectId, resolution, bucket, name: group.name, count: 1 } });
+  }
+  await db().pendingSpan.create({ data: { projectId, segmentId: "d".repeat(16), spans: [span], spanCount: 1, receivedAt: now } });
+  await db().event.updateMany({ where: { projectId, eventId }, data: { traceId } });
+  return { transactionEventId, traceId };
+}
+
 /** Everything of A's that an attempt could change. */
 async function snapshotOfA() {
   const orgId = A.org.id;
@@ -143,6 +182,12 @@ async function snapshotOfA() {
       db().checkIn.findMany({ where: { project: { orgId } }, orderBy: { id: "asc" }, select: { status: true, durationMs: true } }),
       db().feedback.findMany({ where: { project: { orgId } }, orderBy: { id: "asc" }, select: { name: true, email: true, message: true } }),
       db().sessionCount.count({ where: { project: { orgId } } }),
+      db().project.findMany({ where: { orgId }, orderBy: { id: "asc" }, select: { apdexThresholdMs: true } }),
+      db().transaction.findMany({ where: { project: { orgId } }, orderBy: { id: "asc" }, select: { eventId: true, name: true, durationMs: true, payload: true } }),
+      db().transactionGroup.count({ where: { project: { orgId } } }),
+      db().transactionStat.findMany({ where: { project: { orgId } }, orderBy: [{ resolution: "asc" }, { bucket: "asc" }], select: { count: true, sketch: true } }),
+      db().transactionErrorStat.count({ where: { project: { orgId } } }),
+      db().pendingSpan.count({ where: { project: { orgId } } }),
     ]),
   );
 }
@@ -169,9 +214,11 @@ beforeAll(async () => {
     });
     const release = await seedReleaseOfA();
     const crons = await seedCronsFeedbackAndSessionsOfA(eventId, issue.id);
+    const performance = await seedPerformanceOfA(eventId);
     a = {
       ...release,
       ...crons,
+      ...performance,
       org: A.org.slug,
       project: A.project.slug,
       projectId: A.project.id,
@@ -334,6 +381,25 @@ const ROUTE_CASES: Record<string, (ids: Ids, b: Tenant) => string[]> = {
     `/api/0/organizations/${ids.org}/sessions/?field=sum(session)`,
     `/api/0/organizations/${b.org.slug}/sessions/?field=sum(session)&project=${ids.projectId}`,
   ],
+  // (B's own lists filtered by A's project id: B's own bad request or an empty list, never A's rows)
+  "/api/0/organizations/[org]/transaction-groups": (ids, b) => [
+    `/api/0/organizations/${ids.org}/transaction-groups/`,
+    `/api/0/organizations/${b.org.slug}/transaction-groups/?project=${ids.projectId}`,
+  ],
+  "/api/0/organizations/[org]/transactions": (ids, b) => [
+    `/api/0/organizations/${ids.org}/transactions/?transaction=${encodeURIComponent("A's checkout")}`,
+    `/api/0/organizations/${b.org.slug}/transactions/?project=${ids.projectId}&transaction=${encodeURIComponent("A's checkout")}`,
+  ],
+  "/api/0/organizations/[org]/events/[eventRef]": (ids, b) => [
+    `/api/0/organizations/${ids.org}/events/${ids.project}:${ids.transactionEventId}/`,
+    `/api/0/organizations/${b.org.slug}/events/${ids.project}:${ids.transactionEventId}/`,
+    `/api/0/organizations/${b.org.slug}/events/${b.project.slug}:${ids.transactionEventId}/`,
+    `/api/0/organizations/${b.org.slug}/events/${ids.project}:${ids.eventId}/`,
+  ],
+  "/api/0/organizations/[org]/events-trace/[traceId]": (ids, b) => [
+    `/api/0/organizations/${ids.org}/events-trace/${ids.traceId}/`,
+    `/api/0/organizations/${b.org.slug}/events-trace/${ids.traceId}/`,
+  ],
   "/api/0/projects/[org]/[project]/issues": (ids, b) => [
     `/api/0/projects/${ids.org}/${ids.project}/issues/`,
     `/api/0/projects/${b.org.slug}/${ids.project}/issues/`,
@@ -407,7 +473,7 @@ describe("every route handler, called by org B with org A's slug and ids", () =>
           const body = await res.text();
           // B's own list read with A's ids in the query is B's list: it must not show A's data.
           const ownList = method === "GET" && res.status === 200 && !p.includes(`/${a.org}/`) && p.includes("?");
-          const showsA = [a.project, a.eventId].some((marker) => body.includes(marker)) || listsIssue(body, a.issueId);
+          const showsA = [a.project, a.eventId, a.transactionEventId, "A's checkout", "A's query"].some((marker) => body.includes(marker)) || listsIssue(body, a.issueId);
           if (ownList ? showsA : res.status !== 404) leaks.push(`${method} ${p} -> ${res.status} ${body.slice(0, 200)}`);
         }
       }
@@ -456,7 +522,11 @@ function orgPages(org: string, ids: Ids): string[] {
                 ? ids.release
                 : x === "[slug]"
                   ? ids.monitorSlug
-                  : x,
+                  : x === "[eventId]"
+                    ? ids.transactionEventId
+                    : x === "[traceId]"
+                      ? ids.traceId
+                      : x,
         );
       expect(segments.filter((x) => x.startsWith("[")), f).toEqual([]);
       return `/${[org, ...segments].join("/")}`;
@@ -467,7 +537,7 @@ function orgPages(org: string, ids: Ids): string[] {
 describe("every dashboard page, opened by org B's owner", () => {
   it("is not found with A's slug, nor with B's slug and A's ids, and shows nothing of A's", async () => {
     const issue = await db().issue.findUniqueOrThrow({ where: { id: a.issueId }, select: { title: true } });
-    const markersOfA = [A.project.name, issue.title.replaceAll("'", "&#x27;"), a.eventId, "A&#x27;s alert", "A&#x27;s feedback message", "A&#x27;s nightly"];
+    const markersOfA = [A.project.name, issue.title.replaceAll("'", "&#x27;"), a.eventId, "A&#x27;s alert", "A&#x27;s feedback message", "A&#x27;s nightly", "A&#x27;s checkout", "A&#x27;s query"];
     const foreignOrg = orgPages(a.org, a);
     const foreignIds = orgPages(B.org.slug, a).filter(
       (p) =>
@@ -475,12 +545,16 @@ describe("every dashboard page, opened by org B's owner", () => {
         p.includes(`/${a.project}/`) ||
         p.endsWith(`/${a.project}`) ||
         p.endsWith(`/releases/${a.release}`) ||
-        p.endsWith(`/crons/${a.monitorSlug}`),
+        p.endsWith(`/crons/${a.monitorSlug}`) ||
+        p.endsWith(`/trace/${a.traceId}`),
     );
+    // Pages that take A's ids in their query string.
+    foreignIds.push(`/${B.org.slug}/performance/summary?project=${a.project}&transaction=${encodeURIComponent("A's checkout")}`);
     expect(foreignOrg.length).toBeGreaterThanOrEqual(12);
     // an issue's page; a release's page; a monitor's page; a project's getting started,
-    // settings, source maps, alerts, new alert rule and alert rule
-    expect(foreignIds.length).toBe(9);
+    // settings, source maps, alerts, new alert rule and alert rule; a transaction's
+    // waterfall, a trace, a transaction's summary
+    expect(foreignIds.length).toBe(12);
     const shown: string[] = [];
     for (const p of [...foreignOrg, ...foreignIds]) {
       const res = await fetch(`${url}${p}`, { headers: { cookie: bCookie }, redirect: "manual" });
