@@ -1,6 +1,7 @@
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
 import { db } from "../db";
+import { issueKind } from "../issues/kind";
 import { hex32, statusOrUnknown } from "./ids";
 import { storedSpans } from "./stored-spans";
 import { traceTree } from "./trace-tree";
@@ -37,6 +38,7 @@ type TransactionRow = {
 type ErrorRow = {
   event_id: string;
   issue_id: number | null;
+  issue_type: string | null;
   title: string;
   project_id: number;
   slug: string;
@@ -54,12 +56,12 @@ export async function traceForViewer(viewer: Viewer, traceId: string): Promise<T
   assertCan(viewer.role, "performance:read");
   const trace = hex32(traceId);
   if (trace === null) return null;
-  const [transactions, errors] = await Promise.all([
+  const [transactions, { errors, performanceIssues }] = await Promise.all([
     traceTransactions(viewer, trace),
     traceErrors(viewer, trace),
   ]);
-  if (transactions.length === 0 && errors.length === 0) return null;
-  return { transactions: traceTree(transactions), errors };
+  if (transactions.length === 0 && errors.length === 0 && performanceIssues.length === 0) return null;
+  return { transactions: traceTree(transactions), errors, performanceIssues };
 }
 
 async function traceTransactions(viewer: Viewer, trace: string): Promise<TraceTransaction[]> {
@@ -101,20 +103,30 @@ function spansOf(document: string): unknown {
   }
 }
 
-async function traceErrors(viewer: Viewer, trace: string): Promise<TraceError[]> {
+/**
+ * The trace's events: errors, and apart from them (as Sentry's trace lists them) the events of
+ * performance issues the worker found in its transactions, which carry the trace id too.
+ */
+async function traceErrors(viewer: Viewer, trace: string): Promise<Pick<Trace, "errors" | "performanceIssues">> {
   const rows = await db().$queryRaw<ErrorRow[]>`
-    select e.event_id, e.issue_id, e.title, e.project_id, p.slug, e.timestamp,
+    select e.event_id, e.issue_id, e.title, e.project_id, p.slug, e.timestamp, i.type as issue_type,
       e.payload->'contexts'->'trace'->>'span_id' as span_id
-    from events e join projects p on p.id = e.project_id
+    from events e join projects p on p.id = e.project_id left join issues i on i.id = e.issue_id
     where e.trace_id = ${trace}::uuid and p.org_id = ${viewer.orgId}
     order by e.timestamp, e.id
     limit ${MAX_TRACE_ERRORS}`;
-  return rows.map((r) => ({
+  const events = rows.map((r) => ({
     eventID: r.event_id,
     issueId: r.issue_id === null ? "" : String(r.issue_id),
     title: r.title,
     project: { id: String(r.project_id), slug: r.slug },
     timestamp: r.timestamp.toISOString(),
     spanId: typeof r.span_id === "string" && r.span_id.length <= 32 ? r.span_id : null,
+    category: issueKind(r.issue_type ?? "error").issueCategory,
   }));
+  const strip = ({ category: _, ...event }: (typeof events)[number]): TraceError => event;
+  return {
+    errors: events.filter((e) => e.category !== "performance").map(strip),
+    performanceIssues: events.filter((e) => e.category === "performance").map(strip),
+  };
 }

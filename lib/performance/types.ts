@@ -76,4 +76,5 @@ export type TraceError = {
   /** the span the error happened in (its contexts.trace.span_id), when it says */
   spanId: string | null;
 };
-export type Trace = { transactions: TraceTransaction[]; errors: TraceError[] };
+/** errors: error events; performanceIssues: the events of performance issues (N+1 queries) in it */
+export type Trace = { transactions: TraceTransaction[]; errors: TraceError[]; performanceIssues: TraceError[] };

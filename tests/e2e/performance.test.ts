@@ -61,6 +61,8 @@ describe("performance monitoring in the UI", () => {
     backend = start(NODE, ["--import", "./tests/support/traced-api-instrument.mjs", "tests/support/traced-api.mjs"], {
       SENTRY_DSN: back.dsn,
       SENTRY_RELEASE: release,
+      // six queries of 15 ms one after another: over the N+1 detector's 50 ms in all
+      QUERY_MS: "15",
     });
     const deadline = Date.now() + 30_000;
     while (!/listening \d+/.test(backend.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -152,6 +154,13 @@ describe("performance monitoring in the UI", () => {
     expect(trace.transactions[0]).toMatchObject({ op: "pageload", project: { slug: "shop-web" } });
     expect(trace.transactions[0].children.map((c: { transaction: string }) => c.transaction).sort()).toEqual(["GET /api/checkout", "GET /api/products"]);
     expect(trace.errors).toEqual([expect.objectContaining({ title: "Error: Payment declined by the card issuer", project: expect.objectContaining({ slug: "shop-api" }) })]);
+    // The products loop's six queries became an N+1 issue of its own kind, listed apart.
+    expect(trace.performanceIssues).toEqual([expect.objectContaining({ title: "N+1 Query", project: expect.objectContaining({ slug: "shop-api" }) })]);
+    const apiIssues = (await api(`/projects/${orgSlug}/shop-api/issues/`)) as { title: string; issueCategory: string }[];
+    expect(apiIssues.map((i) => [i.title, i.issueCategory]).sort()).toEqual([
+      ["Error: Payment declined by the card issuer", "error"],
+      ["N+1 Query", "performance"],
+    ]);
 
     // The UI, signed in.
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));

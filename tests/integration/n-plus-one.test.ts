@@ -200,6 +200,10 @@ describe("N+1 queries from @sentry/node", () => {
       await callApi("GET", `/api/0/organizations/${A.org.slug}/events/${A.project.slug}:${transactionId}/`, { token: tokens.a }),
     );
     expect(transaction).toMatchObject({ type: "transaction", title: NAME });
+    // its trace lists it as a performance issue, not as an error
+    const trace = ok(await callApi("GET", `/api/0/organizations/${A.org.slug}/events-trace/${latest.contexts.trace.trace_id}/`, { token: tokens.a }));
+    expect(trace.errors).toEqual([]);
+    expect(trace.performanceIssues).toEqual([expect.objectContaining({ issueId: String(issue!.id), title: "N+1 Query" })]);
   });
 
   it("adds the second occurrence to the same issue; the same spans sent again add nothing", async () => {

@@ -58,6 +58,7 @@ export default async function TracePage({ params }: Props) {
       )}
 
       <TraceErrors org={org} errors={trace.errors} title="Errors" />
+      {trace.performanceIssues.length > 0 ? <TraceErrors org={org} errors={trace.performanceIssues} title="Performance issues" /> : null}
     </main>
   );
 }
