@@ -315,7 +315,7 @@ const ROUTES: Route[] = [
     method: "GET",
     path: "/api/0/organizations/{org}/events-trace/{traceId}/",
     scopes: API_SCOPES.performanceRead,
-    what: "a trace across the org's projects: its transactions as a tree (with their spans) and its errors",
+    what: "a trace across the org's projects: its transactions as a tree (with their spans), its errors and its performance issues (N+1 queries)",
   },
   {
     method: "GET",
