@@ -39,9 +39,10 @@ export function mergeSketch(into: Sketch, from: Sketch): void {
   for (const key in from) into[key] = (into[key] ?? 0) + from[key]!;
 }
 
-type Entries = { indexes: number[]; counts: number[]; total: number };
+/** A sketch's buckets in ascending order: what quantiles and Apdex walk. */
+export type SketchEntries = { indexes: ArrayLike<number>; counts: ArrayLike<number>; total: number };
 
-function sortedEntries(sketch: Sketch): Entries {
+export function sortedEntries(sketch: Sketch): SketchEntries {
   const indexes = Object.keys(sketch)
     .map(Number)
     .sort((a, b) => a - b);
@@ -54,7 +55,11 @@ function sortedEntries(sketch: Sketch): Entries {
  * the ceil(q * n)-th smallest duration, the first for q = 0); null for an empty sketch.
  */
 export function sketchQuantiles(sketch: Sketch, qs: readonly number[]): (number | null)[] {
-  const { indexes, counts, total } = sortedEntries(sketch);
+  return entriesQuantiles(sortedEntries(sketch), qs);
+}
+
+/** sketchQuantiles of buckets already in ascending order (a merge that sorts them itself). */
+export function entriesQuantiles({ indexes, counts, total }: SketchEntries, qs: readonly number[]): (number | null)[] {
   if (total === 0) return qs.map(() => null);
   return qs.map((q) => {
     const rank = Math.max(1, Math.ceil(Math.min(Math.max(q, 0), 1) * total));
@@ -63,7 +68,7 @@ export function sketchQuantiles(sketch: Sketch, qs: readonly number[]): (number 
       seen += counts[i]!;
       if (seen >= rank) return sketchValue(indexes[i]!);
     }
-    return sketchValue(indexes.at(-1)!);
+    return sketchValue(indexes[indexes.length - 1]!);
   });
 }
 
@@ -73,7 +78,11 @@ export function sketchQuantiles(sketch: Sketch, qs: readonly number[]): (number 
  * durations within 1% of T or 4T may count on the other side. Null for an empty sketch.
  */
 export function sketchApdex(sketch: Sketch, thresholdMs: number): number | null {
-  const { indexes, counts, total } = sortedEntries(sketch);
+  return entriesApdex(sortedEntries(sketch), thresholdMs);
+}
+
+/** sketchApdex of buckets already in ascending order. */
+export function entriesApdex({ indexes, counts, total }: SketchEntries, thresholdMs: number): number | null {
   if (total === 0) return null;
   let satisfied = 0;
   let tolerating = 0;
