@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { addToSketch, mergeSketch, type Sketch } from "./sketch";
-import { mergeSketchText } from "./sketch-text";
+import { forEachSketchPair, mergeSketchText } from "./sketch-text";
 
 describe("mergeSketchText", () => {
   it("adds a stored sketch as PostgreSQL writes it, as mergeSketch adds the parsed object", () => {
@@ -26,6 +26,16 @@ describe("mergeSketchText", () => {
       mergeSketchText(into, text);
       expect(into, text).toEqual({ 7: 1 });
     }
+  });
+
+  it("counts a text that stops being scannable part of the way once, through the fallback", () => {
+    const into: Sketch = { 7: 1 };
+    mergeSketchText(into, '{"12": 3, "13": 2.5, "x": 1}');
+    expect(into).toEqual({ 7: 1, 12: 3, 13: 2.5 });
+    const seen: [number, number][] = [];
+    forEachSketchPair('{"12": 3, "14": 1}trailing', (key, count) => seen.push([key, count]));
+    // handed over, taken back, and nothing from JSON.parse: the sum is nothing
+    expect(seen.reduce((sum, [, count]) => sum + count, 0)).toBe(0);
   });
 
   it("falls back for other valid shapes, keeping only integer keys with positive finite counts", () => {

@@ -1,9 +1,9 @@
-import { type Sketch, mergeSketch } from "./sketch";
+import type { Sketch } from "./sketch";
 
 // Sorting a list by p95 merges every group's sketches of the period, which is most of the
 // list's time: a scanner for the one shape PostgreSQL writes a stored sketch in
-// ({"12": 3, "15": 1}) adds counts straight into the merged sketch, without building an object
-// per row as JSON.parse would. Anything else falls back to JSON.parse.
+// ({"12": 3, "15": 1}) hands each pair over as two numbers, without building an object per row
+// as JSON.parse would. Anything else falls back to JSON.parse.
 
 const QUOTE = 34;
 const COLON = 58;
@@ -15,47 +15,60 @@ const NINE = 57;
 
 /** Adds the sketch stored as `text` (jsonb's output) into `into`. */
 export function mergeSketchText(into: Sketch, text: string): void {
-  if (!scan(into, text)) mergeSketch(into, parseSketch(text));
+  forEachSketchPair(text, (key, count) => {
+    const sum = (into[key] ?? 0) + count;
+    // a pair taken back (see forEachSketchPair) leaves no empty bucket behind
+    if (sum === 0) delete into[key];
+    else into[key] = sum;
+  });
 }
 
-/** Digits from `at` as an integer; -1 when none, or too many for an exact double. */
-function digitsAt(text: string, at: number): { value: number; end: number } {
-  let value = 0;
-  let end = at;
-  for (let ch = text.charCodeAt(end); ch >= ZERO && ch <= NINE; ch = text.charCodeAt(++end)) value = value * 10 + ch - ZERO;
-  return { value: end === at || end - at > 15 ? -1 : value, end };
+type PairFn = (key: number, count: number) => void;
+
+/**
+ * Calls `fn` with each (bucket index, count) of the sketch stored as `text`. Should the text
+ * stop having the expected shape part of the way, the pairs already handed over are handed
+ * over again with negated counts (so adding them cancels out), and then every pair from
+ * JSON.parse: a text it cannot scan counts once, not half twice.
+ */
+export function forEachSketchPair(text: string, fn: PairFn): void {
+  const stop = scan(text, fn, 1, text.length);
+  if (stop === -1) return;
+  if (stop > 0) scan(text, fn, -1, stop);
+  const parsed = parseSketch(text);
+  for (const key in parsed) fn(Number(key), parsed[key]!);
 }
 
 /**
- * Scans the whole text first into a list of pairs and adds them only when it all has the
- * expected shape, so a text it cannot read is added once, by the fallback, not half twice.
+ * Hands over `sign` x each pair starting before `stopAt`, while the text has the expected
+ * shape: -1 when all of it had, else where it stopped (every pair handed over starts before).
  */
-function scan(into: Sketch, text: string): boolean {
-  const pairs: number[] = [];
-  if (text.charCodeAt(0) !== 123) return false;
+function scan(text: string, fn: PairFn, sign: number, stopAt: number): number {
+  const last = text.length - 1;
+  if (text.charCodeAt(0) !== 123) return 0;
   let at = 1;
   while (text.charCodeAt(at) === SPACE) at++;
-  if (text.charCodeAt(at) === CLOSE) return at === text.length - 1;
+  if (text.charCodeAt(at) === CLOSE) return at === last ? -1 : at;
   for (;;) {
-    if (text.charCodeAt(at) !== QUOTE) return false;
-    const key = digitsAt(text, at + 1);
-    if (key.value < 0 || text.charCodeAt(key.end) !== QUOTE || text.charCodeAt(key.end + 1) !== COLON) return false;
-    at = key.end + 2;
-    while (text.charCodeAt(at) === SPACE) at++;
-    const count = digitsAt(text, at);
-    if (count.value < 0) return false;
-    pairs.push(key.value, count.value);
-    at = count.end;
-    while (text.charCodeAt(at) === SPACE) at++;
-    const ch = text.charCodeAt(at);
-    if (ch === CLOSE) break;
-    if (ch !== COMMA) return false;
-    at++;
+    if (at >= stopAt || text.charCodeAt(at) !== QUOTE) return at;
+    let j = at + 1;
+    let key = 0;
+    for (let ch = text.charCodeAt(j); ch >= ZERO && ch <= NINE; ch = text.charCodeAt(++j)) key = key * 10 + ch - ZERO;
+    if (j === at + 1 || j - at > 16 || text.charCodeAt(j) !== QUOTE || text.charCodeAt(j + 1) !== COLON) return at;
+    j += 2;
+    while (text.charCodeAt(j) === SPACE) j++;
+    const digits = j;
+    let count = 0;
+    for (let ch = text.charCodeAt(j); ch >= ZERO && ch <= NINE; ch = text.charCodeAt(++j)) count = count * 10 + ch - ZERO;
+    if (j === digits || j - digits > 15) return at;
+    while (text.charCodeAt(j) === SPACE) j++;
+    const ch = text.charCodeAt(j);
+    if (ch !== CLOSE && ch !== COMMA) return at;
+    fn(key, sign * count);
+    if (ch === CLOSE) return j === last ? -1 : j;
+    at = j + 1;
     while (text.charCodeAt(at) === SPACE) at++;
   }
-  if (at !== text.length - 1) return false;
-  for (let i = 0; i < pairs.length; i += 2) into[pairs[i]!] = (into[pairs[i]!] ?? 0) + pairs[i + 1]!;
-  return true;
 }
 
 /** A stored sketch of any other shape: only its non-negative integer keys with finite counts. */

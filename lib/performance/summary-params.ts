@@ -27,6 +27,8 @@ export type TransactionGroupQuery = {
 
 export const TRANSACTION_GROUP_SORTS: readonly TransactionGroupSort[] = ["-count", "-throughput", "-p95", "-failureRate"];
 export const DEFAULT_GROUPS_PER_PAGE = 50;
+/** The largest project id (an int column); a larger one is no project. */
+export const MAX_ID = 2_147_483_647;
 export const MAX_GROUPS_PER_PAGE = 100;
 
 /** Sentry refuses more points in time than this (MAX_POINTS); a long period is read per day. */

@@ -10,12 +10,17 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
 /**
- * Periods up to this long are read from hourly rows, longer ones from daily rows. Daily rows
- * are fewer but each holds about six times the sketch buckets of an hourly row, and rounding
- * to whole days widens a short period a lot (24 hours would read up to 48), so hours serve
- * up to three days.
+ * Periods up to this long are read per hour, longer ones per day: rounding to whole days
+ * widens a short period a lot (24 hours would read up to 48), and a day's rows merge many
+ * hours' sketches into one (the bench's cut-over table measures both).
  */
 export const HOURLY_UP_TO_MS = 3 * DAY;
+
+/**
+ * A bucket that ended this long ago is sealed: the worker has stored its transactions (it
+ * drains within seconds; this leaves room for a backlog), so its merged figures may be kept.
+ */
+export const SEALED_AFTER_MS = 10 * 60_000;
 
 export type StatsResolution = "h" | "d";
 
@@ -31,6 +36,9 @@ export type StatsPeriod = {
   minutes: number;
 };
 
+/** A bucket of stored stats: `index` is the period's bucket (the series point) it adds to. */
+export type StatsUnit = { resolution: StatsResolution; bucket: number; index: number; sealed: boolean };
+
 export function statsPeriod(start: Date, end: Date, now = Date.now(), resolution?: StatsResolution): StatsPeriod {
   const chosen = resolution ?? (end.getTime() - start.getTime() <= HOURLY_UP_TO_MS ? "h" : "d");
   const step = chosen === "h" ? HOUR : DAY;
@@ -45,4 +53,25 @@ export function periodBuckets(period: StatsPeriod): Date[] {
   const out: Date[] = [];
   for (let t = period.start.getTime(); t < period.end.getTime(); t += period.step) out.push(new Date(t));
   return out;
+}
+
+/**
+ * The stored buckets that make up a period, none in the future. A day that is not sealed yet
+ * (today, and yesterday for a few minutes) is read as its hours, so that only the current
+ * hour is left unsealed: a day's row changes with every batch, its past hours do not.
+ */
+export function periodUnits(period: StatsPeriod, now = Date.now()): StatsUnit[] {
+  const sealed = (bucket: number, width: number) => bucket + width + SEALED_AFTER_MS <= now;
+  const units: StatsUnit[] = [];
+  periodBuckets(period).forEach((date, index) => {
+    const bucket = date.getTime();
+    if (bucket > now) return;
+    if (period.resolution === "h" || sealed(bucket, DAY)) {
+      units.push({ resolution: period.resolution, bucket, index, sealed: sealed(bucket, period.step) });
+      return;
+    }
+    for (let hour = bucket; hour < bucket + DAY && hour <= now; hour += HOUR)
+      units.push({ resolution: "h", bucket: hour, index, sealed: sealed(hour, HOUR) });
+  });
+  return units;
 }

@@ -2,10 +2,10 @@ import { sqlRows } from "../db";
 import { escapeLike } from "../issues/search-sql";
 import type { StatsPeriod } from "./summary-period";
 
-// The SQL behind the transactions list: the worker's stats rows of a period, read through the
-// (project_id, resolution, bucket) index for a whole org's list, or the primary key for a few
-// groups. Raw `pg` rows rather than Prisma's: a list sorted by p95 reads tens of thousands of
-// rows with their sketches, and Prisma's per-value conversion would cost more than the query.
+// The SQL behind the transactions list: the worker's stats rows of some buckets, read through
+// the (project_id, resolution, bucket) index for a whole org's list, or the primary key for a
+// few groups. Raw `pg` rows rather than Prisma's: a list sorted by p95 reads tens of thousands
+// of rows with their sketches, and Prisma's per-value conversion would cost more than the query.
 // Optional filters are `($n is null or ...)`: each statement is planned with its values, so an
 // absent filter folds away. Callers pass project ids they have checked are the viewer's org's.
 
@@ -15,47 +15,52 @@ export type StatsFilter = {
   period: StatsPeriod;
   environment: string | null;
   release: string | null;
-  /** only groups whose name contains this, case-insensitive */
-  nameContains: string | null;
 };
 
-export type GroupTotals = { groupId: string; count: number; failures: number; durationSum: number };
 /** One stats row; `sketch` is the stored sketch as jsonb's text (read with mergeSketchText). */
-export type StatsRow = GroupTotals & { bucket: Date; sketch: string };
+export type StatsRow = { groupId: string; bucket: Date; count: number; failures: number; durationSum: number; sketch: string };
+/** One stats row of a unit: `unit` is the unit's position in the list asked for. */
+export type UnitRow = Omit<StatsRow, "bucket"> & { unit: number };
 export type GroupMeta = { groupId: string; projectId: number; name: string; op: string; method: string };
 
-const pattern = (filter: StatsFilter) => (filter.nameContains === null ? null : `%${escapeLike(filter.nameContains)}%`);
-
-/** Count, failures and duration sum per group with transactions in the period. */
-export async function unsafeGroupTotals(filter: StatsFilter): Promise<GroupTotals[]> {
+/** The period's stats rows of these groups, with their sketches. */
+export async function unsafeStatsRows(filter: StatsFilter, groupIds: string[]): Promise<StatsRow[]> {
   const { projectIds: ids, period, environment: env, release: rel } = filter;
-  const like = pattern(filter);
-  return sqlRows<GroupTotals>`
-    select s.group_id::text as "groupId", sum(s.count)::float8 as count, sum(s.failures)::float8 as failures,
-      sum(s.duration_sum) as "durationSum"
-    from transaction_stats s
-    where s.project_id = any(${ids}::int[]) and s.resolution = ${period.resolution}
-      and s.bucket >= ${period.start} and s.bucket < ${period.end}
-      and (${env}::text is null or s.environment = ${env}) and (${rel}::text is null or s.release = ${rel})
-      and (${like}::text is null or s.group_id in (select g.id from transaction_groups g
-        where g.project_id = any(${ids}::int[]) and g.name ilike ${like}))
-    group by s.group_id`;
-}
-
-/** The period's stats rows with their sketches: of `groupIds` only, or of every group (null). */
-export async function unsafeStatsRows(filter: StatsFilter, groupIds: string[] | null): Promise<StatsRow[]> {
-  const { projectIds: ids, period, environment: env, release: rel } = filter;
-  const like = pattern(filter);
   return sqlRows<StatsRow>`
     select s.group_id::text as "groupId", s.bucket, s.count, s.failures, s.duration_sum as "durationSum",
       s.sketch::text as sketch
     from transaction_stats s
-    where s.project_id = any(${ids}::int[]) and s.resolution = ${period.resolution}
-      and s.bucket >= ${period.start} and s.bucket < ${period.end}
-      and (${groupIds}::bigint[] is null or s.group_id = any(${groupIds}::bigint[]))
-      and (${env}::text is null or s.environment = ${env}) and (${rel}::text is null or s.release = ${rel})
-      and (${like}::text is null or s.group_id in (select g.id from transaction_groups g
-        where g.project_id = any(${ids}::int[]) and g.name ilike ${like}))`;
+    where s.group_id = any(${groupIds}::bigint[]) and s.project_id = any(${ids}::int[])
+      and s.resolution = ${period.resolution} and s.bucket >= ${period.start} and s.bucket < ${period.end}
+      and (${env}::text is null or s.environment = ${env}) and (${rel}::text is null or s.release = ${rel})`;
+}
+
+/**
+ * The stats rows of these (project, resolution, bucket) units, for an environment and release
+ * (any when null), each unit's rows found through the (project_id, resolution, bucket) index.
+ * A row says its unit by its position in `units` (0-based), not by three more columns.
+ */
+export async function unsafeUnitRows(
+  units: { projectId: number; resolution: string; bucket: number }[],
+  filter: { environment: string | null; release: string | null },
+): Promise<UnitRow[]> {
+  if (units.length === 0) return [];
+  const { environment: env, release: rel } = filter;
+  return sqlRows<UnitRow>`
+    select u.i::int - 1 as unit, s.group_id::text as "groupId", s.count, s.failures, s.duration_sum as "durationSum",
+      s.sketch::text as sketch
+    from unnest(${units.map((u) => u.projectId)}::int[], ${units.map((u) => u.resolution)}::bpchar[],
+      ${units.map((u) => new Date(u.bucket).toISOString())}::timestamptz[]) with ordinality u(project_id, resolution, bucket, i)
+    join transaction_stats s on s.project_id = u.project_id and s.resolution = u.resolution and s.bucket = u.bucket
+    where (${env}::text is null or s.environment = ${env}) and (${rel}::text is null or s.release = ${rel})`;
+}
+
+/** The ids of the groups of these projects whose name contains `text`, case-insensitive. */
+export async function unsafeGroupIdsNamed(projectIds: number[], text: string): Promise<Set<string>> {
+  const rows = await sqlRows<{ id: string }>`
+    select g.id::text as id from transaction_groups g
+    where g.project_id = any(${projectIds}::int[]) and g.name ilike ${`%${escapeLike(text)}%`}`;
+  return new Set(rows.map((r) => r.id));
 }
 
 /** Groups by id, in the org's projects only (a foreign id is simply absent). */
@@ -85,7 +90,7 @@ export async function unsafeGroupsByName(
  * whose `transaction` is the name (of any op and method: errors do not say theirs).
  */
 export async function unsafeErrorCounts(
-  filter: Omit<StatsFilter, "nameContains">,
+  filter: StatsFilter,
   names: { projectId: number; name: string }[],
 ): Promise<Map<string, number>> {
   const out = new Map<string, number>();

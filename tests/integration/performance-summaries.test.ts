@@ -2,15 +2,17 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { addToSketch, isFailedStatus, SKETCH_RELATIVE_ACCURACY, type Sketch } from "@/lib/performance/sketch";
 import { listTransactionGroups, parseTransactionGroupQuery, transactionGroupDetail } from "@/lib/performance/summaries";
+import { FRESH_MS } from "@/lib/performance/summary-cache";
 import { type Scope, unsafeCreateApiToken } from "@/lib/tokens";
 import { callApi, parseLink } from "../support/api";
 import { createOrgWithProject } from "../support/factories";
 
 // The transactions list over stats rows shaped exactly as the worker writes them (count,
 // duration_sum, failures and a sketch built with addToSketch, per group, hour or day,
-// environment and release; error counts per name): figures against the exact values of the
-// transactions seeded, both resolutions, filters, sorts, paging, the chart of one group, the
-// API's shape, bad input, and two orgs that never see each other's groups.
+// environment and release, upserted with the worker's merge; error counts per name): figures
+// against the exact values of the transactions seeded, both resolutions, the current hour and
+// late transactions in a sealed one, filters, sorts, paging, the chart of one group, the API's
+// shape, bad input, and two orgs that never see each other's groups.
 // tests/integration/performance-summaries-sdk.test.ts does it with what @sentry/node sends.
 
 type Tenant = Awaited<ReturnType<typeof createOrgWithProject>>;
@@ -69,6 +71,12 @@ type Group = { id: bigint; projectId: number; name: string; op: string; method: 
 /** A group and its stats, per hour and per day, as lib/performance/store-stats.ts writes them. */
 async function seedGroup(projectId: number, name: string, txs: Tx[], op = "http.server", method = "GET"): Promise<Group> {
   const group = await db().transactionGroup.create({ data: { projectId, name, op, method }, select: { id: true } });
+  await addStats(group.id, projectId, txs);
+  return { id: group.id, projectId, name, op, method, txs };
+}
+
+/** Adds transactions to a group's stats as the worker's upsert does (sketches merged). */
+async function addStats(groupId: bigint, projectId: number, txs: Tx[]): Promise<void> {
   const stats = new Map<string, { resolution: string; bucket: number; environment: string; release: string; count: number; sum: number; failures: number; sketch: Sketch }>();
   for (const t of txs) {
     for (const [resolution, width] of [["h", HOUR], ["d", DAY]] as const) {
@@ -85,21 +93,17 @@ async function seedGroup(projectId: number, name: string, txs: Tx[], op = "http.
       addToSketch(s.sketch, t.durationMs);
     }
   }
-  await db().transactionStat.createMany({
-    data: [...stats.values()].map((s) => ({
-      groupId: group.id,
-      projectId,
-      resolution: s.resolution,
-      bucket: new Date(s.bucket),
-      environment: s.environment,
-      release: s.release,
-      count: s.count,
-      durationSum: s.sum,
-      failures: s.failures,
-      sketch: s.sketch,
-    })),
-  });
-  return { id: group.id, projectId, name, op, method, txs };
+  for (const s of stats.values()) {
+    await db().$executeRaw`
+      insert into transaction_stats (group_id, project_id, resolution, bucket, environment, release, count, duration_sum, failures, sketch)
+      values (${groupId}, ${projectId}, ${s.resolution}, ${new Date(s.bucket)}, ${s.environment}, ${s.release}, ${s.count}, ${s.sum},
+        ${s.failures}, ${JSON.stringify(s.sketch)}::jsonb)
+      on conflict (group_id, resolution, bucket, environment, release) do update set
+        count = transaction_stats.count + excluded.count,
+        duration_sum = transaction_stats.duration_sum + excluded.duration_sum,
+        failures = transaction_stats.failures + excluded.failures,
+        sketch = transaction_sketch_merge(transaction_stats.sketch, excluded.sketch)`;
+  }
 }
 
 /** Error events of a transaction name, counted per hour and day as the worker counts them. */
@@ -264,6 +268,29 @@ describe("transaction groups: figures", () => {
       parseTransactionGroupQuery(new URLSearchParams(`start=${iso(H0 - 3 * HOUR)}&end=${iso(H0)}`)),
     );
     expect(groups).toEqual([]);
+  });
+});
+
+describe("transaction groups: fresh figures", () => {
+  it("reads the current hour every time, and a sealed hour's late transactions within FRESH_MS", async () => {
+    const now = Date.now();
+    const hourNow = Math.floor(now / HOUR) * HOUR;
+    const at = (ms: number, n: number, durationMs: number): Tx[] =>
+      Array.from({ length: n }, () => ({ durationMs, status: "ok", timestamp: ms, environment: "production", release: "app@1.0" }));
+    const early = at(hourNow - 2 * HOUR + 60_000, 10, 50);
+    const group = await seedGroup(A2.id, "GET /fresh", [...early, ...at(Math.max(now - 1000, hourNow), 5, 70)]);
+    const count = async (period: string, when: number) =>
+      (
+        await listTransactionGroups(viewerOf(A), parseTransactionGroupQuery(new URLSearchParams(`statsPeriod=${period}&query=fresh`), when), when)
+      ).groups[0]!.count;
+    for (const period of ["24h", "14d"]) expect(await count(period, now)).toBe(15);
+    // more of the current hour: seen at once
+    await addStats(group.id, A2.id, at(Math.max(now - 1000, hourNow), 3, 70));
+    for (const period of ["24h", "14d"]) expect(await count(period, now)).toBe(18);
+    // late ones of a sealed hour: the kept figures until they are FRESH_MS old, then these
+    await addStats(group.id, A2.id, at(hourNow - 2 * HOUR + 60_000, 4, 50));
+    for (const period of ["24h", "14d"]) expect(await count(period, now + 1000)).toBe(18);
+    for (const period of ["24h", "14d"]) expect(await count(period, now + FRESH_MS + 1)).toBe(22);
   });
 });
 

@@ -1,0 +1,227 @@
+import type { Sketch, SketchEntries } from "./sketch";
+import { forEachSketchPair } from "./sketch-text";
+import type { StatsUnit } from "./summary-period";
+import { type UnitRow, unsafeUnitRows } from "./summary-rows";
+
+// Every group's figures of one project and one stored bucket (for an environment and release
+// filter), merged across the rows the worker keeps per environment and release. Reading a
+// period's sketches from jsonb is most of a list's cost (PostgreSQL writes each bucket pair as
+// text, and a busy group's day holds hundreds), while a sealed bucket's rows no longer change:
+// so sealed buckets' figures are kept here, in this process, in compact arrays, and a list
+// reads from PostgreSQL only the current hour and what it has not seen lately. Kept for
+// FRESH_MS: a transaction stored later into a sealed bucket (an SDK that was offline, a worker
+// backlog) shows within that time.
+
+export const FRESH_MS = 10 * 60_000;
+/** Statements a read of missing figures is split into (of the pool's 8 connections). */
+const PARALLEL_READS = 2;
+/** Memory the kept figures may take in a process; the least recently used go first. */
+const MAX_BYTES = 64 * 1024 * 1024;
+
+export type UnitFigures = {
+  /** transaction_groups ids (bigserial, well within a double's exact integers) */
+  groupIds: Float64Array;
+  count: Float64Array;
+  failures: Float64Array;
+  durationSum: Float64Array;
+  /** group i's sketch pairs are keys/counts[offsets[i] .. offsets[i + 1]) */
+  offsets: Uint32Array;
+  keys: Uint32Array;
+  counts: Float64Array;
+};
+
+export type ProjectUnit = { projectId: number; unit: StatsUnit; figures: UnitFigures };
+export type UnitFilter = { environment: string | null; release: string | null };
+
+type Kept = { figures: UnitFigures; bytes: number; until: number };
+const kept = new Map<string, Kept>();
+let keptBytes = 0;
+
+const keyOf = (projectId: number, unit: StatsUnit, filter: UnitFilter) =>
+  JSON.stringify([projectId, unit.resolution, unit.bucket, filter.environment, filter.release]);
+
+/**
+ * The figures of each of these projects' units, for the filter: sealed ones kept within
+ * FRESH_MS from memory, the rest read in one statement (and kept when sealed). Callers pass
+ * project ids they have checked are the viewer's org's; the ids are part of every key.
+ */
+export async function unsafeUnitFigures(
+  projectIds: number[],
+  units: StatsUnit[],
+  filter: UnitFilter,
+  now = Date.now(),
+): Promise<ProjectUnit[]> {
+  const out: ProjectUnit[] = [];
+  const missing: { projectId: number; unit: StatsUnit; key: string }[] = [];
+  for (const projectId of projectIds) {
+    for (const unit of units) {
+      const key = keyOf(projectId, unit, filter);
+      const hit = unit.sealed ? kept.get(key) : undefined;
+      if (hit && hit.until > now) {
+        // least recently used first: a hit moves to the end
+        kept.delete(key);
+        kept.set(key, hit);
+        out.push({ projectId, unit, figures: hit.figures });
+      } else missing.push({ projectId, unit, key });
+    }
+  }
+  if (missing.length === 0) return out;
+  // In a few statements at once: PostgreSQL writes one part's sketches while this process
+  // reads another's.
+  const parts = Math.min(PARALLEL_READS, missing.length);
+  const size = Math.ceil(missing.length / parts);
+  await Promise.all(
+    Array.from({ length: parts }, async (_, p) => {
+      const chunk = missing.slice(p * size, (p + 1) * size);
+      const rows = await unsafeUnitRows(
+        chunk.map((m) => ({ projectId: m.projectId, resolution: m.unit.resolution, bucket: m.unit.bucket })),
+        filter,
+      );
+      const byUnit = chunk.map((): UnitRow[] => []);
+      for (const row of rows) byUnit[row.unit]!.push(row);
+      chunk.forEach((m, i) => {
+        const figures = compact(byUnit[i]!);
+        if (m.unit.sealed) keep(m.key, figures, now);
+        out.push({ projectId: m.projectId, unit: m.unit, figures });
+      });
+    }),
+  );
+  return out;
+}
+
+/** Forgets every kept figure (tests that rewrite past buckets). */
+export function forgetUnitFigures(): void {
+  kept.clear();
+  keptBytes = 0;
+}
+
+function keep(key: string, figures: UnitFigures, now: number): void {
+  const bytes =
+    figures.count.byteLength * 4 + figures.offsets.byteLength + figures.keys.byteLength + figures.counts.byteLength;
+  const old = kept.get(key);
+  if (old) {
+    keptBytes -= old.bytes;
+    kept.delete(key);
+  }
+  kept.set(key, { figures, bytes, until: now + FRESH_MS });
+  keptBytes += bytes;
+  for (const [oldest, entry] of kept) {
+    if (keptBytes <= MAX_BYTES) break;
+    kept.delete(oldest);
+    keptBytes -= entry.bytes;
+  }
+}
+
+/** One unit's rows (any environments and releases) merged per group into compact arrays. */
+function compact(rows: UnitRow[]): UnitFigures {
+  const groups = new Map<string, UnitRow[]>();
+  for (const row of rows) {
+    const list = groups.get(row.groupId);
+    if (list) list.push(row);
+    else groups.set(row.groupId, [row]);
+  }
+  const n = groups.size;
+  const figures: UnitFigures = {
+    groupIds: Float64Array.from(groups.keys(), Number),
+    count: new Float64Array(n),
+    failures: new Float64Array(n),
+    durationSum: new Float64Array(n),
+    offsets: new Uint32Array(n + 1),
+    keys: new Uint32Array(0),
+    counts: new Float64Array(0),
+  };
+  const pairs = rows.length * 16;
+  let keys = new Uint32Array(pairs);
+  let counts = new Float64Array(pairs);
+  let length = 0;
+  const add = (key: number, count: number) => accumulator.add(key, count);
+  let i = 0;
+  for (const list of groups.values()) {
+    for (const row of list) {
+      figures.count[i]! += row.count;
+      figures.failures[i]! += row.failures;
+      figures.durationSum[i]! += row.durationSum;
+      forEachSketchPair(row.sketch, add);
+    }
+    const entries = accumulator.drain();
+    if (length + entries.indexes.length > keys.length) {
+      const size = Math.max(keys.length * 2, length + entries.indexes.length);
+      keys = grow(keys, new Uint32Array(size));
+      counts = grow(counts, new Float64Array(size));
+    }
+    keys.set(entries.indexes, length);
+    counts.set(entries.counts, length);
+    length += entries.indexes.length;
+    figures.offsets[++i] = length;
+  }
+  figures.keys = keys.slice(0, length);
+  figures.counts = counts.slice(0, length);
+  return figures;
+}
+
+function grow<T extends Uint32Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+/**
+ * Counts per sketch bucket in a dense array, reused for one group after another: adding is an
+ * array write rather than an object property's, the list's innermost loop.
+ */
+class SketchAccumulator {
+  // bucket indexes reach about 1,300 (30 days); anything beyond goes to `extra`
+  private readonly dense = new Float64Array(2048);
+  private readonly seen = new Uint8Array(2048);
+  private touched: number[] = [];
+  private extra: Sketch = {};
+
+  add(key: number, count: number): void {
+    if (key < this.dense.length) {
+      if (this.seen[key] === 0) {
+        this.seen[key] = 1;
+        this.touched.push(key);
+      }
+      this.dense[key]! += count;
+    } else if (this.extra[key] === undefined) {
+      this.extra[key] = count;
+      this.touched.push(key);
+    } else this.extra[key] += count;
+  }
+
+  /** Every bucket added since the last drain, in ascending order; then it starts empty again. */
+  drain(): SketchEntries {
+    const touched = Float64Array.from(this.touched).sort();
+    const indexes = new Float64Array(touched.length);
+    const counts = new Float64Array(touched.length);
+    let n = 0;
+    let total = 0;
+    for (const key of touched) {
+      let count: number;
+      if (key < this.dense.length) {
+        count = this.dense[key]!;
+        this.dense[key] = 0;
+        this.seen[key] = 0;
+      } else count = this.extra[key]!;
+      // a bucket whose pairs were taken back (forEachSketchPair) is no bucket
+      if (count === 0) continue;
+      indexes[n] = key;
+      counts[n++] = count;
+      total += count;
+    }
+    this.touched = [];
+    this.extra = {};
+    return { indexes: indexes.subarray(0, n), counts: counts.subarray(0, n), total };
+  }
+}
+
+const accumulator = new SketchAccumulator();
+
+/** One group's sketch over several units, merged: group `indexes[i]` of `figures[i]`. */
+export function mergeUnitSketches(figures: UnitFigures[], indexes: number[]): SketchEntries {
+  for (let i = 0; i < figures.length; i++) {
+    const { offsets, keys, counts } = figures[i]!;
+    const index = indexes[i]!;
+    for (let j = offsets[index]!; j < offsets[index + 1]!; j++) accumulator.add(keys[j]!, counts[j]!);
+  }
+  return accumulator.drain();
+}
