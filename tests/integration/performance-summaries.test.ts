@@ -271,6 +271,42 @@ describe("transaction groups: figures", () => {
   });
 });
 
+describe("transaction groups: sketch accuracy at scale", () => {
+  it("reads p50-p99 of 100,000 durations within 1% through the whole read path, and prints the errors measured", async () => {
+    const C = await createOrgWithProject();
+    const next = random(11);
+    const shapes = { lognormal: [] as Tx[], bimodal: [] as Tx[] };
+    for (const [shape, list] of Object.entries(shapes)) {
+      for (let i = 0; i < 100_000; i++) {
+        const gauss = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+        const median = shape === "bimodal" && next() < 0.7 ? 4 : 120;
+        list.push({
+          durationMs: median * Math.exp(0.8 * gauss),
+          status: "ok",
+          timestamp: H0 + Math.floor(next() * 3 * HOUR),
+          environment: next() < 0.5 ? "production" : "staging",
+          release: "app@1.0",
+        });
+      }
+      await seedGroup(C.project.id, `GET /${shape}`, list);
+    }
+    const { groups } = await listTransactionGroups(viewerOf(C), parseTransactionGroupQuery(new URLSearchParams(WINDOW)));
+    const errors: string[] = [];
+    for (const [shape, list] of Object.entries(shapes)) {
+      const row = groups.find((g) => g.transaction === `GET /${shape}`)!;
+      const want = exact(list, 300);
+      expect(row.count).toBe(100_000);
+      const measured = (["p50", "p75", "p95", "p99"] as const).map((q) => {
+        const error = Math.abs(row[q]! - want[q]) / want[q];
+        expect(error, `${shape} ${q}`).toBeLessThanOrEqual(SKETCH_RELATIVE_ACCURACY);
+        return `${q} ${(error * 100).toFixed(3)}%`;
+      });
+      errors.push(`${shape}: ${measured.join(", ")}`);
+    }
+    console.log(`relative error against the exact nearest-rank values, 100,000 durations each: ${errors.join("; ")}`);
+  });
+});
+
 describe("transaction groups: fresh figures", () => {
   it("reads the current hour every time, and a sealed hour's late transactions within FRESH_MS", async () => {
     const now = Date.now();
