@@ -9,10 +9,16 @@ import { type UnitRow, unsafeUnitRows } from "./summary-rows";
 // text, and a busy group's day holds hundreds), while a sealed bucket's rows no longer change:
 // so sealed buckets' figures are kept here, in this process, in compact arrays, and a list
 // reads from PostgreSQL only the current hour and what it has not seen lately. Kept for
-// FRESH_MS: a transaction stored later into a sealed bucket (an SDK that was offline, a worker
-// backlog) shows within that time.
+// FRESH_MS while the bucket ended less than an hour ago (a worker's backlog lands then), and for
+// FRESH_OLD_MS after: a transaction stored later than that into a sealed bucket (an SDK that
+// was offline) shows within FRESH_OLD_MS, and a list seen again a few minutes later re-reads
+// only its last hour or two.
 
 export const FRESH_MS = 10 * 60_000;
+export const FRESH_OLD_MS = 60 * 60_000;
+const HOUR = 3_600_000;
+const WIDTH = { h: HOUR, d: 24 * HOUR } as const;
+const freshFor = (unit: StatsUnit, now: number) => (unit.bucket + WIDTH[unit.resolution] + HOUR <= now ? FRESH_OLD_MS : FRESH_MS);
 /** Statements a read of missing figures is split into (of the pool's 8 connections). */
 const PARALLEL_READS = 2;
 /** Memory the kept figures may take in a process; the least recently used go first. */
@@ -81,7 +87,7 @@ export async function unsafeUnitFigures(
       for (const row of rows) byUnit[row.unit]!.push(row);
       chunk.forEach((m, i) => {
         const figures = compact(byUnit[i]!);
-        if (m.unit.sealed) keep(m.key, figures, now);
+        if (m.unit.sealed) keep(m.key, figures, now + freshFor(m.unit, now));
         out.push({ projectId: m.projectId, unit: m.unit, figures });
       });
     }),
@@ -89,13 +95,22 @@ export async function unsafeUnitFigures(
   return out;
 }
 
-/** Forgets every kept figure (tests that rewrite past buckets). */
+/** Forgets every kept figure (tests that rewrite past buckets, the bench's cold lists). */
 export function forgetUnitFigures(): void {
   kept.clear();
   keptBytes = 0;
 }
 
-function keep(key: string, figures: UnitFigures, now: number): void {
+/** Forgets the figures a list at time `at` would no longer use (the bench's revisits). */
+export function expireUnitFigures(at: number): void {
+  for (const [key, entry] of kept) {
+    if (entry.until > at) continue;
+    kept.delete(key);
+    keptBytes -= entry.bytes;
+  }
+}
+
+function keep(key: string, figures: UnitFigures, until: number): void {
   const bytes =
     figures.count.byteLength * 4 + figures.offsets.byteLength + figures.keys.byteLength + figures.counts.byteLength;
   const old = kept.get(key);
@@ -103,7 +118,7 @@ function keep(key: string, figures: UnitFigures, now: number): void {
     keptBytes -= old.bytes;
     kept.delete(key);
   }
-  kept.set(key, { figures, bytes, until: now + FRESH_MS });
+  kept.set(key, { figures, bytes, until });
   keptBytes += bytes;
   for (const [oldest, entry] of kept) {
     if (keptBytes <= MAX_BYTES) break;

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { addToSketch, isFailedStatus, SKETCH_RELATIVE_ACCURACY, type Sketch } from "@/lib/performance/sketch";
 import { listTransactionGroups, parseTransactionGroupQuery, transactionGroupDetail } from "@/lib/performance/summaries";
-import { FRESH_MS } from "@/lib/performance/summary-cache";
+import { FRESH_MS, FRESH_OLD_MS } from "@/lib/performance/summary-cache";
 import { type Scope, unsafeCreateApiToken } from "@/lib/tokens";
 import { callApi, parseLink } from "../support/api";
 import { createOrgWithProject } from "../support/factories";
@@ -308,25 +308,30 @@ describe("transaction groups: sketch accuracy at scale", () => {
 });
 
 describe("transaction groups: fresh figures", () => {
-  it("reads the current hour every time, and a sealed hour's late transactions within FRESH_MS", async () => {
-    const now = Date.now();
-    const hourNow = Math.floor(now / HOUR) * HOUR;
-    const at = (ms: number, n: number, durationMs: number): Tx[] =>
-      Array.from({ length: n }, () => ({ durationMs, status: "ok", timestamp: ms, environment: "production", release: "app@1.0" }));
-    const early = at(hourNow - 2 * HOUR + 60_000, 10, 50);
-    const group = await seedGroup(A2.id, "GET /fresh", [...early, ...at(Math.max(now - 1000, hourNow), 5, 70)]);
+  it("reads the current hour every time, a sealed bucket's late transactions within FRESH_MS (FRESH_OLD_MS an hour after it)", async () => {
+    const hourNow = Math.floor(Date.now() / HOUR) * HOUR;
+    // half past the current hour: the last hour is sealed and ended half an hour ago
+    const now = hourNow + 30 * 60_000;
+    const at = (ms: number, n: number): Tx[] =>
+      Array.from({ length: n }, () => ({ durationMs: 50, status: "ok", timestamp: ms, environment: "production", release: "app@1.0" }));
+    const group = await seedGroup(A2.id, "GET /fresh", [...at(hourNow - HOUR + 60_000, 10), ...at(now - 1000, 5)]);
     const count = async (period: string, when: number) =>
       (
         await listTransactionGroups(viewerOf(A), parseTransactionGroupQuery(new URLSearchParams(`statsPeriod=${period}&query=fresh`), when), when)
       ).groups[0]!.count;
-    for (const period of ["24h", "14d"]) expect(await count(period, now)).toBe(15);
+    const both = async (when: number) => [await count("24h", when), await count("14d", when)];
+    expect(await both(now)).toEqual([15, 15]);
     // more of the current hour: seen at once
-    await addStats(group.id, A2.id, at(Math.max(now - 1000, hourNow), 3, 70));
-    for (const period of ["24h", "14d"]) expect(await count(period, now)).toBe(18);
-    // late ones of a sealed hour: the kept figures until they are FRESH_MS old, then these
-    await addStats(group.id, A2.id, at(hourNow - 2 * HOUR + 60_000, 4, 50));
-    for (const period of ["24h", "14d"]) expect(await count(period, now + 1000)).toBe(18);
-    for (const period of ["24h", "14d"]) expect(await count(period, now + FRESH_MS + 1)).toBe(22);
+    await addStats(group.id, A2.id, at(now - 1000, 3));
+    expect(await both(now)).toEqual([18, 18]);
+    // late ones of the last hour: the kept figures until they are FRESH_MS old, then these
+    await addStats(group.id, A2.id, at(hourNow - HOUR + 60_000, 4));
+    expect(await both(now + 1000)).toEqual([18, 18]);
+    expect(await both(now + FRESH_MS + 1)).toEqual([22, 22]);
+    // a bucket that ended over an hour ago (read, empty, at `now`) is kept for FRESH_OLD_MS
+    await addStats(group.id, A2.id, at(hourNow - 3 * DAY, 7));
+    expect(await count("14d", now + FRESH_MS + 2)).toBe(22);
+    expect(await count("14d", now + FRESH_OLD_MS + 1)).toBe(29);
   });
 });
 
