@@ -5,6 +5,7 @@ import { hex16, hex32 } from "./ids";
 import { detectNPlusOne, type NPlusOne } from "./n-plus-one";
 import { boundedSpanData, isObject, truncate } from "./span-data";
 import { normalizeSpans } from "./spans";
+import { sanitizeUrlTransactionName } from "./transaction-name";
 
 /** The columns of a transactions row (and its group's key: name, op, method). */
 export type TransactionColumns = {
@@ -71,6 +72,8 @@ export function prepareTransaction(raw: Record<string, unknown>, ctx: NormalizeC
   if (endMs < startMs) throw new InvalidItemError("invalid_transaction", "transaction ends before it starts");
   if (endMs - startMs > MAX_DURATION_MS) throw new InvalidItemError("invalid_transaction", "transaction longer than 30 days");
 
+  // before normalizeEvent, as Relay does, so the `transaction` tag is the scrubbed name too
+  sanitizeUrlTransactionName(raw);
   const event = normalizeEvent(raw, ctx);
   const doc = event.payload;
   const trace = boundedTrace(doc, ctx.scrub);
