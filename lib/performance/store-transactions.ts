@@ -1,5 +1,6 @@
 import type { SqlTx } from "../db";
 import { joinDocuments, SEPARATOR } from "../events/joined-documents";
+import { boundNewGroups, type GroupKey, groupKey } from "./group-bound";
 import { upsertTransactionStats } from "./store-stats";
 import type { SpanOutcome, TransactionColumns, TransactionDocument } from "./transaction-document";
 
@@ -42,20 +43,20 @@ export async function storeTransactions(tx: SqlTx, projectId: number, items: Pre
   return stored.flatMap((t) => t.spanOutcomes);
 }
 
-const groupKey = (c: Pick<TransactionColumns, "name" | "op" | "method">) => `${c.name}\0${c.op}\0${c.method}`;
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 type GroupRow = { id: string; name: string; op: string; method: string };
 
 /**
  * Group key -> group id (bigint text). One read when every group exists (the usual batch);
- * otherwise the missing ones are inserted in key order and read again: a second statement,
+ * otherwise the missing ones the project's bound lets in (group-bound.ts) are inserted in key
+ * order and read again, with the placeholder groups the others go to: a second statement,
  * whose snapshot sees groups another lane committed while this insert waited for them.
  */
 async function resolveGroups(tx: SqlTx, projectId: number, columns: TransactionColumns[]): Promise<Map<string, string>> {
-  const keys = new Map<string, Pick<TransactionColumns, "name" | "op" | "method">>();
+  const keys = new Map<string, GroupKey>();
   for (const c of columns) keys.set(groupKey(c), { name: c.name, op: c.op, method: c.method });
-  const read = async (wanted: Pick<TransactionColumns, "name" | "op" | "method">[]) =>
+  const read = async (wanted: GroupKey[]) =>
     tx.rows<GroupRow>`
       select g.id, g.name, g.op, g.method
       from unnest(${wanted.map((k) => k.name)}::text[], ${wanted.map((k) => k.op)}::text[], ${wanted.map((k) => k.method)}::text[])
@@ -68,14 +69,19 @@ async function resolveGroups(tx: SqlTx, projectId: number, columns: TransactionC
     .sort(([a], [b]) => compare(a, b))
     .map(([, k]) => k);
   if (missing.length === 0) return ids;
-  await tx.run`
-    insert into transaction_groups (project_id, name, op, method)
-    select ${projectId}::int, name, op, method
-    from unnest(${missing.map((k) => k.name)}::text[], ${missing.map((k) => k.op)}::text[], ${missing.map((k) => k.method)}::text[])
-         with ordinality as k(name, op, method, n)
-    order by n
-    on conflict (project_id, name, op, method) do nothing`;
-  for (const row of await read(missing)) ids.set(groupKey(row), row.id);
+  const { create, redirect } = await boundNewGroups(tx, projectId, missing);
+  if (create.length > 0)
+    await tx.run`
+      insert into transaction_groups (project_id, name, op, method)
+      select ${projectId}::int, name, op, method
+      from unnest(${create.map((k) => k.name)}::text[], ${create.map((k) => k.op)}::text[], ${create.map((k) => k.method)}::text[])
+           with ordinality as k(name, op, method, n)
+      order by n
+      on conflict (project_id, name, op, method) do nothing`;
+  const wanted = new Map(create.map((k) => [groupKey(k), k]));
+  for (const target of redirect.values()) wanted.set(groupKey(target), target);
+  for (const row of await read([...wanted.values()])) ids.set(groupKey(row), row.id);
+  for (const [key, target] of redirect) ids.set(key, ids.get(groupKey(target))!);
   return ids;
 }
 
