@@ -3,6 +3,8 @@
 //   GET /api/products  loads a product list with one query per product (an N+1), each taking
 //                      QUERY_MS (3 ms unless set: the N+1 test makes them slow enough to count)
 //   GET /api/checkout  fails: the error is captured inside a span, the answer is a 500
+//   GET /api/orders/<id>  one order, by the id in its path: no router names this request, so
+//                      the SDK names its transaction after the URL (source "url")
 // Prints "listening <port>" once it accepts requests.
 import http from "node:http";
 import * as Sentry from "@sentry/node";
@@ -41,6 +43,14 @@ const server = http.createServer(async (request, response) => {
   const url = new URL(request.url, "http://localhost");
   if (url.pathname === "/api/products") {
     const body = JSON.stringify(await products());
+    return void response.writeHead(200, { ...cors, "content-type": "application/json" }).end(body);
+  }
+  const order = /^\/api\/orders\/([^/]+)$/.exec(url.pathname);
+  if (order) {
+    const body = await Sentry.startSpan({ name: "SELECT * FROM orders WHERE id = $1", op: "db" }, async () => {
+      await wait(2);
+      return JSON.stringify({ id: order[1] });
+    });
     return void response.writeHead(200, { ...cors, "content-type": "application/json" }).end(body);
   }
   if (url.pathname === "/api/checkout") {
