@@ -21,7 +21,19 @@ describe("mergeSketchText", () => {
   });
 
   it("reads empty sketches and adds nothing from text it cannot read, nor anything twice", () => {
-    for (const text of ["{}", "{ }", "", "null", "[1,2]", "{", '{"12": 3', '{"12": }', '{"x": 1}', '{"-1": 4}', '"text"']) {
+    for (const text of [
+      "{}",
+      "{ }",
+      "",
+      "null",
+      "[1,2]",
+      "{",
+      '{"12": 3',
+      '{"12": }',
+      '{"x": 1}',
+      '{"-1": 4}',
+      '"text"',
+    ]) {
       const into: Sketch = { 7: 1 };
       mergeSketchText(into, text);
       expect(into, text).toEqual({ 7: 1 });

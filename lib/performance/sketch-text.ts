@@ -53,13 +53,16 @@ function scan(text: string, fn: PairFn, sign: number, stopAt: number): number {
     if (at >= stopAt || text.charCodeAt(at) !== QUOTE) return at;
     let j = at + 1;
     let key = 0;
-    for (let ch = text.charCodeAt(j); ch >= ZERO && ch <= NINE; ch = text.charCodeAt(++j)) key = key * 10 + ch - ZERO;
-    if (j === at + 1 || j - at > 16 || text.charCodeAt(j) !== QUOTE || text.charCodeAt(j + 1) !== COLON) return at;
+    for (let ch = text.charCodeAt(j); ch >= ZERO && ch <= NINE; ch = text.charCodeAt(++j))
+      key = key * 10 + ch - ZERO;
+    if (j === at + 1 || j - at > 16 || text.charCodeAt(j) !== QUOTE || text.charCodeAt(j + 1) !== COLON)
+      return at;
     j += 2;
     while (text.charCodeAt(j) === SPACE) j++;
     const digits = j;
     let count = 0;
-    for (let ch = text.charCodeAt(j); ch >= ZERO && ch <= NINE; ch = text.charCodeAt(++j)) count = count * 10 + ch - ZERO;
+    for (let ch = text.charCodeAt(j); ch >= ZERO && ch <= NINE; ch = text.charCodeAt(++j))
+      count = count * 10 + ch - ZERO;
     if (j === digits || j - digits > 15) return at;
     while (text.charCodeAt(j) === SPACE) j++;
     const ch = text.charCodeAt(j);
@@ -82,7 +85,8 @@ function parseSketch(text: string): Sketch {
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return out;
   for (const [key, count] of Object.entries(parsed)) {
-    if (/^\d{1,6}$/.test(key) && typeof count === "number" && Number.isFinite(count) && count > 0) out[Number(key)] = count;
+    if (/^\d{1,6}$/.test(key) && typeof count === "number" && Number.isFinite(count) && count > 0)
+      out[Number(key)] = count;
   }
   return out;
 }

@@ -18,13 +18,16 @@ import type { TransactionGroupSummary } from "./types";
 // accuracy; counts, failure rate and throughput are exact.
 
 export { parseTransactionGroupQuery, type TransactionGroupQuery } from "./summary-params";
-export { transactionGroupDetail, type TransactionGroupRef, type TransactionGroupSeriesPoint } from "./summary-detail";
+export {
+  transactionGroupDetail,
+  type TransactionGroupRef,
+  type TransactionGroupSeriesPoint,
+} from "./summary-detail";
 
 export type TransactionGroupListItem = TransactionGroupSummary & {
   /** transactions per bucket (hour, or day for long periods) across the period, oldest first */
   series: number[];
 };
-
 
 /** A group's figures as they are merged: totals, counts per bucket, and where its sketch is. */
 type Merged = {
@@ -39,7 +42,6 @@ type Merged = {
   entries: SketchEntries | null;
 };
 
-
 /**
  * One page of the viewer's org's transaction groups with transactions in the period, with
  * their figures and sparkline counts, sorted (ties by newest group first) and offset-paged:
@@ -50,7 +52,12 @@ export async function listTransactionGroups(
   viewer: Viewer,
   query: TransactionGroupQuery,
   now = Date.now(),
-): Promise<{ groups: TransactionGroupListItem[]; nextCursor: string | null; prevCursor: string | null; links: PageLinks }> {
+): Promise<{
+  groups: TransactionGroupListItem[];
+  nextCursor: string | null;
+  prevCursor: string | null;
+  links: PageLinks;
+}> {
   assertCan(viewer.role, "performance:read");
   const offset = offsetOf(parseCursor(query.cursor));
   const perPage = Math.min(Math.max(Math.trunc(query.perPage) || 1, 1), MAX_GROUPS_PER_PAGE);
@@ -62,7 +69,11 @@ export async function listTransactionGroups(
     unsafeUnitFigures(projectIds, periodUnits(period, now), filter, now),
     query.query === null ? null : unsafeGroupIdsNamed(projectIds, query.query),
   ]);
-  const merged = mergeUnits(units, Math.round((period.end.getTime() - period.start.getTime()) / period.step), named);
+  const merged = mergeUnits(
+    units,
+    Math.round((period.end.getTime() - period.start.getTime()) / period.step),
+    named,
+  );
 
   // Sorting by p95 needs every group's merged sketch; the other sorts only the page's.
   let ranked: Merged[];
@@ -76,7 +87,14 @@ export async function listTransactionGroups(
   }
 
   const { items, links } = offsetPage(ranked.slice(offset, offset + perPage + 1), perPage, offset);
-  const metas = new Map((await unsafeGroupsById(viewer.orgId, items.map((m) => String(m.groupId)))).map((g) => [Number(g.groupId), g]));
+  const metas = new Map(
+    (
+      await unsafeGroupsById(
+        viewer.orgId,
+        items.map((m) => String(m.groupId)),
+      )
+    ).map((g) => [Number(g.groupId), g]),
+  );
   const errors = await unsafeErrorCounts(
     { projectIds, period, ...filter },
     [...metas.values()].map((g) => ({ projectId: g.projectId, name: g.name })),
@@ -84,7 +102,12 @@ export async function listTransactionGroups(
   const groups = items.flatMap((m) => {
     const meta = metas.get(m.groupId);
     if (!meta) return [];
-    return [{ ...summarize(meta, m, entriesOf(m), projects.get(meta.projectId)!, period, errors), series: m.series }];
+    return [
+      {
+        ...summarize(meta, m, entriesOf(m), projects.get(meta.projectId)!, period, errors),
+        series: m.series,
+      },
+    ];
   });
   return {
     groups,
@@ -95,7 +118,10 @@ export async function listTransactionGroups(
 }
 
 /** The projects the query names (every project of the org when none), with what figures need. */
-async function projectsOfQuery(viewer: Viewer, query: TransactionGroupQuery): Promise<Map<number, SummaryProject>> {
+async function projectsOfQuery(
+  viewer: Viewer,
+  query: TransactionGroupQuery,
+): Promise<Map<number, SummaryProject>> {
   const ids = query.projectIds ?? [];
   const slugs = query.projectSlugs ?? [];
   const all = ids.length === 0 && slugs.length === 0;
@@ -107,7 +133,10 @@ async function projectsOfQuery(viewer: Viewer, query: TransactionGroupQuery): Pr
   if (!all) {
     const found = (p: SummaryProject) => ids.includes(p.id) || slugs.includes(p.slug);
     const named = projects.filter(found);
-    if (ids.some((id) => !named.some((p) => p.id === id)) || slugs.some((s) => !named.some((p) => p.slug === s)))
+    if (
+      ids.some((id) => !named.some((p) => p.id === id)) ||
+      slugs.some((s) => !named.some((p) => p.slug === s))
+    )
       throw new AppError("not_found", "no such project");
     return new Map(named.map((p) => [p.id, p]));
   }
@@ -126,7 +155,16 @@ function mergeUnits(units: ProjectUnit[], buckets: number, only: Set<string> | n
       if (only && !only.has(String(groupId))) continue;
       let m = out.get(groupId);
       if (!m) {
-        m = { groupId, count: 0, failures: 0, durationSum: 0, series: new Array<number>(buckets).fill(0), partFigures: [], partIndexes: [], entries: null };
+        m = {
+          groupId,
+          count: 0,
+          failures: 0,
+          durationSum: 0,
+          series: new Array<number>(buckets).fill(0),
+          partFigures: [],
+          partIndexes: [],
+          entries: null,
+        };
         out.set(groupId, m);
       }
       m.count += count[i]!;

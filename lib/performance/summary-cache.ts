@@ -18,7 +18,8 @@ export const FRESH_MS = 10 * 60_000;
 export const FRESH_OLD_MS = 60 * 60_000;
 const HOUR = 3_600_000;
 const WIDTH = { h: HOUR, d: 24 * HOUR } as const;
-const freshFor = (unit: StatsUnit, now: number) => (unit.bucket + WIDTH[unit.resolution] + HOUR <= now ? FRESH_OLD_MS : FRESH_MS);
+const freshFor = (unit: StatsUnit, now: number) =>
+  unit.bucket + WIDTH[unit.resolution] + HOUR <= now ? FRESH_OLD_MS : FRESH_MS;
 /** Statements a read of missing figures is split into (of the pool's 8 connections). */
 const PARALLEL_READS = 2;
 /** Memory the kept figures may take in a process; the least recently used go first. */
@@ -112,7 +113,10 @@ export function expireUnitFigures(at: number): void {
 
 function keep(key: string, figures: UnitFigures, until: number): void {
   const bytes =
-    figures.count.byteLength * 4 + figures.offsets.byteLength + figures.keys.byteLength + figures.counts.byteLength;
+    figures.count.byteLength * 4 +
+    figures.offsets.byteLength +
+    figures.keys.byteLength +
+    figures.counts.byteLength;
   const old = kept.get(key);
   if (old) {
     keptBytes -= old.bytes;

@@ -6,7 +6,14 @@ import { mergeSketchText } from "./sketch-text";
 import { summarize } from "./summary-figures";
 import { MAX_ID, type TransactionGroupQuery } from "./summary-params";
 import { periodBuckets, statsPeriod } from "./summary-period";
-import { type GroupMeta, type StatsFilter, type StatsRow, unsafeErrorCounts, unsafeGroupsByName, unsafeStatsRows } from "./summary-rows";
+import {
+  type GroupMeta,
+  type StatsFilter,
+  type StatsRow,
+  unsafeErrorCounts,
+  unsafeGroupsByName,
+  unsafeStatsRows,
+} from "./summary-rows";
 import type { TransactionGroupSummary } from "./types";
 
 // One group's page: its figures and its chart per hour (or day), read straight from its stats
@@ -22,7 +29,12 @@ export type TransactionGroupSeriesPoint = {
   failureRate: number;
 };
 
-export type TransactionGroupRef = { projectId: number; transaction: string; op: string | null; method: string | null };
+export type TransactionGroupRef = {
+  projectId: number;
+  transaction: string;
+  op: string | null;
+  method: string | null;
+};
 
 /**
  * One group's figures over the period and its chart per hour (or day), from the stats of the
@@ -45,8 +57,16 @@ export async function transactionGroupDetail(
   const groups = await unsafeGroupsByName(viewer.orgId, ref);
   if (groups.length === 0) return null;
   const period = statsPeriod(filter.start, filter.end);
-  const statsFilter: StatsFilter = { projectIds: [project.id], period, environment: filter.environment, release: filter.release };
-  const rows = await unsafeStatsRows(statsFilter, groups.map((g) => g.groupId));
+  const statsFilter: StatsFilter = {
+    projectIds: [project.id],
+    period,
+    environment: filter.environment,
+    release: filter.release,
+  };
+  const rows = await unsafeStatsRows(
+    statsFilter,
+    groups.map((g) => g.groupId),
+  );
   const buckets = periodBuckets(period);
   const perBucket = buckets.map(() => emptyTotals());
   const total = emptyTotals();
@@ -87,4 +107,3 @@ function addRow(into: Totals, row: StatsRow): void {
   into.durationSum += row.durationSum;
   mergeSketchText(into.sketch, row.sketch);
 }
-

@@ -25,7 +25,12 @@ export type TransactionGroupQuery = {
   perPage: number;
 };
 
-export const TRANSACTION_GROUP_SORTS: readonly TransactionGroupSort[] = ["-count", "-throughput", "-p95", "-failureRate"];
+export const TRANSACTION_GROUP_SORTS: readonly TransactionGroupSort[] = [
+  "-count",
+  "-throughput",
+  "-p95",
+  "-failureRate",
+];
 export const DEFAULT_GROUPS_PER_PAGE = 50;
 /** The largest project id (an int column); a larger one is no project. */
 export const MAX_ID = 2_147_483_647;
@@ -66,7 +71,10 @@ export function parseTransactionGroupQuery(params: URLSearchParams, now = Date.n
  * `project=`, repeatable: numeric ids as Sentry sends them, or slugs as people type them;
  * none or -1 means every project. Whether they are the org's is checked when listing.
  */
-function projectParams(params: URLSearchParams): { projectIds: number[] | null; projectSlugs: string[] | null } {
+function projectParams(params: URLSearchParams): {
+  projectIds: number[] | null;
+  projectSlugs: string[] | null;
+} {
   const values = params.getAll("project").filter((p) => p !== "");
   if (values.length > 100) throw bad("project: at most 100 projects");
   if (values.length === 0 || values.includes("-1")) return { projectIds: null, projectSlugs: null };

@@ -39,7 +39,12 @@ export type StatsPeriod = {
 /** A bucket of stored stats: `index` is the period's bucket (the series point) it adds to. */
 export type StatsUnit = { resolution: StatsResolution; bucket: number; index: number; sealed: boolean };
 
-export function statsPeriod(start: Date, end: Date, now = Date.now(), resolution?: StatsResolution): StatsPeriod {
+export function statsPeriod(
+  start: Date,
+  end: Date,
+  now = Date.now(),
+  resolution?: StatsResolution,
+): StatsPeriod {
   const chosen = resolution ?? (end.getTime() - start.getTime() <= HOURLY_UP_TO_MS ? "h" : "d");
   const step = chosen === "h" ? HOUR : DAY;
   const first = Math.floor(start.getTime() / step) * step;

@@ -18,7 +18,14 @@ export type StatsFilter = {
 };
 
 /** One stats row; `sketch` is the stored sketch as jsonb's text (read with mergeSketchText). */
-export type StatsRow = { groupId: string; bucket: Date; count: number; failures: number; durationSum: number; sketch: string };
+export type StatsRow = {
+  groupId: string;
+  bucket: Date;
+  count: number;
+  failures: number;
+  durationSum: number;
+  sketch: string;
+};
 /** One stats row of a unit: `unit` is the unit's position in the list asked for. */
 export type UnitRow = Omit<StatsRow, "bucket"> & { unit: number };
 export type GroupMeta = { groupId: string; projectId: number; name: string; op: string; method: string };

@@ -67,9 +67,28 @@ type Group = {
 
 type Cell = { count: number; durationSum: number; failures: number; sketch: Sketch };
 
-const ROUTES = ["/api/orders", "/api/users", "/api/invoices", "/api/search", "/api/reports", "/api/products", "/api/carts",
-  "/api/payments", "/api/auth", "/api/notifications", "/api/inventory", "/api/shipments", "/api/graphql", "/checkout",
-  "/account", "/admin/users", "/tasks/sync", "/tasks/send-invoice", "/webhooks/stripe", "/health"];
+const ROUTES = [
+  "/api/orders",
+  "/api/users",
+  "/api/invoices",
+  "/api/search",
+  "/api/reports",
+  "/api/products",
+  "/api/carts",
+  "/api/payments",
+  "/api/auth",
+  "/api/notifications",
+  "/api/inventory",
+  "/api/shipments",
+  "/api/graphql",
+  "/checkout",
+  "/account",
+  "/admin/users",
+  "/tasks/sync",
+  "/tasks/send-invoice",
+  "/webhooks/stripe",
+  "/health",
+];
 const METHODS = ["GET", "GET", "GET", "POST", "PUT", "DELETE"];
 
 /**
@@ -79,7 +98,15 @@ const METHODS = ["GET", "GET", "GET", "POST", "PUT", "DELETE"];
  */
 async function seedOrg(
   client: pg.Client,
-  o: { projectIds: number[]; names: number; transactions: number; days: number; skew: number; now: Date; seed: number },
+  o: {
+    projectIds: number[];
+    names: number;
+    transactions: number;
+    days: number;
+    skew: number;
+    now: Date;
+    seed: number;
+  },
   flush: (kind: "h" | "d" | "e", n: number) => void,
 ): Promise<number> {
   const random = prng(o.seed);
@@ -109,7 +136,12 @@ async function seedOrg(
   const inserted = await client.query<{ id: string }>(
     `insert into transaction_groups (project_id, name, op, method)
      select * from unnest($1::int[], $2::text[], $3::text[], $4::text[]) returning id`,
-    [specs.map((s) => o.projectIds[s.projectIdx]), specs.map((s) => s.name), specs.map((s) => s.op), specs.map((s) => s.method)],
+    [
+      specs.map((s) => o.projectIds[s.projectIdx]),
+      specs.map((s) => s.name),
+      specs.map((s) => s.op),
+      specs.map((s) => s.method),
+    ],
   );
   const groups: Group[] = specs.map((s, i) => ({ ...s, id: Number(inserted.rows[i]!.id) }));
 
@@ -143,12 +175,26 @@ async function seedOrg(
   let total = 0;
   let day = new Map<string, Cell & { group: Group; environment: string; release: string }>();
   let dayStart = Math.floor(firstHour / DAY) * DAY;
-  const dayErrors = new Map<string, { projectId: number; name: string; environment: string; release: string; count: number }>();
+  const dayErrors = new Map<
+    string,
+    { projectId: number; name: string; environment: string; release: string; count: number }
+  >();
   const flushDay = async () => {
     for (const c of day.values())
-      statRows.push([c.group.id, o.projectIds[c.group.projectIdx], new Date(dayStart), c.environment, c.release, c.count, c.durationSum, c.failures, JSON.stringify(c.sketch)]);
+      statRows.push([
+        c.group.id,
+        o.projectIds[c.group.projectIdx],
+        new Date(dayStart),
+        c.environment,
+        c.release,
+        c.count,
+        c.durationSum,
+        c.failures,
+        JSON.stringify(c.sketch),
+      ]);
     await insertStats("d");
-    for (const e of dayErrors.values()) errorRows.push([e.projectId, "d", new Date(dayStart), e.name, e.environment, e.release, e.count]);
+    for (const e of dayErrors.values())
+      errorRows.push([e.projectId, "d", new Date(dayStart), e.name, e.environment, e.release, e.count]);
     await insertErrors();
     day = new Map();
     dayErrors.clear();
@@ -171,7 +217,8 @@ async function seedOrg(
       const releaseNo = Math.floor((hourIndex + g.projectIdx * 11) / RELEASE_EVERY_HOURS);
       for (let i = 0; i < n; i++) {
         const environment = random() < STAGING_SHARE ? ENVIRONMENTS[1] : ENVIRONMENTS[0];
-        const straggler = releaseNo > 0 && (hourIndex + g.projectIdx * 11) % RELEASE_EVERY_HOURS < 24 && random() < 0.2;
+        const straggler =
+          releaseNo > 0 && (hourIndex + g.projectIdx * 11) % RELEASE_EVERY_HOURS < 24 && random() < 0.2;
         const release = `app@1.${releaseNo - (straggler ? 1 : 0)}.0`;
         const slow = random() < 0.02 ? 10 : 1;
         const duration = g.medianMs * Math.exp(g.sigma * gauss()) * slow;
@@ -189,10 +236,28 @@ async function seedOrg(
       }
       total += n;
       for (const [key, c] of cells) {
-        statRows.push([g.id, o.projectIds[g.projectIdx], new Date(hour), c.environment, c.release, c.count, c.durationSum, c.failures, JSON.stringify(c.sketch)]);
+        statRows.push([
+          g.id,
+          o.projectIds[g.projectIdx],
+          new Date(hour),
+          c.environment,
+          c.release,
+          c.count,
+          c.durationSum,
+          c.failures,
+          JSON.stringify(c.sketch),
+        ]);
         let d = day.get(`${g.id}|${key}`);
         if (!d) {
-          d = { count: 0, durationSum: 0, failures: 0, sketch: {}, group: g, environment: c.environment, release: c.release };
+          d = {
+            count: 0,
+            durationSum: 0,
+            failures: 0,
+            sketch: {},
+            group: g,
+            environment: c.environment,
+            release: c.release,
+          };
           day.set(`${g.id}|${key}`, d);
         }
         d.count += c.count;
@@ -201,10 +266,25 @@ async function seedOrg(
         mergeSketch(d.sketch, c.sketch);
         const errors = Math.round(c.failures * g.errorsPerFailure);
         if (errors > 0) {
-          errorRows.push([o.projectIds[g.projectIdx], "h", new Date(hour), g.name, c.environment, c.release, errors]);
+          errorRows.push([
+            o.projectIds[g.projectIdx],
+            "h",
+            new Date(hour),
+            g.name,
+            c.environment,
+            c.release,
+            errors,
+          ]);
           const e = dayErrors.get(`${g.id}|${key}`);
           if (e) e.count += errors;
-          else dayErrors.set(`${g.id}|${key}`, { projectId: o.projectIds[g.projectIdx]!, name: g.name, environment: c.environment, release: c.release, count: errors });
+          else
+            dayErrors.set(`${g.id}|${key}`, {
+              projectId: o.projectIds[g.projectIdx]!,
+              name: g.name,
+              environment: c.environment,
+              release: c.release,
+              count: errors,
+            });
         }
       }
       if (statRows.length >= 5000) await insertStats("h");
@@ -234,7 +314,10 @@ export async function seedPerformance(client: pg.Client, o: PerfSeedOptions): Pr
   const orgOf = async (slug: string, email: string, projects: number): Promise<PerfSeededOrg> => {
     const id = orgs.rows.find((r) => r.slug === slug)!.id;
     const ownerId = users.rows.find((u) => u.email === email)!.id;
-    await client.query(`insert into memberships (org_id, user_id, role) values ($1, $2, 'owner')`, [id, ownerId]);
+    await client.query(`insert into memberships (org_id, user_id, role) values ($1, $2, 'owner')`, [
+      id,
+      ownerId,
+    ]);
     const rows = await client.query<{ id: number }>(
       `insert into projects (org_id, slug, name, platform)
        select $1, $2 || '-' || i, 'Project ' || i, 'node' from generate_series(1, $3::int) i returning id`,
@@ -256,15 +339,39 @@ export async function seedPerformance(client: pg.Client, o: PerfSeedOptions): Pr
   };
   const transactions = await seedOrg(
     client,
-    { projectIds: org.projectIds, names: o.names, transactions: o.transactions, days: o.days, skew: o.skew, now: o.now, seed: 22 },
+    {
+      projectIds: org.projectIds,
+      names: o.names,
+      transactions: o.transactions,
+      days: o.days,
+      skew: o.skew,
+      now: o.now,
+      seed: 22,
+    },
     flush,
   );
   await seedOrg(
     client,
-    { projectIds: other.projectIds, names: o.otherNames, transactions: o.otherTransactions, days: o.days, skew: o.skew, now: o.now, seed: 7 },
+    {
+      projectIds: other.projectIds,
+      names: o.otherNames,
+      transactions: o.otherTransactions,
+      days: o.days,
+      skew: o.skew,
+      now: o.now,
+      seed: 7,
+    },
     flush,
   );
   await client.query("set session_replication_role = origin");
   await client.query("vacuum analyze transaction_groups, transaction_stats, transaction_error_stats");
-  return { org, other, hourlyRows: counts.h, dailyRows: counts.d, errorRows: counts.e, transactions, totalMs: performance.now() - started };
+  return {
+    org,
+    other,
+    hourlyRows: counts.h,
+    dailyRows: counts.d,
+    errorRows: counts.e,
+    transactions,
+    totalMs: performance.now() - started,
+  };
 }

@@ -64,10 +64,17 @@ describe("transaction groups from @sentry/node 11", () => {
   it("have the exact counts, failure rate, throughput and Apdex of what was sent, percentiles within 1%", async () => {
     const now = Date.now();
     const query = parseTransactionGroupQuery(
-      new URLSearchParams({ start: new Date(started - 60_000).toISOString(), end: new Date(now).toISOString() }),
+      new URLSearchParams({
+        start: new Date(started - 60_000).toISOString(),
+        end: new Date(now).toISOString(),
+      }),
       now,
     );
-    const { groups } = await listTransactionGroups({ userId: A.user.id, orgId: A.org.id, role: "member" }, query, now);
+    const { groups } = await listTransactionGroups(
+      { userId: A.user.id, orgId: A.org.id, role: "member" },
+      query,
+      now,
+    );
     const expected = sentGroups();
     expect(groups).toHaveLength(expected.size);
     const minutes = (now - Math.floor((started - 60_000) / HOUR) * HOUR) / 60_000;
@@ -80,7 +87,12 @@ describe("transaction groups from @sentry/node 11", () => {
       expect(row!.count).toBe(list.length);
       expect(row!.throughput).toBeCloseTo(list.length / minutes, 9);
       expect(row!.avgDuration).toBeCloseTo(durations.reduce((a, b) => a + b, 0) / list.length, 3);
-      for (const [q, field] of [[0.5, "p50"], [0.75, "p75"], [0.95, "p95"], [0.99, "p99"]] as const)
+      for (const [q, field] of [
+        [0.5, "p50"],
+        [0.75, "p75"],
+        [0.95, "p95"],
+        [0.99, "p99"],
+      ] as const)
         within(row![field], nearestRank(durations, q));
       expect(row!.failureRate).toBe(list.filter((s) => isFailedStatus(s.status)).length / list.length);
       // Apdex exactly, unless a duration is within the sketch's accuracy of T or 4T
@@ -99,12 +111,19 @@ describe("transaction groups from @sentry/node 11", () => {
   });
 
   it("serves them through the API, slowest first by p95; another org sees none and gets a 404 for this org", async () => {
-    const url = (t: Tenant, query: string) => `/api/0/organizations/${t.org.slug}/transaction-groups/?${query}`;
-    const reply = await callApi("GET", url(A, `project=${A.project.id}&statsPeriod=1h&sort=-p95`), { token: tokens.a });
+    const url = (t: Tenant, query: string) =>
+      `/api/0/organizations/${t.org.slug}/transaction-groups/?${query}`;
+    const reply = await callApi("GET", url(A, `project=${A.project.id}&statsPeriod=1h&sort=-p95`), {
+      token: tokens.a,
+    });
     expect(reply.status, reply.body).toBe(200);
     const rows = reply.json();
     expect(rows.map((r: { transaction: string }) => r.transaction)).toEqual(["GET /orders", "GET /fail"]);
-    expect(rows[0]).toMatchObject({ project: { id: String(A.project.id), slug: A.project.slug }, method: "GET", count: 24 });
+    expect(rows[0]).toMatchObject({
+      project: { id: String(A.project.id), slug: A.project.slug },
+      method: "GET",
+      count: 24,
+    });
     expect((await callApi("GET", url(A, "statsPeriod=1h"), { token: tokens.b })).status).toBe(404);
     expect((await callApi("GET", url(B, `project=${A.project.id}`), { token: tokens.b })).status).toBe(404);
     const theirs = await callApi("GET", url(B, "statsPeriod=1h"), { token: tokens.b });

@@ -1,7 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { addToSketch, isFailedStatus, SKETCH_RELATIVE_ACCURACY, type Sketch } from "@/lib/performance/sketch";
-import { listTransactionGroups, parseTransactionGroupQuery, transactionGroupDetail } from "@/lib/performance/summaries";
+import {
+  listTransactionGroups,
+  parseTransactionGroupQuery,
+  transactionGroupDetail,
+} from "@/lib/performance/summaries";
 import { FRESH_MS, FRESH_OLD_MS } from "@/lib/performance/summary-cache";
 import { type Scope, unsafeCreateApiToken } from "@/lib/tokens";
 import { callApi, parseLink } from "../support/api";
@@ -58,7 +62,11 @@ function transactions(seed: number, n: number, medianMs: number, failureShare: n
     const failed = next() < failureShare;
     return {
       durationMs,
-      status: failed ? (next() < 0.5 ? "internal_error" : "deadline_exceeded") : statuses[Math.floor(next() * statuses.length)]!,
+      status: failed
+        ? next() < 0.5
+          ? "internal_error"
+          : "deadline_exceeded"
+        : statuses[Math.floor(next() * statuses.length)]!,
       timestamp: H0 + Math.floor(next() * 3 * HOUR),
       environment: next() < 0.7 ? "production" : "staging",
       release: next() < 0.5 ? "app@1.0" : "app@2.0",
@@ -69,22 +77,55 @@ function transactions(seed: number, n: number, medianMs: number, failureShare: n
 type Group = { id: bigint; projectId: number; name: string; op: string; method: string; txs: Tx[] };
 
 /** A group and its stats, per hour and per day, as lib/performance/store-stats.ts writes them. */
-async function seedGroup(projectId: number, name: string, txs: Tx[], op = "http.server", method = "GET"): Promise<Group> {
-  const group = await db().transactionGroup.create({ data: { projectId, name, op, method }, select: { id: true } });
+async function seedGroup(
+  projectId: number,
+  name: string,
+  txs: Tx[],
+  op = "http.server",
+  method = "GET",
+): Promise<Group> {
+  const group = await db().transactionGroup.create({
+    data: { projectId, name, op, method },
+    select: { id: true },
+  });
   await addStats(group.id, projectId, txs);
   return { id: group.id, projectId, name, op, method, txs };
 }
 
 /** Adds transactions to a group's stats as the worker's upsert does (sketches merged). */
 async function addStats(groupId: bigint, projectId: number, txs: Tx[]): Promise<void> {
-  const stats = new Map<string, { resolution: string; bucket: number; environment: string; release: string; count: number; sum: number; failures: number; sketch: Sketch }>();
+  const stats = new Map<
+    string,
+    {
+      resolution: string;
+      bucket: number;
+      environment: string;
+      release: string;
+      count: number;
+      sum: number;
+      failures: number;
+      sketch: Sketch;
+    }
+  >();
   for (const t of txs) {
-    for (const [resolution, width] of [["h", HOUR], ["d", DAY]] as const) {
+    for (const [resolution, width] of [
+      ["h", HOUR],
+      ["d", DAY],
+    ] as const) {
       const bucket = Math.floor(t.timestamp / width) * width;
       const key = `${resolution}|${bucket}|${t.environment}|${t.release}`;
       let s = stats.get(key);
       if (!s) {
-        s = { resolution, bucket, environment: t.environment, release: t.release, count: 0, sum: 0, failures: 0, sketch: {} };
+        s = {
+          resolution,
+          bucket,
+          environment: t.environment,
+          release: t.release,
+          count: 0,
+          sum: 0,
+          failures: 0,
+          sketch: {},
+        };
         stats.set(key, s);
       }
       s.count++;
@@ -107,12 +148,21 @@ async function addStats(groupId: bigint, projectId: number, txs: Tx[]): Promise<
 }
 
 /** Error events of a transaction name, counted per hour and day as the worker counts them. */
-async function seedErrors(projectId: number, name: string, at: number, count: number, environment = "production", release = "app@1.0") {
+async function seedErrors(
+  projectId: number,
+  name: string,
+  at: number,
+  count: number,
+  environment = "production",
+  release = "app@1.0",
+) {
   await db().transactionErrorStat.createMany({
     data: (["h", "d"] as const).map((resolution) => ({
       projectId,
       resolution,
-      bucket: new Date(Math.floor(at / (resolution === "h" ? HOUR : DAY)) * (resolution === "h" ? HOUR : DAY)),
+      bucket: new Date(
+        Math.floor(at / (resolution === "h" ? HOUR : DAY)) * (resolution === "h" ? HOUR : DAY),
+      ),
       name,
       environment,
       release,
@@ -146,7 +196,8 @@ const viewerOf = (t: Tenant) => ({ userId: t.user.id, orgId: t.org.id, role: "ow
 const within = (actual: number | null, expected: number) =>
   expect(Math.abs(actual! - expected) / expected).toBeLessThanOrEqual(SKETCH_RELATIVE_ACCURACY);
 
-const groupsUrl = (t: Tenant, query: string) => `/api/0/organizations/${t.org.slug}/transaction-groups/?${query}`;
+const groupsUrl = (t: Tenant, query: string) =>
+  `/api/0/organizations/${t.org.slug}/transaction-groups/?${query}`;
 const WINDOW = `start=${iso(H0)}&end=${iso(H0 + 3 * HOUR)}`;
 
 let checkout: Group;
@@ -168,7 +219,13 @@ beforeAll(async () => {
   tokens.aNoScope = await token(A, ["project:releases"]);
 
   checkout = await seedGroup(A.project.id, "GET /checkout", transactions(1, 3000, 80, 0.04));
-  checkoutPost = await seedGroup(A.project.id, "GET /checkout", transactions(2, 400, 120, 0.02), "http.server", "POST");
+  checkoutPost = await seedGroup(
+    A.project.id,
+    "GET /checkout",
+    transactions(2, 400, 120, 0.02),
+    "http.server",
+    "POST",
+  );
   slowReport = await seedGroup(A.project.id, "GET /reports/100%_done", transactions(3, 200, 2500, 0.01));
   flaky = await seedGroup(A.project.id, "task.sync", transactions(4, 500, 40, 0.3), "queue.task", "");
   otherProject = await seedGroup(A2.id, "GET /checkout", transactions(5, 700, 400, 0.05));
@@ -182,9 +239,14 @@ beforeAll(async () => {
 
 describe("transaction groups: figures", () => {
   it("match the exact values of the transactions: counts, throughput, failure rate and Apdex exactly, percentiles within 1%", async () => {
-    const { groups } = await listTransactionGroups(viewerOf(A), parseTransactionGroupQuery(new URLSearchParams(WINDOW)));
+    const { groups } = await listTransactionGroups(
+      viewerOf(A),
+      parseTransactionGroupQuery(new URLSearchParams(WINDOW)),
+    );
     for (const g of [checkout, checkoutPost, slowReport, flaky, otherProject]) {
-      const row = groups.find((r) => r.transaction === g.name && r.method === g.method && r.project.id === String(g.projectId));
+      const row = groups.find(
+        (r) => r.transaction === g.name && r.method === g.method && r.project.id === String(g.projectId),
+      );
       expect(row, g.name).toBeDefined();
       const want = exact(g.txs, g.projectId === A2.id ? 250 : 300);
       expect(row!.op).toBe(g.op);
@@ -201,7 +263,9 @@ describe("transaction groups: figures", () => {
       expect(row!.series).toHaveLength(3);
       expect(row!.series.reduce((a, b) => a + b, 0)).toBe(want.count);
       for (let h = 0; h < 3; h++)
-        expect(row!.series[h]).toBe(g.txs.filter((t) => t.timestamp >= H0 + h * HOUR && t.timestamp < H0 + (h + 1) * HOUR).length);
+        expect(row!.series[h]).toBe(
+          g.txs.filter((t) => t.timestamp >= H0 + h * HOUR && t.timestamp < H0 + (h + 1) * HOUR).length,
+        );
     }
     expect(groups.some((r) => r.count === foreign.txs.length)).toBe(false);
   });
@@ -213,21 +277,29 @@ describe("transaction groups: figures", () => {
       viewerOf(A),
       parseTransactionGroupQuery(new URLSearchParams(`start=${iso(start)}&end=${iso(end)}`)),
     );
-    const row = groups.find((r) => r.transaction === checkout.name && r.method === "GET" && r.project.id === String(A.project.id))!;
+    const row = groups.find(
+      (r) => r.transaction === checkout.name && r.method === "GET" && r.project.id === String(A.project.id),
+    )!;
     const want = exact(checkout.txs, 300);
     expect(row.count).toBe(want.count);
     within(row.p95, want.p95);
     expect(row.apdex).toBeCloseTo(want.apdex, 12);
     // whole days: from the start's day to the end of the end's day (in the past)
-    const days = (Math.ceil(end / DAY) - Math.floor(start / DAY));
+    const days = Math.ceil(end / DAY) - Math.floor(start / DAY);
     expect(row.series).toHaveLength(days);
     expect(row.throughput).toBeCloseTo(want.count / ((days * DAY) / 60_000), 12);
   });
 
   it("counts errors of the name in the period, environment and release", async () => {
-    const all = await listTransactionGroups(viewerOf(A), parseTransactionGroupQuery(new URLSearchParams(WINDOW)));
+    const all = await listTransactionGroups(
+      viewerOf(A),
+      parseTransactionGroupQuery(new URLSearchParams(WINDOW)),
+    );
     const rowOf = (groups: typeof all.groups, method: string) =>
-      groups.find((r) => r.transaction === "GET /checkout" && r.method === method && r.project.id === String(A.project.id))!;
+      groups.find(
+        (r) =>
+          r.transaction === "GET /checkout" && r.method === method && r.project.id === String(A.project.id),
+      )!;
     expect(rowOf(all.groups, "GET").errorCount).toBe(10);
     // the name's errors do not say their method: both groups of the name show them
     expect(rowOf(all.groups, "POST").errorCount).toBe(10);
@@ -290,7 +362,10 @@ describe("transaction groups: sketch accuracy at scale", () => {
       }
       await seedGroup(C.project.id, `GET /${shape}`, list);
     }
-    const { groups } = await listTransactionGroups(viewerOf(C), parseTransactionGroupQuery(new URLSearchParams(WINDOW)));
+    const { groups } = await listTransactionGroups(
+      viewerOf(C),
+      parseTransactionGroupQuery(new URLSearchParams(WINDOW)),
+    );
     const errors: string[] = [];
     for (const [shape, list] of Object.entries(shapes)) {
       const row = groups.find((g) => g.transaction === `GET /${shape}`)!;
@@ -303,7 +378,9 @@ describe("transaction groups: sketch accuracy at scale", () => {
       });
       errors.push(`${shape}: ${measured.join(", ")}`);
     }
-    console.log(`relative error against the exact nearest-rank values, 100,000 durations each: ${errors.join("; ")}`);
+    console.log(
+      `relative error against the exact nearest-rank values, 100,000 durations each: ${errors.join("; ")}`,
+    );
   });
 });
 
@@ -313,11 +390,24 @@ describe("transaction groups: fresh figures", () => {
     // half past the current hour: the last hour is sealed and ended half an hour ago
     const now = hourNow + 30 * 60_000;
     const at = (ms: number, n: number): Tx[] =>
-      Array.from({ length: n }, () => ({ durationMs: 50, status: "ok", timestamp: ms, environment: "production", release: "app@1.0" }));
-    const group = await seedGroup(A2.id, "GET /fresh", [...at(hourNow - HOUR + 60_000, 10), ...at(now - 1000, 5)]);
+      Array.from({ length: n }, () => ({
+        durationMs: 50,
+        status: "ok",
+        timestamp: ms,
+        environment: "production",
+        release: "app@1.0",
+      }));
+    const group = await seedGroup(A2.id, "GET /fresh", [
+      ...at(hourNow - HOUR + 60_000, 10),
+      ...at(now - 1000, 5),
+    ]);
     const count = async (period: string, when: number) =>
       (
-        await listTransactionGroups(viewerOf(A), parseTransactionGroupQuery(new URLSearchParams(`statsPeriod=${period}&query=fresh`), when), when)
+        await listTransactionGroups(
+          viewerOf(A),
+          parseTransactionGroupQuery(new URLSearchParams(`statsPeriod=${period}&query=fresh`), when),
+          when,
+        )
       ).groups[0]!.count;
     const both = async (when: number) => [await count("24h", when), await count("14d", when)];
     expect(await both(now)).toEqual([15, 15]);
@@ -336,12 +426,18 @@ describe("transaction groups: fresh figures", () => {
 });
 
 describe("transaction groups: sorting, search and paging", () => {
-  const keyOf = (r: { transaction: string; method: string; project: { id: string } }) => `${r.project.id} ${r.method} ${r.transaction}`;
+  const keyOf = (r: { transaction: string; method: string; project: { id: string } }) =>
+    `${r.project.id} ${r.method} ${r.transaction}`;
   const all = () => [checkout, checkoutPost, slowReport, flaky, otherProject];
 
   it("sorts by count (the default), throughput, p95 and failure rate", async () => {
     const order = async (sort: string) =>
-      (await listTransactionGroups(viewerOf(A), parseTransactionGroupQuery(new URLSearchParams(`${WINDOW}${sort}`)))).groups.map(keyOf);
+      (
+        await listTransactionGroups(
+          viewerOf(A),
+          parseTransactionGroupQuery(new URLSearchParams(`${WINDOW}${sort}`)),
+        )
+      ).groups.map(keyOf);
     const expected = (key: (g: Group) => number) =>
       [...all()].sort((a, b) => key(b) - key(a)).map((g) => `${g.projectId} ${g.method} ${g.name}`);
     expect(await order("")).toEqual(expected((g) => g.txs.length));
@@ -352,9 +448,12 @@ describe("transaction groups: sorting, search and paging", () => {
 
   it("finds names by a part of them, case-insensitive, with % and _ taken literally", async () => {
     const find = async (query: string) =>
-      (await listTransactionGroups(viewerOf(A), parseTransactionGroupQuery(new URLSearchParams({ start: iso(H0), end: iso(H0 + 3 * HOUR), query })))).groups.map(
-        (r) => r.transaction,
-      );
+      (
+        await listTransactionGroups(
+          viewerOf(A),
+          parseTransactionGroupQuery(new URLSearchParams({ start: iso(H0), end: iso(H0 + 3 * HOUR), query })),
+        )
+      ).groups.map((r) => r.transaction);
     expect(new Set(await find("CHECK"))).toEqual(new Set(["GET /checkout"]));
     expect(await find("100%_d")).toEqual([slowReport.name]);
     expect(await find("1000%")).toEqual([]);
@@ -363,12 +462,17 @@ describe("transaction groups: sorting, search and paging", () => {
 
   it("filters by project id or slug; another org's project is not found", async () => {
     const ids = async (query: string, t: Tenant = A) =>
-      (await listTransactionGroups(viewerOf(t), parseTransactionGroupQuery(new URLSearchParams(`${WINDOW}&${query}`)))).groups.map(
-        (r) => r.project.id,
-      );
+      (
+        await listTransactionGroups(
+          viewerOf(t),
+          parseTransactionGroupQuery(new URLSearchParams(`${WINDOW}&${query}`)),
+        )
+      ).groups.map((r) => r.project.id);
     expect(new Set(await ids(`project=${A2.id}`))).toEqual(new Set([String(A2.id)]));
     expect(new Set(await ids(`project=${A2.slug}`))).toEqual(new Set([String(A2.id)]));
-    expect(new Set(await ids(`project=${A.project.id}&project=${A2.slug}`))).toEqual(new Set([String(A.project.id), String(A2.id)]));
+    expect(new Set(await ids(`project=${A.project.id}&project=${A2.slug}`))).toEqual(
+      new Set([String(A.project.id), String(A2.id)]),
+    );
     expect((await ids("project=-1")).length).toBe(5);
     await expect(ids(`project=${B.project.id}`)).rejects.toMatchObject({ code: "not_found" });
     await expect(ids(`project=${B.project.slug}`)).rejects.toMatchObject({ code: "not_found" });
@@ -404,11 +508,19 @@ describe("transaction groups: one group's chart", () => {
       filter,
     );
     const want = exact(checkout.txs, 300);
-    expect(detail!.summary).toMatchObject({ transaction: "GET /checkout", op: "http.server", method: "GET", count: want.count, errorCount: 10 });
+    expect(detail!.summary).toMatchObject({
+      transaction: "GET /checkout",
+      op: "http.server",
+      method: "GET",
+      count: want.count,
+      errorCount: 10,
+    });
     within(detail!.summary.p95, want.p95);
     expect(detail!.series.map((p) => p.bucket)).toEqual([0, 1, 2].map((h) => iso(H0 + h * HOUR)));
     for (const [h, point] of detail!.series.entries()) {
-      const hour = checkout.txs.filter((t) => t.timestamp >= H0 + h * HOUR && t.timestamp < H0 + (h + 1) * HOUR);
+      const hour = checkout.txs.filter(
+        (t) => t.timestamp >= H0 + h * HOUR && t.timestamp < H0 + (h + 1) * HOUR,
+      );
       const w = exact(hour, 300);
       expect(point.count).toBe(w.count);
       expect(point.avgDuration).toBeCloseTo(w.avgDuration, 6);
@@ -416,15 +528,25 @@ describe("transaction groups: one group's chart", () => {
       within(point.p95, w.p95);
       expect(point.failureRate).toBeCloseTo(w.failureRate, 12);
     }
-    const both = await transactionGroupDetail(viewerOf(A), { projectId: A.project.id, transaction: "GET /checkout", op: null, method: null }, filter);
-    expect(both!.summary).toMatchObject({ op: "http.server", method: "", count: checkout.txs.length + checkoutPost.txs.length });
+    const both = await transactionGroupDetail(
+      viewerOf(A),
+      { projectId: A.project.id, transaction: "GET /checkout", op: null, method: null },
+      filter,
+    );
+    expect(both!.summary).toMatchObject({
+      op: "http.server",
+      method: "",
+      count: checkout.txs.length + checkoutPost.txs.length,
+    });
     within(both!.summary.p99, exact([...checkout.txs, ...checkoutPost.txs], 300).p99);
   });
 
   it("is null for an unknown name and for another org's project", async () => {
     const filter = { environment: null, release: null, start: new Date(H0), end: new Date(H0 + 3 * HOUR) };
     const ref = { projectId: A.project.id, transaction: "GET /checkout", op: null, method: null };
-    expect(await transactionGroupDetail(viewerOf(A), { ...ref, transaction: "GET /nothing" }, filter)).toBeNull();
+    expect(
+      await transactionGroupDetail(viewerOf(A), { ...ref, transaction: "GET /nothing" }, filter),
+    ).toBeNull();
     expect(await transactionGroupDetail(viewerOf(B), ref, filter)).toBeNull();
     expect(await transactionGroupDetail(viewerOf(A), { ...ref, projectId: B.project.id }, filter)).toBeNull();
   });
@@ -436,7 +558,22 @@ describe("GET /api/0/organizations/{org}/transaction-groups/", () => {
     expect(reply.status, reply.body).toBe(200);
     const [row] = reply.json();
     expect(Object.keys(row).sort()).toEqual(
-      ["apdex", "avgDuration", "count", "errorCount", "failureRate", "method", "op", "p50", "p75", "p95", "p99", "project", "throughput", "transaction"].sort(),
+      [
+        "apdex",
+        "avgDuration",
+        "count",
+        "errorCount",
+        "failureRate",
+        "method",
+        "op",
+        "p50",
+        "p75",
+        "p95",
+        "p99",
+        "project",
+        "throughput",
+        "transaction",
+      ].sort(),
     );
     expect(row.project).toEqual({ id: String(A2.id), slug: A2.slug });
     expect(row.count).toBe(otherProject.txs.length);
@@ -445,13 +582,23 @@ describe("GET /api/0/organizations/{org}/transaction-groups/", () => {
 
   it("keeps tenants apart: another org's slug, project or token is a 404; B sees only its own", async () => {
     expect((await callApi("GET", groupsUrl(A, WINDOW), { token: tokens.b })).status).toBe(404);
-    expect((await callApi("GET", groupsUrl(A, `${WINDOW}&project=${B.project.id}`), { token: tokens.a })).status).toBe(404);
-    expect((await callApi("GET", groupsUrl(A, `${WINDOW}&project=${B.project.slug}`), { token: tokens.a })).status).toBe(404);
-    expect((await callApi("GET", groupsUrl(B, `${WINDOW}&project=${A.project.id}`), { token: tokens.b })).status).toBe(404);
+    expect(
+      (await callApi("GET", groupsUrl(A, `${WINDOW}&project=${B.project.id}`), { token: tokens.a })).status,
+    ).toBe(404);
+    expect(
+      (await callApi("GET", groupsUrl(A, `${WINDOW}&project=${B.project.slug}`), { token: tokens.a })).status,
+    ).toBe(404);
+    expect(
+      (await callApi("GET", groupsUrl(B, `${WINDOW}&project=${A.project.id}`), { token: tokens.b })).status,
+    ).toBe(404);
     const mine = await callApi("GET", groupsUrl(B, WINDOW), { token: tokens.b });
     expect(mine.status).toBe(200);
     expect(mine.json()).toHaveLength(1);
-    expect(mine.json()[0]).toMatchObject({ project: { id: String(B.project.id) }, count: foreign.txs.length, errorCount: 1000 });
+    expect(mine.json()[0]).toMatchObject({
+      project: { id: String(B.project.id) },
+      count: foreign.txs.length,
+      errorCount: 1000,
+    });
   });
 
   it("refuses bad input with a 400 and a token without the scope with a 403", async () => {

@@ -9,12 +9,18 @@ export const dynamic = "force-dynamic";
 // percentiles, failure rate, Apdex and errors over statsPeriod or start/end; project=
 // (ids or slugs, repeatable), environment=, release=, query= (part of the name),
 // sort=-count|-throughput|-p95|-failureRate, cursor= (Link header paging).
-export const GET = apiRoute<{ org: string }>(API_SCOPES.performanceRead, async ({ viewer, params, url, request }) => {
-  await orgForViewer(viewer, params.org);
-  const { groups, links } = await listTransactionGroups(viewer, parseTransactionGroupQuery(url.searchParams));
-  return pagedJson(
-    request,
-    groups.map(({ series: _series, ...summary }) => summary),
-    links,
-  );
-});
+export const GET = apiRoute<{ org: string }>(
+  API_SCOPES.performanceRead,
+  async ({ viewer, params, url, request }) => {
+    await orgForViewer(viewer, params.org);
+    const { groups, links } = await listTransactionGroups(
+      viewer,
+      parseTransactionGroupQuery(url.searchParams),
+    );
+    return pagedJson(
+      request,
+      groups.map(({ series: _series, ...summary }) => summary),
+      links,
+    );
+  },
+);
