@@ -7,7 +7,8 @@ import { UNPARAMETERIZED } from "./transaction-name";
  * per transaction; each group then costs an hourly and a daily stats row per environment and
  * release for every period it is seen in, and the transactions list merges them all. Groups are
  * never deleted (retention keeps them, see lib/billing/retention.ts), so this counts every name
- * the project ever had; after URL names are scrubbed a real application has hundreds.
+ * the project ever had: far more than an application's endpoints once URL names are scrubbed
+ * (transaction-name.ts), and a ceiling on what a hostile client can make the list merge.
  */
 export const MAX_GROUPS_PER_PROJECT = 10_000;
 /**
