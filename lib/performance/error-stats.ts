@@ -1,4 +1,5 @@
 import type { SqlTx } from "../db";
+import { scrubIdentifiers } from "./transaction-name";
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -25,14 +26,17 @@ export async function upsertTransactionErrorStats(tx: SqlTx, projectId: number, 
     const ms = e.timestamp.getTime();
     const environment = e.environment ?? "";
     const release = e.release ?? "";
-    for (const [resolution, bucket] of [
+    const buckets = [
       ["h", Math.floor(ms / HOUR) * HOUR],
       ["d", Math.floor(ms / DAY) * DAY],
-    ] as const) {
-      const key = `${resolution}\0${bucket}\0${e.transaction}\0${environment}\0${release}`;
-      const current = counts.get(key);
-      if (current) current.count++;
-      else counts.set(key, { resolution, bucket, name: e.transaction, environment, release, count: 1 });
+    ] as const;
+    for (const name of countedNames(e.transaction)) {
+      for (const [resolution, bucket] of buckets) {
+        const key = `${resolution}\0${bucket}\0${name}\0${environment}\0${release}`;
+        const current = counts.get(key);
+        if (current) current.count++;
+        else counts.set(key, { resolution, bucket, name, environment, release, count: 1 });
+      }
     }
   }
   if (counts.size === 0) return;
@@ -52,6 +56,20 @@ export async function upsertTransactionErrorStats(tx: SqlTx, projectId: number, 
          as x(r, b, n, e, rl, c)
     on conflict (project_id, resolution, bucket, name, environment, release) do update set
       count = transaction_error_stats.count + excluded.count`;
+}
+
+// An error names its transaction as the SDK had it ("GET /api/orders/81723") and says nothing
+// of where the name came from, while a transaction named from its URL is grouped under the name
+// scrubbed of identifiers ("GET /api/orders/*", transaction-name.ts). A name that reads as a
+// path and holds identifiers is counted under both, so the group finds it whichever way its
+// transactions were named (a route's "GET /api/v10/orders/:id" is not scrubbed, though Relay's
+// rule would take "v10"). Each group reads its own name's count only.
+const PATH_NAME = /^(?:[A-Z]{3,7} )?\//;
+
+function countedNames(name: string): string[] {
+  if (!PATH_NAME.test(name)) return [name];
+  const scrubbed = scrubIdentifiers(name);
+  return scrubbed === name ? [name] : [name, scrubbed];
 }
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

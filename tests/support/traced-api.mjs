@@ -4,7 +4,8 @@
 //                      QUERY_MS (3 ms unless set: the N+1 test makes them slow enough to count)
 //   GET /api/checkout  fails: the error is captured inside a span, the answer is a 500
 //   GET /api/orders/<id>  one order, by the id in its path: no router names this request, so
-//                      the SDK names its transaction after the URL (source "url")
+//                      the SDK names its transaction after the URL (source "url"); with
+//                      ?fail=1 it captures an error for it first
 // Prints "listening <port>" once it accepts requests.
 import http from "node:http";
 import * as Sentry from "@sentry/node";
@@ -51,6 +52,7 @@ const server = http.createServer(async (request, response) => {
       await wait(2);
       return JSON.stringify({ id: order[1] });
     });
+    if (url.searchParams.has("fail")) Sentry.captureException(new Error(`Order ${order[1]} is locked`));
     return void response.writeHead(200, { ...cors, "content-type": "application/json" }).end(body);
   }
   if (url.pathname === "/api/checkout") {
