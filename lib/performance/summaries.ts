@@ -3,19 +3,18 @@ import type { Viewer } from "../auth/viewer";
 import { db } from "../db";
 import { AppError } from "../errors";
 import { type PageLinks, offsetOf, offsetPage, parseCursor } from "../pagination";
-import { type SketchEntries, entriesQuantiles } from "./sketch";
-import { type ProjectUnit, type UnitFigures, mergeUnitSketches, unsafeUnitFigures } from "./summary-cache";
 import { type SummaryProject, summarize } from "./summary-figures";
 import { MAX_GROUPS_PER_PAGE, MAX_ID, type TransactionGroupQuery } from "./summary-params";
 import { periodUnits, statsPeriod } from "./summary-period";
+import { entriesOf, unsafeRankGroups } from "./summary-rank";
 import { unsafeErrorCounts, unsafeGroupIdsNamed, unsafeGroupsById } from "./summary-rows";
 import type { TransactionGroupSummary } from "./types";
 
 // The transactions list (issue #22): each group's figures over a period, merged at read time
 // from the hourly or daily rows the worker writes (summary-period.ts says which and how the
-// edges count; summary-cache.ts keeps sealed buckets' merged figures), never from raw
-// transactions. Percentiles and Apdex come from the merged sketch, within the sketch's relative
-// accuracy; counts, failure rate and throughput are exact.
+// edges count; summary-rank.ts orders the groups, summary-cache.ts keeps sealed buckets' merged
+// figures), never from raw transactions. Percentiles and Apdex come from the merged sketch,
+// within the sketch's relative accuracy; counts, failure rate and throughput are exact.
 
 export { parseTransactionGroupQuery, type TransactionGroupQuery } from "./summary-params";
 export {
@@ -27,19 +26,6 @@ export {
 export type TransactionGroupListItem = TransactionGroupSummary & {
   /** transactions per bucket (hour, or day for long periods) across the period, oldest first */
   series: number[];
-};
-
-/** A group's figures as they are merged: totals, counts per bucket, and where its sketch is. */
-type Merged = {
-  groupId: number;
-  count: number;
-  failures: number;
-  durationSum: number;
-  series: number[];
-  /** its sketch is group partIndexes[i] of partFigures[i], for each i */
-  partFigures: UnitFigures[];
-  partIndexes: number[];
-  entries: SketchEntries | null;
 };
 
 /**
@@ -65,36 +51,26 @@ export async function listTransactionGroups(
   const projectIds = [...projects.keys()];
   const period = statsPeriod(query.start, query.end, now);
   const filter = { environment: query.environment, release: query.release };
-  const [units, named] = await Promise.all([
-    unsafeUnitFigures(projectIds, periodUnits(period, now), filter, now),
-    query.query === null ? null : unsafeGroupIdsNamed(projectIds, query.query),
-  ]);
-  const merged = mergeUnits(
-    units,
-    Math.round((period.end.getTime() - period.start.getTime()) / period.step),
-    named,
-  );
-
-  // Sorting by p95 needs every group's merged sketch; the other sorts only the page's.
-  let ranked: Merged[];
-  if (query.sort === "-p95") {
-    const p95 = new Map(merged.map((m) => [m, entriesQuantiles(entriesOf(m), [0.95])[0] ?? -1]));
-    ranked = merged.sort((a, b) => p95.get(b)! - p95.get(a)! || byNewest(a, b));
-  } else {
-    const rate = (m: Merged) => m.failures / m.count;
-    const key = query.sort === "-failureRate" ? rate : (m: Merged) => m.count;
-    ranked = merged.sort((a, b) => key(b) - key(a) || byNewest(a, b));
-  }
+  const named = query.query === null ? null : await unsafeGroupIdsNamed(projectIds, query.query);
+  const { ranked, completePage } = await unsafeRankGroups({
+    projectIds,
+    units: periodUnits(period, now),
+    buckets: Math.round((period.end.getTime() - period.start.getTime()) / period.step),
+    filter,
+    only: named,
+    sort: query.sort,
+    now,
+  });
 
   const { items, links } = offsetPage(ranked.slice(offset, offset + perPage + 1), perPage, offset);
-  const metas = new Map(
-    (
-      await unsafeGroupsById(
-        viewer.orgId,
-        items.map((m) => String(m.groupId)),
-      )
-    ).map((g) => [Number(g.groupId), g]),
-  );
+  const [, metaRows] = await Promise.all([
+    completePage(items),
+    unsafeGroupsById(
+      viewer.orgId,
+      items.map((m) => String(m.groupId)),
+    ),
+  ]);
+  const metas = new Map(metaRows.map((g) => [Number(g.groupId), g]));
   const errors = await unsafeErrorCounts(
     { projectIds, period, ...filter },
     [...metas.values()].map((g) => ({ projectId: g.projectId, name: g.name })),
@@ -141,45 +117,4 @@ async function projectsOfQuery(
     return new Map(named.map((p) => [p.id, p]));
   }
   return new Map(projects.map((p) => [p.id, p]));
-}
-
-const byNewest = (a: Merged, b: Merged) => b.groupId - a.groupId;
-
-/** The units' figures per group (only groups in `only` when given), sketches left unmerged. */
-function mergeUnits(units: ProjectUnit[], buckets: number, only: Set<string> | null): Merged[] {
-  const out = new Map<number, Merged>();
-  for (const { unit, figures } of units) {
-    const { groupIds, count, failures, durationSum } = figures;
-    for (let i = 0; i < groupIds.length; i++) {
-      const groupId = groupIds[i]!;
-      if (only && !only.has(String(groupId))) continue;
-      let m = out.get(groupId);
-      if (!m) {
-        m = {
-          groupId,
-          count: 0,
-          failures: 0,
-          durationSum: 0,
-          series: new Array<number>(buckets).fill(0),
-          partFigures: [],
-          partIndexes: [],
-          entries: null,
-        };
-        out.set(groupId, m);
-      }
-      m.count += count[i]!;
-      m.failures += failures[i]!;
-      m.durationSum += durationSum[i]!;
-      m.series[unit.index]! += count[i]!;
-      m.partFigures.push(figures);
-      m.partIndexes.push(i);
-    }
-  }
-  return [...out.values()].filter((m) => m.count > 0);
-}
-
-/** A group's sketch over the period, merged from its units the first time it is needed. */
-function entriesOf(m: Merged): SketchEntries {
-  m.entries ??= mergeUnitSketches(m.partFigures, m.partIndexes);
-  return m.entries;
 }

@@ -47,6 +47,9 @@ let keptBytes = 0;
 const keyOf = (projectId: number, unit: StatsUnit, filter: UnitFilter) =>
   JSON.stringify([projectId, unit.resolution, unit.bucket, filter.environment, filter.release]);
 
+/** A unit the process does not keep figures of (or only stale ones): `key` is its cache key. */
+export type MissingUnit = { projectId: number; unit: StatsUnit; key: string };
+
 /**
  * The figures of each of these projects' units, for the filter: sealed ones kept within
  * FRESH_MS from memory, the rest read in one statement (and kept when sealed). Callers pass
@@ -58,8 +61,22 @@ export async function unsafeUnitFigures(
   filter: UnitFilter,
   now = Date.now(),
 ): Promise<ProjectUnit[]> {
+  const { kept: hits, missing } = unsafeKeptUnitFigures(projectIds, units, filter, now);
+  return [...hits, ...(await unsafeReadUnitFigures(missing, filter, now))];
+}
+
+/**
+ * The units' figures this process keeps (fresh ones only), and the units it does not. A list
+ * that needs only totals reads what is missing without sketches (summary-rows.ts).
+ */
+export function unsafeKeptUnitFigures(
+  projectIds: number[],
+  units: StatsUnit[],
+  filter: UnitFilter,
+  now = Date.now(),
+): { kept: ProjectUnit[]; missing: MissingUnit[] } {
   const out: ProjectUnit[] = [];
-  const missing: { projectId: number; unit: StatsUnit; key: string }[] = [];
+  const missing: MissingUnit[] = [];
   for (const projectId of projectIds) {
     for (const unit of units) {
       const key = keyOf(projectId, unit, filter);
@@ -72,6 +89,16 @@ export async function unsafeUnitFigures(
       } else missing.push({ projectId, unit, key });
     }
   }
+  return { kept: out, missing };
+}
+
+/** Every group's figures of these units with their sketches, read from PostgreSQL and kept. */
+export async function unsafeReadUnitFigures(
+  missing: MissingUnit[],
+  filter: UnitFilter,
+  now = Date.now(),
+): Promise<ProjectUnit[]> {
+  const out: ProjectUnit[] = [];
   if (missing.length === 0) return out;
   // In a few statements at once: PostgreSQL writes one part's sketches while this process
   // reads another's.
@@ -89,11 +116,16 @@ export async function unsafeUnitFigures(
       chunk.forEach((m, i) => {
         const figures = compact(byUnit[i]!);
         if (m.unit.sealed) keep(m.key, figures, now + freshFor(m.unit, now));
-        out.push({ projectId: m.projectId, unit: m.unit, figures });
+        out[p * size + i] = { projectId: m.projectId, unit: m.unit, figures };
       });
     }),
   );
   return out;
+}
+
+/** Bytes the kept figures take in this process (what MAX_BYTES bounds; the bench prints it). */
+export function keptFigureBytes(): number {
+  return keptBytes;
 }
 
 /** Forgets every kept figure (tests that rewrite past buckets, the bench's cold lists). */
@@ -153,7 +185,6 @@ function compact(rows: UnitRow[]): UnitFigures {
   let keys = new Uint32Array(pairs);
   let counts = new Float64Array(pairs);
   let length = 0;
-  const add = (key: number, count: number) => accumulator.add(key, count);
   let i = 0;
   for (const list of groups.values()) {
     for (const row of list) {
@@ -234,13 +265,22 @@ class SketchAccumulator {
 }
 
 const accumulator = new SketchAccumulator();
+const add = (key: number, count: number) => accumulator.add(key, count);
 
-/** One group's sketch over several units, merged: group `indexes[i]` of `figures[i]`. */
-export function mergeUnitSketches(figures: UnitFigures[], indexes: number[]): SketchEntries {
+/**
+ * One group's sketch over several units, merged: group `indexes[i]` of `figures[i]`, and the
+ * stored sketches `texts` (jsonb's text) of units read without being kept.
+ */
+export function mergeUnitSketches(
+  figures: UnitFigures[],
+  indexes: number[],
+  texts: string[] = [],
+): SketchEntries {
   for (let i = 0; i < figures.length; i++) {
     const { offsets, keys, counts } = figures[i]!;
     const index = indexes[i]!;
     for (let j = offsets[index]!; j < offsets[index + 1]!; j++) accumulator.add(keys[j]!, counts[j]!);
   }
+  for (const text of texts) forEachSketchPair(text, add);
   return accumulator.drain();
 }
