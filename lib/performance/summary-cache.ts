@@ -31,10 +31,14 @@ export type UnitFigures = {
   count: Float64Array;
   failures: Float64Array;
   durationSum: Float64Array;
-  /** group i's sketch pairs are keys/counts[offsets[i] .. offsets[i + 1]) */
+  /**
+   * group i's sketch pairs are keys/counts[offsets[i] .. offsets[i + 1]); in the narrower
+   * array types whenever every value fits (they always do but for a sketch of absurd counts),
+   * as they are most of what is kept
+   */
   offsets: Uint32Array;
-  keys: Uint32Array;
-  counts: Float64Array;
+  keys: Uint16Array | Uint32Array;
+  counts: Uint32Array | Float64Array;
 };
 
 export type ProjectUnit = { projectId: number; unit: StatsUnit; figures: UnitFigures };
@@ -204,9 +208,19 @@ function compact(rows: UnitRow[]): UnitFigures {
     length += entries.indexes.length;
     figures.offsets[++i] = length;
   }
-  figures.keys = keys.slice(0, length);
-  figures.counts = counts.slice(0, length);
+  figures.keys = narrow(keys.subarray(0, length), 0xffff, Uint16Array);
+  figures.counts = narrow(counts.subarray(0, length), 0xffff_ffff, Uint32Array);
   return figures;
+}
+
+/** A copy of `values`, as `Small` when every value is an integer from 0 to `max`. */
+function narrow<T extends Uint32Array | Float64Array, S extends Uint16Array | Uint32Array>(
+  values: T,
+  max: number,
+  Small: { from(values: ArrayLike<number>): S },
+): T | S {
+  for (const v of values) if (!(v >= 0 && v <= max && Number.isInteger(v))) return values.slice() as T;
+  return Small.from(values);
 }
 
 function grow<T extends Uint32Array | Float64Array>(from: T, to: T): T {

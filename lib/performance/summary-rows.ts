@@ -45,7 +45,8 @@ export async function unsafeStatsRows(filter: StatsFilter, groupIds: string[]): 
 /**
  * The stats rows of these (project, resolution, bucket) units, for an environment and release
  * (any when null), each unit's rows found through the (project_id, resolution, bucket) index.
- * A row says its unit by its position in `units` (0-based), not by three more columns.
+ * A row says its unit by its position in `units` (0-based), not by three more columns. One
+ * index scan per unit, as unsafeUnitTotals does (joined flat, the whole table is scanned).
  */
 export async function unsafeUnitRows(
   units: Unit[],
@@ -58,8 +59,11 @@ export async function unsafeUnitRows(
       s.sketch::text as sketch
     from unnest(${units.map((u) => u.projectId)}::int[], ${units.map((u) => u.resolution)}::bpchar[],
       ${units.map((u) => new Date(u.bucket).toISOString())}::timestamptz[]) with ordinality u(project_id, resolution, bucket, i)
-    join transaction_stats s on s.project_id = u.project_id and s.resolution = u.resolution and s.bucket = u.bucket
-    where (${env}::text is null or s.environment = ${env}) and (${rel}::text is null or s.release = ${rel})`;
+    cross join lateral (
+      select s.group_id, s.count, s.failures, s.duration_sum, s.sketch from transaction_stats s
+      where s.project_id = u.project_id and s.resolution = u.resolution and s.bucket = u.bucket
+        and (${env}::text is null or s.environment = ${env}) and (${rel}::text is null or s.release = ${rel})
+      offset 0) s`;
 }
 
 type Unit = { projectId: number; resolution: string; bucket: number };
@@ -73,7 +77,9 @@ export type GroupTotals = {
 
 /**
  * Every group's count, failures and duration sum over these units, summed in PostgreSQL: what
- * a list sorted by anything but p95 ranks on, without writing a sketch out as text.
+ * a list sorted by anything but p95 ranks on, without writing a sketch out as text. Each unit
+ * is an index scan of its own (`offset 0` keeps the planner from flattening the lateral
+ * subquery): joined flat, it estimates a few rows and scans the whole table instead.
  */
 export async function unsafeUnitTotals(
   units: Unit[],
@@ -86,8 +92,11 @@ export async function unsafeUnitTotals(
       sum(s.failures)::float8 as failures, sum(s.duration_sum)::float8 as "durationSum"
     from unnest(${units.map((u) => u.projectId)}::int[], ${units.map((u) => u.resolution)}::bpchar[],
       ${units.map((u) => new Date(u.bucket).toISOString())}::timestamptz[]) u(project_id, resolution, bucket)
-    join transaction_stats s on s.project_id = u.project_id and s.resolution = u.resolution and s.bucket = u.bucket
-    where (${env}::text is null or s.environment = ${env}) and (${rel}::text is null or s.release = ${rel})
+    cross join lateral (
+      select s.group_id, s.project_id, s.count, s.failures, s.duration_sum from transaction_stats s
+      where s.project_id = u.project_id and s.resolution = u.resolution and s.bucket = u.bucket
+        and (${env}::text is null or s.environment = ${env}) and (${rel}::text is null or s.release = ${rel})
+      offset 0) s
     group by s.group_id`;
 }
 

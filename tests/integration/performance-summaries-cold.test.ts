@@ -5,6 +5,7 @@ import {
   listTransactionGroups,
   parseTransactionGroupQuery,
 } from "@/lib/performance/summaries";
+import { sketchValue } from "@/lib/performance/sketch";
 import { forgetUnitFigures, keptFigureBytes } from "@/lib/performance/summary-cache";
 import { type StatInput, upsertTransactionStats } from "@/lib/performance/store-stats";
 import { createOrgWithProject } from "../support/factories";
@@ -174,5 +175,31 @@ describe("transaction groups sorted by totals: the page read cold equals the ful
         .map(groupOf)
         .map((g) => g.id),
     );
+  });
+});
+
+describe("kept figures", () => {
+  it("keep a sketch bucket's count beyond 32 bits exactly (the narrow arrays are only used when every count fits)", async () => {
+    const C = await createOrgWithProject();
+    const group = await db().transactionGroup.create({
+      data: { projectId: C.project.id, name: "GET /huge", op: "http.server", method: "GET" },
+      select: { id: true },
+    });
+    const day = Math.floor((NOW - 2 * DAY) / DAY) * DAY;
+    // two environments' rows of one day: bucket 100 sums to 2^32, one more than a Uint32 holds
+    for (const [environment, sketch] of [
+      ["production", { 100: 2 ** 32 - 1 }],
+      ["staging", { 100: 1, 200: 2 }],
+    ] as const)
+      await db().$executeRaw`
+        insert into transaction_stats (group_id, project_id, resolution, bucket, environment, release, count, duration_sum, failures, sketch)
+        values (${group.id}, ${C.project.id}, 'd', ${new Date(day)}, ${environment}, '', 1, 1, 0, ${JSON.stringify(sketch)}::jsonb)`;
+    forgetUnitFigures();
+    const [cold] = await list(C, "statsPeriod=7d&sort=-p95");
+    expect(keptFigureBytes()).toBeGreaterThan(0);
+    const [kept] = await list(C, "statsPeriod=7d&sort=-p95");
+    // 2^32 + 2 durations, all but 2 in bucket 100: every percentile is bucket 100's value
+    expect(kept!.p99).toBe(cold!.p99);
+    expect(kept!.p99).toBe(sketchValue(100));
   });
 });
