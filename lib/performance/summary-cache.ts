@@ -22,8 +22,12 @@ const freshFor = (unit: StatsUnit, now: number) =>
   unit.bucket + WIDTH[unit.resolution] + HOUR <= now ? FRESH_OLD_MS : FRESH_MS;
 /** Statements a read of missing figures is split into (of the pool's 8 connections). */
 const PARALLEL_READS = 2;
-/** Memory the kept figures may take in a process; the least recently used go first. */
-const MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Memory the kept figures may take in a process; the least recently used go first. Only lists
+ * sorted by p95 fill it; this holds an org's 24h and 14d such lists at the bench's scale
+ * (npm run bench:performance-list prints what they take), a web process kept small.
+ */
+const MAX_BYTES = 16 * 1024 * 1024;
 
 export type UnitFigures = {
   /** transaction_groups ids (bigserial, well within a double's exact integers) */

@@ -16,7 +16,8 @@
  * on the same pool), and prints p50/p95/max per case. Target: p95 < 200 ms (--target-ms). The
  * phases: with the process's kept figures of sealed buckets (lib/performance/summary-cache.ts)
  * as a dashboard in use has them, "cold" with them forgotten before every call, and "revisit"
- * with those a list FRESH_MS + 1 ms later would no longer use forgotten before every call.
+ * with those a list FRESH_MS + 1 ms later would no longer use forgotten before every call; then
+ * the memory the kept figures take after the lists that fill them (kept MB).
  * It also times what the hourly/daily cut-over decides: reading and merging every group's
  * sketches of periods of 1 to 7 days from hourly rows and from daily rows.
  *
@@ -237,7 +238,7 @@ async function main(): Promise<number> {
     "../../lib/performance/summaries"
   );
   const { closeDb, sqlRows } = await import("../../lib/db");
-  const { FRESH_MS, expireUnitFigures, forgetUnitFigures } = await import(
+  const { FRESH_MS, expireUnitFigures, forgetUnitFigures, keptFigureBytes } = await import(
     "../../lib/performance/summary-cache"
   );
   cleanups.push(() => closeDb());
@@ -276,6 +277,10 @@ async function main(): Promise<number> {
     })),
     ...[
       ["24h -count cold", "statsPeriod=24h&sort=-count"],
+      ["14d -count cold", "statsPeriod=14d&sort=-count"],
+      ["24h -count env cold", "statsPeriod=24h&sort=-count&environment=production"],
+      ["14d -count env cold", "statsPeriod=14d&sort=-count&environment=production"],
+      ["24h -failureRate cold", "statsPeriod=24h&sort=-failureRate"],
       ["24h -p95 cold", "statsPeriod=24h&sort=-p95"],
       ["14d -p95 cold", "statsPeriod=14d&sort=-p95"],
       ["14d -p95 env cold", "statsPeriod=14d&sort=-p95&environment=production"],
@@ -354,6 +359,7 @@ async function main(): Promise<number> {
     printRows(rows);
   }
 
+  await keptMemory(list, forgetUnitFigures, keptFigureBytes);
   if (CUTOVER_ITERATIONS > 0) await cutover(org.projectIds, now);
 
   console.log("");
@@ -362,6 +368,48 @@ async function main(): Promise<number> {
     `checks: ${checks.length - failed.length}/${checks.length} passed${failed.length ? `; failed: ${failed.map((c) => c.name).join("; ")}` : ""}`,
   );
   return failed.length === 0 ? 0 : 1;
+}
+
+/**
+ * What the process keeps (summary-cache.ts) after the lists that fill it (sorted by p95; the
+ * other sorts keep nothing), from nothing kept: the bytes it counts against its MAX_BYTES, and
+ * the heap's growth with them (after a forced GC when node runs with --expose-gc).
+ */
+async function keptMemory(
+  list: (query: string) => Promise<unknown>,
+  forget: () => void,
+  bytes: () => number,
+): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const heap = () => {
+    gc?.();
+    return process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  };
+  const mb = (b: number) => fmt(b / 1048576);
+  const table: string[][] = [["lists, from nothing kept", "kept MB (counted)", "heap + buffers growth MB"]];
+  for (const queries of [
+    ["statsPeriod=24h&sort=-count", "statsPeriod=14d&sort=-count"],
+    ["statsPeriod=24h&sort=-p95"],
+    ["statsPeriod=14d&sort=-p95"],
+    ["statsPeriod=24h&sort=-p95&environment=production"],
+    ["statsPeriod=14d&sort=-p95&environment=production"],
+    ["statsPeriod=24h&sort=-p95", "statsPeriod=14d&sort=-p95"],
+    [
+      "statsPeriod=24h&sort=-p95",
+      "statsPeriod=14d&sort=-p95",
+      "statsPeriod=24h&sort=-p95&environment=production",
+      "statsPeriod=14d&sort=-p95&environment=production",
+    ],
+  ]) {
+    forget();
+    const before = heap();
+    for (const query of queries) await list(query);
+    table.push([queries.join(" + "), mb(bytes()), gc ? mb(heap() - before) : "- (no --expose-gc)"]);
+  }
+  forget();
+  console.log("");
+  console.log("kept figures in this process after these lists (summary-cache.ts), MB");
+  printRows(table);
 }
 
 /**
