@@ -202,4 +202,12 @@ describe("kept figures", () => {
     expect(kept!.p99).toBe(cold!.p99);
     expect(kept!.p99).toBe(sketchValue(100));
   });
+
+  it("stay within their bound however many empty units a caller asks for (a new release each time)", async () => {
+    forgetUnitFigures();
+    // each list keeps ~1,000 empty daily units under a filter no other list shares
+    for (let i = 0; i < 12; i++) await list(A, `statsPeriod=999d&sort=-p95&release=probe-${i}`);
+    expect(keptFigureBytes()).toBeGreaterThan(8 * 1024 * 1024);
+    expect(keptFigureBytes()).toBeLessThanOrEqual(16 * 1024 * 1024);
+  });
 });
