@@ -5,6 +5,7 @@
 // encodes them. The raw transactions rows are not seeded: the list never reads them.
 import type pg from "pg";
 import { type Sketch, addToSketch, isFailedStatus, mergeSketch } from "../../lib/performance/sketch";
+import { seededRandom as prng } from "../support/hostile";
 
 export type PerfSeedOptions = {
   /** transactions of the org under test over the whole period */
@@ -41,17 +42,6 @@ const STAGING_SHARE = 0.15;
 /** a new release every this many hours per project; the previous one keeps 20% of the traffic for a day */
 const RELEASE_EVERY_HOURS = 48;
 
-/** mulberry32: a small deterministic PRNG, so two runs seed the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Group = {
   id: number;

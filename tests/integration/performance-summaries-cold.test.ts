@@ -9,6 +9,7 @@ import { sketchValue } from "@/lib/performance/sketch";
 import { forgetUnitFigures, keptFigureBytes } from "@/lib/performance/summary-cache";
 import { type StatInput, upsertTransactionStats } from "@/lib/performance/store-stats";
 import { createOrgWithProject } from "../support/factories";
+import { seededRandom as random } from "../support/hostile";
 
 // The transactions list sorted by count, throughput or failure rate reads, for units the
 // process does not keep, only totals for every group and the rows of the page's groups
@@ -26,17 +27,6 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const NOW = Date.now();
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Group = { id: string; projectId: number; name: string; op: string; method: string; count: number };
 const groups: Group[] = [];

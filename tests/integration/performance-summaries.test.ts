@@ -10,6 +10,7 @@ import { FRESH_MS, FRESH_OLD_MS } from "@/lib/performance/summary-cache";
 import { type Scope, unsafeCreateApiToken } from "@/lib/tokens";
 import { callApi, parseLink } from "../support/api";
 import { createOrgWithProject } from "../support/factories";
+import { seededRandom as random } from "../support/hostile";
 
 // The transactions list over stats rows shaped exactly as the worker writes them (count,
 // duration_sum, failures and a sketch built with addToSketch, per group, hour or day,
@@ -33,17 +34,6 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 type Tx = { durationMs: number; status: string; timestamp: number; environment: string; release: string };
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `n` transactions over hours H0..H0+3h: log-normal durations (median `medianMs`), a status

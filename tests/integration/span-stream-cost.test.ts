@@ -1,10 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
-import { drainAll } from "../support/drain";
+import { drainCostHarness } from "../support/drain-cost";
 import { envelope } from "../support/envelopes";
-import { createOrgWithProject } from "../support/factories";
-import { send } from "../support/http";
-import { startIngest } from "../support/ingest";
 import { containerOf, spanEnvelope } from "../support/streamed-spans";
 import { nodeTransaction } from "../support/transactions";
 
@@ -18,32 +15,7 @@ import { nodeTransaction } from "../support/transactions";
 const N = 2000;
 const ROUNDS = 3;
 
-let ingest: Awaited<ReturnType<typeof startIngest>>;
-const tenants: Awaited<ReturnType<typeof createOrgWithProject>>[] = [];
-beforeAll(async () => {
-  ingest = await startIngest();
-});
-afterAll(async () => {
-  await ingest.close();
-  await db().organization.deleteMany({ where: { id: { in: tenants.map((t) => t.org.id) } } });
-});
-
-async function sendAll(bodies: Buffer[]): Promise<number> {
-  const tenant = await createOrgWithProject();
-  tenants.push(tenant);
-  const url = `${ingest.base}/api/${tenant.project.id}/envelope/?sentry_key=${tenant.key.publicKey}`;
-  for (let i = 0; i < bodies.length; i += 20) {
-    const replies = await Promise.all(bodies.slice(i, i + 20).map((body) => send(url, { body })));
-    for (const reply of replies) expect(reply.status, reply.body).toBe(200);
-  }
-  return tenant.project.id;
-}
-
-async function timeDrain(projectId: number): Promise<number> {
-  const t0 = performance.now();
-  await drainAll(projectId);
-  return performance.now() - t0;
-}
+const { sendAll, timeDrain } = drainCostHarness();
 
 async function stored(projectId: number) {
   const [row] = await db().$queryRaw<{ count: number; spans: number }[]>`
