@@ -1,10 +1,9 @@
 import { setPriority } from "node:os";
 import { env } from "@/lib/env";
-import { idleCollector } from "@/lib/idle-gc";
 import { createIngestServer } from "@/lib/ingest/server";
 import { logger } from "@/lib/logger";
 import { startHeartbeat } from "@/lib/operator/heartbeat";
-import { closeSql } from "@/lib/sql";
+import { closeDb } from "@/lib/db";
 import { closeAcceptConnection } from "@/lib/ingest/accept";
 import { closeQueues } from "@/lib/queues";
 import { closeRedis } from "@/lib/redis";
@@ -33,11 +32,6 @@ async function main() {
   await boot();
   lowerPriority();
   const server = createIngestServer();
-  const idle = idleCollector();
-  server.on("request", (_req, res) => {
-    idle.begin();
-    res.once("close", idle.end);
-  });
   await listen(server, "INGEST_PORT");
   log.info({ port: env().INGEST_PORT }, "ingest listening");
   const stopHeartbeat = startHeartbeat("ingest");
@@ -51,7 +45,7 @@ async function main() {
     await closeAcceptConnection();
     await closeQueues();
     await closeRedis();
-    await closeSql();
+    await closeDb();
     log.info("ingest stopped");
   });
 }
