@@ -1,7 +1,9 @@
 import { PrismaPg } from "@prisma/adapter-pg";
-import pg from "pg";
 import { type Prisma, PrismaClient } from "./generated/prisma/client.ts";
 import { env } from "./env";
+import { closeSql } from "./sql";
+
+export { arrayLiteral, asideSqlRows, type SqlTx, sqlRows, sqlTransaction } from "./sql";
 
 export type Db = PrismaClient;
 /** The client inside `db().$transaction(async (tx) => ...)`. */
@@ -26,125 +28,5 @@ export function db(): PrismaClient {
 export async function closeDb(): Promise<void> {
   await client?.$disconnect();
   client = undefined;
-  await pool?.end();
-  pool = undefined;
-  await asidePool?.end();
-  asidePool = undefined;
-}
-
-let pool: pg.Pool | undefined;
-
-/**
- * The hot paths' own connections: the drain's batch transaction runs its statements through
- * `pg` directly, because Prisma's raw queries serialize and deserialize every parameter (a
- * batch's 1 MB of payloads included) before `pg` encodes it once more; ingest looks its DSN
- * keys up here too, so its process never loads Prisma's query engine.
- */
-function sqlPool(): pg.Pool {
-  pool ??= newPool(8);
-  return pool;
-}
-
-let asidePool: pg.Pool | undefined;
-
-function newPool(max: number): pg.Pool {
-  const connectionString = env().DATABASE_URL;
-  if (!connectionString) throw new Error("DATABASE_URL is not resolved yet");
-  const created = new pg.Pool({ connectionString, max, statement_timeout: 120_000 });
-  // An idle connection's error (the server restarted) must not crash the process; the pool
-  // drops it and connects again.
-  created.on("error", () => {});
-  return created;
-}
-
-type SqlTag<R> = (strings: TemplateStringsArray, ...values: unknown[]) => Promise<R>;
-
-/** A transaction on a `pg` connection, queried with tagged templates like Prisma's raw API. */
-export type SqlTx = {
-  /** The rows of a statement. Values become parameters; untyped ones in a select list need a cast. */
-  rows: <T>(strings: TemplateStringsArray, ...values: unknown[]) => Promise<T[]>;
-  /** Runs a statement; the number of rows it touched. */
-  run: SqlTag<number>;
-};
-
-function toQuery(strings: TemplateStringsArray, values: unknown[]): pg.QueryConfig {
-  let text = strings[0]!;
-  for (let i = 1; i < strings.length; i++) text += `$${i}${strings[i]}`;
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    if (Array.isArray(value)) values[i] = arrayLiteral(value) ?? value;
-  }
-  return { text, values };
-}
-
-/**
- * The Postgres array literal of a flat array of strings, numbers and nulls; undefined for
- * anything else, which `pg` then writes itself. `pg` quotes every element through two
- * regular-expression replaces; the drain batch sends thousands of elements per statement, and
- * this costs a third as much (measured on the bench's 500-event batches: 6-7.7 -> 1.8-2.9 µs
- * of the worker's CPU per event). Numbers are written unquoted, as Postgres reads them.
- */
-export function arrayLiteral(values: readonly unknown[]): string | undefined {
-  let literal = "{";
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) literal += ",";
-    const value = values[i];
-    if (value === null || value === undefined) literal += "NULL";
-    else if (typeof value === "number") literal += value;
-    else if (typeof value !== "string") return undefined;
-    else if (value.includes('"') || value.includes("\\")) literal += `"${value.replace(/["\\]/g, "\\$&")}"`;
-    else literal += `"${value}"`;
-  }
-  return `${literal}}`;
-}
-
-/** One statement on the `pg` pool, outside any transaction: its rows. */
-export async function sqlRows<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]> {
-  return (await sqlPool().query(toQuery(strings, values))).rows;
-}
-
-/**
- * One statement on a small pool of its own, for work beside the drain (alert deliveries): a
- * burst of them queues for its own connections, never ahead of a batch transaction waiting for
- * one of the drain's.
- */
-export async function asideSqlRows<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]> {
-  asidePool ??= newPool(4);
-  return (await asidePool.query(toQuery(strings, values))).rows;
-}
-
-/**
- * Runs `fn` in one transaction on a connection of its own: committed when it resolves.
- *
- * `genericPlans`: plan the transaction's statements without looking at their parameters.
- * A custom plan (Postgres's default for one-off statements) folds every parameter into the
- * plan as a constant, copying it twice more, which for the drain's megabytes of event
- * documents per statement is costly; its statements' plans do not depend on the values.
- */
-export async function sqlTransaction<T>(
-  fn: (tx: SqlTx) => Promise<T>,
-  options: { genericPlans?: boolean } = {},
-): Promise<T> {
-  const connection = await sqlPool().connect();
-  const tx: SqlTx = {
-    rows: async (strings, ...values) => (await connection.query(toQuery(strings, values))).rows,
-    run: async (strings, ...values) => (await connection.query(toQuery(strings, values))).rowCount ?? 0,
-  };
-  try {
-    await connection.query(
-      options.genericPlans ? "begin; set local plan_cache_mode = force_generic_plan" : "begin",
-    );
-    const result = await fn(tx);
-    await connection.query("commit");
-    connection.release();
-    return result;
-  } catch (error) {
-    // A connection that cannot even roll back is broken: the pool closes it.
-    const broken = await connection.query("rollback").then(
-      () => undefined,
-      (rollbackError: Error) => rollbackError,
-    );
-    connection.release(broken);
-    throw error;
-  }
+  await closeSql();
 }

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { Redis } from "ioredis";
-import { sqlRows } from "./db";
+import { sqlRows } from "./sql";
 import { env } from "./env";
 import { logger } from "./logger";
 import { redis } from "./redis";
@@ -17,7 +17,7 @@ let inflight: Promise<HealthReport> | undefined;
 
 /**
  * Whether this process can reach Postgres and Redis, through the connections it already has
- * (the `pg` pool of lib/db, the shared client of lib/redis): a probe per request would open two
+ * (the `pg` pool of lib/sql, the shared client of lib/redis): a probe per request would open two
  * connections per request, which a flood of health checks turns into exhausted server slots.
  * Concurrent callers share one probe, and its answer is reused for a second. A pool too busy to
  * answer within two seconds counts as down, as it is for the requests it serves.

@@ -1,8 +1,8 @@
-import nodemailer, { type Transporter } from "nodemailer";
+import type { Transporter } from "nodemailer";
 import { env } from "./env";
 import { logger } from "./logger";
 
-let transport: Transporter | undefined;
+let transport: Promise<Transporter> | undefined;
 
 /**
  * Sends an email (plain text, and an HTML alternative when given) through SMTP_URL. Without SMTP the message is not sent, and its text
@@ -27,6 +27,8 @@ export async function sendMail(message: { to: string; subject: string; text: str
   }
   // Pooled: alert emails come in bursts (a new project's first issues), and a new SMTP
   // connection and handshake per message cost the worker more than the message itself.
-  transport ??= nodemailer.createTransport({ url: smtp, pool: true });
-  await transport.sendMail({ from: env().SMTP_FROM, ...message });
+  // Loaded on the first message: most processes never send one, and nodemailer costs each
+  // process that loads it several MB.
+  transport ??= import("nodemailer").then(({ default: nodemailer }) => nodemailer.createTransport({ url: smtp, pool: true }));
+  await (await transport).sendMail({ from: env().SMTP_FROM, ...message });
 }

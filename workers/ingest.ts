@@ -1,9 +1,10 @@
 import { setPriority } from "node:os";
 import { env } from "@/lib/env";
+import { idleCollector } from "@/lib/idle-gc";
 import { createIngestServer } from "@/lib/ingest/server";
 import { logger } from "@/lib/logger";
 import { startHeartbeat } from "@/lib/operator/heartbeat";
-import { closeDb } from "@/lib/db";
+import { closeSql } from "@/lib/sql";
 import { closeAcceptConnection } from "@/lib/ingest/accept";
 import { closeQueues } from "@/lib/queues";
 import { closeRedis } from "@/lib/redis";
@@ -32,6 +33,11 @@ async function main() {
   await boot();
   lowerPriority();
   const server = createIngestServer();
+  const idle = idleCollector();
+  server.on("request", (_req, res) => {
+    idle.begin();
+    res.once("close", idle.end);
+  });
   await listen(server, "INGEST_PORT");
   log.info({ port: env().INGEST_PORT }, "ingest listening");
   const stopHeartbeat = startHeartbeat("ingest");
@@ -45,7 +51,7 @@ async function main() {
     await closeAcceptConnection();
     await closeQueues();
     await closeRedis();
-    await closeDb();
+    await closeSql();
     log.info("ingest stopped");
   });
 }

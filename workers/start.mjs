@@ -28,7 +28,7 @@ let exitConfig;
 let finishing;
 let announced = false;
 
-const serviceArgs = dev ? undefined : Object.fromEntries(SERVICES.map((s) => [s, nodeArgsOf(s)]));
+const commands = dev ? undefined : Object.fromEntries(SERVICES.map((s) => [s, commandOf(s)]));
 
 // SIGTERM/SIGINT stop the services, then PostgreSQL, then this process.
 for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => stop(signal));
@@ -38,16 +38,22 @@ exitConfig = ready.exitConfig;
 const serviceEnv = { ...process.env, ...ready.env, NODE_ENV: dev ? "development" : "production" };
 for (const service of SERVICES) supervise(service, () => runService(service));
 
-/** The node arguments of `npm run start:<service>`: package.json's `exec node [flags] dist/workers/<service>.js`. */
-function nodeArgsOf(service) {
+/**
+ * How `npm run start:<service>` runs the service, from package.json: `[NAME=value ...] exec node
+ * [--flags] dist/workers/<service>.js`, as the environment it sets and node's arguments.
+ */
+function commandOf(service) {
   const scripts = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts ?? {};
   const script = scripts[`start:${service}`] ?? "";
-  const match = /^exec node ((?:--?[\w-]+(?:=[\w.,:/-]+)? )*)(dist\/workers\/[\w-]+\.js)$/.exec(script);
+  const match = /^((?:[A-Z_]+=[\w.-]+ )*)exec node ((?:--?[\w-]+(?:=[\w.,:/-]+)? )*)(dist\/workers\/[\w-]+\.js)$/.exec(script);
   if (!match) {
-    console.error(`error: package.json's start:${service} must read \`exec node [--flags] dist/workers/${service}.js\` (got "${script}")`);
+    console.error(
+      `error: package.json's start:${service} must read \`[NAME=value ...] exec node [--flags] dist/workers/${service}.js\` (got "${script}")`,
+    );
     process.exit(1);
   }
-  return [...match[1].split(" ").filter(Boolean), match[2]];
+  const env = Object.fromEntries(match[1].split(" ").filter(Boolean).map((pair) => pair.split("=")));
+  return { env, args: [...match[2].split(" ").filter(Boolean), match[3]] };
 }
 
 /**
@@ -136,8 +142,9 @@ function runService(service) {
   const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
   const [command, args] = dev
     ? [tsx, service === "web" ? ["workers/web.ts", "--dev"] : ["watch", "--clear-screen=false", `workers/${service}.ts`]]
-    : [process.execPath, serviceArgs[service]];
-  const child = spawn(command, args, { cwd: ROOT, stdio: "inherit", env: serviceEnv });
+    : [process.execPath, commands[service].args];
+  const env = { ...serviceEnv, ...commands?.[service].env };
+  const child = spawn(command, args, { cwd: ROOT, stdio: "inherit", env });
   child.once("spawn", () => {
     if (service === "worker" && !announced) {
       announced = true;

@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import { stopEmbeddedPostgres } from "@/lib/database-url";
 import { env } from "@/lib/env";
+import { idleCollector } from "@/lib/idle-gc";
 import { logger } from "@/lib/logger";
 import { startHeartbeat } from "@/lib/operator/heartbeat";
 import { countWebRequest } from "@/lib/metrics/web";
@@ -21,7 +22,10 @@ const server = createServer();
 const app = next({ dev, port: env().PORT, httpServer: server });
 await app.prepare();
 const handle = app.getRequestHandler();
+const idle = idleCollector();
 server.on("request", (req, res) => {
+  idle.begin();
+  res.once("close", idle.end);
   setPeerAddress(req);
   countWebRequest(res);
   handle(req, res).catch((error: unknown) => {

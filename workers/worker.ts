@@ -2,6 +2,7 @@ import { Worker, UnrecoverableError, type Job } from "bullmq";
 import { ALERT_BACKOFF, alertRetryDelay } from "@/lib/alerts/enqueue";
 import { closeDb } from "@/lib/db";
 import { env } from "@/lib/env";
+import { idleCollector } from "@/lib/idle-gc";
 import { logger } from "@/lib/logger";
 import { startHeartbeat } from "@/lib/operator/heartbeat";
 import { startMetricsServer } from "@/lib/metrics/server";
@@ -39,6 +40,7 @@ const CONCURRENCY: Record<QueueName, number> = { events: 4, maintenance: 2, aler
 
 async function startWorkers(): Promise<Worker[]> {
   const workers: Worker[] = [];
+  const idle = idleCollector();
   for (const [queueName, definitions] of byQueue(processors)) {
     // A connection of its own, which BullMQ leaves open on close(): closed at shutdown.
     const connection = createRedis("worker");
@@ -56,11 +58,16 @@ async function startWorkers(): Promise<Worker[]> {
       // schedule of their own (lib/alerts/enqueue.ts).
       settings: { backoffStrategy: (attemptsMade, type) => (type === ALERT_BACKOFF ? alertRetryDelay(attemptsMade) : 0) },
     });
+    worker.on("active", () => idle.begin());
     worker.on("failed", (job, err) => {
+      idle.end();
       countJob(queueName, "failed");
       log.warn({ job: job?.name, id: job?.id, err: err.message }, "job failed");
     });
-    worker.on("completed", () => countJob(queueName, "completed"));
+    worker.on("completed", () => {
+      idle.end();
+      countJob(queueName, "completed");
+    });
     worker.on("error", (err) => log.error({ err: err.message }, "worker error"));
     workers.push(worker);
     for (const d of definitions) {

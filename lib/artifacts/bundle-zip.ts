@@ -1,4 +1,4 @@
-import yauzl from "yauzl";
+import type yauzl from "yauzl";
 import { MAX_BUNDLE_FILE_SIZE, MAX_BUNDLE_FILES, MAX_BUNDLE_UNPACKED, MAX_MANIFEST_SIZE, MAX_UNPACK_RATIO, UNPACKED_FLOOR } from "./limits";
 
 // Reading an artifact bundle as sentry-cli writes it (symbolic's SourceBundleWriter): the
@@ -57,9 +57,11 @@ export type Manifest = {
  * declared one, so a zip bomb stops at the first byte past its claim.
  */
 export async function readBundle(bundle: Buffer, onFile: (file: BundleFile, entry: Manifest["files"][string]) => Promise<void>): Promise<Manifest> {
+  // Loaded here, not at the top: only artifact bundle assembly reads ZIPs.
+  const { default: unzip } = await import("yauzl");
   let zip: yauzl.ZipFile;
   try {
-    zip = await yauzl.fromBufferPromise(zipView(bundle), { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true });
+    zip = await unzip.fromBufferPromise(zipView(bundle), { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true });
   } catch (error) {
     if (error instanceof BundleError) throw error;
     throw new BundleError(`bundle is not a valid ZIP archive (${(error as Error).message})`);

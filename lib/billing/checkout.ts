@@ -34,7 +34,7 @@ async function ensureStripeCustomer(orgId: number): Promise<string> {
         select stripe_customer_id, name, slug from organizations where id = ${orgId} for update`;
       if (!org) throw new AppError("not_found", "no such organization");
       if (org.stripe_customer_id) return org.stripe_customer_id;
-      const customer = await stripe().customers.create(
+      const customer = await (await stripe()).customers.create(
         { name: org.name, metadata: { org_id: String(orgId), org_slug: org.slug } },
         { idempotencyKey: `errorhub-customer-org-${orgId}` },
       );
@@ -62,7 +62,7 @@ export async function startCheckout(viewer: Viewer, plan: PaidPlanId): Promise<{
   }
   const customer = await ensureStripeCustomer(viewer.orgId);
   const overage = env().STRIPE_PRICE_OVERAGE;
-  const session = await stripe().checkout.sessions.create({
+  const session = await (await stripe()).checkout.sessions.create({
     mode: "subscription",
     customer,
     client_reference_id: String(viewer.orgId),
@@ -84,7 +84,7 @@ export async function openBillingPortal(viewer: Viewer): Promise<{ url: string }
   assertBillingOn();
   const org = await db().organization.findUniqueOrThrow({ where: { id: viewer.orgId }, select: { slug: true } });
   const customer = await ensureStripeCustomer(viewer.orgId);
-  const session = await stripe().billingPortal.sessions.create({ customer, return_url: billingUrl(org.slug) });
+  const session = await (await stripe()).billingPortal.sessions.create({ customer, return_url: billingUrl(org.slug) });
   return { url: session.url };
 }
 

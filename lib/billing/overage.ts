@@ -80,7 +80,7 @@ async function sendPending(orgId: number, now: number): Promise<{ chunks: number
     // Usage of a closed month is dated inside that month.
     const timestamp = Math.min(Math.floor(now / 1000), Math.floor(periodBounds(chunk.period).end.getTime() / 1000) - 1);
     try {
-      await stripe().billing.meterEvents.create(
+      await (await stripe()).billing.meterEvents.create(
         {
           event_name: env().STRIPE_METER_EVENT_NAME!,
           payload: { stripe_customer_id: org.stripeCustomerId!, value: String(chunk.quantity) },

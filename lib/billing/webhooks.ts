@@ -37,7 +37,7 @@ export async function receiveStripeWebhook(payload: string, signature: string | 
   if (!billingEnabled() || !secret) return { status: 404, body: { detail: "billing is not configured" } };
   let event: Stripe.Event;
   try {
-    event = stripe().webhooks.constructEvent(payload, signature ?? "", secret);
+    event = (await stripe()).webhooks.constructEvent(payload, signature ?? "", secret);
   } catch (error) {
     logger.warn({ err: (error as Error).message }, "stripe webhook refused");
     return { status: 400, body: { detail: "invalid webhook signature" } };
@@ -98,7 +98,7 @@ export async function applyStripeEvent(event: Stripe.Event, now = new Date()): P
     return "ignored";
   }
   // The truth, read outside the transaction (a network call); a failure answers 500 (retry).
-  const subscription = await stripe().subscriptions.retrieve(target.subscriptionId);
+  const subscription = await (await stripe()).subscriptions.retrieve(target.subscriptionId);
   return db().$transaction(async (tx) => {
     const [current] = await tx.$queryRaw<OrgRow[]>`
       select id, plan, stripe_customer_id, stripe_subscription_id, subscription_status, past_due_since, last_stripe_event_at

@@ -1,12 +1,4 @@
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  NoSuchKey,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { BlobStore } from "./index";
 import { assertBlobKey } from "./keys";
 
@@ -26,42 +18,54 @@ const DELETE_BATCH = 1000;
  * atomic on every S3 implementation, so a reader never sees half an object either.
  */
 export class S3BlobStore implements BlobStore {
-  private readonly client: S3Client;
-  private readonly bucket: string;
+  private readonly options: S3Options;
+  private loaded: Promise<{ sdk: typeof import("@aws-sdk/client-s3"); client: S3Client }> | undefined;
 
   constructor(options: S3Options) {
-    this.bucket = options.bucket;
-    this.client = new S3Client({
-      region: options.region,
-      endpoint: options.endpoint,
-      forcePathStyle: options.forcePathStyle,
-      credentials: options.credentials,
-      // Checksums only where S3 requires them (DeleteObjects): servers that predate the
-      // flexible checksums (older MinIO, Ceph) refuse the trailers the SDK otherwise sends.
-      requestChecksumCalculation: "WHEN_REQUIRED",
-      responseChecksumValidation: "WHEN_REQUIRED",
-    });
+    this.options = options;
+  }
+
+  // The SDK is loaded with the first request: it costs every process that loads it ~15 MB,
+  // and this module is imported wherever blobs are, S3 or not.
+  private s3() {
+    this.loaded ??= import("@aws-sdk/client-s3").then((sdk) => ({
+      sdk,
+      client: new sdk.S3Client({
+        region: this.options.region,
+        endpoint: this.options.endpoint,
+        forcePathStyle: this.options.forcePathStyle,
+        credentials: this.options.credentials,
+        // Checksums only where S3 requires them (DeleteObjects): servers that predate the
+        // flexible checksums (older MinIO, Ceph) refuse the trailers the SDK otherwise sends.
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+      }),
+    }));
+    return this.loaded;
   }
 
   async put(key: string, data: Buffer): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: assertBlobKey(key), Body: data, ContentLength: data.length }));
+    const { sdk, client } = await this.s3();
+    await client.send(new sdk.PutObjectCommand({ Bucket: this.options.bucket, Key: assertBlobKey(key), Body: data, ContentLength: data.length }));
   }
 
   async get(key: string): Promise<Buffer | null> {
+    const { sdk, client } = await this.s3();
     try {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: assertBlobKey(key) }));
+      const object = await client.send(new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: assertBlobKey(key) }));
       if (!object.Body) return Buffer.alloc(0);
       return Buffer.from(await object.Body.transformToByteArray());
     } catch (error) {
-      if (error instanceof NoSuchKey || (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404)) return null;
+      if (error instanceof sdk.NoSuchKey || (error instanceof sdk.S3ServiceException && error.$metadata.httpStatusCode === 404)) return null;
       throw error;
     }
   }
 
   async delete(keys: string[]): Promise<void> {
+    const { sdk, client } = await this.s3();
     for (let i = 0; i < keys.length; i += DELETE_BATCH) {
       const batch = keys.slice(i, i + DELETE_BATCH).map((key) => ({ Key: assertBlobKey(key) }));
-      const result = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } }));
+      const result = await client.send(new sdk.DeleteObjectsCommand({ Bucket: this.options.bucket, Delete: { Objects: batch, Quiet: true } }));
       // A missing key is not an error in S3; anything listed here is (access denied, ...).
       const failed = result.Errors?.[0];
       if (failed) throw new Error(`S3 could not delete ${failed.Key}: ${failed.Code} ${failed.Message ?? ""}`.trim());
@@ -70,9 +74,10 @@ export class S3BlobStore implements BlobStore {
 
   async deletePrefix(prefix: string): Promise<void> {
     const Prefix = `${assertBlobKey(prefix)}/`;
+    const { sdk, client } = await this.s3();
     let ContinuationToken: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix, ContinuationToken }));
+      const page = await client.send(new sdk.ListObjectsV2Command({ Bucket: this.options.bucket, Prefix, ContinuationToken }));
       const keys = (page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
       if (keys.length > 0) await this.delete(keys);
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -81,6 +86,6 @@ export class S3BlobStore implements BlobStore {
 
   /** Ends the client's connections (tests; processes simply exit). */
   close(): void {
-    this.client.destroy();
+    void this.loaded?.then(({ client }) => client.destroy());
   }
 }

@@ -1,4 +1,4 @@
-import { sqlRows } from "../db";
+import { sqlRows } from "../sql";
 import { isPublicKey } from "../protocol/auth";
 import { compileFilters, parseFilterConfig, type FilterContext, type FilterReason } from "./filters";
 import { limitsForOrg, type OrgLimits } from "./quota-policy";

@@ -83,7 +83,7 @@ export function memoryOf(pid: number): { rss: number; pss: number } | null {
 
 /** One sample: MB by role (RSS summed over the role's processes, and their count) and totals. */
 export type Sample = {
-  byRole: Map<Role, { rss: number; count: number }>;
+  byRole: Map<Role, { rss: number; pss: number; count: number }>;
   /** Everything under `npm start` except PostgreSQL: the figure the issue's 987 MB is. */
   treeRss: number;
   /** npm start's tree, PostgreSQL and Redis: what the machine must hold. */
@@ -99,7 +99,7 @@ export type Sample = {
 export function sample(root: number, extraRoots: number[]): Sample {
   const procs = allProcesses();
   const seen = new Set<number>();
-  const byRole = new Map<Role, { rss: number; count: number }>();
+  const byRole = new Map<Role, { rss: number; pss: number; count: number }>();
   let treeRss = 0;
   let stackRss = 0;
   let stackPss = 0;
@@ -110,8 +110,9 @@ export function sample(root: number, extraRoots: number[]): Sample {
       const memory = memoryOf(p.pid);
       if (!memory) continue;
       const role = roleOf(p, root);
-      const entry = byRole.get(role) ?? { rss: 0, count: 0 };
+      const entry = byRole.get(role) ?? { rss: 0, pss: 0, count: 0 };
       entry.rss += memory.rss;
+      entry.pss += memory.pss;
       entry.count += 1;
       byRole.set(role, entry);
       if (top === root && role !== "PostgreSQL") treeRss += memory.rss;
@@ -124,7 +125,7 @@ export function sample(root: number, extraRoots: number[]): Sample {
 
 /** The highest value of each figure over a phase's samples. */
 export class PhaseMax {
-  readonly byRole = new Map<Role, { rss: number; count: number }>();
+  readonly byRole = new Map<Role, { rss: number; pss: number; count: number }>();
   treeRss = 0;
   stackRss = 0;
   stackPss = 0;
@@ -132,9 +133,10 @@ export class PhaseMax {
 
   add(s: Sample): void {
     this.samples++;
-    for (const [role, { rss, count }] of s.byRole) {
-      const entry = this.byRole.get(role) ?? { rss: 0, count: 0 };
+    for (const [role, { rss, pss, count }] of s.byRole) {
+      const entry = this.byRole.get(role) ?? { rss: 0, pss: 0, count: 0 };
       entry.rss = Math.max(entry.rss, rss);
+      entry.pss = Math.max(entry.pss, pss);
       entry.count = Math.max(entry.count, count);
       this.byRole.set(role, entry);
     }

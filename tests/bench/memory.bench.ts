@@ -19,7 +19,7 @@
  *   --dashboard-concurrency at a time, sorts and queries varied;
  * - peak: the highest of each figure over all phases.
  *
- * --small: the small-server settings (SMALL_SERVER=1) and a flood of --flood-seconds (60) rather
+ * --small: the small-server settings (SMALL_SERVER=true) and a flood of --flood-seconds (60) rather
  * than a count, then the stack's peak against 700 MB and the conformance check: every accepted
  * event stored (events rows and issues' times_seen equal the 2xx answers).
  *
@@ -37,9 +37,9 @@ import pg from "pg";
 import { ROOT, dropDatabase, exec, newestSource } from "./build";
 import { cleanups, log, mark, printRows, redact, runBench } from "./harness";
 import { Load } from "./load";
-import { PhaseMax, ROLES, type Role, Sampler } from "./memory-procs";
+import { PhaseMax, ROLES, type Role, Sampler, allProcesses, roleOf, treeOf } from "./memory-procs";
 import { buildShapedPool } from "./processing-payloads";
-import { freePort, sleep } from "./procs";
+import { cpuSeconds, freePort, sleep } from "./procs";
 
 const TARGETS = {
   launcherMb: 50,
@@ -63,7 +63,7 @@ const { values: opts } = parseArgs({
     connections: { type: "string", default: "50" },
     "dashboard-requests": { type: "string", default: "600" },
     "dashboard-concurrency": { type: "string", default: "4" },
-    "settle-seconds": { type: "string", default: "10" },
+    "settle-seconds": { type: "string", default: "30" },
     "idle-seconds": { type: "string", default: "15" },
     "database-url": { type: "string" },
     "redis-url": { type: "string" },
@@ -74,7 +74,7 @@ const { values: opts } = parseArgs({
 
 if (opts.help) {
   console.log(`usage: tsx tests/bench/memory.bench.ts [options]   (npm run bench:memory -- [options])
-  --small                  small-server settings (SMALL_SERVER=1), a --flood-seconds flood, the whole
+  --small                  small-server settings (SMALL_SERVER=true), a --flood-seconds flood, the whole
                            stack's peak against ${TARGETS.smallStackMb} MB and the no-event-lost check
   --root DIR               the checkout whose npm start is measured (default: this one); it needs its
                            build (.next and dist/workers), this checkout's dist/workers is rebuilt when stale
@@ -83,7 +83,8 @@ if (opts.help) {
   --connections N          load generator connections (default 50)
   --dashboard-requests N   GETs of the issues page (default 600)
   --dashboard-concurrency N  of them at a time (default 4)
-  --settle-seconds S       wait after start before the idle phase (default 10)
+  --settle-seconds S       wait after start before the idle phase (default 30: the first scheduled
+                           jobs have run, and the processes have settled as they stay when idle)
   --idle-seconds S         length of the idle phase (default 15)
   --database-url URL       PostgreSQL server to create the bench database on, instead of the embedded
                            one (its processes serve others too: measured, but shared)
@@ -140,30 +141,69 @@ async function main(): Promise<number> {
   sampler.start();
   cleanups.push(async () => sampler.stop());
   const phases = new Map<string, PhaseMax>();
-  phases.set("start", sampler.begin());
-  await waitUntilUp(platform);
-  sampler.end();
-
+  const connections = new Map<string, Connections>();
+  const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    phases.set(name, sampler.begin());
+    const counter = name === "start" ? undefined : await countConnections(platform.databaseUrl);
+    try {
+      return await run();
+    } finally {
+      sampler.end();
+      if (counter) connections.set(name, await counter.stop());
+    }
+  };
+  await phase("start", () => waitUntilUp(platform));
   await sleep(SETTLE_MS);
   log(`idle for ${IDLE_MS / 1000} s`);
-  phases.set("idle", sampler.begin());
-  await sleep(IDLE_MS);
-  sampler.end();
-
+  await phase("idle", () => sleep(IDLE_MS));
   const login = JSON.parse(readFileSync(path.join(platform.dataDir, "demo-login.json"), "utf8")) as { email: string; dsn: string };
-  phases.set("flood", sampler.begin());
-  const flood = await runFlood(platform, login.dsn);
-  sampler.end();
-
-  phases.set("dashboard", sampler.begin());
-  const dashboard = await runDashboard(platform, login.email);
-  sampler.end();
+  const flood = await phase("flood", () => runFlood(platform, login.dsn));
+  const dashboard = await phase("dashboard", () => runDashboard(platform, login.email));
   sampler.stop();
 
   const peak = new PhaseMax();
   for (const phase of phases.values()) peak.merge(phase);
   phases.set("peak", peak);
-  return report(phases, flood, dashboard);
+  connections.set("peak", {
+    all: Math.max(...[...connections.values()].map((c) => c.all)),
+    active: Math.max(...[...connections.values()].map((c) => c.active)),
+  });
+  return report(phases, connections, flood, dashboard);
+}
+
+type Connections = { all: number; active: number };
+
+/**
+ * The most connections the platform held to its database at once (polled every 500 ms, this
+ * poller's own left out), and the most of them running a statement: what the pools use, which
+ * PostgreSQL's max_connections must cover.
+ */
+async function countConnections(databaseUrl: string): Promise<{ stop: () => Promise<Connections> }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const most: Connections = { all: 0, active: 0 };
+  const poll = async () => {
+    const row = (
+      await client.query<{ all: number; active: number }>(
+        `select count(*)::int as all, (count(*) filter (where state <> 'idle'))::int as active
+         from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+      )
+    ).rows[0]!;
+    most.all = Math.max(most.all, row.all);
+    most.active = Math.max(most.active, row.active);
+  };
+  let polling = poll();
+  const timer = setInterval(() => {
+    polling = polling.then(poll, poll);
+  }, 500);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await polling.catch(() => undefined);
+      await client.end();
+      return most;
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,7 +302,7 @@ async function launch(redis: { url: string }): Promise<Platform> {
     DEMO_ACCOUNT: "on",
     LOG_LEVEL: "info",
     INGEST_LOG_SAMPLE_RATE: "0",
-    ...(opts.small ? { SMALL_SERVER: "1" } : {}),
+    ...(opts.small ? { SMALL_SERVER: "true" } : {}),
     ...pairs(opts.env),
   };
   const npm = spawn("npm", ["start"], { cwd: CHECKOUT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"], detached: true });
@@ -366,7 +406,16 @@ async function runFlood(platform: Platform, dsn: string): Promise<FloodFigures> 
   }
 }
 
-type DashboardFigures = { requests: number; non200: number; emptyPages: number; seconds: number; p50Ms: number; p95Ms: number };
+type DashboardFigures = {
+  requests: number;
+  non200: number;
+  emptyPages: number;
+  seconds: number;
+  p50Ms: number;
+  p95Ms: number;
+  /** CPU the web process spent per page (its heap settings trade memory for this) */
+  webCpuMsPerPage: number | null;
+};
 
 async function runDashboard(platform: Platform, email: string): Promise<DashboardFigures> {
   // The application's own session code, on the platform's database.
@@ -390,6 +439,11 @@ async function runDashboard(platform: Platform, email: string): Promise<Dashboar
   let non200 = 0;
   let emptyPages = 0;
   let next = 0;
+  const webPids = treeOf(platform.npm.pid!, allProcesses())
+    .filter((p) => roleOf(p, platform.npm.pid!) === "web")
+    .map((p) => p.pid);
+  const webCpu = () => webPids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+  const cpuBefore = webCpu();
   const t0 = performance.now();
   const client = async () => {
     while (next < DASHBOARD_REQUESTS) {
@@ -411,9 +465,10 @@ async function runDashboard(platform: Platform, email: string): Promise<Dashboar
     seconds: (performance.now() - t0) / 1000,
     p50Ms: timings[Math.floor(timings.length / 2)] ?? 0,
     p95Ms: timings[Math.floor(timings.length * 0.95)] ?? 0,
+    webCpuMsPerPage: webPids.length > 0 ? ((webCpu() - cpuBefore) * 1000) / timings.length : null,
   };
   log(
-    `dashboard: ${figures.requests} in ${figures.seconds.toFixed(1)} s, p50 ${figures.p50Ms.toFixed(0)} ms, p95 ${figures.p95Ms.toFixed(0)} ms, non-200 ${non200}, issue pages without rows ${emptyPages}`,
+    `dashboard: ${figures.requests} in ${figures.seconds.toFixed(1)} s, p50 ${figures.p50Ms.toFixed(0)} ms, p95 ${figures.p95Ms.toFixed(0)} ms, web CPU ${figures.webCpuMsPerPage?.toFixed(1) ?? "-"} ms a page, non-200 ${non200}, issue pages without rows ${emptyPages}`,
   );
   return figures;
 }
@@ -421,7 +476,7 @@ async function runDashboard(platform: Platform, email: string): Promise<Dashboar
 // ---------------------------------------------------------------------------------------------
 // Output
 
-function report(phases: Map<string, PhaseMax>, flood: FloodFigures, dashboard: DashboardFigures): number {
+function report(phases: Map<string, PhaseMax>, connections: Map<string, Connections>, flood: FloodFigures, dashboard: DashboardFigures): number {
   const names = [...phases.keys()];
   const mb = (phase: string, role: Role) => phases.get(phase)!.byRole.get(role)?.rss;
   const fmt = (v: number | undefined) => (v === undefined ? "-" : v.toFixed(0));
@@ -444,6 +499,9 @@ function report(phases: Map<string, PhaseMax>, flood: FloodFigures, dashboard: D
   rows.push(["npm start tree, without PostgreSQL", ...names.map((n) => fmt(phases.get(n)!.treeRss)), `< ${TARGETS.treeIdleMb} idle`]);
   rows.push(["whole stack (RSS summed)", ...names.map((n) => fmt(phases.get(n)!.stackRss)), opts.small ? `< ${TARGETS.smallStackMb} peak` : ""]);
   rows.push(["whole stack (PSS: shared pages once)", ...names.map((n) => fmt(phases.get(n)!.stackPss)), ""]);
+  rows.push(["PostgreSQL alone (PSS)", ...names.map((n) => fmt(phases.get(n)!.byRole.get("PostgreSQL")?.pss)), ""]);
+  const conns = (n: string) => connections.get(n);
+  rows.push(["PostgreSQL connections (active)", ...names.map((n) => (conns(n) ? `${conns(n)!.all} (${conns(n)!.active})` : "-")), ""]);
   printRows(rows);
 
   const pass: Record<string, boolean> = {
@@ -483,6 +541,7 @@ function report(phases: Map<string, PhaseMax>, flood: FloodFigures, dashboard: D
           ];
         }),
       ),
+      connections: Object.fromEntries(connections),
       flood: { ...flood, e2eRate: Math.round(flood.e2eRate), seconds: Number(flood.seconds.toFixed(1)) },
       dashboard,
       pass,

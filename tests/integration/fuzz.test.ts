@@ -4,6 +4,7 @@ import { allLanes, projectStreamKey } from "@/lib/ingest/stream-keys";
 import { closeQueues } from "@/lib/queues";
 import { redis } from "@/lib/redis";
 import { flushOutcomes } from "@/lib/usage/flush-outcomes";
+import { productionFlags } from "../bench/build";
 import { errorEvent, eventEnvelope } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
 import { hostileRequests } from "../support/hostile";
@@ -31,7 +32,7 @@ describe(`fuzz: hostile envelopes (seed ${SEED})`, () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     // The production flags (package.json start:ingest): the 128 MB heap is part of what is tested.
-    ingest = start(NODE, ["--max-old-space-size=128", "--max-semi-space-size=32", "--single-threaded-gc", ...WITH_TSX, "workers/ingest.ts"], {
+    ingest = start(NODE, [...productionFlags("ingest").split(" "), ...WITH_TSX, "workers/ingest.ts"], {
       INGEST_PORT: String(port),
     });
     worker = start(NODE, [...WITH_TSX, "workers/worker.ts"]);

@@ -5,11 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIMITS } from "@/lib/protocol/limits";
 import { envelope, errorEvent, eventEnvelope, newEventId } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
+import { productionFlags } from "../bench/build";
 import { send } from "../support/http";
 import { NODE, WITH_TSX, freePort, start, type Running } from "../support/processes";
 
 // The production flags (package.json start:ingest): the 128 MB heap is part of what is tested.
-const INGEST_FLAGS = ["--max-old-space-size=128", "--max-semi-space-size=32", "--single-threaded-gc"];
+const INGEST_FLAGS = productionFlags("ingest").split(" ");
 const MiB = 1024 * 1024;
 
 async function startIngestProcess(env: Record<string, string> = {}) {

@@ -78,7 +78,10 @@ describe("npm start's launcher", { timeout: 240_000 }, () => {
     for (const service of ["web", "ingest", "worker"]) {
       const child = descendants(launcher.pid).find((p) => p.args.endsWith(`dist/workers/${service}.js`));
       expect(child, service).toBeDefined();
-      expect(child!.args.replace(/^\S*node /, "exec node "), service).toBe(scripts[`start:${service}`]);
+      const [, assignments, command] = /^((?:[A-Z_]+=\S+ )*)(exec node .*)$/.exec(scripts[`start:${service}`]!)!;
+      expect(child!.args.replace(/^\S*node /, "exec node "), service).toBe(command);
+      const environ = readFileSync(`/proc/${child!.pid}/environ`, "utf8").split("\0");
+      expect(environ, service).toEqual(expect.arrayContaining(assignments!.split(" ").filter(Boolean)));
     }
     expect(tree.filter((p) => /\bnpm run\b|tsx/.test(p.args))).toEqual([]);
     const postmaster = postmasterOf()!;

@@ -1,6 +1,5 @@
 import http from "node:http";
 import https from "node:https";
-import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from "request-filtering-agent";
 import packageJson from "../../../package.json" with { type: "json" };
 import { env } from "../../env";
 
@@ -19,7 +18,11 @@ export type PostResult = { ok: boolean; status: number | null; error: string | n
 // The agents check the address actually connected to (after DNS), so a name that resolves to
 // a public address when saved and a private one later (DNS rebinding) is still refused.
 let agents: { http: http.Agent; https: https.Agent; allowPrivate: boolean } | undefined;
-function agentsFor(allowPrivate: boolean) {
+// Loaded with the first delivery rather than by every process that imports this module.
+let filtering: Promise<typeof import("request-filtering-agent")> | undefined;
+async function agentsFor(allowPrivate: boolean) {
+  filtering ??= import("request-filtering-agent");
+  const { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } = await filtering;
   if (agents?.allowPrivate !== allowPrivate) {
     const options = { allowPrivateIPAddress: allowPrivate, keepAlive: true, maxSockets: 64 };
     agents = { http: new RequestFilteringHttpAgent(options), https: new RequestFilteringHttpsAgent(options), allowPrivate };
@@ -28,7 +31,7 @@ function agentsFor(allowPrivate: boolean) {
 }
 
 /** POSTs a JSON body to a receiver's URL, under the SSRF guard unless WEBHOOK_ALLOW_PRIVATE_NETWORKS. */
-export function postJson(
+export async function postJson(
   url: string,
   body: string,
   headers: Record<string, string> = {},
@@ -45,7 +48,7 @@ export function postJson(
   }
   const allowPrivate = options.allowPrivate ?? env().WEBHOOK_ALLOW_PRIVATE_NETWORKS;
   const secure = target.protocol === "https:";
-  const pool = agentsFor(allowPrivate);
+  const pool = await agentsFor(allowPrivate);
   const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
   return new Promise((resolve) => {
     let settled = false;
