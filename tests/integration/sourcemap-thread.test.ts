@@ -312,7 +312,10 @@ describe("the worker's main thread while a cold 5 MB map loads", () => {
         `main thread's longest stall ${longestGapMs.toFixed(1)} ms`,
     );
     expect(mapped.every((answer) => answer !== null)).toBe(true);
-    expect(longestGapMs).toBeLessThan(100);
+    // Decoding on this thread would stall it for most of the load (about 2 s here); 14 ms is
+    // usual. A machine loaded by other work slows both, so the bound is 100 ms or a tenth of the
+    // load, whichever is larger (one CI run saw 107 ms while benchmarks ran beside it).
+    expect(longestGapMs).toBeLessThan(Math.max(100, loadMs / 10));
   });
 });
 
