@@ -1,7 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import pg from "pg";
-import { type PostgresCommand, embeddedPostgresPlace, loadEmbeddedPostgres, postgresCommand } from "./embedded-postgres";
+import {
+  type PostgresCommand,
+  embeddedPostgresPlace,
+  loadEmbeddedPostgres,
+  postgresCommand,
+  serverSettings,
+} from "./embedded-postgres";
 import { env, setDatabaseUrl } from "./env";
 import { logger } from "./logger";
 
@@ -54,6 +60,7 @@ async function startEmbedded(port: number): Promise<void> {
     user: "postgres",
     password: "postgres",
     persistent: true,
+    postgresFlags: serverSettings(),
     // PostgreSQL refuses to run as root: run it as the `postgres` system user (created if
     // missing), which then owns the data folder.
     createPostgresUser: asRoot,

@@ -1,7 +1,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { type Prisma, PrismaClient } from "./generated/prisma/client.ts";
 import { env } from "./env";
-import { closeSql } from "./sql";
+import { closeSql, poolSizes } from "./sql";
 
 export { arrayLiteral, asideSqlRows, type SqlTx, sqlRows, sqlTransaction } from "./sql";
 
@@ -20,7 +20,7 @@ export function db(): PrismaClient {
   if (!client) {
     const connectionString = env().DATABASE_URL;
     if (!connectionString) throw new Error("DATABASE_URL is not resolved yet");
-    client = new PrismaClient({ adapter: new PrismaPg({ connectionString, max: 10 }) });
+    client = new PrismaClient({ adapter: new PrismaPg({ connectionString, max: poolSizes().prisma }) });
   }
   return client;
 }

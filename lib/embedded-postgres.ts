@@ -115,7 +115,7 @@ export function postgresCommand(where: EmbeddedPostgresPlace, port: number): Pos
   const ids = userInfo().uid === 0 ? postgresIds() : undefined;
   return {
     command: postgresBinary(where),
-    args: ["-D", where.dataDir, "-p", String(port)],
+    args: ["-D", where.dataDir, "-p", String(port), ...serverSettings()],
     ...ids,
     env: { LC_MESSAGES: "C" },
   };
@@ -134,6 +134,32 @@ function checkPostgresUserReaches(postgresBinary: string, dataDir: string): void
   }
   if (!enterable(dataDir, ids))
     throw new Error(`the postgres user cannot enter ${path.dirname(dataDir)}; ${HINT}`);
+}
+
+// A server of about 1 GB that also runs web, ingest, worker and Redis: shared_buffers, the
+// largest fixed cost, at half the default; per-sort and per-maintenance memory smaller; enough
+// connections for the pools SMALL_SERVER gives every process (lib/db.ts) with room for the admin
+// CLI, not PostgreSQL's 100; no parallel query or maintenance workers (each is a process of
+// its own); one I/O worker instead of three.
+const SMALL_SERVER_SETTINGS = {
+  shared_buffers: "64MB",
+  effective_cache_size: "256MB",
+  work_mem: "2MB",
+  maintenance_work_mem: "32MB",
+  temp_buffers: "4MB",
+  max_connections: "40",
+  autovacuum_max_workers: "2",
+  max_worker_processes: "4",
+  max_parallel_workers: "0",
+  max_parallel_workers_per_gather: "0",
+  max_parallel_maintenance_workers: "0",
+  io_workers: "1",
+};
+
+/** The embedded server's settings as postgres arguments: PostgreSQL's defaults unless SMALL_SERVER. */
+export function serverSettings(): string[] {
+  if (!env().SMALL_SERVER) return [];
+  return Object.entries(SMALL_SERVER_SETTINGS).flatMap(([name, value]) => ["-c", `${name}=${value}`]);
 }
 
 type Packages = {

@@ -35,9 +35,10 @@ const schema = z.object({
   SPIKE_PROTECTION_HOURLY_LIMIT: z.coerce.number().int().min(0).default(0),
   DEFAULT_MONTHLY_TRANSACTION_QUOTA: z.coerce.number().int().min(0).default(0),
   DEFAULT_MONTHLY_ATTACHMENT_MB: z.coerce.number().int().min(0).default(0),
-  INGEST_MAX_BACKLOG: z.coerce.number().int().min(1).default(100_000),
+  // Unset: 100,000 entries and 256 MiB, or with SMALL_SERVER 20,000 and 48 MiB (see parseEnv).
+  INGEST_MAX_BACKLOG: z.coerce.number().int().min(1).optional(),
   // Bytes (item headers and payloads) a project may have waiting in Redis, besides entries.
-  INGEST_MAX_BACKLOG_MB: z.coerce.number().int().min(1).default(256),
+  INGEST_MAX_BACKLOG_MB: z.coerce.number().int().min(1).optional(),
   INGEST_LOG_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.01),
   // Request bodies (as sent and decompressed) one ingest process holds at once; past it, 429.
   INGEST_BODY_MEMORY_MB: z.coerce.number().int().min(1).default(256),
@@ -51,6 +52,12 @@ const schema = z.object({
   // Alert webhooks (Slack, Discord, plain) may reach loopback, private and link-local addresses
   // only when this is true: a hosted service must not be a way into its own network.
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: z
+    .enum(["true", "false"], { message: "must be true or false" })
+    .default("false")
+    .transform((v) => v === "true"),
+  // Sized for a server of about 1 GB that runs everything: the embedded PostgreSQL's memory
+  // settings, fewer database connections per process and fewer jobs at once (README, Small servers).
+  SMALL_SERVER: z
     .enum(["true", "false"], { message: "must be true or false" })
     .default("false")
     .transform((v) => v === "true"),
@@ -184,6 +191,10 @@ export function parseEnv(source: Record<string, string | undefined>) {
   const APP_URL = parsed.APP_URL ?? `http://localhost:${parsed.PORT}`;
   return {
     ...parsed,
+    // A flood's backlog waits in Redis, in memory: a small server answers 429 sooner rather than
+    // let Redis (and its AOF rewrite's copy-on-write fork) outgrow the machine.
+    INGEST_MAX_BACKLOG: parsed.INGEST_MAX_BACKLOG ?? (parsed.SMALL_SERVER ? 20_000 : 100_000),
+    INGEST_MAX_BACKLOG_MB: parsed.INGEST_MAX_BACKLOG_MB ?? (parsed.SMALL_SERVER ? 48 : 256),
     APP_URL,
     INGEST_URL: parsed.INGEST_URL ?? `http://localhost:${parsed.INGEST_PORT}`,
     CLERK_AUTHORIZED_PARTIES: parsed.CLERK_AUTHORIZED_PARTIES ?? [new URL(APP_URL).origin],

@@ -5,6 +5,17 @@ import { env } from "./env";
 // process that never needs Prisma uses (ingest's key lookups, health probes), so importing this
 // module loads no Prisma code (lib/db.ts re-exports it for everyone else).
 
+/**
+ * Connections each pool of a process may open. Every one is a PostgreSQL backend of a few MB
+ * while it lives (idle ones close after 10 s); SMALL_SERVER keeps a 1 GB machine's total under
+ * the embedded server's max_connections. The drain's pool holds one connection per batch
+ * transaction (the worker runs 4, or 2 with SMALL_SERVER) plus one for the lookups a batch
+ * makes beside its transaction, so it never waits on itself.
+ */
+export function poolSizes(): { prisma: number; sql: number; aside: number } {
+  return env().SMALL_SERVER ? { prisma: 3, sql: 3, aside: 2 } : { prisma: 10, sql: 8, aside: 4 };
+}
+
 let pool: pg.Pool | undefined;
 
 /**
@@ -14,7 +25,7 @@ let pool: pg.Pool | undefined;
  * keys up here too, so its process never loads Prisma's query engine.
  */
 function sqlPool(): pg.Pool {
-  pool ??= newPool(8);
+  pool ??= newPool(poolSizes().sql);
   return pool;
 }
 
@@ -82,7 +93,7 @@ export async function sqlRows<T>(strings: TemplateStringsArray, ...values: unkno
  * one of the drain's.
  */
 export async function asideSqlRows<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]> {
-  asidePool ??= newPool(4);
+  asidePool ??= newPool(poolSizes().aside);
   return (await asidePool.query(toQuery(strings, values))).rows;
 }
 

@@ -35,8 +35,13 @@ const connections: ReturnType<typeof createRedis>[] = [];
 
 // Drain jobs are one per project at a time, so this many projects are processed in parallel.
 // Alert deliveries wait on other servers (up to 5 s each): many at once, so one slow receiver
-// never holds up the others.
-const CONCURRENCY: Record<QueueName, number> = { events: 4, maintenance: 2, alerts: 32, artifacts: 2 };
+// never holds up the others. SMALL_SERVER halves the drains, whose batches are what the worker
+// holds in memory, and matches lib/db.ts's smaller pools.
+function concurrency(): Record<QueueName, number> {
+  return env().SMALL_SERVER
+    ? { events: 2, maintenance: 1, alerts: 16, artifacts: 1 }
+    : { events: 4, maintenance: 2, alerts: 32, artifacts: 2 };
+}
 
 async function startWorkers(): Promise<Worker[]> {
   const workers: Worker[] = [];
@@ -48,7 +53,7 @@ async function startWorkers(): Promise<Worker[]> {
     const worker = new Worker(queueName, dispatcher(definitions), {
       connection,
       prefix: env().REDIS_PREFIX,
-      concurrency: CONCURRENCY[queueName],
+      concurrency: concurrency()[queueName],
       // A killed worker's job is noticed within seconds and run again; its batch, still
       // pending in the stream, is re-read first.
       lockDuration: 15_000,

@@ -9,7 +9,8 @@ import { ROOT, type Running, descendants, freePort, startPlatform, waitForHttp }
 
 // `npm start` on the embedded PostgreSQL: the launcher is a thin supervisor (no tsx, no npm
 // between it and the services, which run with their start:* scripts' flags), PostgreSQL is its
-// child too and is started again when it dies, and SIGTERM stops the services, then PostgreSQL.
+// child too (with the small-server settings here) and is started again when it dies, and
+// SIGTERM stops the services, then PostgreSQL.
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "errorhub-launcher-pg-"));
 chmodSync(dataDir, 0o755); // the postgres user runs the cluster from in here
@@ -35,6 +36,19 @@ async function poll<T>(what: () => Promise<T | undefined>): Promise<T | undefine
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return undefined;
+}
+
+async function settings(databaseUrl: string): Promise<Record<string, string>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const rows = await client.query<{ name: string; setting: string }>(
+      "select name, current_setting(name) as setting from unnest(array['shared_buffers', 'max_connections', 'max_parallel_workers']) as name",
+    );
+    return Object.fromEntries(rows.rows.map((r) => [r.name, r.setting]));
+  } finally {
+    await client.end();
+  }
 }
 
 /** Sends one error event with the DSN and waits until the worker stored it in PostgreSQL. */
@@ -64,11 +78,19 @@ describe("npm start's launcher", { timeout: 240_000 }, () => {
   it("runs services and the embedded PostgreSQL itself, restarts a killed PostgreSQL and stops it last", async () => {
     const pgPort = await freePort();
     const databaseUrl = `postgresql://postgres:postgres@127.0.0.1:${pgPort}/errorhub`;
-    const started = await startPlatform({ DATABASE_URL: "", DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(pgPort), DEMO_ACCOUNT: "on" });
+    // The small-server settings: the launcher passes them to the server it runs, restarts included.
+    const started = await startPlatform({
+      DATABASE_URL: "",
+      DATA_DIR: dataDir,
+      EMBEDDED_POSTGRES_PORT: String(pgPort),
+      DEMO_ACCOUNT: "on",
+      SMALL_SERVER: "true",
+    });
     platform = started.process;
     const dsn = (await platform.waitFor(/DSN\s+(\S+)/))[1]!;
     await waitForHttp(`${started.ingest}/_health/`);
     expect(await stored(dsn, databaseUrl)).toBe(true);
+    expect(await settings(databaseUrl)).toEqual({ shared_buffers: "64MB", max_connections: "40", max_parallel_workers: "0" });
 
     const tree = descendants(platform.child.pid!);
     const launcher = tree.find((p) => /\bworkers\/start\.mjs$/.test(p.args))!;
@@ -93,6 +115,7 @@ describe("npm start's launcher", { timeout: 240_000 }, () => {
     expect(restarted.pid).not.toBe(postmaster.pid);
     // The services carry on with the new server: an event sent now is stored.
     expect(await stored(dsn, databaseUrl)).toBe(true);
+    expect((await settings(databaseUrl)).shared_buffers).toBe("64MB");
 
     const stopped = await platform.stop("SIGTERM");
     expect(stopped.code).toBe(0);

@@ -15,6 +15,13 @@ describe("parseEnv", () => {
     expect(env.DATABASE_URL).toBeUndefined();
   });
 
+  it("sizes the ingest backlog for a small server unless it is set", () => {
+    expect(parseEnv({})).toMatchObject({ SMALL_SERVER: false, INGEST_MAX_BACKLOG: 100_000, INGEST_MAX_BACKLOG_MB: 256 });
+    expect(parseEnv({ SMALL_SERVER: "true" })).toMatchObject({ SMALL_SERVER: true, INGEST_MAX_BACKLOG: 20_000, INGEST_MAX_BACKLOG_MB: 48 });
+    expect(parseEnv({ SMALL_SERVER: "true", INGEST_MAX_BACKLOG_MB: "100" }).INGEST_MAX_BACKLOG_MB).toBe(100);
+    expect(() => parseEnv({ SMALL_SERVER: "yes" })).toThrow(/SMALL_SERVER: must be true or false/);
+  });
+
   it("treats empty values as unset", () => {
     expect(parseEnv({ DATABASE_URL: "", PORT: "" }).PORT).toBe(3000);
   });
