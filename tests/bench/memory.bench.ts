@@ -39,6 +39,7 @@ import pg from "pg";
 import { ROOT, dropDatabase, exec, newestSource } from "./build";
 import { cleanups, log, mark, printRows, redact, runBench } from "./harness";
 import { Load } from "./load";
+import { MemoryCgroup } from "./memory-cgroup";
 import { PhaseMax, ROLES, type Role, Sampler, allProcesses, roleOf, treeOf } from "./memory-procs";
 import { buildShapedPool } from "./processing-payloads";
 import { cpuSeconds, freePort, sleep } from "./procs";
@@ -70,6 +71,7 @@ const { values: opts } = parseArgs({
     "database-url": { type: "string" },
     "redis-url": { type: "string" },
     env: { type: "string", multiple: true, default: [] },
+    "memory-limit": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -91,7 +93,10 @@ if (opts.help) {
   --database-url URL       PostgreSQL server to create the bench database on, instead of the embedded
                            one (its processes serve others too: measured, but shared)
   --redis-url URL          Redis to use instead of a private redis-server (not measured)
-  --env K=V                extra environment variable for npm start (repeatable)`);
+  --env K=V                extra environment variable for npm start (repeatable)
+  --memory-limit MB        run the stack (npm start's tree, the embedded PostgreSQL, redis-server) in a
+                           memory cgroup of MB, as on a server with that much: checks no process was
+                           killed for memory (needs root and a writable cgroup, no swap)`);
   process.exit(0);
 }
 
@@ -109,6 +114,14 @@ const SETTLE_MS = count("settle-seconds", opts["settle-seconds"]) * 1000;
 const IDLE_MS = count("idle-seconds", opts["idle-seconds"]) * 1000;
 const CHECKOUT = path.resolve(opts.root);
 const PREFIX = `mbench${process.pid}`;
+const LIMIT_MB = opts["memory-limit"] ? count("memory-limit", opts["memory-limit"]) : undefined;
+const cgroup = LIMIT_MB ? new MemoryCgroup(`errorhub-mbench-${process.pid}`, LIMIT_MB) : undefined;
+if (cgroup) cleanups.push(async () => cgroup.remove());
+
+/** The command as spawned: inside the --memory-limit cgroup when there is one. */
+function contained(command: string, args: string[]): [string, string[]] {
+  return cgroup ? cgroup.wrap(command, args) : [command, args];
+}
 
 type Platform = {
   npm: ChildProcess;
@@ -141,6 +154,7 @@ async function main(): Promise<number> {
   const platform = await launch(redis);
   const sampler = new Sampler(platform.npm.pid!, () => [redis.pid, ...externalPostgres()].filter((p) => p > 0));
   sampler.start();
+  cgroup?.start();
   cleanups.push(async () => sampler.stop());
   const phases = new Map<string, PhaseMax>();
   const connections = new Map<string, Connections>();
@@ -232,8 +246,10 @@ async function startRedis(): Promise<{ url: string; pid: number }> {
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();
   const server = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"],
+    ...contained("redis-server", [
+      ...["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""],
+      ...["--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"],
+    ]),
     { stdio: "ignore" },
   );
   const exited = new Promise((resolve) => server.on("exit", resolve));
@@ -308,7 +324,7 @@ async function launch(redis: { url: string }): Promise<Platform> {
     ...(opts.small ? { SMALL_SERVER: "true" } : {}),
     ...pairs(opts.env),
   };
-  const npm = spawn("npm", ["start"], { cwd: CHECKOUT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const npm = spawn(...contained("npm", ["start"]), { cwd: CHECKOUT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-256 * 1024);
@@ -570,7 +586,16 @@ function report(
   // The stack's memory is its PSS: summed RSS counts each shared page once per process that
   // maps it (PostgreSQL's shared_buffers in every backend, node's own code in every node).
   if (opts.small) pass.small_stack_peak = phases.get("peak")!.stackPss < TARGETS.smallStackMb;
+  const limited = cgroup?.figures();
+  if (limited) {
+    console.log("");
+    console.log(
+      `memory cgroup of ${limited.limitMb} MB around the whole stack: peak charge ${limited.peakMb.toFixed(0)} MB ` +
+        `(anonymous memory at most ${limited.anonPeakMb.toFixed(0)} MB, the rest page cache); processes killed for memory: ${limited.oomKills}`,
+    );
+  }
   const checks = {
+    ...(limited ? { no_oom_kill: limited.oomKills === 0 } : {}),
     no_event_lost: flood.lost === 0 && flood.stored.timesSeen === flood.accepted,
     sdk_events_stored: sdk.stored,
     dashboard_200: dashboard.non200 === 0 && dashboard.emptyPages === 0,
@@ -603,6 +628,7 @@ function report(
       flood: { ...flood, e2eRate: Math.round(flood.e2eRate), seconds: Number(flood.seconds.toFixed(1)) },
       sdk,
       dashboard,
+      ...(limited ? { cgroup: limited } : {}),
       pass,
       checks,
     }),
