@@ -44,6 +44,10 @@ const schema = z.object({
   INGEST_BODY_MEMORY_MB: z.coerce.number().int().min(1).default(256),
   // Niceness ingest gives itself at start (0 = the default priority); see workers/ingest.ts.
   INGEST_NICENESS: z.coerce.number().int().min(0).max(19).default(5),
+  // How many ingest processes (sharing INGEST_PORT through Node's cluster module) and worker
+  // processes `npm start` runs; README, "More processes", says when more than one pays.
+  INGEST_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
+  WORKER_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
   TRUST_PROXY: z.enum(["true", "false"]).default("false"),
   // Outgoing mail (invitations, verification, password reset). Unset: not sent, and the links
   // are not logged either (lib/mail.ts).

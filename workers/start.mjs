@@ -6,7 +6,9 @@
 // account) runs in a child, workers/prepare.ts, whose tsx, Prisma and app code go away with it.
 // Web, ingest and worker then run as `node` processes of their own, with the flags their
 // `npm run start:<service>` scripts give them (package.json is the one definition), not
-// through npm, which would cost a process of ~55 MB each just to wait.
+// through npm, which would cost a process of ~55 MB each just to wait. WORKER_PROCESSES runs
+// that many workers; INGEST_PROCESSES above 1 runs ingest under workers/cluster.mjs, a light
+// cluster primary whose copies share INGEST_PORT (npm run dev runs one of each).
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -18,10 +20,13 @@ const SERVICES = ["web", "ingest", "worker"];
 const RESTART_MIN_MS = 1000;
 const RESTART_MAX_MS = 30_000;
 const RESTART_RESET_MS = 60_000;
+const DEFAULT_WORKER_METRICS_PORT = 3002; // lib/env.ts's default
 const POSTGRES_LOG_KEEP = 4096;
 
 /** Running children by name: the services and, when it is the embedded one, PostgreSQL. */
 const children = new Map();
+/** What runs, by name: "worker" alone, or "worker 1" ... "worker N"; filled in once prepared. */
+let processes = [];
 let preparing;
 let stopping = false;
 let exitConfig;
@@ -36,7 +41,19 @@ for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => stop(signal
 const ready = await prepare();
 exitConfig = ready.exitConfig;
 const serviceEnv = { ...process.env, ...ready.env, NODE_ENV: dev ? "development" : "production" };
-for (const service of SERVICES) supervise(service, () => runService(service));
+// prepare.ts has validated both counts (lib/env.ts); empty means unset.
+const ingestProcesses = dev ? 1 : Number(serviceEnv.INGEST_PROCESSES || 1);
+const workerProcesses = dev ? 1 : Number(serviceEnv.WORKER_PROCESSES || 1);
+processes = [
+  { name: "web", service: "web" },
+  { name: "ingest", service: "ingest" },
+  ...Array.from({ length: workerProcesses }, (_, i) => ({
+    name: workerProcesses === 1 ? "worker" : `worker ${i + 1}`,
+    service: "worker",
+    copy: i,
+  })),
+];
+for (const each of processes) supervise(each.name, () => runService(each));
 
 /**
  * How `npm run start:<service>` runs the service, from package.json: `[NAME=value ...] exec node
@@ -138,12 +155,19 @@ function lastLine(text) {
   );
 }
 
-function runService(service) {
+function runService({ service, copy = 0 }) {
   const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
   const [command, args] = dev
     ? [tsx, service === "web" ? ["workers/web.ts", "--dev"] : ["watch", "--clear-screen=false", `workers/${service}.ts`]]
-    : [process.execPath, commands[service].args];
+    : [process.execPath, [...commands[service].args]];
+  if (service === "ingest" && ingestProcesses > 1) {
+    args.unshift("workers/cluster.mjs", "--processes", String(ingestProcesses), "--stop-on-exit", String(exitConfig), "--");
+  }
   const env = { ...serviceEnv, ...commands?.[service].env };
+  // Each worker's metrics listener needs a port of its own: WORKER_METRICS_PORT, then the next ones.
+  if (service === "worker" && copy > 0 && env.METRICS_TOKEN) {
+    env.WORKER_METRICS_PORT = String(Number(env.WORKER_METRICS_PORT || DEFAULT_WORKER_METRICS_PORT) + copy);
+  }
   const child = spawn(command, args, { cwd: ROOT, stdio: "inherit", env });
   child.once("spawn", () => {
     if (service === "worker" && !announced) {
@@ -200,7 +224,7 @@ function running(child) {
 }
 
 function servicesRunning() {
-  return SERVICES.some((service) => children.has(service) && running(children.get(service)));
+  return processes.some(({ name }) => children.has(name) && running(children.get(name)));
 }
 
 function stop(signal) {
@@ -209,8 +233,8 @@ function stop(signal) {
     preparing.kill(signal); // its end stops PostgreSQL, if it was started, and this process
     return;
   }
-  for (const service of SERVICES) {
-    const child = children.get(service);
+  for (const { name } of processes) {
+    const child = children.get(name);
     if (child && running(child)) child.kill(signal);
   }
   if (!servicesRunning()) void stopAll(); // all were waiting to restart

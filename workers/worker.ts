@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { Worker, UnrecoverableError, type Job } from "bullmq";
 import { ALERT_BACKOFF, alertRetryDelay } from "@/lib/alerts/enqueue";
 import { closeDb } from "@/lib/db";
@@ -53,6 +54,9 @@ async function startWorkers(): Promise<Worker[]> {
     const worker = new Worker(queueName, dispatcher(definitions), {
       connection,
       prefix: env().REDIS_PREFIX,
+      // Kept on each job it takes (processedBy): with WORKER_PROCESSES above 1, or workers on
+      // several machines, which process ran a job. The heartbeat's name for this process.
+      name: `worker:${hostname()}:${process.pid}`,
       concurrency: concurrency()[queueName],
       // A killed worker's job is noticed within seconds and run again; its batch, still
       // pending in the stream, is re-read first.
