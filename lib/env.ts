@@ -26,6 +26,12 @@ const schema = z.object({
   // Unset: DATA_DIR/postgres, or as root when the postgres user cannot enter the checkout,
   // /var/lib/errorhub/<hash of the data folder path>.
   EMBEDDED_POSTGRES_DIR: z.string().min(1).optional(),
+  // host:port,host:port,...: every Redis connection is a Redis Cluster client seeded with
+  // these nodes (README, Redis Cluster). Unset: the one server at REDIS_URL.
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, "host:port,host:port,... (at least one seed node)")
+    .optional(),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")

@@ -1,7 +1,7 @@
 import { type Job, Queue, type JobsOptions } from "bullmq";
 import type { z } from "zod";
 import { env } from "./env";
-import { createRedis } from "./redis";
+import { createRedis, isClustered } from "./redis";
 
 // artifacts: bundle assembly, apart from maintenance so a long retention run never keeps a CLI
 // waiting with --wait (it polls for 60 s at most).
@@ -26,6 +26,16 @@ export const defaultJobOptions: JobsOptions = {
   removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
 };
 
+/**
+ * The BullMQ prefix of a queue. On one server it is REDIS_PREFIX, as it always was. A Redis
+ * Cluster needs all of a queue's keys in one slot (BullMQ's scripts touch several), so the
+ * prefix is a hash tag, one per queue: the queues spread over the cluster instead of sharing
+ * one slot. Producers and workers must agree on it: both take it from here.
+ */
+export function queuePrefix(name: QueueName): string {
+  return isClustered() ? `{${env().REDIS_PREFIX}:${name}}` : env().REDIS_PREFIX;
+}
+
 const queues = new Map<QueueName, Queue>();
 let producerConnection: ReturnType<typeof createRedis> | undefined;
 
@@ -34,7 +44,7 @@ export function queue(name: QueueName): Queue {
   let q = queues.get(name);
   if (!q) {
     producerConnection ??= createRedis("producer");
-    q = new Queue(name, { connection: producerConnection, prefix: env().REDIS_PREFIX, defaultJobOptions });
+    q = new Queue(name, { connection: producerConnection, prefix: queuePrefix(name), defaultJobOptions });
     queues.set(name, q);
   }
   return q;

@@ -8,7 +8,7 @@ import { logger } from "@/lib/logger";
 import { startHeartbeat } from "@/lib/operator/heartbeat";
 import { startMetricsServer } from "@/lib/metrics/server";
 import { countJob, initWorkerMetrics } from "@/lib/metrics/worker";
-import { closeQueues, queue, type JobDefinition, type QueueName } from "@/lib/queues";
+import { closeQueues, queue, queuePrefix, type JobDefinition, type QueueName } from "@/lib/queues";
 import { closeRedis, createRedis } from "@/lib/redis";
 import { boot, onShutdown } from "@/lib/runtime";
 import { processors } from "./processors";
@@ -53,7 +53,7 @@ async function startWorkers(): Promise<Worker[]> {
     connections.push(connection);
     const worker = new Worker(queueName, dispatcher(definitions), {
       connection,
-      prefix: env().REDIS_PREFIX,
+      prefix: queuePrefix(queueName),
       // Kept on each job it takes (processedBy): with WORKER_PROCESSES above 1, or workers on
       // several machines, which process ran a job. The heartbeat's name for this process.
       name: `worker:${hostname()}:${process.pid}`,

@@ -1,4 +1,4 @@
-import { redis } from "../redis";
+import { redis, scanKeys } from "../redis";
 import { sanitizedJsonText } from "./sanitize";
 import { drainFlagKey, projectStreamKey } from "../ingest/stream-keys";
 
@@ -202,10 +202,8 @@ export async function lanesWithStaleEntries(olderThanMs: number, now = Date.now(
   const stale: Lane[] = [];
   // Lane 0's key is "…:{p<id>}:stream", the others' "…:{p<id>}:stream:<lane>".
   const pattern = `${projectStreamKey(0, 0).replace("{p0}", "{p*}")}*`;
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis().scan(cursor, "MATCH", pattern, "COUNT", 1000);
-    cursor = next;
+  // Every node that holds data: a cluster's masters each hold some of the streams.
+  await scanKeys(pattern, async (keys) => {
     for (const key of keys) {
       const match = /\{p(\d+)\}:stream(?::(\d+))?$/.exec(key);
       if (!match) continue;
@@ -213,6 +211,6 @@ export async function lanesWithStaleEntries(olderThanMs: number, now = Date.now(
       const lane = { projectId: Number(match[1]), lane: Number(match[2] ?? 0) };
       if (first && Number(first[0].split("-")[0]) < now - olderThanMs) stale.push(lane);
     }
-  } while (cursor !== "0");
+  });
   return stale;
 }

@@ -4,7 +4,7 @@ import { PROJECT_LANES } from "./stream-keys";
 
 /** Keys of one context (a DSN key within one second): see the script's comment. */
 const KEYS_PER_CONTEXT = 3 * PROJECT_LANES + 9;
-const ARGS_PER_CONTEXT = 13;
+const ARGS_PER_CONTEXT = 14;
 const ARGS_PER_REQUEST = 3;
 const ARGS_PER_ITEM = 7;
 /** Monthly quotas (and their spike limits) per context: errors, transactions, attachment bytes. */
@@ -23,10 +23,15 @@ export const ACCEPT_LUA = `
 --   (spike) counters of the same, outcomes hash, outcome bucket set
 -- ARGV: context count, then per context: key limit (0 = none), its window (s), the ${METERS} monthly
 --   quotas (0 = none), their ttl (s), the ${METERS} spike limits (0 = none), max backlog (entries),
---   max backlog (bytes), outcome field prefix, bucket id; then the request count, then per
+--   max backlog (bytes), outcome field prefix, bucket id, and whether the monthly quotas are
+--   budgets (1) or limits (0); then the request count, then per
 --   request: its context (1-based), lane, item count; then per item: category, meter (-1 none, 0 the key limit only, 1..${METERS} also
 --   that quota), quantity (1, or an attachment's bytes), the entry's fields m (see entryMeta in
 --   lib/events/stream.ts), h (item header) and p (payload), filter reason ("" when not filtered)
+-- Budgets are how a Redis Cluster runs this script in the project's slot alone: the org's
+--   monthly counters (in its own slot) were reserved beforehand, the quota arguments are what
+--   this call may use (-1 = no quota), and their keys only name the budget (never touched);
+--   lib/ingest/accept-cluster.ts settles what was not used.
 -- Category and filter reason come from fixed lists (lib/usage/outcome-values.ts), never from
 -- the sender, so an outcome field always has exactly its six parts.
 -- Returns per request: { drain job needed (0/1), decision per item ("" accepted, else why) }
@@ -71,6 +76,16 @@ local function counter(key, limit, ttl)
   return c
 end
 
+local function budget(key, grant)
+  if grant < 0 then return nil end
+  local c = counters[key]
+  if c == nil then
+    c = { used = 0, added = 0, limit = grant, budget = true }
+    counters[key] = c
+  end
+  return c
+end
+
 -- Whether taking quantity more would pass the limit.
 local function exceeded(c, quantity)
   return c ~= nil and c.used + c.added + quantity > c.limit
@@ -93,7 +108,7 @@ for c = 1, tonumber(ARGV[1]) do
     keyLimit = tonumber(ARGV[a]), keyWindow = tonumber(ARGV[a + 1]),
     quotas = quotas, quotaTtl = tonumber(ARGV[a + ${2 + METERS}]), spikes = spikes,
     maxBacklog = tonumber(ARGV[a + ${3 + 2 * METERS}]), maxBacklogBytes = tonumber(ARGV[a + ${4 + 2 * METERS}]),
-    prefix = ARGV[a + ${5 + 2 * METERS}], bucket = ARGV[a + ${6 + 2 * METERS}],
+    prefix = ARGV[a + ${5 + 2 * METERS}], bucket = ARGV[a + ${6 + 2 * METERS}], budgets = ARGV[a + ${7 + 2 * METERS}] == '1',
     outcomeHash = KEYS[k + ${K + 2 + 2 * METERS}], bucketSet = KEYS[k + ${K + 3 + 2 * METERS}],
   }
   a = a + ${ARGS_PER_CONTEXT}
@@ -126,7 +141,8 @@ local function accept(a)
   local keyCounter = counter(KEYS[k + ${K + 1}], ctx.keyLimit, ctx.keyWindow)
   local quotas, spikes = {}, {}
   for m = 1, ${METERS} do
-    quotas[m] = counter(ctx.quotas[m].key, ctx.quotas[m].limit, ctx.quotaTtl)
+    if ctx.budgets then quotas[m] = budget(ctx.quotas[m].key, ctx.quotas[m].limit)
+    else quotas[m] = counter(ctx.quotas[m].key, ctx.quotas[m].limit, ctx.quotaTtl) end
     spikes[m] = counter(ctx.spikes[m].key, ctx.spikes[m].limit, 3600)
   end
   local decisions, accepted = {}, 0
@@ -177,7 +193,7 @@ a = a + 1
 for r = 1, requests do results[r], a = accept(a) end
 
 for key, c in pairs(counters) do
-  if c.added > 0 then
+  if c.added > 0 and not c.budget then
     redis.call('INCRBY', key, c.added)
     redis.call('EXPIRE', key, c.ttl)
   end

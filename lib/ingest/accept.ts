@@ -4,9 +4,11 @@ import { entryMeta } from "../events/stream";
 import { countIngestItems } from "../metrics/ingest";
 import { limitedCategories, type RateLimit } from "../protocol/rate-limits";
 import { queue } from "../queues";
-import { createRedis, redisKey } from "../redis";
+import { createRedis, isClustered } from "../redis";
 import { bucketOf, dayOf, outcomeBucketKey, outcomeBucketSetKey, outcomeFieldPrefix } from "../usage/outcome-buckets";
 import { ACCEPT_LUA } from "./accept-script";
+import { callInProjectSlot, QUOTA_ARGS } from "./accept-cluster";
+import { keyRateKey, orgQuotaKey, quotaBudgetKey, spikeKey } from "./counter-keys";
 import type { KeyInfo } from "./keys";
 import type { Meter } from "./quota-policy";
 import type { DataCategory, OutcomeName, OutcomeReason } from "../usage/outcome-values";
@@ -29,16 +31,17 @@ export type PreparedItem = {
 
 export type AcceptResult = { accepted: number; rateLimits: RateLimit[] };
 
-type Arg = string | number | Buffer;
-type AcceptBatch = (numKeys: number, ...args: Arg[]) => Promise<[number, string[]][]>;
+export type Arg = string | number | Buffer;
+export type AcceptBatch = (...numKeysKeysAndArgs: Arg[]) => Promise<[number, string[]][]>;
+export type AcceptConnection = Redis & { acceptBatch: AcceptBatch };
 
-let connection: (Redis & { acceptBatch: AcceptBatch }) | undefined;
+let connection: AcceptConnection | undefined;
 
-function client() {
+function client(): AcceptConnection {
   if (!connection) {
     const redis = createRedis("producer");
     redis.defineCommand("acceptBatch", { lua: ACCEPT_LUA });
-    connection = redis as Redis & { acceptBatch: AcceptBatch };
+    connection = redis as AcceptConnection;
   }
   return connection;
 }
@@ -50,9 +53,21 @@ export async function closeAcceptConnection(): Promise<void> {
 }
 
 /** What the requests of one DSN key within one second share: sent once per script call. */
-type Context = { second: number; maxBacklog: number; maxBacklogBytes: number; keys: string[]; args: Arg[] };
-type Request = { context: Context; args: Arg[] };
-type Waiting = { request: Request; resolve: (r: [number, string[]]) => void; reject: (e: unknown) => void };
+export type Context = {
+  second: number;
+  maxBacklog: number;
+  maxBacklogBytes: number;
+  keys: string[];
+  args: Arg[];
+  projectId: number;
+  /** The org's monthly counters and their limits (0 = none), per meter: a cluster reserves them. */
+  quotaKeys: string[];
+  quotaLimits: number[];
+  quotaTtl: number;
+};
+/** One request's script arguments, and per item its meter and quantity (for a cluster's budget). */
+export type Request = { context: Context; args: Arg[]; meters: number[]; quantities: number[] };
+export type Waiting = { request: Request; resolve: (r: [number, string[]]) => void; reject: (e: unknown) => void };
 
 // Requests that finish parsing in the same turn of the event loop share one script call:
 // under load that spreads the per-call cost of ioredis and of Redis's Lua over many requests.
@@ -68,6 +83,23 @@ function enqueue(request: Request): Promise<[number, string[]]> {
 async function flush(): Promise<void> {
   const batch = waiting;
   waiting = [];
+  // A cluster runs one call per project, each in the project's slot (accept-cluster.ts).
+  if (isClustered()) return callInProjectSlot(client(), batch);
+  try {
+    const results = await client().acceptBatch(...scriptArguments(batch));
+    batch.forEach((w, i) => {
+      w.resolve(results[i]!);
+    });
+  } catch (error) {
+    for (const w of batch) w.reject(error);
+  }
+}
+
+/**
+ * The script's numKeys, KEYS and ARGV for a batch of requests. `budgets`, in a cluster, are
+ * the monthly quota arguments for every context of the call (what was reserved per meter).
+ */
+export function scriptArguments(batch: Waiting[], budgets?: number[]): Arg[] {
   // Under load a call carries dozens of requests of a few keys: each context's keys and
   // limits travel once, and the requests refer to it by number.
   const contextNumbers = new Map<Context, number>();
@@ -80,18 +112,13 @@ async function flush(): Promise<void> {
       number = contextNumbers.size + 1;
       contextNumbers.set(request.context, number);
       keys.push(...request.context.keys);
-      contextArgs.push(...request.context.args);
+      const args = [...request.context.args, budgets ? 1 : 0];
+      if (budgets) args.splice(QUOTA_ARGS, budgets.length, ...budgets);
+      contextArgs.push(...args);
     }
     requestArgs.push(number, ...request.args);
   }
-  try {
-    const results = await client().acceptBatch(keys.length, ...keys, contextNumbers.size, ...contextArgs, ...requestArgs);
-    batch.forEach((w, i) => {
-      w.resolve(results[i]!);
-    });
-  } catch (error) {
-    for (const w of batch) w.reject(error);
-  }
+  return [keys.length, ...keys, contextNumbers.size, ...contextArgs, ...requestArgs];
 }
 
 // The key's current context; a key refreshed from the database is a new object, so a changed
@@ -105,32 +132,36 @@ function contextOf(key: KeyInfo, now: number): Context {
   const cached = contexts.get(key);
   if (cached?.second === time.second && cached.maxBacklog === maxBacklog && cached.maxBacklogBytes === maxBacklogBytes) return cached;
   const keyWindow = key.rateLimit?.windowSeconds ?? 60;
+  const { projectId, orgId } = key;
+  const quotaKeys = [orgQuotaKey(orgId, time.month), orgQuotaKey(orgId, time.month, "transaction"), orgQuotaKey(orgId, time.month, "attachment")];
+  const quotaLimits = [key.limits.monthlyErrors ?? 0, key.limits.monthlyTransactions ?? 0, key.limits.monthlyAttachmentBytes ?? 0];
+  const quotaTtl = 32 * 24 * 3600;
+  const clustered = isClustered();
   const context: Context = {
     second: time.second,
     maxBacklog,
     maxBacklogBytes,
+    projectId,
+    quotaKeys,
+    quotaLimits,
+    quotaTtl,
     keys: [
-      ...allLanes.map((lane) => projectStreamKey(key.projectId, lane)),
-      ...allLanes.map((lane) => drainFlagKey(key.projectId, lane)),
-      ...allLanes.map((lane) => backlogBytesKey(key.projectId, lane)),
-      redisKey("rl", "key", key.keyId, Math.floor(now / 1000 / keyWindow)),
-      // errors keep the key names of the time before the other meters
-      redisKey("quota", "org", key.orgId, time.month),
-      redisKey("quota", "org", key.orgId, time.month, "transaction"),
-      redisKey("quota", "org", key.orgId, time.month, "attachment"),
-      redisKey("spike", key.projectId, time.hour),
-      redisKey("spike", key.projectId, time.hour, "transaction"),
-      redisKey("spike", key.projectId, time.hour, "attachment"),
-      time.bucketKey,
-      time.bucketSetKey,
+      ...allLanes.map((lane) => projectStreamKey(projectId, lane)),
+      ...allLanes.map((lane) => drainFlagKey(projectId, lane)),
+      ...allLanes.map((lane) => backlogBytesKey(projectId, lane)),
+      keyRateKey(projectId, key.keyId, Math.floor(now / 1000 / keyWindow)),
+      ...(clustered ? quotaKeys.map((_, meter) => quotaBudgetKey(projectId, meter + 1)) : quotaKeys),
+      spikeKey(projectId, time.hour),
+      spikeKey(projectId, time.hour, "transaction"),
+      spikeKey(projectId, time.hour, "attachment"),
+      clustered ? outcomeBucketKey(time.bucket, projectId) : time.bucketKey,
+      clustered ? outcomeBucketSetKey(projectId) : time.bucketSetKey,
     ],
     args: [
       key.rateLimit?.count ?? 0,
       keyWindow,
-      key.limits.monthlyErrors ?? 0,
-      key.limits.monthlyTransactions ?? 0,
-      key.limits.monthlyAttachmentBytes ?? 0,
-      32 * 24 * 3600,
+      ...quotaLimits,
+      quotaTtl,
       key.limits.projectErrorsPerHour ?? 0,
       key.limits.projectTransactionsPerHour ?? 0,
       key.limits.projectAttachmentBytesPerHour ?? 0,
@@ -158,7 +189,9 @@ export async function acceptItems(key: KeyInfo, items: PreparedItem[], clientIp:
     const meta = entryMeta({ type: item.type, eventId: item.eventId, clientIp, receivedAt: now, sentAt });
     args.push(item.category, item.meter, item.quantity, meta, item.itemHeader, item.payload, item.filterReason);
   }
-  const [drain, decisions] = await enqueue({ context: contextOf(key, now), args });
+  const meters = items.map((item) => item.meter);
+  const quantities = items.map((item) => item.quantity);
+  const [drain, decisions] = await enqueue({ context: contextOf(key, now), args, meters, quantities });
   countIngestItems(items, decisions);
   if (drain === 1) await queue("events").add("drain", { projectId: key.projectId, lane });
   return {
@@ -208,12 +241,12 @@ function scopeAndRetry(reason: string, key: KeyInfo, now: number): Pick<RateLimi
 /** Counts one outcome outside the accept script (a request refused as invalid). */
 export async function countOutcome(key: KeyInfo, category: DataCategory, outcome: OutcomeName, reason: OutcomeReason): Promise<void> {
   const now = Date.now();
-  const bucketKey = outcomeBucketKey(bucketOf(now));
+  const bucketKey = outcomeBucketKey(bucketOf(now), key.projectId);
   await client()
     .multi()
     .hincrby(bucketKey, `${outcomeFieldPrefix(key.orgId, key.projectId, dayOf(now))}${category}|${outcome}|${reason}`, 1)
     .expire(bucketKey, 7 * 24 * 3600)
-    .sadd(outcomeBucketSetKey(), bucketOf(now))
+    .sadd(outcomeBucketSetKey(key.projectId), bucketOf(now))
     .exec();
 }
 

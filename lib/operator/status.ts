@@ -1,7 +1,7 @@
 import { db, sqlRows } from "../db";
 import { allLanes, backlogBytesKey, projectStreamKey } from "../ingest/stream-keys";
 import { QUEUES, queue } from "../queues";
-import { redis } from "../redis";
+import { sendAll } from "../redis";
 import { unsafeListProcesses } from "./heartbeat";
 import type { OperatorStatus, QueueCounts, StreamFact } from "./types";
 
@@ -58,9 +58,7 @@ export async function unsafeStreamFacts(now = Date.now()): Promise<StreamFact[]>
   const busy: { project: (typeof projects)[number]; lane: number; backlog: number }[] = [];
   for (let i = 0; i < lanes.length; i += CHUNK) {
     const chunk = lanes.slice(i, i + CHUNK);
-    const pipeline = redis().pipeline();
-    for (const { project, lane } of chunk) pipeline.xlen(projectStreamKey(project.id, lane));
-    const results = (await pipeline.exec()) ?? [];
+    const results = await sendAll(chunk.map(({ project, lane }) => ["xlen", projectStreamKey(project.id, lane)]));
     chunk.forEach((l, j) => {
       const backlog = Number(results[j]?.[1] ?? 0);
       if (backlog > 0) busy.push({ ...l, backlog });
@@ -69,14 +67,12 @@ export async function unsafeStreamFacts(now = Date.now()): Promise<StreamFact[]>
   const facts: StreamFact[] = [];
   for (let i = 0; i < busy.length; i += CHUNK) {
     const chunk = busy.slice(i, i + CHUNK);
-    const pipeline = redis().pipeline();
-    for (const { project, lane } of chunk) {
-      const key = projectStreamKey(project.id, lane);
-      pipeline.xrange(key, "-", "+", "COUNT", 1);
-      pipeline.get(backlogBytesKey(project.id, lane));
-      pipeline.memory("USAGE", key);
-    }
-    const results = (await pipeline.exec()) ?? [];
+    const results = await sendAll(
+      chunk.flatMap(({ project, lane }): [string, ...string[]][] => {
+        const key = projectStreamKey(project.id, lane);
+        return [["xrange", key, "-", "+", "COUNT", "1"], ["get", backlogBytesKey(project.id, lane)], ["memory", "USAGE", key]];
+      }),
+    );
     chunk.forEach(({ project, lane, backlog }, j) => {
       const first = (results[3 * j]?.[1] as [string, string[]][] | undefined)?.[0];
       const measured = results[3 * j + 1]?.[1] ?? results[3 * j + 2]?.[1];

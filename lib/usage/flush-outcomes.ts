@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { db } from "../db";
-import { redis } from "../redis";
+import { isClustered, redis, scanKeys } from "../redis";
 import { logger } from "../logger";
 import { bucketOf, droppedOutcomesKey, flushAttemptsKey, flushingKey, flushingSetKey, outcomeBucketKey, outcomeBucketSetKey } from "./outcome-buckets";
 import { isDataCategory, isOutcome, isOutcomeReason } from "./outcome-values";
@@ -26,21 +26,35 @@ return 1`;
  * One batch or org that cannot be stored never holds up the others: a batch whose insert fails
  * is stored org by org, and what still fails is retried by a few more runs, then dropped with a
  * log line and counted under the dropped counter.
+ *
+ * In a Redis Cluster each project keeps its own buckets (outcome-buckets.ts): a minute's batch
+ * is then that minute's bucket of every project, taken one project at a time (each take is one
+ * slot) under one batch id, and stored together.
  */
 export async function flushOutcomes(now = Date.now()): Promise<{ batches: number; rows: number; dropped: number }> {
   // Ingest processes may still write the current and previous minute (clock skew).
   const cutoff = bucketOf(now) - 1;
-  const finished = (await redis().smembers(outcomeBucketSetKey())).map(Number).filter((b) => b < cutoff);
-  for (const bucket of finished) {
-    const batchId = `${bucket}:${randomBytes(6).toString("hex")}`;
-    await redis().eval(TAKE_BUCKET_LUA, 4, outcomeBucketSetKey(), outcomeBucketKey(bucket), flushingKey(batchId), flushingSetKey(), bucket, batchId);
+  const shards = await outcomeShards();
+  const batchOfBucket = new Map<number, string>();
+  for (const shard of shards) {
+    const finished = (await redis().smembers(outcomeBucketSetKey(shard))).map(Number).filter((b) => b < cutoff);
+    for (const bucket of finished) {
+      const batchId = batchOfBucket.get(bucket) ?? `${bucket}:${randomBytes(6).toString("hex")}`;
+      batchOfBucket.set(bucket, batchId);
+      const keys = [outcomeBucketSetKey(shard), outcomeBucketKey(bucket, shard), flushingKey(batchId, shard), flushingSetKey(shard)];
+      await redis().eval(TAKE_BUCKET_LUA, 4, ...keys, bucket, batchId);
+    }
   }
   // Includes batches a crashed or failed flush left behind.
-  const batches = await redis().smembers(flushingSetKey());
+  const batches = new Map<string, Shard[]>();
+  for (const shard of shards) {
+    for (const batchId of await redis().smembers(flushingSetKey(shard))) batches.set(batchId, [...(batches.get(batchId) ?? []), shard]);
+  }
   let rows = 0;
   let dropped = 0;
-  for (const batchId of batches) {
-    const { rows: counters, malformed } = parseCounters(await redis().hgetall(flushingKey(batchId)));
+  for (const [batchId, holders] of batches) {
+    const fields = await Promise.all(holders.map((shard) => redis().hgetall(flushingKey(batchId, shard))));
+    const { rows: counters, malformed } = parseCounters(fields);
     const saved = await saveBatch(batchId, counters);
     rows += saved.rows;
     dropped += malformed;
@@ -51,13 +65,36 @@ export async function flushOutcomes(now = Date.now()): Promise<{ batches: number
       logger.error({ batchId, attempts, orgs: [...new Set(saved.failed.map((r) => r.orgId))], rows: saved.failed.length, quantity: lost }, "outcome rows dropped: they failed every flush attempt");
       dropped += saved.failed.length;
     }
-    await redis().multi().del(flushingKey(batchId)).srem(flushingSetKey(), batchId).hdel(flushAttemptsKey(), batchId).exec();
+    for (const shard of holders) await redis().multi().del(flushingKey(batchId, shard)).srem(flushingSetKey(shard), batchId).exec();
+    await redis().hdel(flushAttemptsKey(), batchId);
   }
   if (dropped > 0) await redis().incrby(droppedOutcomesKey(), dropped);
   await db().outcomeFlush.deleteMany({
     where: { flushedAt: { lt: new Date(now - RETAIN_FLUSH_MARKERS_DAYS * 86_400_000) } },
   });
-  return { batches: batches.length, rows, dropped };
+  return { batches: batches.size, rows, dropped };
+}
+
+/** A project whose outcome keys are its own (in a cluster), or undefined for the shared keys. */
+type Shard = number | undefined;
+
+/**
+ * On one server the shared keys; in a cluster every project with a bucket set or batches being
+ * flushed, found by a SCAN of each master (the keys carry no registry that ingest would have to
+ * write outside the project's slot). The scan walks every key once a minute: a few hundred ms
+ * of Redis time per million keys, spread over the masters.
+ */
+async function outcomeShards(): Promise<Shard[]> {
+  if (!isClustered()) return [undefined];
+  const projects = new Set<number>();
+  const pattern = outcomeBucketSetKey(0).replace("{p0}", "{p*}").replace(/buckets$/, "*");
+  await scanKeys(pattern, async (keys) => {
+    for (const key of keys) {
+      const match = /\{p(\d+)\}:outcomes:(?:buckets|flushing)$/.exec(key);
+      if (match) projects.add(Number(match[1]));
+    }
+  });
+  return [...projects];
 }
 
 type Row = { orgId: number; projectId: number; day: string; category: string; outcome: string; reason: string; quantity: number };
@@ -122,10 +159,10 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
  * a bug) is left out and counted as malformed rather than stored or allowed to fail the insert.
  * Equal rows are summed, as one insert may not update a row twice.
  */
-function parseCounters(counters: Record<string, string>): { rows: Row[]; malformed: number } {
+function parseCounters(hashes: Record<string, string>[]): { rows: Row[]; malformed: number } {
   const rows = new Map<string, Row>();
   let malformed = 0;
-  for (const [field, value] of Object.entries(counters)) {
+  for (const [field, value] of hashes.flatMap((counters) => Object.entries(counters))) {
     const row = parseField(field, Number(value));
     if (!row) {
       malformed++;
