@@ -1,13 +1,16 @@
 import { db } from "../db";
 import { Prisma } from "../generated/prisma/client.ts";
-import { billingEnabled, retentionPlan } from "./plans";
+import { unsafeDropEventPartitions } from "../events/partitions";
+import { billingEnabled, PLANS, retentionPlan } from "./plans";
 
-// Retention by plan: events, transactions, attachments, feedback, check-ins and issues older
-// than the org's plan keeps are deleted, and so are the transactions' hourly and daily stats and
-// error counts whose whole hour or day is older, in bounded batches (short transactions, no long
-// locks), a capped number per org and run; the next run carries on. Transaction groups stay:
-// one row per name, and a group deleted while a batch stores its first transaction in a year
-// would fail that batch's foreign key. Deleting is idempotent, so a rerun or a crash halfway is safe.
+// Retention by plan: events go by whole weekly partitions once past the longest retention of any
+// plan (lib/events/partitions.ts), and before that by rows only for orgs whose plan keeps less
+// (README "Event storage: partitions" weighs this against a read filter). Transactions,
+// attachments, feedback, check-ins and issues older than the org's plan keeps are deleted, and
+// so are the transactions' hourly and daily stats and error counts whose whole hour or day is
+// older, in bounded batches (short transactions, no long locks), a capped number per org and run;
+// the next run carries on. Transaction groups stay: one row per name, and a group deleted while a
+// batch stores its first transaction in a year would fail that batch's foreign key. Deleting is idempotent, so a rerun or a crash halfway is safe.
 // Self-hosted (billing off) keeps everything.
 
 const DAY = 86_400_000;
@@ -16,7 +19,6 @@ const HOUR = 3_600_000;
 // Tables whose rows go by their own age, each with its age column and the run's counter. An
 // attachment goes by its own age: its event may go before a late attachment arrives.
 const AGED_TABLES = [
-  ["events", "received_at", "events"],
   ["transactions", "timestamp", "transactions"],
   ["event_attachments", "created_at", "attachments"],
   ["feedback", "created_at", "feedback"],
@@ -29,9 +31,17 @@ const BUCKETED_TABLES = [
   ["transaction_error_stats", "project_id, resolution, bucket, name, environment, release", "transactionErrorStats"],
 ] as const;
 
+// No plan keeps events longer: whole partitions past it are dropped.
+export const EVENT_PARTITION_HORIZON_DAYS = Math.max(...Object.values(PLANS).map((plan) => plan.retentionDays));
+
 export type RetentionRun = {
   orgs: number;
+  /** event rows deleted: of orgs keeping less than the horizon, and from the default partition */
   events: number;
+  /** weekly partitions of events dropped whole */
+  eventPartitions: number;
+  /** dedupe keys of dropped events deleted */
+  eventIds: number;
   issues: number;
   transactions: number;
   transactionStats: number;
@@ -50,6 +60,8 @@ export async function unsafeEnforceRetention(options: { now?: number; batchSize?
   const run: RetentionRun = {
     orgs: 0,
     events: 0,
+    eventPartitions: 0,
+    eventIds: 0,
     issues: 0,
     transactions: 0,
     transactionStats: 0,
@@ -62,6 +74,11 @@ export async function unsafeEnforceRetention(options: { now?: number; batchSize?
   };
   await db().stripeEvent.deleteMany({ where: { processedAt: { lt: new Date(now - STRIPE_EVENTS_KEPT_DAYS * DAY) } } });
   if (!billingEnabled()) return run;
+  const dropped = await unsafeDropEventPartitions(new Date(now - EVENT_PARTITION_HORIZON_DAYS * DAY), { batch, maxBatches });
+  run.eventPartitions = dropped.partitions.length;
+  run.eventIds = dropped.eventIds;
+  run.events = dropped.defaultRows;
+  run.more = dropped.more;
 
   let after = 0;
   for (;;) {
@@ -89,6 +106,15 @@ export async function unsafeEnforceRetention(options: { now?: number; batchSize?
         run.more = true;
         return total;
       };
+      // Received before the cutoff: the partitions after it are not even looked at.
+      if (retentionPlan(org).retentionDays < EVENT_PARTITION_HORIZON_DAYS) {
+        run.events += await sweep(
+          () => db().$executeRaw`
+            delete from events where received_at < ${cutoff} and (id, received_at) in (
+              select id, received_at from events
+              where project_id = any(${projects}::int[]) and received_at < ${cutoff} limit ${batch})`,
+        );
+      }
       for (const [table, ageColumn, counter] of AGED_TABLES) {
         run[counter] += await sweep(
           () => db().$executeRaw`

@@ -33,7 +33,7 @@ export type StoredErrors = { inserted: number; newIssues: number; issues: IssueF
  *
  * Batches of a project's lanes run at the same time. They cannot deadlock because every
  * batch takes its row locks in one order: the project row (only to create issues or mark the
- * first event), grouping hashes, events, issues, then the issues' hourly counts
+ * first event), grouping hashes, event ids (the dedupe keys), events, issues, then the issues' hourly counts
  * and tag values, releases, release users, environments and transaction error counts; within each
  * table, rows sorted by key. An issue's row lock also makes its counters' updates take turns.
  * storeBatch (process-batch.ts) then locks transaction groups, transactions and their stats
@@ -188,12 +188,34 @@ function issueType(p: PreparedEvent): string {
   return p.event.type === "csp" ? "csp" : p.event.type === "error" ? "error" : "default";
 }
 
+/**
+ * Claims the batch's event ids in event_ids, the dedupe key that outlives week boundaries (a
+ * unique index on the partitioned events table would only cover one week: see the migration
+ * 20261205022400_events_partitioned), and returns the ids that were not stored before. In id
+ * order, so two lanes' batches that share ids take their locks in one order. A batch claiming
+ * an id another uncommitted batch holds waits for it, then sees it taken (or free, on rollback).
+ */
+async function claimEventIds(tx: SqlTx, projectId: number, events: PreparedEvent[]): Promise<Set<string>> {
+  const sorted = [...events].sort((a, b) => compare(a.event.eventId, b.event.eventId));
+  const rows = await tx.rows<{ event_id: string }>`
+    insert into event_ids (project_id, event_id, received_at)
+    select ${projectId}::int, event_id, received_at
+    from unnest(${sorted.map((p) => p.event.eventId)}::text[], ${sorted.map((p) => p.event.receivedAt.toISOString())}::timestamptz[])
+         as x(event_id, received_at)
+    on conflict do nothing
+    returning event_id`;
+  return new Set(rows.map((r) => r.event_id));
+}
+
 async function insertEvents(
   tx: SqlTx,
   projectId: number,
-  events: PreparedEvent[],
+  batch: PreparedEvent[],
   issueOf: Map<string, number>,
 ): Promise<Set<string>> {
+  const claimed = await claimEventIds(tx, projectId, batch);
+  const events = batch.filter((p) => claimed.has(p.event.eventId));
+  if (events.length === 0) return claimed;
   const column = <T>(value: (p: PreparedEvent) => T) => events.map(value);
   // The JSON columns travel as one text each, the rows' documents joined by a separator JSON
   // text never contains (JSON.stringify escapes every control character), sent as the UTF-8
@@ -206,7 +228,7 @@ async function insertEvents(
   // two more megabyte-sized arrays per batch (this statement's Postgres CPU 700 -> 300 ms
   // per 10,000 events with string_to_table).
   const joined = (json: (p: PreparedEvent) => Buffer) => joinDocuments(events.map(json));
-  const rows = await tx.rows<{ event_id: string }>`
+  await tx.run`
     insert into events (project_id, issue_id, event_id, timestamp, received_at, level, platform, release, environment,
                         user_tag, title, trace_id, tags, payload)
     select ${projectId}::int, issue_id, event_id, ts, received_at, level, platform, release, environment, user_tag, title,
@@ -220,10 +242,8 @@ async function insertEvents(
       unnest(${column((p) => p.grouping.title)}::text[]), unnest(${column((p) => p.event.traceId ?? null)}::uuid[]),
       string_to_table(${joined((p) => p.tagsJson)}::text, ${SEPARATOR}),
       string_to_table(${joined((p) => p.payloadJson)}::text, ${SEPARATOR}))
-      as x(issue_id, event_id, ts, received_at, level, platform, release, environment, user_tag, title, trace_id, tags, payload)
-    on conflict (project_id, event_id) do nothing
-    returning event_id`;
-  return new Set(rows.map((r) => r.event_id));
+      as x(issue_id, event_id, ts, received_at, level, platform, release, environment, user_tag, title, trace_id, tags, payload)`;
+  return claimed;
 }
 
 type LockedIssue = {

@@ -1,6 +1,7 @@
 import type { JobDefinition } from "@/lib/queues";
 import { assembleArtifactBundleJob } from "./assemble-artifact-bundle";
 import { cleanupSessions } from "./cleanup-sessions";
+import { createEventPartitionsJob } from "./create-event-partitions";
 import { deliverAlertJob } from "./deliver-alert";
 import { detectMonitorFailuresJob } from "./detect-monitor-failures";
 import { drainJob } from "./drain";
@@ -22,6 +23,7 @@ export const processors: JobDefinition<unknown>[] = [
   reportOverageJob,
   quotaNoticesJob,
   enforceRetentionJob,
+  createEventPartitionsJob,
   deliverAlertJob,
   requeueAlertDeliveriesJob,
   assembleArtifactBundleJob,
