@@ -14,6 +14,9 @@ const port = z.coerce.number().int().min(1).max(65535);
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   DATABASE_URL: url("postgresql://user@host:5432/db").optional(),
+  // A streaming replica of DATABASE_URL: the dashboard's and the API's main reads go there
+  // (lib/db-read.ts, README "Read replica"). Unset: every read on DATABASE_URL.
+  DATABASE_REPLICA_URL: url("postgresql://user@replica-host:5432/db").optional(),
   REDIS_URL: url("redis://host:6379").default("redis://127.0.0.1:6379"),
   // Unset: http://localhost:PORT and http://localhost:INGEST_PORT.
   APP_URL: url("public base URL of the web app").optional(),

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import pg from "pg";
 import { env } from "./env";
 
@@ -31,10 +32,9 @@ function sqlPool(): pg.Pool {
 
 let asidePool: pg.Pool | undefined;
 
-function newPool(max: number): pg.Pool {
-  const connectionString = env().DATABASE_URL;
+function newPool(max: number, connectionString = env().DATABASE_URL, options: pg.PoolConfig = {}): pg.Pool {
   if (!connectionString) throw new Error("DATABASE_URL is not resolved yet");
-  const created = new pg.Pool({ connectionString, max, statement_timeout: 120_000 });
+  const created = new pg.Pool({ connectionString, max, statement_timeout: 120_000, ...options });
   // An idle connection's error (the server restarted) must not crash the process; the pool
   // drops it and connects again.
   created.on("error", () => {});
@@ -82,9 +82,42 @@ export function arrayLiteral(values: readonly unknown[]): string | undefined {
   return `${literal}}`;
 }
 
-/** One statement on the `pg` pool, outside any transaction: its rows. */
+/**
+ * One statement on the `pg` pool, outside any transaction: its rows. Inside `onReplicaSql`, on
+ * the read replica's pool instead.
+ */
 export async function sqlRows<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]> {
-  return (await sqlPool().query(toQuery(strings, values))).rows;
+  const pool = replicaScope.getStore() ? replicaSqlPool() : sqlPool();
+  return (await pool.query(toQuery(strings, values))).rows;
+}
+
+// The read replica (DATABASE_REPLICA_URL): its pool opens only when a read goes there, so a
+// process that never reads for the dashboard (ingest, the worker) never connects to it.
+let replicaPool: pg.Pool | undefined;
+
+function replicaSqlPool(): pg.Pool {
+  const connectionString = env().DATABASE_REPLICA_URL;
+  if (!connectionString) throw new Error("DATABASE_REPLICA_URL is not set");
+  // A replica that does not answer must not hold reads for long: lib/db-read.ts's probe fails
+  // within this and sends reads to the primary meanwhile.
+  replicaPool ??= newPool(poolSizes().sql, connectionString, { connectionTimeoutMillis: 5_000 });
+  return replicaPool;
+}
+
+/** One statement on the read replica: its rows (lib/db-read.ts decides when a read may go there). */
+export async function replicaSqlRows<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]> {
+  return (await replicaSqlPool().query(toQuery(strings, values))).rows;
+}
+
+const replicaScope = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `fn` with its `sqlRows` statements on the read replica: for a read path whose statements
+ * sit in helpers that take no database handle (the transactions list). Transactions
+ * (`sqlTransaction`) stay on the primary; a write in the scope fails on the read-only replica.
+ */
+export function onReplicaSql<T>(fn: () => Promise<T>): Promise<T> {
+  return replicaScope.run(true, fn);
 }
 
 /**
@@ -139,4 +172,6 @@ export async function closeSql(): Promise<void> {
   pool = undefined;
   await asidePool?.end();
   asidePool = undefined;
+  await replicaPool?.end();
+  replicaPool = undefined;
 }

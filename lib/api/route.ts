@@ -1,4 +1,5 @@
 import type { Scope } from "../tokens";
+import { duringWrite } from "../db-read";
 import { AppError } from "../errors";
 import { boundedBody } from "./body";
 import type { PageLinks } from "../pagination";
@@ -12,12 +13,17 @@ type RouteContext<P> = { params: Promise<P> };
 /**
  * A REST handler: authenticates the bearer token against the scopes the endpoint needs, awaits
  * the route params, and maps any failure through the one error mapper. Route files stay thin.
+ * A request other than GET or HEAD may write: with a read replica, it reads the primary and its
+ * user's next reads see what it did (lib/db-read.ts).
  */
 export function apiRoute<P>(scopes: readonly Scope[], handler: (context: ApiContext<P>) => Promise<Response>) {
   return async (request: Request, context: RouteContext<P>): Promise<Response> => {
     try {
       const viewer = await authenticateRequest(request, scopes);
-      return await handler({ request, url: new URL(request.url), viewer, params: await context.params });
+      const params = await context.params;
+      const run = () => handler({ request, url: new URL(request.url), viewer, params });
+      if (request.method === "GET" || request.method === "HEAD") return await run();
+      return await duringWrite(run, () => viewer.userId);
     } catch (error) {
       return errorResponse(error, request);
     }

@@ -1,6 +1,6 @@
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
-import { db } from "../db";
+import { type Db, db, dbRead } from "../db";
 import { AppError } from "../errors";
 import { Prisma } from "../generated/prisma/client.ts";
 import { type PageLinks, keysetPage, parseCursor } from "../pagination";
@@ -22,10 +22,13 @@ export type EventRecord = {
   payload: Record<string, unknown>;
 };
 
-/** The issue an event endpoint is about, in the viewer's org; 404 otherwise. */
-export async function eventIssue(viewer: Viewer, issueId: number) {
+/**
+ * The issue an event endpoint is about, in the viewer's org; 404 otherwise. Read paths pass
+ * their dbRead() client; a guard before a write reads the primary.
+ */
+export async function eventIssue(viewer: Viewer, issueId: number, client: Db = db()) {
   assertCan(viewer.role, "issues:read");
-  const issue = await db().issue.findFirst({
+  const issue = await client.issue.findFirst({
     where: { id: issueId, project: { orgId: viewer.orgId } },
     select: { id: true, projectId: true, culprit: true, metadata: true, type: true },
   });
@@ -47,7 +50,8 @@ export async function listIssueEvents(
   issueId: number,
   options: { cursor?: string; limit?: number; full?: boolean; environments?: string[] },
 ): Promise<{ events: EventRecord[]; links: PageLinks }> {
-  await eventIssue(viewer, issueId);
+  const read = await dbRead(viewer);
+  await eventIssue(viewer, issueId, read);
   const limit = options.limit ?? DEFAULT_EVENT_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new AppError("bad_request", "limit must be between 1 and 100");
   const cursor = parseCursor(options.cursor);
@@ -64,7 +68,7 @@ export async function listIssueEvents(
       ? Prisma.sql`and e.environment = any(${options.environments}::text[])`
       : Prisma.empty;
   const direction = Prisma.raw(cursor?.prev ? "asc" : "desc");
-  const rows = await db().$queryRaw<EventRecord[]>`
+  const rows = await read.$queryRaw<EventRecord[]>`
     select ${columns}, ${options.full ? Prisma.sql`e.payload` : summary} as payload
     from events e join projects p on p.id = e.project_id
     where p.org_id = ${viewer.orgId} and e.issue_id = ${issueId} ${environments} ${after}
@@ -89,26 +93,27 @@ export function parseEventSelector(text: string): EventSelector {
  * ids, the issue's grouping hashes and the release's creation date.
  */
 export async function issueEvent(viewer: Viewer, issueId: number, selector: EventSelector) {
-  const issue = await eventIssue(viewer, issueId);
+  const read = await dbRead(viewer);
+  const issue = await eventIssue(viewer, issueId, read);
   const where = Prisma.sql`p.org_id = ${viewer.orgId} and e.issue_id = ${issueId}`;
   const pick =
     typeof selector === "object"
       ? Prisma.sql`and e.project_id = ${issue.projectId} and e.event_id = ${selector.eventId}`
       : Prisma.sql`order by e.timestamp ${Prisma.raw(selector === "oldest" ? "asc" : "desc")}, e.id ${Prisma.raw(selector === "oldest" ? "asc" : "desc")}`;
-  const [event] = await db().$queryRaw<EventRecord[]>`
+  const [event] = await read.$queryRaw<EventRecord[]>`
     select ${columns}, e.payload from events e join projects p on p.id = e.project_id
     where ${where} ${pick} limit 1`;
   if (!event) throw new AppError("not_found", "no such event");
-  const neighbour = (newer: boolean) => db().$queryRaw<{ event_id: string }[]>`
+  const neighbour = (newer: boolean) => read.$queryRaw<{ event_id: string }[]>`
     select e.event_id from events e join projects p on p.id = e.project_id
     where ${where} and (e.timestamp, e.id) ${Prisma.raw(newer ? ">" : "<")} (${event.timestamp}, ${event.id})
     order by e.timestamp ${Prisma.raw(newer ? "asc" : "desc")}, e.id ${Prisma.raw(newer ? "asc" : "desc")} limit 1`;
   const [next, previous, hashes, release] = await Promise.all([
     neighbour(true),
     neighbour(false),
-    db().issueHash.findMany({ where: { issueId, projectId: issue.projectId }, orderBy: { id: "asc" }, select: { hash: true } }),
+    read.issueHash.findMany({ where: { issueId, projectId: issue.projectId }, orderBy: { id: "asc" }, select: { hash: true } }),
     event.release
-      ? db().release.findUnique({
+      ? read.release.findUnique({
           where: { orgId_version: { orgId: viewer.orgId, version: event.release } },
           select: { version: true, createdAt: true },
         })

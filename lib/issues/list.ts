@@ -1,6 +1,6 @@
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
-import { db } from "../db";
+import { db, dbRead } from "../db";
 import { AppError } from "../errors";
 import { Prisma } from "../generated/prisma/client.ts";
 import { type Cursor, type PageLinks, keysetPage, parseCursor } from "../pagination";
@@ -69,7 +69,8 @@ export async function listIssues(
   const where = await filterSql(viewer, options, now);
   const { column, date } = SORT_COLUMNS[sort];
   const sortColumn = Prisma.raw(`i.${column}`);
-  const rows = await db().$queryRaw<{ id: number; sort_value: Date | number }[]>`
+  // matchingIssueIds (bulk edits) reads the primary: it chooses what a write changes.
+  const rows = await (await dbRead(viewer)).$queryRaw<{ id: number; sort_value: Date | number }[]>`
     select i.id, ${sortColumn} as sort_value
     from issues i
     where ${where} ${cursorSql(cursor, sortColumn, date)}

@@ -1,5 +1,5 @@
 import type { Viewer } from "../auth/viewer";
-import { db } from "../db";
+import { dbRead } from "../db";
 import { AppError } from "../errors";
 import { Prisma } from "../generated/prisma/client.ts";
 import { type PageLinks, offsetOf, offsetPage, parseCursor } from "../pagination";
@@ -17,9 +17,10 @@ const inOrg = (viewer: Viewer, issueId: number) => Prisma.sql`
 
 /** An issue's tag keys with their counts and most common values, from issue_tag_values. */
 export async function issueTagSummaries(viewer: Viewer, issueId: number, keys?: string[]): Promise<TagSummary[]> {
-  await eventIssue(viewer, issueId);
+  const read = await dbRead(viewer);
+  await eventIssue(viewer, issueId, read);
   const onlyKeys = keys && keys.length > 0 ? Prisma.sql`and t.key = any(${keys}::text[])` : Prisma.empty;
-  const rows = await db().$queryRaw<(TagValueRecord & { total: bigint; uniq: bigint })[]>`
+  const rows = await read.$queryRaw<(TagValueRecord & { total: bigint; uniq: bigint })[]>`
     select key, value, times_seen, first_seen, last_seen, total, uniq from (
       select t.key, t.value, t.times_seen, t.first_seen, t.last_seen,
              sum(t.times_seen) over (partition by t.key) as total, count(*) over (partition by t.key) as uniq,
@@ -56,12 +57,13 @@ export async function issueTagValues(
   key: string,
   options: { sort?: keyof typeof TAG_VALUE_SORTS; cursor?: string; limit?: number },
 ): Promise<{ values: TagValueRecord[]; links: PageLinks }> {
-  await eventIssue(viewer, issueId);
+  const read = await dbRead(viewer);
+  await eventIssue(viewer, issueId, read);
   const limit = options.limit ?? 100;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new AppError("bad_request", "limit must be between 1 and 100");
   const offset = offsetOf(parseCursor(options.cursor));
   const order = Prisma.raw(TAG_VALUE_SORTS[options.sort ?? "date"]);
-  const rows = await db().$queryRaw<TagValueRecord[]>`
+  const rows = await read.$queryRaw<TagValueRecord[]>`
     select t.key, t.value, t.times_seen, t.first_seen, t.last_seen from issue_tag_values t ${inOrg(viewer, issueId)}
     and t.key = ${key}
     order by ${order}, t.value

@@ -1,6 +1,6 @@
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
-import { db } from "../db";
+import { type Db, dbRead } from "../db";
 import { AppError } from "../errors";
 
 /** Stats periods an issue can draw: 24 hourly, or 14 or 30 daily buckets. */
@@ -37,8 +37,8 @@ const issueSelect = {
 type IssueRecord = Awaited<ReturnType<typeof findIssues>>[number];
 export type IssueView = IssueRecord & { isUnhandled: boolean; stats: Partial<Record<StatsPeriod, [number, number][]>> };
 
-function findIssues(orgId: number, ids: number[]) {
-  return db().issue.findMany({ where: { id: { in: ids }, project: { orgId } }, select: issueSelect });
+function findIssues(read: Db, orgId: number, ids: number[]) {
+  return read.issue.findMany({ where: { id: { in: ids }, project: { orgId } }, select: issueSelect });
 }
 
 /**
@@ -52,13 +52,14 @@ export async function issueViews(
 ): Promise<IssueView[]> {
   assertCan(viewer.role, "issues:read");
   if (ids.length === 0) return [];
+  const read = await dbRead(viewer);
   const [records, unhandled, stats] = await Promise.all([
-    findIssues(viewer.orgId, ids),
-    db().issueTagValue.findMany({
+    findIssues(read, viewer.orgId, ids),
+    read.issueTagValue.findMany({
       where: { issueId: { in: ids }, key: "handled", value: "no" },
       select: { issueId: true },
     }),
-    options.stats === null ? undefined : issueStats(ids, options.stats ?? "24h", options.now ?? new Date()),
+    options.stats === null ? undefined : issueStats(read, ids, options.stats ?? "24h", options.now ?? new Date()),
   ]);
   const byId = new Map(records.map((r) => [r.id, r]));
   const unhandledIds = new Set(unhandled.map((u) => u.issueId));
@@ -81,7 +82,7 @@ export async function issueView(viewer: Viewer, id: number, options: { stats?: S
 /** An issue with its recent activity, for the issue details endpoint. */
 export async function issueDetail(viewer: Viewer, id: number) {
   const view = await issueView(viewer, id);
-  const activity = await db().issueActivity.findMany({
+  const activity = await (await dbRead(viewer)).issueActivity.findMany({
     where: { issueId: id, issue: { project: { orgId: viewer.orgId } } },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: 100,
@@ -94,12 +95,12 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 /** Event counts per bucket from issue_hourly_counts (never the events): [unix seconds, count]. */
-async function issueStats(ids: number[], period: StatsPeriod, now: Date) {
+async function issueStats(read: Db, ids: number[], period: StatsPeriod, now: Date) {
   const step = period === "24h" ? HOUR : DAY;
   const buckets = BUCKETS[period];
   const last = Math.floor(now.getTime() / step) * step;
   const first = last - (buckets - 1) * step;
-  const rows = await db().$queryRaw<{ issue_id: number; bucket: Date; count: bigint }[]>`
+  const rows = await read.$queryRaw<{ issue_id: number; bucket: Date; count: bigint }[]>`
     select issue_id, date_bin(${`${step / 1000} seconds`}::interval, hour, timestamptz 'epoch') as bucket,
            sum(count) as count
     from issue_hourly_counts

@@ -1,6 +1,6 @@
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
-import { db } from "../db";
+import { dbRead } from "../db";
 import { AppError } from "../errors";
 import { type PageLinks, offsetOf, offsetPage, parseCursor } from "../pagination";
 import { type ProjectRef, projectOfViewer } from "./api-lookup";
@@ -32,11 +32,12 @@ export async function listMonitors(
   const offset = offsetOf(parseCursor(options.cursor));
   const query = options.query?.trim();
   if (query?.includes("\0")) throw new AppError("bad_request", "query may not contain NUL characters");
+  const read = await dbRead(viewer);
   const projectIds =
     options.projects && options.projects.length > 0
-      ? await Promise.all(options.projects.map(async (ref) => (await projectOfViewer(db(), viewer, ref)).id))
+      ? await Promise.all(options.projects.map(async (ref) => (await projectOfViewer(read, viewer, ref)).id))
       : undefined;
-  const rows = await db().monitor.findMany({
+  const rows = await read.monitor.findMany({
     where: {
       orgId: viewer.orgId,
       ...(projectIds ? { projectId: { in: projectIds } } : {}),
@@ -67,7 +68,7 @@ export async function recentCheckIns(
 ): Promise<CheckInTick[]> {
   assertCan(viewer.role, "monitors:read");
   if (monitorIds.length === 0) return [];
-  const rows = await db().$queryRaw<
+  const rows = await (await dbRead(viewer)).$queryRaw<
     { monitor_id: number; status: string; created_at: Date; environment: string | null; duration_ms: number | null }[]
   >`
     select m.id as monitor_id, c.status, c.created_at, coalesce(me.environment, c.environment) as environment, c.duration_ms

@@ -1,6 +1,6 @@
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
-import { db } from "../db";
+import { dbRead, onReplicaSql, readsOnReplica } from "../db";
 import { AppError } from "../errors";
 import { type PageLinks, offsetOf, offsetPage, parseCursor } from "../pagination";
 import { type SummaryProject, summarize } from "./summary-figures";
@@ -38,13 +38,22 @@ export async function listTransactionGroups(
   viewer: Viewer,
   query: TransactionGroupQuery,
   now = Date.now(),
-): Promise<{
+): Promise<TransactionGroupPage> {
+  assertCan(viewer.role, "performance:read");
+  // The list's statements (summary-*.ts, through sqlRows) go to the read replica when the
+  // viewer's reads may (lib/db-read.ts).
+  if (await readsOnReplica(viewer)) return onReplicaSql(() => transactionGroupPage(viewer, query, now));
+  return transactionGroupPage(viewer, query, now);
+}
+
+type TransactionGroupPage = {
   groups: TransactionGroupListItem[];
   nextCursor: string | null;
   prevCursor: string | null;
   links: PageLinks;
-}> {
-  assertCan(viewer.role, "performance:read");
+};
+
+async function transactionGroupPage(viewer: Viewer, query: TransactionGroupQuery, now: number): Promise<TransactionGroupPage> {
   const offset = offsetOf(parseCursor(query.cursor));
   const perPage = Math.min(Math.max(Math.trunc(query.perPage) || 1, 1), MAX_GROUPS_PER_PAGE);
   const projects = await projectsOfQuery(viewer, query);
@@ -102,7 +111,7 @@ async function projectsOfQuery(
   const slugs = query.projectSlugs ?? [];
   const all = ids.length === 0 && slugs.length === 0;
   const valid = ids.filter((id) => Number.isInteger(id) && id > 0 && id <= MAX_ID);
-  const projects = await db().project.findMany({
+  const projects = await (await dbRead(viewer)).project.findMany({
     where: { orgId: viewer.orgId, ...(all ? {} : { OR: [{ id: { in: valid } }, { slug: { in: slugs } }] }) },
     select: { id: true, slug: true, apdexThresholdMs: true },
   });

@@ -1,6 +1,6 @@
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
-import { db } from "../db";
+import { type Db, dbRead } from "../db";
 import { AppError } from "../errors";
 import { Prisma } from "../generated/prisma/client.ts";
 import { type Cursor, type PageLinks, keysetPage, parseCursor } from "../pagination";
@@ -104,9 +104,10 @@ export async function listTransactions(
   assertCan(viewer.role, "performance:read");
   const cursor = parseCursor(query.cursor);
   const perPage = Math.min(Math.max(Math.trunc(query.perPage), 1), MAX_PER_PAGE);
-  const groups = await groupsOfName(viewer, query);
+  const read = await dbRead(viewer);
+  const groups = await groupsOfName(read, viewer, query);
   const byDuration = query.sort === "-duration";
-  const rows = groups.length === 0 ? [] : await pageOfGroups(groups, query, cursor, perPage, byDuration);
+  const rows = groups.length === 0 ? [] : await pageOfGroups(read, groups, query, cursor, perPage, byDuration);
   const { items, links } = keysetPage(rows, perPage, cursor, (r) => ({
     value: byDuration ? durationKey(r.duration_ms) : BigInt(r.timestamp.getTime()),
     key: r.id,
@@ -129,18 +130,18 @@ export async function listTransactions(
 }
 
 /** The groups of the name in the viewer's org (in the given projects, of the op and method). */
-async function groupsOfName(viewer: Viewer, query: TransactionListQuery): Promise<Group[]> {
+async function groupsOfName(read: Db, viewer: Viewer, query: TransactionListQuery): Promise<Group[]> {
   const ids = query.projectIds;
   if (ids) {
     const valid = ids.filter((id) => Number.isInteger(id) && id > 0 && id <= MAX_INT);
-    const found = await db().project.count({ where: { orgId: viewer.orgId, id: { in: valid } } });
+    const found = await read.project.count({ where: { orgId: viewer.orgId, id: { in: valid } } });
     if (found !== ids.length) throw new AppError("not_found", "no such project");
   }
   const conditions = [Prisma.sql`p.org_id = ${viewer.orgId}`, Prisma.sql`g.name = ${query.transaction}`];
   if (ids) conditions.push(Prisma.sql`g.project_id = any(${ids}::int[])`);
   if (query.op !== null) conditions.push(Prisma.sql`g.op = ${query.op}`);
   if (query.method !== null) conditions.push(Prisma.sql`g.method = ${query.method}`);
-  return db().$queryRaw<Group[]>`
+  return read.$queryRaw<Group[]>`
     select g.id, g.project_id, p.slug from transaction_groups g join projects p on p.id = g.project_id
     where ${Prisma.join(conditions, " and ")}`;
 }
@@ -155,6 +156,7 @@ const MAX_GROUP_BRANCHES = 20;
  * at most one page per group, from its (group_id, timestamp|duration_ms) index, merged.
  */
 async function pageOfGroups(
+  read: Db,
   groups: Group[],
   query: TransactionListQuery,
   cursor: Cursor | undefined,
@@ -194,7 +196,7 @@ async function pageOfGroups(
         )
       : Prisma.sql`select t.* from unnest(${groups.map((g) => g.id)}::bigint[]) g(id)
           cross join lateral (${pageOf(Prisma.sql`g.id`)}) t`;
-  return db().$queryRaw<Row[]>`
+  return read.$queryRaw<Row[]>`
     select t.* from (${pages}) t
     order by ${order}
     limit ${perPage + 1}`;

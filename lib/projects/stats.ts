@@ -1,6 +1,6 @@
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
-import { db } from "../db";
+import { dbRead } from "../db";
 
 const HOUR = 3_600_000;
 
@@ -16,7 +16,7 @@ export async function projectHourlyCounts(
   assertCan(viewer.role, "projects:read");
   const last = Math.floor(now.getTime() / HOUR) * HOUR;
   const first = last - 23 * HOUR;
-  const rows = await db().$queryRaw<{ project_id: number; hour: Date; count: bigint }[]>`
+  const rows = await (await dbRead(viewer)).$queryRaw<{ project_id: number; hour: Date; count: bigint }[]>`
     select i.project_id, h.hour, sum(h.count) as count
     from issue_hourly_counts h
     join issues i on i.id = h.issue_id

@@ -1,6 +1,6 @@
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
-import { db } from "../db";
+import { type Db, db, dbRead } from "../db";
 import { AppError } from "../errors";
 import { Prisma } from "../generated/prisma/client.ts";
 import type { IssueStatus } from "../generated/prisma/enums.ts";
@@ -68,26 +68,27 @@ export async function getReleaseDetail(
 ): Promise<ReleaseDetail> {
   assertCan(viewer.role, "releases:read");
   if (!isPossibleVersion(version)) throw new AppError("not_found", "no such release");
-  const release = await db().release.findUnique({
+  const read = await dbRead(viewer);
+  const release = await read.release.findUnique({
     where: { orgId_version: { orgId: viewer.orgId, version } },
     select: { id: true, ref: true, url: true, dateStarted: true },
   });
   if (!release) throw new AppError("not_found", "no such release");
   const [[summary], deploys, commits, users, issues] = await Promise.all([
-    unsafeReleaseSummaries(viewer.orgId, Prisma.sql`r.id = ${release.id}`, Prisma.sql`r.id`, 1),
-    db().deploy.findMany({
+    unsafeReleaseSummaries(viewer.orgId, Prisma.sql`r.id = ${release.id}`, Prisma.sql`r.id`, 1, read),
+    read.deploy.findMany({
       where: { releaseId: release.id, orgId: viewer.orgId },
       orderBy: [{ dateFinished: "desc" }, { id: "desc" }],
       take: DEPLOYS_SHOWN,
       select: { id: true, environment: true, name: true, url: true, dateStarted: true, dateFinished: true },
     }),
-    unsafeReleaseCommits(viewer.orgId, release.id, COMMITS_SHOWN, 0),
-    releaseUsers(viewer.orgId, release.id),
-    releaseIssues(viewer.orgId, version),
+    unsafeReleaseCommits(viewer.orgId, release.id, COMMITS_SHOWN, 0, read),
+    releaseUsers(read, viewer.orgId, release.id),
+    releaseIssues(read, viewer.orgId, version),
   ]);
   if (!summary) throw new AppError("not_found", "no such release");
   if (health?.projectId !== undefined) {
-    const project = await db().project.findFirst({ where: { id: health.projectId, orgId: viewer.orgId }, select: { id: true } });
+    const project = await read.project.findFirst({ where: { id: health.projectId, orgId: viewer.orgId }, select: { id: true } });
     if (!project) throw new AppError("not_found", "no such project");
   }
   const [withHealth] = health ? await withReleaseHealth(viewer, [summary], health, health.projectId) : [summary];
@@ -107,8 +108,14 @@ export async function getReleaseDetail(
 }
 
 /** The commits of a release (of the org), in `set-commits` order. */
-export async function unsafeReleaseCommits(orgId: number, releaseId: number, limit: number, offset: number): Promise<CommitRef[]> {
-  const rows = await db().$queryRaw<CommitRef[]>`
+export async function unsafeReleaseCommits(
+  orgId: number,
+  releaseId: number,
+  limit: number,
+  offset: number,
+  read: Db = db(),
+): Promise<CommitRef[]> {
+  const rows = await read.$queryRaw<CommitRef[]>`
     select c.key as id, c.message, c.author_name as "authorName", c.author_email as "authorEmail", c.timestamp,
            repo.name as repository
     from release_commits rc join commits c on c.id = rc.commit_id join repositories repo on repo.id = c.repository_id
@@ -122,8 +129,8 @@ export async function unsafeReleaseCommits(orgId: number, releaseId: number, lim
  * The issues with events in the release, found through their `release` tag values (indexed by
  * key and value), which also say how many events each had in the release and when.
  */
-async function releaseIssues(orgId: number, version: string) {
-  const rows = await db().$queryRaw<
+async function releaseIssues(read: Db, orgId: number, version: string) {
+  const rows = await read.$queryRaw<
     {
       id: number;
       short_id: number;
@@ -172,8 +179,8 @@ async function releaseIssues(orgId: number, version: string) {
  * (~500 ms before autovacuum marks the pages all-visible, ~800 ms with the index cold on disk).
  * A deleted project's rows go with it (cascade); the project filter is defence in depth.
  */
-async function releaseUsers(orgId: number, releaseId: number): Promise<number> {
-  const [row] = await db().$queryRaw<{ users: number }[]>`
+async function releaseUsers(read: Db, orgId: number, releaseId: number): Promise<number> {
+  const [row] = await read.$queryRaw<{ users: number }[]>`
     select count(*)::int as users from (
       select distinct user_hash from release_users
       where release_id = ${releaseId}

@@ -1,6 +1,6 @@
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
-import { db } from "../db";
+import { type Db, db, dbRead } from "../db";
 import { AppError } from "../errors";
 import { Prisma } from "../generated/prisma/client.ts";
 import { type PageLinks, keysetPage, parseCursor } from "../pagination";
@@ -91,8 +91,14 @@ type SummaryRow = {
  * Summaries of the releases selected by `where` (a condition on `r`, always within the org),
  * in `order`. Shared by the list and the detail so both say the same about a release.
  */
-export async function unsafeReleaseSummaries(orgId: number, where: Prisma.Sql, order: Prisma.Sql, limit: number) {
-  const rows = await db().$queryRaw<SummaryRow[]>`
+export async function unsafeReleaseSummaries(
+  orgId: number,
+  where: Prisma.Sql,
+  order: Prisma.Sql,
+  limit: number,
+  read: Db = db(),
+) {
+  const rows = await read.$queryRaw<SummaryRow[]>`
     with picked as (
       select r.id, r.version, r.created_at, r.date_released from releases r
       where r.org_id = ${orgId} and ${where}
@@ -165,11 +171,12 @@ export async function listReleases(
   assertCan(viewer.role, "releases:read");
   const limit = Math.min(Math.max(options.limit ?? DEFAULT_RELEASE_LIMIT, 1), MAX_RELEASE_LIMIT);
   const cursor = parseCursor(options.cursor);
+  const read = await dbRead(viewer);
   const conditions: Prisma.Sql[] = [];
   if (options.query?.includes("\0")) throw new AppError("bad_request", "query may not contain NUL characters");
   if (options.query) conditions.push(Prisma.sql`lower(r.version) like ${`${escapeLike(options.query.toLowerCase())}%`}`);
   if (options.projectId !== undefined) {
-    const project = await db().project.findFirst({ where: { id: options.projectId, orgId: viewer.orgId }, select: { id: true } });
+    const project = await read.project.findFirst({ where: { id: options.projectId, orgId: viewer.orgId }, select: { id: true } });
     if (!project) throw new AppError("not_found", "no such project");
     conditions.push(
       Prisma.sql`exists (select 1 from release_projects x join projects p on p.id = x.project_id
@@ -191,7 +198,7 @@ export async function listReleases(
   }
   const where = conditions.length > 0 ? Prisma.join(conditions, " and ") : Prisma.sql`true`;
   const order = cursor?.prev ? Prisma.sql`r.created_at asc, r.id asc` : Prisma.sql`r.created_at desc, r.id desc`;
-  const rows = await unsafeReleaseSummaries(viewer.orgId, where, order, limit + 1);
+  const rows = await unsafeReleaseSummaries(viewer.orgId, where, order, limit + 1, read);
   const { items, links } = keysetPage(rows, limit, cursor, (r) => ({
     value: BigInt(r.dateCreated.getTime()),
     key: BigInt(r.id),

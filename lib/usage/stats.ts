@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Prisma } from "../generated/prisma/client.ts";
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
-import { db } from "../db";
+import { db, dbRead } from "../db";
 import { AppError } from "../errors";
 import { QUOTA_CATEGORIES } from "../ingest/quota-policy";
 import { DATA_CATEGORIES, OUTCOMES } from "./outcome-values";
@@ -66,7 +66,7 @@ export async function usageStats(viewer: Viewer, query: StatsQuery): Promise<Sta
   if (query.reasons?.length) filters.push(Prisma.sql`reason = any(${query.reasons}::text[])`);
   if (query.projectIds?.length) filters.push(Prisma.sql`project_id = any(${query.projectIds}::int[])`);
   const groupPositions = query.groupBy.map((_, i) => Prisma.raw(String(i + 2)));
-  const rows = await db().$queryRaw<Record<string, unknown>[]>`
+  const rows = await (await dbRead(viewer)).$queryRaw<Record<string, unknown>[]>`
     select to_char(day, 'YYYY-MM-DD') as day, ${Prisma.join([...groupColumns, Prisma.sql`sum(quantity)::bigint as quantity`])}
     from outcome_counts
     where ${Prisma.join(filters, " and ")}
