@@ -46,6 +46,11 @@
  * worker under `node --cpu-prof` and prints the command summarising the profile
  * (tests/bench/cpuprofile-top.ts). --worker-script / --ingest-script run other bundles (e.g.
  * a patched copy in /tmp, with a node_modules link next to it).
+ *
+ * More processes: --ingest-processes N runs the ingest under workers/cluster.mjs (N copies
+ * sharing the port, as npm start does with INGEST_PROCESSES=N) and --worker-processes N runs N
+ * workers (WORKER_PROCESSES=N); their CPU and RSS figures are the sums over the processes,
+ * the cluster primary included.
  */
 import { randomBytes } from "node:crypto";
 import {
@@ -119,6 +124,8 @@ const { values: opts } = parseArgs({
     "pg-log-statements": { type: "boolean", default: false },
     "db-sql": { type: "string", multiple: true, default: [] },
     "pg-log-file": { type: "string", default: "/var/log/postgresql/postgresql-15-main.log" },
+    "ingest-processes": { type: "string", default: "1" },
+    "worker-processes": { type: "string", default: "1" },
     "worker-script": { type: "string" },
     "ingest-script": { type: "string" },
     "worker-flags": { type: "string", default: PRODUCTION_WORKER_FLAGS },
@@ -164,6 +171,9 @@ if (opts.help) {
   --pg-log-file F      PostgreSQL's server log (default /var/log/postgresql/postgresql-15-main.log)
   --cpu-prof           run the worker under node --cpu-prof (source-mapped build in a temp dir);
                        summarise with: tsx tests/bench/cpuprofile-top.ts <file>
+  --ingest-processes N run N ingest processes sharing the port under workers/cluster.mjs, as npm
+                       start does with INGEST_PROCESSES=N (default 1: the ingest alone)
+  --worker-processes N run N worker processes, as WORKER_PROCESSES=N (default 1)
   --worker-script F    run this worker entry instead (e.g. a patched bundle outside the project;
                        packages resolve from a node_modules next to it)
   --ingest-script F    the same for the ingest
@@ -195,6 +205,9 @@ const PROBE_TIMEOUT_MS = positive("probe-timeout", opts["probe-timeout"]) * 1000
 const STALL_TIMEOUT_MS = positive("stall-timeout", opts["stall-timeout"]) * 1000;
 const WARMUP_N = Math.round(positive("warmup", opts.warmup, true));
 const ALERT_PAIRS = Math.round(positive("alert-pairs", opts["alert-pairs"]));
+const INGEST_PROCESSES = Math.round(positive("ingest-processes", opts["ingest-processes"]));
+const WORKER_PROCESSES = Math.round(positive("worker-processes", opts["worker-processes"]));
+if (opts["cpu-prof"] && WORKER_PROCESSES > 1) throw new Error("--cpu-prof profiles one worker: use --worker-processes 1");
 const selected = opts.scenarios
   .split(",")
   .map((s) => s.trim())
@@ -279,8 +292,9 @@ type FloodResult = {
 type Ctx = {
   redis: Redis;
   pgc: pg.Client;
+  /** the ingest, or with --ingest-processes its cluster primary */
   ingest: Child;
-  worker: Child;
+  workers: Child[];
   ingestUrl: string;
   ingestPort: number;
 };
@@ -386,33 +400,44 @@ async function main(): Promise<number> {
   cleanups.push(async () => {
     await Promise.all(runningChildren().map((child) => stopChild(child)));
   });
+  const ingestArgs = [...opts["ingest-flags"].split(/\s+/).filter(Boolean), scripts.ingest];
   const ingest = await startNode(
     "ingest",
-    [...opts["ingest-flags"].split(/\s+/).filter(Boolean), scripts.ingest],
+    INGEST_PROCESSES === 1
+      ? ingestArgs
+      : [path.join(ROOT, "workers/cluster.mjs"), "--processes", String(INGEST_PROCESSES), "--", ...ingestArgs],
     {
       cwd: ROOT,
       env: { ...baseEnv, ...pairs(opts["ingest-env"], "--ingest-env") },
-      ready: /ingest listening/,
+      // every copy says so
+      ready: new RegExp(Array(INGEST_PROCESSES).fill("ingest listening").join("[\\s\\S]*")),
     },
   );
-  const worker = await startNode(
-    "worker",
-    [
-      ...(opts["cpu-prof"]
-        ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=worker-${process.pid}.cpuprofile`]
-        : []),
-      ...opts["worker-flags"].split(/\s+/).filter(Boolean),
-      scripts.worker,
-    ],
-    { cwd: ROOT, env: { ...baseEnv, ...pairs(opts["worker-env"], "--worker-env") }, ready: /worker started/ },
+  const workers: Child[] = [];
+  for (let i = 0; i < WORKER_PROCESSES; i++) {
+    workers.push(
+      await startNode(
+        WORKER_PROCESSES === 1 ? "worker" : `worker ${i + 1}`,
+        [
+          ...(opts["cpu-prof"]
+            ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=worker-${process.pid}.cpuprofile`]
+            : []),
+          ...opts["worker-flags"].split(/\s+/).filter(Boolean),
+          scripts.worker,
+        ],
+        { cwd: ROOT, env: { ...baseEnv, ...pairs(opts["worker-env"], "--worker-env") }, ready: /worker started/ },
+      ),
+    );
+  }
+  log(
+    `ingest: ${scripts.label.ingest}, ${INGEST_PROCESSES === 1 ? `pid ${ingest.pid}` : `${INGEST_PROCESSES} copies (pids ${childPids(ingest.pid).join(", ")}) under cluster primary ${ingest.pid}`}, 127.0.0.1:${ingestPort}`,
   );
-  log(`ingest: ${scripts.label.ingest}, pid ${ingest.pid}, 127.0.0.1:${ingestPort}`);
-  log(`worker: ${scripts.label.worker}, pid ${worker.pid}`);
+  log(`worker: ${scripts.label.worker}, pid${workers.length > 1 ? "s" : ""} ${workers.map((w) => w.pid).join(", ")}`);
 
   const pgc = new pg.Client({ connectionString: dbUrl.href });
   await pgc.connect();
   cleanups.push(() => pgc.end());
-  const ctx: Ctx = { redis, pgc, ingest, worker, ingestUrl: `http://127.0.0.1:${ingestPort}`, ingestPort };
+  const ctx: Ctx = { redis, pgc, ingest, workers, ingestUrl: `http://127.0.0.1:${ingestPort}`, ingestPort };
 
   if (WARMUP_N > 0) {
     const tenant = await createTenant("warmup");
@@ -444,10 +469,10 @@ async function main(): Promise<number> {
   }
 
   if (pgLogFrom !== null) printStatementTimes(opts["pg-log-file"], pgLogFrom);
-  const workerEndRss = rssMb(worker.pid);
-  const workerCpuTotal = cpuSeconds(worker.pid);
+  const workerEndRss = summed(workerPids(ctx), rssMb);
+  const workerCpuTotal = summed(workerPids(ctx), cpuSeconds);
   await stopChild(ingest);
-  await stopChild(worker);
+  for (const worker of workers) await stopChild(worker);
   const profile = path.join(PROFILE_DIR, `worker-${process.pid}.cpuprofile`);
   if (opts["cpu-prof"]) {
     console.log(
@@ -528,6 +553,8 @@ async function main(): Promise<number> {
       postgres: { version: pgVersion, ...pgSettings },
       ingest: scripts.label.ingest,
       worker: scripts.label.worker,
+      ingest_processes: INGEST_PROCESSES,
+      worker_processes: WORKER_PROCESSES,
       ingest_flags: opts["ingest-flags"] || undefined,
       worker_flags: opts["worker-flags"] || undefined,
       worker_env: opts["worker-env"].length ? opts["worker-env"] : undefined,
@@ -592,9 +619,34 @@ function runAlerts(ctx: Ctx, receiver: AlertReceiver, smtp: SmtpSink): Promise<A
 /** --hold-worker: the worker sleeps through the send phase, then drains the whole backlog. */
 function holdWorker(ctx: Ctx) {
   return {
-    onStart: () => process.kill(ctx.worker.pid, "SIGSTOP"),
-    onSent: () => process.kill(ctx.worker.pid, "SIGCONT"),
+    onStart: () => {
+      for (const pid of workerPids(ctx)) process.kill(pid, "SIGSTOP");
+    },
+    onSent: () => {
+      for (const pid of workerPids(ctx)) process.kill(pid, "SIGCONT");
+    },
   };
+}
+
+const workerPids = (ctx: Ctx) => ctx.workers.map((w) => w.pid);
+/** The ingest's processes: the one, or the cluster primary (which hands out connections) and its copies. */
+const ingestPids = (ctx: Ctx) => [ctx.ingest.pid, ...childPids(ctx.ingest.pid)];
+
+/** PIDs of a process's children, from /proc (every thread's list: a fork may come from any). */
+function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** A figure summed over processes; null when none could be read. */
+function summed(pids: number[], figure: (pid: number) => number | null): number | null {
+  const values = pids.map(figure).filter((v): v is number => v !== null);
+  return values.length === 0 ? null : values.reduce((a, b) => a + b, 0);
 }
 
 const targetOf = (scenario: string) => (scenario === "large" ? TARGETS.largeRate : TARGETS.smallRate);
@@ -779,16 +831,16 @@ class Monitor {
 
   async start(): Promise<void> {
     const sample = () => {
-      const w = rssMb(this.ctx.worker.pid);
-      const i = rssMb(this.ctx.ingest.pid);
+      const w = summed(workerPids(this.ctx), rssMb);
+      const i = summed(ingestPids(this.ctx), rssMb);
       if (w !== null && (this.workerRssMax === null || w > this.workerRssMax)) this.workerRssMax = w;
       if (i !== null && (this.ingestRssMax === null || i > this.ingestRssMax)) this.ingestRssMax = i;
     };
     sample();
     this.timer = setInterval(sample, SAMPLE_MS);
     this.base = {
-      worker: cpuSeconds(this.ctx.worker.pid),
-      ingest: cpuSeconds(this.ctx.ingest.pid),
+      worker: summed(workerPids(this.ctx), cpuSeconds),
+      ingest: summed(ingestPids(this.ctx), cpuSeconds),
       processes: allProcessCpu(),
       redis: await redisCpu(this.ctx.redis),
       self: process.cpuUsage(),
@@ -811,7 +863,7 @@ class Monitor {
       a === null || z === null ? null : ((z - a) / wall) * 100;
     // Processes started during the scenario count from 0; ones that ended are lost (the
     // worker's and this process's PostgreSQL connections live throughout).
-    const known = new Set([this.ctx.worker.pid, this.ctx.ingest.pid, process.pid]);
+    const known = new Set([...workerPids(this.ctx), ...ingestPids(this.ctx), process.pid]);
     let pgSum = 0;
     const others: { pid: number; comm: string; pct: number }[] = [];
     for (const [pid, now] of allProcessCpu()) {
@@ -822,8 +874,8 @@ class Monitor {
     }
     others.sort((x, y) => y.pct - x.pct);
     const self = process.cpuUsage(b.self);
-    const worker = cpuSeconds(this.ctx.worker.pid);
-    const ingest = cpuSeconds(this.ctx.ingest.pid);
+    const worker = summed(workerPids(this.ctx), cpuSeconds);
+    const ingest = summed(ingestPids(this.ctx), cpuSeconds);
     const machine = machineBusySeconds();
     const steal = stealSeconds();
     const redis = await redisCpu(this.ctx.redis);
