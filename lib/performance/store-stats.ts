@@ -1,5 +1,6 @@
 import type { SqlTx } from "../db";
 import { addToSketch, isFailedStatus, type Sketch } from "./sketch";
+import { packSketch } from "./sketch-bytes";
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -65,7 +66,7 @@ export async function upsertTransactionStats(tx: SqlTx, projectId: number, trans
     from unnest(${rows.map((r) => r.groupId)}::bigint[], ${rows.map((r) => r.resolution)}::text[], ${rows.map((r) => r.bucket)}::float8[],
                 ${rows.map((r) => r.environment)}::text[], ${rows.map((r) => r.release)}::text[], ${rows.map((r) => r.count)}::int[],
                 ${rows.map((r) => r.durationSum)}::float8[], ${rows.map((r) => r.failures)}::int[],
-                ${rows.map((r) => JSON.stringify(r.sketch))}::jsonb[])
+                ${rows.map((r) => packSketch(r.sketch))}::bytea[])
          as x(g, r, b, e, rl, n, s, f, k)
     on conflict (group_id, resolution, bucket, environment, release) do update set
       count = transaction_stats.count + excluded.count,

@@ -1,14 +1,15 @@
 import type { Sketch, SketchEntries } from "./sketch";
-import { forEachSketchPair } from "./sketch-text";
+import { MAX_PAIR_COUNT, PAIR_BYTES } from "./sketch-bytes";
 import type { StatsUnit } from "./summary-period";
-import { type UnitRow, unsafeUnitRows } from "./summary-rows";
+import { readPackedRows, unsafePackedUnitRows } from "./summary-rows";
 
 // Every group's figures of one project and one stored bucket (for an environment and release
 // filter), merged across the rows the worker keeps per environment and release. Reading a
-// period's sketches from jsonb is most of a list's cost (PostgreSQL writes each bucket pair as
-// text, and a busy group's day holds hundreds), while a sealed bucket's rows no longer change:
-// so sealed buckets' figures are kept here, in this process, in compact arrays, and a list
-// reads from PostgreSQL only the current hour and what it has not seen lately. Kept for
+// period's sketches is most of a list's cost (14 days of daily rows hold 2.9 M buckets at the
+// bench's scale, packed 3 bytes each; they were ~100 ns apiece as jsonb text), while a sealed
+// bucket's rows no longer change: so sealed buckets' figures are kept here, in this process, in
+// compact arrays, and a list reads from PostgreSQL only the current hour and what it has not
+// seen lately. Kept for
 // FRESH_MS while the bucket ended less than an hour ago (a worker's backlog lands then), and for
 // FRESH_OLD_MS after: a transaction stored later than that into a sealed bucket (an SDK that
 // was offline) shows within FRESH_OLD_MS, and a list seen again a few minutes later re-reads
@@ -115,14 +116,12 @@ export async function unsafeReadUnitFigures(
   await Promise.all(
     Array.from({ length: parts }, async (_, p) => {
       const chunk = missing.slice(p * size, (p + 1) * size);
-      const rows = await unsafeUnitRows(
+      const packed = await unsafePackedUnitRows(
         chunk.map((m) => ({ projectId: m.projectId, resolution: m.unit.resolution, bucket: m.unit.bucket })),
         filter,
       );
-      const byUnit = chunk.map((): UnitRow[] => []);
-      for (const row of rows) byUnit[row.unit]!.push(row);
       chunk.forEach((m, i) => {
-        const figures = compact(byUnit[i]!);
+        const figures = compact(packed[i]!);
         if (m.unit.sealed) keep(m.key, figures, now + freshFor(m.unit, now));
         out[p * size + i] = { projectId: m.projectId, unit: m.unit, figures };
       });
@@ -181,50 +180,53 @@ function keep(key: string, figures: UnitFigures, until: number): void {
   }
 }
 
-/** One unit's rows (any environments and releases) merged per group into compact arrays. */
-function compact(rows: UnitRow[]): UnitFigures {
-  const groups = new Map<string, UnitRow[]>();
-  for (const row of rows) {
-    const list = groups.get(row.groupId);
-    if (list) list.push(row);
-    else groups.set(row.groupId, [row]);
-  }
-  const n = groups.size;
-  const figures: UnitFigures = {
-    groupIds: Float64Array.from(groups.keys(), Number),
-    count: new Float64Array(n),
-    failures: new Float64Array(n),
-    durationSum: new Float64Array(n),
-    offsets: new Uint32Array(n + 1),
-    keys: new Uint32Array(0),
-    counts: new Float64Array(0),
-  };
-  const pairs = rows.length * 16;
-  let keys = new Uint32Array(pairs);
-  let counts = new Float64Array(pairs);
+/**
+ * One unit's rows (any environments and releases, packed in group id order) merged per group
+ * into compact arrays.
+ */
+function compact(packed: Buffer): UnitFigures {
+  const groupIds: number[] = [];
+  const count: number[] = [];
+  const failures: number[] = [];
+  const durationSum: number[] = [];
+  const offsets: number[] = [0];
+  // a group's merged buckets are at most its stored pairs
+  const keys = new Uint32Array(Math.floor(packed.length / PAIR_BYTES));
+  const counts = new Float64Array(keys.length);
   let length = 0;
-  let i = 0;
-  for (const list of groups.values()) {
-    for (const row of list) {
-      figures.count[i]! += row.count;
-      figures.failures[i]! += row.failures;
-      figures.durationSum[i]! += row.durationSum;
-      forEachSketchPair(row.sketch, add);
-    }
+  const close = () => {
     const entries = accumulator.drain();
-    if (length + entries.indexes.length > keys.length) {
-      const size = Math.max(keys.length * 2, length + entries.indexes.length);
-      keys = grow(keys, new Uint32Array(size));
-      counts = grow(counts, new Float64Array(size));
-    }
     keys.set(entries.indexes, length);
     counts.set(entries.counts, length);
     length += entries.indexes.length;
-    figures.offsets[++i] = length;
-  }
-  figures.keys = narrow(keys.subarray(0, length), 0xffff, Uint16Array);
-  figures.counts = narrow(counts.subarray(0, length), 0xffff_ffff, Uint32Array);
-  return figures;
+    offsets.push(length);
+  };
+  let last = -1;
+  readPackedRows(packed, (groupId, rowCount, rowFailures, rowDurationSum, sketchStart, sketchEnd) => {
+    if (groupId !== last) {
+      if (last !== -1) close();
+      last = groupId;
+      groupIds.push(groupId);
+      count.push(0);
+      failures.push(0);
+      durationSum.push(0);
+    }
+    const i = groupIds.length - 1;
+    count[i]! += rowCount;
+    failures[i]! += rowFailures;
+    durationSum[i]! += rowDurationSum;
+    accumulator.addPacked(packed, sketchStart, sketchEnd);
+  });
+  if (last !== -1) close();
+  return {
+    groupIds: Float64Array.from(groupIds),
+    count: Float64Array.from(count),
+    failures: Float64Array.from(failures),
+    durationSum: Float64Array.from(durationSum),
+    offsets: Uint32Array.from(offsets),
+    keys: narrow(keys.subarray(0, length), 0xffff, Uint16Array),
+    counts: narrow(counts.subarray(0, length), 0xffff_ffff, Uint32Array),
+  };
 }
 
 /** A copy of `values`, as `Small` when every value is an integer from 0 to `max`. */
@@ -237,21 +239,31 @@ function narrow<T extends Uint32Array | Float64Array, S extends Uint16Array | Ui
   return Small.from(values);
 }
 
-function grow<T extends Uint32Array | Float64Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
-}
-
 /**
  * Counts per sketch bucket in a dense array, reused for one group after another: adding is an
  * array write rather than an object property's, the list's innermost loop.
  */
 class SketchAccumulator {
-  // bucket indexes reach about 1,300 (30 days); anything beyond goes to `extra`
+  // bucket indexes reach about 1,300 (30 days), a stored one at most 2,047 (11 bits);
+  // anything beyond goes to `extra`
   private readonly dense = new Float64Array(2048);
   private readonly seen = new Uint8Array(2048);
   private touched: number[] = [];
   private extra: Sketch = {};
+
+  /** Adds a stored sketch (sketch-bytes.ts) or its bytes from start to end, inline: the list's innermost loop. */
+  addPacked(bytes: Uint8Array, start = 0, end = bytes.length): void {
+    const stop = end - ((end - start) % PAIR_BYTES);
+    for (let at = start; at < stop; at += PAIR_BYTES) {
+      const word = (bytes[at]! << 16) | (bytes[at + 1]! << 8) | bytes[at + 2]!;
+      const key = word >>> 13;
+      if (this.seen[key] === 0) {
+        this.seen[key] = 1;
+        this.touched.push(key);
+      }
+      this.dense[key]! += word & MAX_PAIR_COUNT;
+    }
+  }
 
   add(key: number, count: number): void {
     if (key < this.dense.length) {
@@ -280,7 +292,7 @@ class SketchAccumulator {
         this.dense[key] = 0;
         this.seen[key] = 0;
       } else count = this.extra[key]!;
-      // a bucket whose pairs were taken back (forEachSketchPair) is no bucket
+      // a stored bucket of count 0 (never written by the merge) is no bucket
       if (count === 0) continue;
       indexes[n] = key;
       counts[n++] = count;
@@ -293,22 +305,21 @@ class SketchAccumulator {
 }
 
 const accumulator = new SketchAccumulator();
-const add = (key: number, count: number) => accumulator.add(key, count);
 
 /**
  * One group's sketch over several units, merged: group `indexes[i]` of `figures[i]`, and the
- * stored sketches `texts` (jsonb's text) of units read without being kept.
+ * stored sketches `stored` of units read without being kept.
  */
 export function mergeUnitSketches(
   figures: UnitFigures[],
   indexes: number[],
-  texts: string[] = [],
+  stored: Uint8Array[] = [],
 ): SketchEntries {
   for (let i = 0; i < figures.length; i++) {
     const { offsets, keys, counts } = figures[i]!;
     const index = indexes[i]!;
     for (let j = offsets[index]!; j < offsets[index + 1]!; j++) accumulator.add(keys[j]!, counts[j]!);
   }
-  for (const text of texts) forEachSketchPair(text, add);
+  for (const bytes of stored) accumulator.addPacked(bytes);
   return accumulator.drain();
 }

@@ -2,7 +2,7 @@ import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
 import { db } from "../db";
 import { type Sketch, sketchQuantiles, sortedEntries } from "./sketch";
-import { mergeSketchText } from "./sketch-text";
+import { mergePackedSketch } from "./sketch-bytes";
 import { summarize } from "./summary-figures";
 import { MAX_ID, type TransactionGroupQuery } from "./summary-params";
 import { periodBuckets, statsPeriod } from "./summary-period";
@@ -105,5 +105,5 @@ function addRow(into: Totals, row: StatsRow): void {
   into.count += row.count;
   into.failures += row.failures;
   into.durationSum += row.durationSum;
-  mergeSketchText(into.sketch, row.sketch);
+  mergePackedSketch(into.sketch, row.sketch);
 }

@@ -26,10 +26,10 @@ export type Merged = {
   failures: number;
   durationSum: number;
   series: number[];
-  /** its sketch is group partIndexes[i] of partFigures[i], for each i, plus the stored sketches texts */
+  /** its sketch is group partIndexes[i] of partFigures[i], for each i, plus the stored sketches `stored` */
   partFigures: UnitFigures[];
   partIndexes: number[];
-  texts: string[];
+  stored: Buffer[];
   /** totals of units not read row by row yet (see completePage); null when there are none */
   pending: { projectId: number; count: number; failures: number; durationSum: number } | null;
   entries: SketchEntries | null;
@@ -89,7 +89,7 @@ export async function unsafeRankGroups(q: RankQuery): Promise<{
 
 /** A group's sketch over the period, merged from its units the first time it is needed. */
 export function entriesOf(m: Merged): SketchEntries {
-  m.entries ??= mergeUnitSketches(m.partFigures, m.partIndexes, m.texts);
+  m.entries ??= mergeUnitSketches(m.partFigures, m.partIndexes, m.stored);
   return m.entries;
 }
 
@@ -109,7 +109,7 @@ function emptyMerged(groupId: number, buckets: number): Merged {
     series: new Array<number>(buckets).fill(0),
     partFigures: [],
     partIndexes: [],
-    texts: [],
+    stored: [],
     pending: null,
     entries: null,
   };
@@ -169,7 +169,7 @@ async function completePage(page: Merged[], missing: MissingUnit[], filter: Unit
         count += row.count;
         failures += row.failures;
         durationSum += row.durationSum;
-        m.texts.push(row.sketch);
+        m.stored.push(row.sketch);
       }
       m.count += count;
       m.failures += failures;

@@ -204,7 +204,7 @@ async function main(): Promise<number> {
       sketch_mb: number;
     }>(
       `select resolution, count(*)::int as rows, sum(count)::float8 as transactions,
-         sum((select count(*) from jsonb_object_keys(sketch)))::float8 as sketch_keys,
+         sum(length(sketch) / 6)::float8 as sketch_keys,
          round(sum(pg_column_size(sketch)) / 1048576.0, 1)::float8 as sketch_mb
        from transaction_stats where project_id = any($1::int[]) group by 1 order by 1`,
       [org.projectIds],
@@ -419,27 +419,30 @@ async function keptMemory(
  */
 async function cutover(projectIds: number[], now: Date): Promise<void> {
   const { periodBuckets, statsPeriod } = await import("../../lib/performance/summary-period");
-  const { unsafeUnitRows } = await import("../../lib/performance/summary-rows");
-  const { mergeSketchText } = await import("../../lib/performance/sketch-text");
+  const { readPackedRows, unsafePackedUnitRows } = await import("../../lib/performance/summary-rows");
+  const { mergePackedSketch } = await import("../../lib/performance/sketch-bytes");
   const read = async (days: number, resolution: "h" | "d") => {
     const period = statsPeriod(new Date(now.getTime() - days * 86_400_000), now, now.getTime(), resolution);
     const units = periodBuckets(period).flatMap((bucket) =>
       projectIds.map((projectId) => ({ projectId, resolution, bucket: bucket.getTime() })),
     );
     const t0 = performance.now();
-    const rows = await unsafeUnitRows(units, { environment: null, release: null });
-    const merged = new Map<string, Record<string, number>>();
-    for (const r of rows) {
-      let sketch = merged.get(r.groupId);
-      if (!sketch) {
-        sketch = {};
-        merged.set(r.groupId, sketch);
-      }
-      mergeSketchText(sketch, r.sketch);
-    }
+    const packed = await unsafePackedUnitRows(units, { environment: null, release: null });
+    const merged = new Map<number, Record<string, number>>();
+    let rows = 0;
+    for (const unit of packed)
+      readPackedRows(unit, (groupId, _count, _failures, _durationSum, start, end) => {
+        rows++;
+        let sketch = merged.get(groupId);
+        if (!sketch) {
+          sketch = {};
+          merged.set(groupId, sketch);
+        }
+        mergePackedSketch(sketch, unit.subarray(start, end));
+      });
     return {
       ms: performance.now() - t0,
-      rows: rows.length,
+      rows,
       hours: (period.end.getTime() - period.start.getTime()) / 3_600_000,
     };
   };

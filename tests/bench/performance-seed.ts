@@ -1,10 +1,11 @@
 // Seeding for the transactions-list benchmark (tests/bench/performance-list.bench.ts): the rows
 // the worker writes for transactions (transaction_groups, transaction_stats per hour and per
 // day with their sketches, transaction_error_stats), generated here in Node one simulated
-// transaction at a time and encoded with lib/performance/sketch.ts's addToSketch, as the worker
-// encodes them. The raw transactions rows are not seeded: the list never reads them.
+// transaction at a time and encoded with lib/performance/sketch.ts's addToSketch and stored with
+// sketch-bytes.ts's packSketch, as the worker encodes them. The raw transactions rows are not seeded: the list never reads them.
 import type pg from "pg";
 import { type Sketch, addToSketch, isFailedStatus, mergeSketch } from "../../lib/performance/sketch";
+import { packSketch } from "../../lib/performance/sketch-bytes";
 import { seededRandom as prng } from "../support/hostile";
 
 export type PerfSeedOptions = {
@@ -142,8 +143,8 @@ async function seedOrg(
     const cols = Array.from({ length: 9 }, (_, c) => statRows.map((r) => r[c]));
     await client.query(
       `insert into transaction_stats (group_id, project_id, resolution, bucket, environment, release, count, duration_sum, failures, sketch)
-       select g, p, $10, b, e, r, n, s, f, k::jsonb
-       from unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::text[], $5::text[], $6::int[], $7::float8[], $8::int[], $9::text[])
+       select g, p, $10, b, e, r, n, s, f, k
+       from unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::text[], $5::text[], $6::int[], $7::float8[], $8::int[], $9::bytea[])
          as t(g, p, b, e, r, n, s, f, k)`,
       [...cols, resolution],
     );
@@ -180,7 +181,7 @@ async function seedOrg(
         c.count,
         c.durationSum,
         c.failures,
-        JSON.stringify(c.sketch),
+        packSketch(c.sketch),
       ]);
     await insertStats("d");
     for (const e of dayErrors.values())
@@ -235,7 +236,7 @@ async function seedOrg(
           c.count,
           c.durationSum,
           c.failures,
-          JSON.stringify(c.sketch),
+          packSketch(c.sketch),
         ]);
         let d = day.get(`${g.id}|${key}`);
         if (!d) {

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { unsafeReportOverage } from "@/lib/billing/overage";
 import { unsafeEnforceRetention } from "@/lib/billing/retention";
 import { db } from "@/lib/db";
+import { packSketch } from "@/lib/performance/sketch-bytes";
 import { processors } from "@/workers/processors";
 import { quotaNoticesJob } from "@/workers/processors/quota-notices";
 import { addMember } from "../support/billing";
@@ -281,7 +282,7 @@ describe("retention by plan", () => {
         ["h", floor(now - 10 * DAY, HOUR)],
       ] as const;
       for (const [resolution, bucket] of buckets) {
-        await db().transactionStat.create({ data: { groupId: group.id, projectId, resolution, bucket, count: 1, durationSum: 5, sketch: { 300: 1 } } });
+        await db().transactionStat.create({ data: { groupId: group.id, projectId, resolution, bucket, count: 1, durationSum: 5, sketch: packSketch({ 300: 1 }) } });
         await db().transactionErrorStat.create({ data: { projectId, resolution, bucket, name: "GET /cart", count: 1 } });
       }
       return group;

@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions";
 import { db } from "@/lib/db";
+import { packSketch } from "@/lib/performance/sketch-bytes";
 import { inviteMember } from "@/lib/members";
 import { SCOPES, unsafeCreateApiToken } from "@/lib/tokens";
 import { createAlertRule } from "@/lib/alerts/rules";
@@ -145,7 +146,7 @@ async function seedPerformanceOfA(eventId: string) {
   });
   for (const [resolution, unit] of [["h", 3_600_000], ["d", 86_400_000]] as const) {
     const bucket = new Date(Math.floor(now.getTime() / unit) * unit);
-    await db().transactionStat.create({ data: { groupId: group.id, projectId, resolution, bucket, count: 1, durationSum: 120, sketch: { "600": 1 } } });
+    await db().transactionStat.create({ data: { groupId: group.id, projectId, resolution, bucket, count: 1, durationSum: 120, sketch: packSketch({ 600: 1 }) } });
     await db().transactionErrorStat.create({ data: { projectId, resolution, bucket, name: group.name, count: 1 } });
   }
   await db().pendingSpan.create({ data: { projectId, segmentId: "d".repeat(16), spans: [span], spanCount: 1, receivedAt: now } });

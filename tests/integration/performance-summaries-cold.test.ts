@@ -6,6 +6,7 @@ import {
   parseTransactionGroupQuery,
 } from "@/lib/performance/summaries";
 import { sketchValue } from "@/lib/performance/sketch";
+import { packSketch } from "@/lib/performance/sketch-bytes";
 import { forgetUnitFigures, keptFigureBytes } from "@/lib/performance/summary-cache";
 import { type StatInput, upsertTransactionStats } from "@/lib/performance/store-stats";
 import { createOrgWithProject } from "../support/factories";
@@ -176,14 +177,16 @@ describe("kept figures", () => {
       select: { id: true },
     });
     const day = Math.floor((NOW - 2 * DAY) / DAY) * DAY;
-    // two environments' rows of one day: bucket 100 sums to 2^32, one more than a Uint32 holds
+    // three environments' rows of one day (a stored bucket holds up to 2^31 - 1): bucket 100
+    // sums to 2^32, one more than a Uint32 holds
     for (const [environment, sketch] of [
-      ["production", { 100: 2 ** 32 - 1 }],
-      ["staging", { 100: 1, 200: 2 }],
+      ["production", { 100: 2 ** 31 - 1 }],
+      ["staging", { 100: 2 ** 31 - 1 }],
+      ["qa", { 100: 2, 200: 2 }],
     ] as const)
       await db().$executeRaw`
         insert into transaction_stats (group_id, project_id, resolution, bucket, environment, release, count, duration_sum, failures, sketch)
-        values (${group.id}, ${C.project.id}, 'd', ${new Date(day)}, ${environment}, '', 1, 1, 0, ${JSON.stringify(sketch)}::jsonb)`;
+        values (${group.id}, ${C.project.id}, 'd', ${new Date(day)}, ${environment}, '', 1, 1, 0, ${packSketch(sketch)})`;
     forgetUnitFigures();
     const [cold] = await list(C, "statsPeriod=7d&sort=-p95");
     expect(keptFigureBytes()).toBeGreaterThan(0);

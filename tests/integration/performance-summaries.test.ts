@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { addToSketch, isFailedStatus, SKETCH_RELATIVE_ACCURACY, type Sketch } from "@/lib/performance/sketch";
+import { packSketch } from "@/lib/performance/sketch-bytes";
 import {
   listTransactionGroups,
   parseTransactionGroupQuery,
@@ -128,7 +129,7 @@ async function addStats(groupId: bigint, projectId: number, txs: Tx[]): Promise<
     await db().$executeRaw`
       insert into transaction_stats (group_id, project_id, resolution, bucket, environment, release, count, duration_sum, failures, sketch)
       values (${groupId}, ${projectId}, ${s.resolution}, ${new Date(s.bucket)}, ${s.environment}, ${s.release}, ${s.count}, ${s.sum},
-        ${s.failures}, ${JSON.stringify(s.sketch)}::jsonb)
+        ${s.failures}, ${packSketch(s.sketch)})
       on conflict (group_id, resolution, bucket, environment, release) do update set
         count = transaction_stats.count + excluded.count,
         duration_sum = transaction_stats.duration_sum + excluded.duration_sum,

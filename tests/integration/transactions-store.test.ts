@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db, sqlRows } from "@/lib/db";
 import { SKETCH_RELATIVE_ACCURACY, type Sketch, sketchQuantiles } from "@/lib/performance/sketch";
+import { unpackSketch } from "@/lib/performance/sketch-bytes";
 import type { StoredSpan } from "@/lib/performance/types";
 import { drainAll } from "../support/drain";
 import { envelope, newEventId } from "../support/envelopes";
@@ -28,11 +29,13 @@ const transactionsOf = (projectId: number) =>
 const groupsOf = (projectId: number) =>
   sqlRows<{ id: string; name: string; op: string; method: string }>`
     select id, name, op, method from transaction_groups where project_id = ${projectId} order by name`;
-const statsOf = (projectId: number) =>
-  sqlRows<{ name: string; resolution: string; count: number; failures: number; duration_sum: number; sketch: Sketch; environment: string; release: string }>`
-    select g.name, s.resolution, s.count, s.failures, s.duration_sum, s.sketch, s.environment, s.release
-    from transaction_stats s join transaction_groups g on g.id = s.group_id
-    where s.project_id = ${projectId} order by g.name, s.resolution`;
+const statsOf = async (projectId: number) =>
+  (
+    await sqlRows<{ name: string; resolution: string; count: number; failures: number; duration_sum: number; sketch: Buffer; environment: string; release: string }>`
+      select g.name, s.resolution, s.count, s.failures, s.duration_sum, s.sketch, s.environment, s.release
+      from transaction_stats s join transaction_groups g on g.id = s.group_id
+      where s.project_id = ${projectId} order by g.name, s.resolution`
+  ).map((row): Omit<typeof row, "sketch"> & { sketch: Sketch } => ({ ...row, sketch: unpackSketch(row.sketch) }));
 const errorStatsOf = (projectId: number) =>
   sqlRows<{ name: string; resolution: string; count: number; environment: string; release: string }>`
     select name, resolution, count, environment, release from transaction_error_stats where project_id = ${projectId} order by name, resolution`;
