@@ -34,6 +34,7 @@ let replayed = 0n;
 let replicaUp = false;
 let probedAt = 0;
 let probing: Promise<void> | undefined;
+let lastProblem: string | undefined;
 
 /** "16/B374D848" as a number that compares like the position. */
 function lsnValue(text: string): bigint {
@@ -41,26 +42,32 @@ function lsnValue(text: string): bigint {
   return (BigInt(`0x${high}`) << 32n) | BigInt(`0x${low}`);
 }
 
-/** Asks the replica its replay position; down, or not a replica (no position): reads go to the primary. */
+/**
+ * Asks the replica how far it has replayed. Down, or not in recovery (a promoted replica keeps
+ * answering with the position its recovery ended at, while its data parts from the primary's):
+ * reads go to the primary until a probe finds it a replica again. Each change is logged once.
+ */
 function probe(): Promise<void> {
   probing ??= (async () => {
+    let problem: string | undefined;
     try {
-      const [row] = await replicaSqlRows<{
-        lsn: string | null;
-      }>`select pg_last_wal_replay_lsn()::text as lsn`;
-      if (row?.lsn) {
+      const [row] = await replicaSqlRows<{ recovery: boolean; lsn: string | null }>`
+        select pg_is_in_recovery() as recovery, pg_last_wal_replay_lsn()::text as lsn`;
+      if (row?.recovery && row.lsn) {
         const position = lsnValue(row.lsn);
         if (position > replayed) replayed = position;
-      } else if (replicaUp) {
-        logger.warn(
-          "DATABASE_REPLICA_URL is not a replica in recovery (promoted?): reads go to DATABASE_URL",
-        );
+      } else {
+        problem = "DATABASE_REPLICA_URL is not a replica in recovery (promoted?)";
       }
-      replicaUp = Boolean(row?.lsn);
     } catch (error) {
-      if (replicaUp) logger.warn({ err: error }, "read replica unreachable: reads go to DATABASE_URL");
-      replicaUp = false;
+      problem = `read replica unreachable (${(error as Error).message})`;
     } finally {
+      if (problem !== lastProblem) {
+        if (problem) logger.warn(`${problem}: reads go to DATABASE_URL`);
+        else if (lastProblem) logger.info("read replica answers again: reads go to DATABASE_REPLICA_URL");
+      }
+      lastProblem = problem;
+      replicaUp = problem === undefined;
       probedAt = Date.now();
       probing = undefined;
     }

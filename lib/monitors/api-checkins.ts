@@ -1,6 +1,6 @@
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
-import { db } from "../db";
+import { dbRead } from "../db";
 import { AppError } from "../errors";
 import { Prisma } from "../generated/prisma/client.ts";
 import { type PageLinks, keysetPage, parseCursor } from "../pagination";
@@ -49,7 +49,8 @@ export async function listMonitorCheckIns(
   assertCan(viewer.role, "monitors:read");
   const limit = Math.min(Math.max(options.limit ?? DEFAULT_CHECKIN_LIMIT, 1), MAX_CHECKIN_LIMIT);
   const cursor = parseCursor(options.cursor);
-  const monitor = await monitorOfViewer(db(), viewer, slug, options.project);
+  const read = await dbRead(viewer);
+  const monitor = await monitorOfViewer(read, viewer, slug, options.project);
   const conditions: Prisma.Sql[] = [Prisma.sql`c.monitor_id = ${monitor.id}`, Prisma.sql`c.project_id = ${monitor.projectId}`];
   if (options.environments && options.environments.length > 0) {
     if (options.environments.some((e) => e.includes("\0"))) throw new AppError("bad_request", "environment may not contain NUL characters");
@@ -70,7 +71,7 @@ export async function listMonitorCheckIns(
     );
   }
   const order = cursor?.prev ? Prisma.sql`c.created_at asc, c.id asc` : Prisma.sql`c.created_at desc, c.id desc`;
-  const rows = await db().$queryRaw<
+  const rows = await read.$queryRaw<
     {
       id: bigint;
       check_in_id: string;

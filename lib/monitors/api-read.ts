@@ -1,6 +1,6 @@
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
-import { db, type Tx } from "../db";
+import { dbRead, type Tx } from "../db";
 import type { Prisma } from "../generated/prisma/client.ts";
 import { type ProjectRef, monitorOfViewer } from "./api-lookup";
 
@@ -98,7 +98,7 @@ export async function loadMonitorView(tx: Tx, viewer: Viewer, monitorId: number)
 /** GET .../monitors/{slug}/: the viewer's org's monitor with this slug (and project, when given). */
 export async function getMonitor(viewer: Viewer, slug: string, project?: ProjectRef): Promise<MonitorView> {
   assertCan(viewer.role, "monitors:read");
-  const tx = db();
+  const tx = await dbRead(viewer);
   const { id } = await monitorOfViewer(tx, viewer, slug, project);
   return loadMonitorView(tx, viewer, id);
 }

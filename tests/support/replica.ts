@@ -54,6 +54,8 @@ export type ReplicaPair = {
   resumeReplay: () => Promise<void>;
   /** Resolves once the replica has replayed everything the primary had written when called. */
   waitForReplay: () => Promise<void>;
+  /** Ends the replica's recovery: it becomes a server of its own, apart from the primary. */
+  promoteReplica: () => void;
   /** Stops the replica only (the primary keeps running). */
   stopReplica: () => void;
   stop: () => Promise<void>;
@@ -146,6 +148,7 @@ export async function startReplicaPair(database: string, prepare: (url: string) 
           `the replica to replay up to ${lsn}`,
         );
       },
+      promoteReplica: () => run("pg_ctl", ["-D", replicaDir, "-w", "promote"]),
       stopReplica: () => stopServer(replicaDir),
       stop: async () => {
         stopServer(replicaDir);
