@@ -41,6 +41,9 @@ export function createRedis(purpose: "producer" | "worker" | "client", options: 
     retryDelayOnTryAgain: 100,
     // Commands of one tick to one node travel as one write: status pages send thousands.
     enableAutoPipelining: true,
+    // Replicas that join or fail show in the slot map (ingest waits for a replica only where
+    // one is live: lib/ingest/accept-cluster.ts).
+    slotsRefreshInterval: 5000,
   });
   return cluster as unknown as Redis;
 }

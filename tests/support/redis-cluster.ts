@@ -16,6 +16,8 @@ export type TestCluster = {
   servers: ClusterNode[];
   /** The node's role and, for a replica, the port of its master (CLUSTER NODES). */
   roles(): Promise<Map<number, { role: "master" | "replica"; masterPort?: number; slots: boolean }>>;
+  /** The port of the master that serves the slot of `key` (a hash tag such as "{p7}" will do). */
+  masterOf(key: string): Promise<number>;
   /** Runs redis-cli against one node. */
   cli(port: number, ...args: string[]): Promise<string>;
   /** Waits until every node says cluster_state:ok and knows `masters` masters with slots. */
@@ -24,14 +26,14 @@ export type TestCluster = {
 };
 
 /**
- * A real Redis Cluster of `masters` masters with one replica each, on free local ports, as
+ * A real Redis Cluster of `masters` masters with `replicas` replicas each, on free local ports, as
  * child processes of this one (nothing is daemonized, so a crashed test leaves nothing behind
  * once its process is gone). `nodeTimeoutMs` is cluster-node-timeout: how long a silent master
  * takes to be failed over automatically.
  */
-export async function startRedisCluster({ masters = 3, nodeTimeoutMs = 2000 } = {}): Promise<TestCluster> {
+export async function startRedisCluster({ masters = 3, replicas = 1, nodeTimeoutMs = 2000 } = {}): Promise<TestCluster> {
   const dir = mkdtempSync(path.join(tmpdir(), "errorhub-redis-cluster-"));
-  const ports = await freePorts(masters * 2);
+  const ports = await freePorts(masters * (1 + replicas));
   const servers: ClusterNode[] = ports.map((port) => ({ port, process: startNode(dir, port, nodeTimeoutMs) }));
   const cli = async (port: number, ...args: string[]) => (await run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args])).stdout;
   const cluster: TestCluster = {
@@ -51,6 +53,18 @@ export async function startRedisCluster({ masters = 3, nodeTimeoutMs = 2000 } = 
         roles.set(port, { role, masterPort: role === "replica" ? portOf.get(parts[3]!) : undefined, slots: parts.length > 8 });
       }
       return roles;
+    },
+    async masterOf(key) {
+      const alive = servers.find((s) => s.process.exitCode === null && s.process.signalCode === null)!;
+      const slot = Number((await cli(alive.port, "cluster", "keyslot", key)).trim());
+      for (const parts of (await cli(alive.port, "cluster", "nodes")).trim().split("\n").map((l) => l.split(" "))) {
+        if (!parts[2]!.includes("master") || parts[2]!.includes("fail")) continue;
+        for (const range of parts.slice(8)) {
+          const [from, to = from] = range.split("-").map(Number);
+          if (slot >= from! && slot <= to!) return Number(parts[1]!.split(/[:@]/)[1]);
+        }
+      }
+      throw new Error(`no master serves slot ${slot}`);
     },
     async waitHealthy(expectedMasters = masters) {
       const deadline = Date.now() + 60_000;
@@ -80,9 +94,9 @@ export async function startRedisCluster({ masters = 3, nodeTimeoutMs = 2000 } = 
   try {
     await Promise.all(ports.map((port) => waitForPing(cli, port)));
     // redis-cli pairs the first `masters` nodes as masters and gives each one of the rest.
-    await run("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "1", "--cluster-yes"]);
+    await run("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", String(replicas), "--cluster-yes"]);
     await cluster.waitHealthy();
-    await waitForReplicas(cluster, masters);
+    await waitForReplicas(cluster, masters * replicas);
   } catch (error) {
     await cluster.stop();
     throw error;
@@ -120,14 +134,14 @@ async function waitForPing(cli: TestCluster["cli"], port: number): Promise<void>
   }
 }
 
-/** Until each master has a replica in sync: a failover test needs one to promote. */
-async function waitForReplicas(cluster: TestCluster, masters: number): Promise<void> {
+/** Until each master's replicas are in sync: a failover test needs one to promote. */
+async function waitForReplicas(cluster: TestCluster, replicas: number): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const infos = await Promise.all(cluster.servers.map((s) => cluster.cli(s.port, "info", "replication")));
     const synced = infos.filter((i) => i.includes("role:slave") && i.includes("master_link_status:up")).length;
-    if (synced >= masters) return;
-    if (Date.now() > deadline) throw new Error(`only ${synced} of ${masters} replicas in sync after 30 s`);
+    if (synced >= replicas) return;
+    if (Date.now() > deadline) throw new Error(`only ${synced} of ${replicas} replicas in sync after 30 s`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
