@@ -9,9 +9,11 @@ const DAY = 86_400_000;
 export const WEEK = 7 * DAY;
 /** Weeks made ahead of the current one: the job may be down for a week and inserts still land in a week of their own. */
 export const WEEKS_AHEAD = 2;
-// DDL on events waits at most this long for its locks (a long read holds them), then gives up
-// until the next run rather than queueing every insert and read behind it.
-const LOCK_TIMEOUT = "5s";
+// Attaching or dropping a week locks events and its default partition exclusively (a moment:
+// no rows are scanned), so it first waits for the transactions using events and, while it
+// waits, queues every insert and read behind it. At most this long: then it gives up until the
+// next run rather than stall batches and pages on one long read.
+const LOCK_TIMEOUT = "2s";
 
 export type EventPartition = {
   name: string;

@@ -40,18 +40,17 @@ ALTER INDEX "events_issue_id_timestamp_idx" RENAME TO "events_legacy_issue_id_ti
 ALTER INDEX "events_project_id_received_at_idx" RENAME TO "events_legacy_project_id_received_at_idx";
 ALTER INDEX "events_trace_id_idx" RENAME TO "events_legacy_trace_id_idx";
 
--- CreateTable
+-- CreateTable (filled before its keys are made: one sorted index build instead of a random insert per row)
 CREATE TABLE "event_ids" (
     "project_id" INTEGER NOT NULL,
     "event_id" TEXT NOT NULL,
-    "received_at" TIMESTAMPTZ(3) NOT NULL,
-
-    CONSTRAINT "event_ids_pkey" PRIMARY KEY ("project_id","event_id")
+    "received_at" TIMESTAMPTZ(3) NOT NULL
 );
-CREATE INDEX "event_ids_received_at_idx" ON "event_ids"("received_at");
-ALTER TABLE "event_ids" ADD CONSTRAINT "event_ids_project_id_fkey" FOREIGN KEY ("project_id") REFERENCES "projects"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 INSERT INTO "event_ids" ("project_id", "event_id", "received_at")
 SELECT "project_id", "event_id", "received_at" FROM "events_legacy";
+ALTER TABLE "event_ids" ADD CONSTRAINT "event_ids_pkey" PRIMARY KEY ("project_id","event_id");
+CREATE INDEX "event_ids_received_at_idx" ON "event_ids"("received_at");
+ALTER TABLE "event_ids" ADD CONSTRAINT "event_ids_project_id_fkey" FOREIGN KEY ("project_id") REFERENCES "projects"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 CREATE TABLE "events" (
     "id" BIGINT NOT NULL DEFAULT nextval('events_id_seq'),

@@ -11,6 +11,9 @@
  * then N distinct ~2.5 KB error events over 100 issue shapes put on one project's streams as
  * ingest would, and drained in this process by the drain jobs' code (drainBatch, 500 a batch).
  * --resend: then the same N events again (every one a duplicate: the dedupe path alone).
+ * --delete: then deletes the project's events by rows as the retention job does for an org
+ * whose plan keeps less than the partition horizon (batches of 1,000), and, partitioned, drops
+ * the partition instead: the CPU of the backend doing it, per event.
  * Prints CPU µs per event of this process (the worker's code) and of the PostgreSQL backends
  * serving the database (/proc/<pid>/stat of each), and the bytes the events took on disk
  * (events with every partition, plus event_ids when it exists). To compare two versions, run
@@ -26,6 +29,7 @@ const { values: opts } = parseArgs({
     "pg-url": { type: "string", default: "postgresql://postgres@127.0.0.1:5432/postgres" },
     events: { type: "string", default: "20000" },
     resend: { type: "boolean", default: false },
+    delete: { type: "boolean", default: false },
   },
 });
 const N = Number(opts.events);
@@ -128,6 +132,36 @@ async function measure(projectId: number, ids: string[]) {
   };
 }
 
+/** The retention job's row delete of one project's events, in its own connection: that backend's CPU per event. */
+async function deleteByRows(projectId: number) {
+  const { rows: kind } = await client.query<{ partitioned: boolean }>(
+    "select relkind = 'p' as partitioned from pg_class where relname = 'events'",
+  );
+  const partitioned = kind[0]!.partitioned;
+  const deleter = new pg.Client({ connectionString: url.href });
+  await deleter.connect();
+  try {
+    const { rows } = await deleter.query<{ pid: number }>("select pg_backend_pid() as pid");
+    const pid = rows[0]!.pid;
+    const cutoff = new Date(Date.now() + 60_000);
+    const cpu0 = backendCpuUs(pid);
+    let total = 0;
+    for (;;) {
+      const statement = partitioned
+        ? `delete from events where received_at < $2 and (id, received_at) in (
+             select id, received_at from events where project_id = any($1::int[]) and received_at < $2 limit 1000)`
+        : "delete from events where id in (select id from events where project_id = any($1::int[]) and received_at < $2 limit 1000)";
+      const n = (await deleter.query(statement, [[projectId], cutoff])).rowCount ?? 0;
+      total += n;
+      if (n < 1000) break;
+    }
+    const byRowsUs = backendCpuUs(pid) - cpu0;
+    return { partitioned, events: total, postgresUsPerEvent: Math.round(byRowsUs / Math.max(1, total)) };
+  } finally {
+    await deleter.end();
+  }
+}
+
 try {
   await migrate(url.href);
   await client.connect();
@@ -144,9 +178,11 @@ try {
            + pg_total_relation_size('events') as events,
            coalesce((select pg_total_relation_size(oid) from pg_class where relname = 'event_ids' and relkind = 'r'), 0) as event_ids`);
   const total = N + 2000;
+  const deleted = opts.delete ? await deleteByRows(project) : null;
   const result = {
     stored,
     resent,
+    deleted,
     bytesPerEvent: {
       events: Math.round(Number(size[0]!.events) / total),
       eventIds: Math.round(Number(size[0]!.event_ids) / total),
