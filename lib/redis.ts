@@ -70,13 +70,17 @@ export function projectCounterKey(projectId: number, ...parts: (string | number)
  * The nodes that hold data: the one server, or each master of the cluster. A SCAN walks one
  * node only, so key listings go through this.
  */
-export function masterNodes(connection: Redis = redis()): Redis[] {
-  return connection instanceof Cluster ? (connection as Cluster).nodes("master") : [connection];
+export async function masterNodes(connection: Redis = redis()): Promise<Redis[]> {
+  if (!(connection instanceof Cluster)) return [connection];
+  const cluster = connection as Cluster;
+  // The node list fills once the client has read the slot map: a first command waits for it.
+  if (cluster.status !== "ready") await cluster.ping();
+  return cluster.nodes("master");
 }
 
 /** Every key matching `pattern`, on every node that holds data. */
 export async function scanKeys(pattern: string, visit: (keys: string[]) => Promise<void>, connection: Redis = redis()): Promise<void> {
-  for (const node of masterNodes(connection)) {
+  for (const node of await masterNodes(connection)) {
     let cursor = "0";
     do {
       const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000);

@@ -1,10 +1,13 @@
 import { sqlRows } from "../db";
-import { redis } from "../redis";
+import { masterNodes } from "../redis";
 
-/** Redis memory as INFO memory reports it; maxBytes null when no maxmemory is set. */
+/**
+ * Redis memory as INFO memory reports it; maxBytes null when no maxmemory is set. In a Redis
+ * Cluster, the sums over its masters (the data; replicas hold copies).
+ */
 export async function unsafeRedisMemory(): Promise<{ usedBytes: number; peakBytes: number; maxBytes: number | null }> {
-  const info = await redis().info("memory");
-  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? 0);
+  const infos = await Promise.all((await masterNodes()).map((node) => node.info("memory")));
+  const field = (name: string) => infos.reduce((sum, info) => sum + Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? 0), 0);
   const max = field("maxmemory");
   return { usedBytes: field("used_memory"), peakBytes: field("used_memory_peak"), maxBytes: max > 0 ? max : null };
 }
