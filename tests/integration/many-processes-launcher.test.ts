@@ -4,7 +4,8 @@ import { db } from "@/lib/db";
 import { createOrgWithProject } from "../support/factories";
 import { errorEvent, eventEnvelope } from "../support/envelopes";
 import { send } from "../support/http";
-import { type Running, descendants, startPlatform, waitForHttp } from "../support/processes";
+import { createServer } from "node:net";
+import { NODE, type Running, WITH_TSX, descendants, freePort, run, startPlatform, waitForHttp } from "../support/processes";
 
 // `npm start` with INGEST_PROCESSES=2 WORKER_PROCESSES=2: one cluster primary (Node's own
 // modules only) with two ingest copies sharing INGEST_PORT, two workers beside web, each
@@ -86,5 +87,23 @@ describe("npm start with INGEST_PROCESSES=2 WORKER_PROCESSES=2", { timeout: 240_
     expect(stopped.code).toBe(0);
     const pids = [after.primary!, ...after.copies, ...after.web, ...after.workers].map((p) => p.pid);
     expect(pids.filter(alive)).toEqual([]);
+  });
+});
+
+describe("workers/cluster.mjs", { timeout: 120_000 }, () => {
+  it("stops every copy and exits with the --stop-on-exit code when a copy cannot have its port, instead of restarting it", async () => {
+    const port = await freePort();
+    const taker = createServer();
+    await new Promise<void>((resolve) => taker.listen(port, resolve));
+    try {
+      const result = await run(NODE, ["workers/cluster.mjs", "--processes", "2", "--stop-on-exit", "78", "--", ...WITH_TSX, "workers/ingest.ts"], {
+        INGEST_PORT: String(port),
+      });
+      expect(result.code, result.output).toBe(78);
+      expect(result.output).toContain(`error: port ${port} (INGEST_PORT) is already in use`);
+      expect(result.output).not.toMatch(/restarting/);
+    } finally {
+      await new Promise((resolve) => taker.close(resolve));
+    }
   });
 });
