@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { sqlRows } from "./sql";
 import { env } from "./env";
 import { logger } from "./logger";
-import { redis } from "./redis";
+import { clusterNodes, redis } from "./redis";
 
 /** What /_health/ answers, to anyone: no hosts, no error texts (those go to the log). */
 export type HealthReport = { ok: boolean; postgres: "ok" | "down"; redis: "ok" | "down" };
@@ -87,8 +87,24 @@ export async function probePostgres(
   }
 }
 
-/** Null when Redis answers PING, else a one-line reason naming the server. */
-export async function probeRedis(url = env().REDIS_URL): Promise<string | null> {
+/**
+ * Null when Redis answers PING, else a one-line reason naming the server. With
+ * REDIS_CLUSTER_NODES (and no `url`), when one of the seed nodes answers and says its cluster
+ * is ok (cluster_state:ok: every slot served).
+ */
+export async function probeRedis(url?: string): Promise<string | null> {
+  const seeds = url === undefined ? clusterNodes() : undefined;
+  if (!seeds) return probeRedisNode(url ?? env().REDIS_URL, false);
+  const reasons: string[] = [];
+  for (const { host, port } of seeds) {
+    const reason = await probeRedisNode(`redis://${host}:${port}`, true);
+    if (!reason) return null;
+    reasons.push(reason);
+  }
+  return reasons.join("; ");
+}
+
+async function probeRedisNode(url: string, clusterMember: boolean): Promise<string | null> {
   const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: TIMEOUT_MS,
@@ -100,6 +116,10 @@ export async function probeRedis(url = env().REDIS_URL): Promise<string | null> 
   try {
     await client.connect();
     await client.ping();
+    if (clusterMember) {
+      const state = /cluster_state:(\w+)/.exec(String(await client.call("cluster", "info")))?.[1];
+      if (state !== "ok") return `redis at ${redactUrl(url)}: cluster_state:${state ?? "unknown"}`;
+    }
     return null;
   } catch (error) {
     return `redis at ${redactUrl(url)}: ${describe(error)}`;
