@@ -1,4 +1,4 @@
-import type { Sketch, SketchEntries } from "./sketch";
+import type { SketchEntries } from "./sketch";
 import { MAX_PAIR_COUNT, PAIR_BYTES } from "./sketch-bytes";
 import type { StatsUnit } from "./summary-period";
 import { readPackedRows, unsafePackedUnitRows } from "./summary-rows";
@@ -37,12 +37,12 @@ export type UnitFigures = {
   failures: Float64Array;
   durationSum: Float64Array;
   /**
-   * group i's sketch pairs are keys/counts[offsets[i] .. offsets[i + 1]); in the narrower
-   * array types whenever every value fits (they always do but for a sketch of absurd counts),
-   * as they are most of what is kept
+   * group i's sketch pairs are keys/counts[offsets[i] .. offsets[i + 1]); counts in a Uint32
+   * whenever every one fits (they do but for a sketch of absurd counts), as they are most of
+   * what is kept
    */
   offsets: Uint32Array;
-  keys: Uint16Array | Uint32Array;
+  keys: Uint16Array;
   counts: Uint32Array | Float64Array;
 };
 
@@ -191,14 +191,11 @@ function compact(packed: Buffer): UnitFigures {
   const durationSum: number[] = [];
   const offsets: number[] = [0];
   // a group's merged buckets are at most its stored pairs
-  const keys = new Uint32Array(Math.floor(packed.length / PAIR_BYTES));
+  const keys = new Uint16Array(Math.floor(packed.length / PAIR_BYTES));
   const counts = new Float64Array(keys.length);
   let length = 0;
   const close = () => {
-    const entries = accumulator.drain();
-    keys.set(entries.indexes, length);
-    counts.set(entries.counts, length);
-    length += entries.indexes.length;
+    length = accumulator.drainInto(keys, counts, length);
     offsets.push(length);
   };
   let last = -1;
@@ -218,40 +215,33 @@ function compact(packed: Buffer): UnitFigures {
     accumulator.addPacked(packed, sketchStart, sketchEnd);
   });
   if (last !== -1) close();
+  let maxCount = 0;
+  for (let i = 0; i < length; i++) if (counts[i]! > maxCount) maxCount = counts[i]!;
   return {
     groupIds: Float64Array.from(groupIds),
     count: Float64Array.from(count),
     failures: Float64Array.from(failures),
     durationSum: Float64Array.from(durationSum),
     offsets: Uint32Array.from(offsets),
-    keys: narrow(keys.subarray(0, length), 0xffff, Uint16Array),
-    counts: narrow(counts.subarray(0, length), 0xffff_ffff, Uint32Array),
+    keys: keys.slice(0, length),
+    // counts are sums of integers: they fit a Uint32 unless one passed 2^32 - 1
+    counts: maxCount <= 0xffff_ffff ? Uint32Array.from(counts.subarray(0, length)) : counts.slice(0, length),
   };
-}
-
-/** A copy of `values`, as `Small` when every value is an integer from 0 to `max`. */
-function narrow<T extends Uint32Array | Float64Array, S extends Uint16Array | Uint32Array>(
-  values: T,
-  max: number,
-  Small: { from(values: ArrayLike<number>): S },
-): T | S {
-  for (const v of values) if (!(v >= 0 && v <= max && Number.isInteger(v))) return values.slice() as T;
-  return Small.from(values);
 }
 
 /**
  * Counts per sketch bucket in a dense array, reused for one group after another: adding is an
- * array write rather than an object property's, the list's innermost loop.
+ * array write rather than an object property's, the list's innermost loop. Bucket indexes
+ * reach about 1,300 (30 days); a stored one is at most 2,047 (11 bits), and so is every kept
+ * one (they come from stored ones).
  */
 class SketchAccumulator {
-  // bucket indexes reach about 1,300 (30 days), a stored one at most 2,047 (11 bits);
-  // anything beyond goes to `extra`
   private readonly dense = new Float64Array(2048);
   private readonly seen = new Uint8Array(2048);
-  private touched: number[] = [];
-  private extra: Sketch = {};
+  private readonly touched = new Uint16Array(2048);
+  private size = 0;
 
-  /** Adds a stored sketch (sketch-bytes.ts) or its bytes from start to end, inline: the list's innermost loop. */
+  /** Adds a stored sketch (sketch-bytes.ts), or its bytes from start to end. */
   addPacked(bytes: Uint8Array, start = 0, end = bytes.length): void {
     const stop = end - ((end - start) % PAIR_BYTES);
     for (let at = start; at < stop; at += PAIR_BYTES) {
@@ -259,47 +249,49 @@ class SketchAccumulator {
       const key = word >>> 13;
       if (this.seen[key] === 0) {
         this.seen[key] = 1;
-        this.touched.push(key);
+        this.touched[this.size++] = key;
       }
       this.dense[key]! += word & MAX_PAIR_COUNT;
     }
   }
 
+  /** Adds `count` to bucket `key` (0 to 2,047). */
   add(key: number, count: number): void {
-    if (key < this.dense.length) {
-      if (this.seen[key] === 0) {
-        this.seen[key] = 1;
-        this.touched.push(key);
-      }
-      this.dense[key]! += count;
-    } else if (this.extra[key] === undefined) {
-      this.extra[key] = count;
-      this.touched.push(key);
-    } else this.extra[key] += count;
+    if (this.seen[key] === 0) {
+      this.seen[key] = 1;
+      this.touched[this.size++] = key;
+    }
+    this.dense[key]! += count;
+  }
+
+  /**
+   * Writes every bucket added since the last drain into keys/counts from `at`, in ascending
+   * index order, and returns where they end; then it starts empty again. No arrays of its own:
+   * a 14-day list drains ~14,000 times.
+   */
+  drainInto(keys: Uint16Array | Float64Array, counts: Float64Array, at: number): number {
+    const touched = this.touched.subarray(0, this.size).sort();
+    for (let i = 0; i < touched.length; i++) {
+      const key = touched[i]!;
+      const count = this.dense[key]!;
+      this.dense[key] = 0;
+      this.seen[key] = 0;
+      // a stored bucket of count 0 (never written by the merge) is no bucket
+      if (count === 0) continue;
+      keys[at] = key;
+      counts[at++] = count;
+    }
+    this.size = 0;
+    return at;
   }
 
   /** Every bucket added since the last drain, in ascending order; then it starts empty again. */
   drain(): SketchEntries {
-    const touched = Float64Array.from(this.touched).sort();
-    const indexes = new Float64Array(touched.length);
-    const counts = new Float64Array(touched.length);
-    let n = 0;
+    const indexes = new Float64Array(this.size);
+    const counts = new Float64Array(this.size);
+    const n = this.drainInto(indexes, counts, 0);
     let total = 0;
-    for (const key of touched) {
-      let count: number;
-      if (key < this.dense.length) {
-        count = this.dense[key]!;
-        this.dense[key] = 0;
-        this.seen[key] = 0;
-      } else count = this.extra[key]!;
-      // a stored bucket of count 0 (never written by the merge) is no bucket
-      if (count === 0) continue;
-      indexes[n] = key;
-      counts[n++] = count;
-      total += count;
-    }
-    this.touched = [];
-    this.extra = {};
+    for (let i = 0; i < n; i++) total += counts[i]!;
     return { indexes: indexes.subarray(0, n), counts: counts.subarray(0, n), total };
   }
 }

@@ -204,7 +204,7 @@ async function main(): Promise<number> {
       sketch_mb: number;
     }>(
       `select resolution, count(*)::int as rows, sum(count)::float8 as transactions,
-         sum(length(sketch) / 6)::float8 as sketch_keys,
+         sum(length(sketch) / 3)::float8 as sketch_keys,
          round(sum(pg_column_size(sketch)) / 1048576.0, 1)::float8 as sketch_mb
        from transaction_stats where project_id = any($1::int[]) group by 1 order by 1`,
       [org.projectIds],
