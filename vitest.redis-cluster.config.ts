@@ -20,6 +20,7 @@ config.test!.include = [
   "tests/integration/drain-worker.test.ts",
   "tests/integration/accept-batch.test.ts",
   "tests/integration/ingest-quotas.test.ts",
+  "tests/integration/outcomes-flush.test.ts",
   "tests/integration/redis-cluster-fairness.test.ts",
 ];
 export default config;

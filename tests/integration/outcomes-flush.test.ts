@@ -17,8 +17,9 @@ import { createOrgWithProject } from "../support/factories";
 
 async function count(orgId: number, projectId: number, ms: number, field: string, n: number) {
   const bucket = bucketOf(ms);
-  await redis().hincrby(outcomeBucketKey(bucket), `${outcomeFieldPrefix(orgId, projectId, dayOf(ms))}${field}`, n);
-  await redis().sadd(outcomeBucketSetKey(), bucket);
+  // As ingest counts: per project in a Redis Cluster, one hash for all projects on one server.
+  await redis().hincrby(outcomeBucketKey(bucket, projectId), `${outcomeFieldPrefix(orgId, projectId, dayOf(ms))}${field}`, n);
+  await redis().sadd(outcomeBucketSetKey(projectId), bucket);
 }
 
 const totals = async (orgId: number) =>
@@ -56,17 +57,17 @@ describe("flush-outcomes", () => {
     const past = Date.now() - (10_000 + Math.floor(Math.random() * 500_000)) * 60_000;
     await count(org.id, project.id, past, "error|accepted|", 5);
     const bucket = bucketOf(past);
-    const counters = await redis().hgetall(outcomeBucketKey(bucket));
+    const counters = await redis().hgetall(outcomeBucketKey(bucket, project.id));
     await flushOutcomes();
     expect(await totals(org.id)).toEqual([["accepted", "", 5]]);
 
     // A crash between the commit and the Redis cleanup leaves the batch behind: put it back.
     const flushed = await db().outcomeFlush.findFirstOrThrow({ where: { id: { startsWith: `${bucket}:` } } });
-    await redis().hset(flushingKey(flushed.id), counters);
-    await redis().sadd(flushingSetKey(), flushed.id);
+    await redis().hset(flushingKey(flushed.id, project.id), counters);
+    await redis().sadd(flushingSetKey(project.id), flushed.id);
     await flushOutcomes();
     expect(await totals(org.id)).toEqual([["accepted", "", 5]]);
-    expect(await redis().sismember(flushingSetKey(), flushed.id)).toBe(0);
+    expect(await redis().sismember(flushingSetKey(project.id), flushed.id)).toBe(0);
   });
 
   it("ignores malformed fields and projects that no longer exist", async () => {
@@ -105,7 +106,7 @@ describe("flush-outcomes isolation", () => {
     expect(await db().outcomeCount.count({ where: { orgId: a.org.id, category: "transaction" } })).toBe(0);
     expect(Number(await redis().get(droppedOutcomesKey()))).toBe(dropped + 2);
     expect(await redis().hlen(flushAttemptsKey())).toBe(0);
-    const left = await redis().smembers(flushingSetKey());
+    const left = [...(await redis().smembers(flushingSetKey(a.project.id))), ...(await redis().smembers(flushingSetKey(b.project.id)))];
     expect(left.filter((id) => id.startsWith(`${bucketOf(past)}:`))).toEqual([]);
   });
 
