@@ -10,6 +10,7 @@ import { listEventPartitions, partitionName, unsafeCreateEventPartitions, unsafe
 import { projectStreamKey, laneOf } from "@/lib/ingest/stream-keys";
 import { migrate } from "@/lib/migrate";
 import { closeRedis, redis } from "@/lib/redis";
+import { processors } from "@/workers/processors";
 import { drainAll } from "../support/drain";
 import { newEventId } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
@@ -79,6 +80,10 @@ describe("events partitioned by week of received_at", () => {
     const later = base + 5 * WEEK + 2 * DAY;
     expect(await unsafeCreateEventPartitions({ now: later })).toEqual(weekNames(base + 5 * WEEK, 3));
     expect(await unsafeCreateEventPartitions({ now: later })).toEqual([]);
+    // The worker runs it on the maintenance queue, hourly; at today's clock it has nothing to do.
+    const job = processors.find((p) => p.name === "create-event-partitions")!;
+    expect(job).toMatchObject({ queue: "maintenance", every: 3_600_000 });
+    expect(await job.handle({}, undefined as never)).toEqual([]);
     const partitions = await listEventPartitions();
     const week5 = partitions.find((p) => p.name === partitionName(base + 5 * WEEK))!;
     expect([week5.from?.getTime(), week5.to?.getTime()]).toEqual([base + 5 * WEEK, base + 6 * WEEK]);
