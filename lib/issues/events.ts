@@ -2,6 +2,7 @@ import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
 import { type Db, db, dbRead } from "../db";
 import { AppError } from "../errors";
+import { eventsKeptSince, keptEvents } from "../events/kept-since";
 import { Prisma } from "../generated/prisma/client.ts";
 import { type PageLinks, keysetPage, parseCursor } from "../pagination";
 
@@ -51,7 +52,7 @@ export async function listIssueEvents(
   options: { cursor?: string; limit?: number; full?: boolean; environments?: string[] },
 ): Promise<{ events: EventRecord[]; links: PageLinks }> {
   const read = await dbRead(viewer);
-  await eventIssue(viewer, issueId, read);
+  const [, since] = await Promise.all([eventIssue(viewer, issueId, read), eventsKeptSince(viewer.orgId, read)]);
   const limit = options.limit ?? DEFAULT_EVENT_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new AppError("bad_request", "limit must be between 1 and 100");
   const cursor = parseCursor(options.cursor);
@@ -71,7 +72,7 @@ export async function listIssueEvents(
   const rows = await read.$queryRaw<EventRecord[]>`
     select ${columns}, ${options.full ? Prisma.sql`e.payload` : summary} as payload
     from events e join projects p on p.id = e.project_id
-    where p.org_id = ${viewer.orgId} and e.issue_id = ${issueId} ${environments} ${after}
+    where p.org_id = ${viewer.orgId} and e.issue_id = ${issueId} ${keptEvents(since)} ${environments} ${after}
     order by e.timestamp ${direction}, e.id ${direction}
     limit ${limit + 1}`;
   const page = keysetPage(rows, limit, cursor, (e) => ({ value: BigInt(e.timestamp.getTime()), key: e.id }));
@@ -94,8 +95,8 @@ export function parseEventSelector(text: string): EventSelector {
  */
 export async function issueEvent(viewer: Viewer, issueId: number, selector: EventSelector) {
   const read = await dbRead(viewer);
-  const issue = await eventIssue(viewer, issueId, read);
-  const where = Prisma.sql`p.org_id = ${viewer.orgId} and e.issue_id = ${issueId}`;
+  const [issue, since] = await Promise.all([eventIssue(viewer, issueId, read), eventsKeptSince(viewer.orgId, read)]);
+  const where = Prisma.sql`p.org_id = ${viewer.orgId} and e.issue_id = ${issueId} ${keptEvents(since)}`;
   const pick =
     typeof selector === "object"
       ? Prisma.sql`and e.project_id = ${issue.projectId} and e.event_id = ${selector.eventId}`

@@ -3,6 +3,7 @@ import "../support/billing-env";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { unsafeEnforceRetention } from "@/lib/billing/retention";
+import { issueEvent, listIssueEvents } from "@/lib/issues/events";
 import { closeDb, db } from "@/lib/db";
 import { setDatabaseUrl } from "@/lib/env";
 import { entryMeta } from "@/lib/events/stream";
@@ -168,6 +169,27 @@ describe("retention by partition, with a movable clock", () => {
     expect(second.eventIds).toBeGreaterThanOrEqual(2);
     // The free org's issue of its early event was last seen 97 days ago: gone as before.
     expect(await db().issue.count({ where: { projectId: free.project.id } })).toBe(0);
+  });
+
+  it("an org's events past its plan's retention are not served while they wait for the job or their week's drop", async () => {
+    const free = await createOrgWithProject(); // keeps 30 days
+    const team = await createOrgWithProject(); // keeps 90 days
+    await db().organization.update({ where: { id: team.org.id }, data: { plan: "team", subscriptionStatus: "active" } });
+    const now = Date.now();
+    const ages = { free: [40, 10], team: [95, 80] };
+    for (const [tenant, [old, kept]] of [[free, ages.free], [team, ages.team]] as const) {
+      const viewer = { userId: tenant.user.id, orgId: tenant.org.id, role: "owner" as const };
+      const oldId = await receive(tenant.project.id, now - old! * DAY, { message: `retention ${tenant.org.id}` });
+      const keptId = await receive(tenant.project.id, now - kept! * DAY, { message: `retention ${tenant.org.id}` });
+      // Both rows are still stored (no retention run yet), one issue for both.
+      expect(await db().event.count({ where: { projectId: tenant.project.id } })).toBe(2);
+      const issue = await db().issue.findFirstOrThrow({ where: { projectId: tenant.project.id } });
+      const listed = await listIssueEvents(viewer, issue.id, {});
+      expect(listed.events.map((e) => e.event_id)).toEqual([keptId]);
+      expect((await issueEvent(viewer, issue.id, { eventId: keptId })).event.event_id).toBe(keptId);
+      await expect(issueEvent(viewer, issue.id, { eventId: oldId })).rejects.toMatchObject({ code: "not_found" });
+      expect((await issueEvent(viewer, issue.id, "oldest")).event.event_id).toBe(keptId);
+    }
   });
 
   it("a week whose lock is held by a long read stays for the next run instead of blocking everything", async () => {
