@@ -13,7 +13,9 @@
  * Then it times lib/performance/summaries.ts listTransactionGroups(viewer, query) in process,
  * as the API and the dashboard call it (50 groups a page), case after case round-robin so that
  * machine noise spreads over all of them, against a same-run baseline (a `select 1` round trip
- * on the same pool), and prints p50/p95/max per case. Target: p95 < 200 ms (--target-ms). The
+ * on the same pool), and prints p50/p95/max per case, and the mean CPU per call of this process
+ * and of the bench database's PostgreSQL backends (which other work on a shared machine moves
+ * less than the times). Target: p95 < 200 ms (--target-ms). The
  * phases: with the process's kept figures of sealed buckets (lib/performance/summary-cache.ts)
  * as a dashboard in use has them, "cold" with them forgotten before every call, and "revisit"
  * with those a list FRESH_MS + 1 ms later would no longer use forgotten before every call; then
@@ -30,6 +32,7 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { migrate } from "../../lib/migrate";
+import { backendCpu, backendCpuUsed } from "./bench-setup";
 import { dropDatabase } from "./build";
 import { cleanups, log, mark, percentile, printRows, redact, runBench } from "./harness";
 import { type PerfSeededOrg, seedPerformance } from "./performance-seed";
@@ -328,12 +331,23 @@ async function main(): Promise<number> {
     console.log("");
     log(`timing ${phase}: ${list.length} cases x ${ITERATIONS} (+${WARMUP} warm-up), round-robin`);
     const times = new Map(list.map((c) => [c.name, [] as number[]]));
+    // CPU per call, which other work on the machine moves less than time: this process's and
+    // the bench database's backends' (read from /proc around each call, outside its timing)
+    const cpu = new Map(list.map((c) => [c.name, { node: 0, pg: 0 }]));
     const { machinePct } = await busy(async () => {
       for (let i = 0; i < WARMUP + ITERATIONS; i++) {
         for (const c of list) {
+          const pg0 = await backendCpu(client, DB_NAME);
+          const node0 = process.cpuUsage();
           const t0 = performance.now();
           await c.run();
-          if (i >= WARMUP) times.get(c.name)!.push(performance.now() - t0);
+          const t1 = performance.now();
+          const node = process.cpuUsage(node0);
+          const pg1 = await backendCpu(client, DB_NAME);
+          if (i < WARMUP) continue;
+          times.get(c.name)!.push(t1 - t0);
+          cpu.get(c.name)!.node += (node.user + node.system) / 1000 / ITERATIONS;
+          cpu.get(c.name)!.pg += (backendCpuUsed(pg0, pg1) * 1000) / ITERATIONS;
         }
       }
     });
@@ -342,7 +356,9 @@ async function main(): Promise<number> {
     console.log(
       `listTransactionGroups in process (${phase}), ${PER_PAGE} a page, ms (machine busy ${machinePct === null ? "-" : fmt(machinePct, 0)}% over the timing, all processes)`,
     );
-    const rows: string[][] = [["case", "p50", "p95", "max", "p95/baseline", "target", "query"]];
+    const rows: string[][] = [
+      ["case", "p50", "p95", "max", "p95/baseline", "target", "cpu ms: node", "postgres", "query"],
+    ];
     for (const c of list) {
       const s = summarize(times.get(c.name)!);
       const isBase = c === baseline;
@@ -353,6 +369,8 @@ async function main(): Promise<number> {
         fmt(s.max),
         isBase ? "1.00x" : `${fmt(s.p95 / base.p95, 0)}x`,
         isBase ? "-" : mark(s.p95 < TARGET_MS),
+        fmt(cpu.get(c.name)!.node),
+        fmt(cpu.get(c.name)!.pg),
         c.query,
       ]);
     }
