@@ -106,11 +106,19 @@ export async function startApiServer(): Promise<{ url: string; close: () => Prom
       outgoing.writeHead(500, { "content-type": "text/plain" }).end(String(error));
     }
   });
+  // fetch keeps its connection for the next request; with Node's 5 s keep-alive the server may
+  // close it just as a test that worked longer between two requests (building a 20,000-entry
+  // zip on a loaded machine) sends on it: ECONNRESET. The test's server keeps it instead.
+  server.keepAliveTimeout = 10 * 60_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
