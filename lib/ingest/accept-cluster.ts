@@ -15,6 +15,19 @@ import { scriptArguments } from "./accept";
 // reservation it would have fitted beside (for that call's milliseconds, and only near the
 // quota), and a call that fails keeps its reservation (errs towards refusing).
 
+/**
+ * A request whose items are in the stream but on the master alone (no replica confirmed them):
+ * it is answered 503, and `result` says whether it must still queue the lane's drain job.
+ */
+export class UnreplicatedError extends Error {
+  constructor(
+    message: string,
+    readonly result: [number, string[]],
+  ) {
+    super(message);
+  }
+}
+
 /** Where a context's monthly quotas start among its script arguments (after key limit, window). */
 export const QUOTA_ARGS = 2;
 
@@ -43,10 +56,13 @@ return grants`;
  * before its replica has it and the replica is promoted. So when the project's master has a
  * replica, ingest sends WAIT 1 behind each call (same node, same round trip) and answers 200
  * only once a replica holds the accepted entries (well under a millisecond on one machine).
- * WAIT blocks the connection it runs on, so it is bounded: past this (a replica that died and
- * is not yet marked failed, or far behind) ingest answers 200 all the same, as one server
- * does, and logs that those entries are on the master alone. A master without a live replica
- * (as after a failover, until the old master returns as its replica) gets no WAIT at all.
+ * WAIT blocks the connection it runs on, so it is bounded: when no replica confirms in time
+ * (it died and is not yet marked failed, or it is cut off or far behind) the requests fail
+ * (503) instead of being acknowledged with entries on the master alone. Their entries stay
+ * in the stream and are stored (an SDK that sends again is deduplicated by event id); only the
+ * promise of the 200 is withheld. A master without a live replica (as after a failover, until
+ * the old master returns as its replica) gets no WAIT: like one server, it has no failover
+ * that could lose an acknowledged write.
  */
 const REPLICA_WAIT_MS = 250;
 
@@ -84,10 +100,11 @@ async function callForProject(connection: AcceptConnection, batch: Waiting[]): P
       });
     }
     const budgets = quotaLimits.some((limit) => limit > 0) ? await reserve(connection, quotaKeys, quotaLimits, wanted, quotaTtl) : quotaLimits.map(() => -1);
-    const results = await acceptWithReplicaWait(connection, scriptArguments(batch, budgets));
+    const { results, unreplicated } = await acceptWithReplicaWait(connection, scriptArguments(batch, budgets));
     await giveBack(connection, quotaKeys, budgets, batch, results);
     batch.forEach((w, i) => {
-      w.resolve(results[i]!);
+      if (unreplicated) w.reject(new UnreplicatedError(unreplicated.message, results[i]!));
+      else w.resolve(results[i]!);
     });
   } catch (error) {
     for (const w of batch) w.reject(error);
@@ -119,15 +136,18 @@ async function giveBack(connection: AcceptConnection, keys: string[], budgets: n
 
 type AcceptPipeline = { acceptBatch(...args: Arg[]): AcceptPipeline; call(...args: (string | number)[]): AcceptPipeline; exec(): Promise<[Error | null, unknown][] | null> };
 
-async function acceptWithReplicaWait(connection: AcceptConnection, args: Arg[]): Promise<[number, string[]][]> {
+type Accepted = { results: [number, string[]][]; unreplicated?: Error };
+
+async function acceptWithReplicaWait(connection: AcceptConnection, args: Arg[]): Promise<Accepted> {
   // args: numKeys, then the keys, the project's lane-0 stream first
-  if (!hasReplica(connection, String(args[1]))) return connection.acceptBatch(...args);
+  if (!hasReplica(connection, String(args[1]))) return { results: await connection.acceptBatch(...args) };
   const pipeline = connection.pipeline() as unknown as AcceptPipeline;
   const replies = (await pipeline.acceptBatch(...args).call("wait", 1, REPLICA_WAIT_MS).exec()) ?? [];
   const [[scriptError, results] = [new Error("no reply")], [waitError, replicas] = [null, 0]] = replies;
   if (scriptError) throw scriptError;
-  if (waitError || replicas === 0) warnUnreplicated(waitError);
-  return results as [number, string[]][];
+  if (!waitError && Number(replicas) >= 1) return { results: results as [number, string[]][] };
+  warnUnreplicated(waitError);
+  return { results: results as [number, string[]][], unreplicated: new Error(`no replica confirmed the accepted items within ${REPLICA_WAIT_MS} ms`) };
 }
 
 /**
@@ -146,5 +166,5 @@ let warnedAt = 0;
 function warnUnreplicated(error: Error | null): void {
   if (Date.now() - warnedAt < 10_000) return;
   warnedAt = Date.now();
-  logger.warn({ err: error?.message, waitMs: REPLICA_WAIT_MS }, "accepted items not confirmed on a replica: a failover now could lose them");
+  logger.warn({ err: error?.message, waitMs: REPLICA_WAIT_MS }, "no replica confirmed accepted items in time: answering 503 instead of 200 (they stay in the stream)");
 }

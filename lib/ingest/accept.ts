@@ -7,7 +7,7 @@ import { queue } from "../queues";
 import { createRedis, isClustered } from "../redis";
 import { bucketOf, dayOf, outcomeBucketKey, outcomeBucketSetKey, outcomeFieldPrefix } from "../usage/outcome-buckets";
 import { ACCEPT_LUA } from "./accept-script";
-import { callInProjectSlot, QUOTA_ARGS } from "./accept-cluster";
+import { callInProjectSlot, QUOTA_ARGS, UnreplicatedError } from "./accept-cluster";
 import { keyRateKey, orgQuotaKey, quotaBudgetKey, spikeKey } from "./counter-keys";
 import type { KeyInfo } from "./keys";
 import type { Meter } from "./quota-policy";
@@ -191,7 +191,11 @@ export async function acceptItems(key: KeyInfo, items: PreparedItem[], clientIp:
   }
   const meters = items.map((item) => item.meter);
   const quantities = items.map((item) => item.quantity);
-  const [drain, decisions] = await enqueue({ context: contextOf(key, now), args, meters, quantities });
+  const [drain, decisions] = await enqueue({ context: contextOf(key, now), args, meters, quantities }).catch(async (error: unknown) => {
+    // In the stream but not confirmed on a replica: answered 503, yet stored like the rest.
+    if (error instanceof UnreplicatedError && error.result[0] === 1) await queue("events").add("drain", { projectId: key.projectId, lane });
+    throw error;
+  });
   countIngestItems(items, decisions);
   if (drain === 1) await queue("events").add("drain", { projectId: key.projectId, lane });
   return {

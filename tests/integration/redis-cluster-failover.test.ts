@@ -6,9 +6,10 @@ import { send } from "../support/http";
 import { type Running, NODE, WITH_TSX, freePort, start } from "../support/processes";
 import { startRedisCluster, type TestCluster } from "../support/redis-cluster";
 
-// A Redis Cluster master dies mid-flood: every event ingest answered 200 for must be stored.
-// Redis replicates asynchronously, so this holds only because ingest waits (WAIT 1) for the
-// replica to hold each accepted entry before it answers (lib/ingest/accept-cluster.ts).
+// A Redis Cluster master dies mid-flood, its replica cut off from it a moment before: every
+// event ingest answered 200 for must be stored. Redis replicates asynchronously, so this holds
+// only because ingest waits (WAIT 1) for the replica to hold each accepted entry before it
+// answers 200, and answers 503 when none confirms (lib/ingest/accept-cluster.ts).
 // The cluster is this file's own (it kills a node of it); ingest and worker are processes.
 
 let cluster: TestCluster;
@@ -33,7 +34,7 @@ afterAll(async () => {
 });
 
 describe("Redis Cluster failover", () => {
-  it("loses no event acknowledged with 200 when the master holding the project's streams is killed mid-flood", async () => {
+  it("loses no event acknowledged with 200 when the master holding the project's streams dies mid-flood, its replica cut off just before", async () => {
     const tenant = await createOrgWithProject();
     const url = `${base}/api/${tenant.project.id}/envelope/?sentry_key=${tenant.key.publicKey}`;
     const master = await cluster.masterOf(`{p${tenant.project.id}}`);
@@ -43,6 +44,7 @@ describe("Redis Cluster failover", () => {
     const acknowledged: string[] = [];
     const refused = new Map<number, number>();
     let killedAt = -1;
+    let acknowledgedWhileCut = -1;
     let stop = false;
     const sender = async () => {
       while (!stop) {
@@ -54,11 +56,22 @@ describe("Redis Cluster failover", () => {
     const senders = Array.from({ length: 16 }, sender);
 
     await waitUntil(() => acknowledged.length >= 1500, 60_000);
+    // The replica falls behind first: stopped, and its link to the master cut, so what the
+    // master takes from now on reaches no replica (as when the network between them fails).
+    // Asynchronous replication would still answer 200 for it; then the master dies, the
+    // replica is promoted without it, and those events would be gone.
+    const replicaProcess = cluster.servers.find((s) => s.port === replica)!.process;
+    replicaProcess.kill("SIGSTOP");
+    await cluster.cli(master, "client", "kill", "type", "replica");
+    const cutAt = acknowledged.length;
+    await new Promise((r) => setTimeout(r, 1500));
+    acknowledgedWhileCut = acknowledged.length - cutAt;
     // SIGKILL: no chance to hand anything over. TAKEOVER promotes the replica at once, without
     // the agreement of the other masters (the way an operator forces it; cluster-node-timeout
     // would fail it over in ~2 s anyway).
     cluster.servers.find((s) => s.port === master)!.process.kill("SIGKILL");
     killedAt = acknowledged.length;
+    replicaProcess.kill("SIGCONT");
     await cluster.cli(replica!, "cluster", "failover", "takeover");
     await cluster.waitHealthy();
     await waitUntil(() => acknowledged.length >= killedAt + 1500, 60_000, () => `acknowledged ${acknowledged.length}, ${killedAt} before the kill; refused ${JSON.stringify(Object.fromEntries(refused))}; ingest:\n${ingest.output().slice(-3000)}`);
@@ -72,7 +85,7 @@ describe("Redis Cluster failover", () => {
     // Each event counted once, also those of batches redelivered after the failover.
     const issues = await db().issue.findMany({ where: { projectId: tenant.project.id } });
     expect(issues.reduce((n, i) => n + i.timesSeen, 0)).toBe(await db().event.count({ where: { projectId: tenant.project.id } }));
-    console.info(`failover: ${ids.length} acknowledged (${killedAt} before the kill), refused ${JSON.stringify(Object.fromEntries(refused))}`);
+    console.info(`failover: ${ids.length} acknowledged (${killedAt} before the kill, ${acknowledgedWhileCut} while the replica was cut off), refused ${JSON.stringify(Object.fromEntries(refused))}`);
   }, 300_000);
 });
 
