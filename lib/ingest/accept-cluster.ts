@@ -59,10 +59,10 @@ return grants`;
  * WAIT blocks the connection it runs on, so it is bounded: when no replica confirms in time
  * (it died and is not yet marked failed, or it is cut off or far behind) the requests fail
  * (503) instead of being acknowledged with entries on the master alone. Their entries stay
- * in the stream and are stored (an SDK that sends again is deduplicated by event id); only the
- * promise of the 200 is withheld. A master without a live replica (as after a failover, until
- * the old master returns as its replica) gets no WAIT: like one server, it has no failover
- * that could lose an acknowledged write.
+ * in the stream and are stored unless the master dies first (an SDK that sends again is
+ * deduplicated by event id); only the promise of the 200 is withheld. A master without a
+ * live replica (as after a failover, until the old master returns as its replica) gets no
+ * WAIT: like one server, it has no failover that could lose an acknowledged write.
  */
 const REPLICA_WAIT_MS = 250;
 
