@@ -52,7 +52,7 @@ export async function listIssueEvents(
   options: { cursor?: string; limit?: number; full?: boolean; environments?: string[] },
 ): Promise<{ events: EventRecord[]; links: PageLinks }> {
   const read = await dbRead(viewer);
-  const [, since] = await Promise.all([eventIssue(viewer, issueId, read), eventsKeptSince(viewer.orgId, read)]);
+  const [, since] = await Promise.all([eventIssue(viewer, issueId, read), eventsKeptSince(viewer, read)]);
   const limit = options.limit ?? DEFAULT_EVENT_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new AppError("bad_request", "limit must be between 1 and 100");
   const cursor = parseCursor(options.cursor);
@@ -95,7 +95,7 @@ export function parseEventSelector(text: string): EventSelector {
  */
 export async function issueEvent(viewer: Viewer, issueId: number, selector: EventSelector) {
   const read = await dbRead(viewer);
-  const [issue, since] = await Promise.all([eventIssue(viewer, issueId, read), eventsKeptSince(viewer.orgId, read)]);
+  const [issue, since] = await Promise.all([eventIssue(viewer, issueId, read), eventsKeptSince(viewer, read)]);
   const where = Prisma.sql`p.org_id = ${viewer.orgId} and e.issue_id = ${issueId} ${keptEvents(since)}`;
   const pick =
     typeof selector === "object"

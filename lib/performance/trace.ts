@@ -113,7 +113,7 @@ async function traceErrors(viewer: Viewer, trace: string): Promise<Pick<Trace, "
     select e.event_id, e.issue_id, e.title, e.project_id, p.slug, e.timestamp, i.type as issue_type,
       e.payload->'contexts'->'trace'->>'span_id' as span_id
     from events e join projects p on p.id = e.project_id left join issues i on i.id = e.issue_id
-    where e.trace_id = ${trace}::uuid and p.org_id = ${viewer.orgId} ${keptEvents(await eventsKeptSince(viewer.orgId))}
+    where e.trace_id = ${trace}::uuid and p.org_id = ${viewer.orgId} ${keptEvents(await eventsKeptSince(viewer))}
     order by e.timestamp, e.id
     limit ${MAX_TRACE_ERRORS}`;
   const events = rows.map((r) => ({
