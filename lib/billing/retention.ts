@@ -1,3 +1,4 @@
+import { deleteInBatches } from "../delete-in-batches";
 import { db } from "../db";
 import { Prisma } from "../generated/prisma/client.ts";
 import { unsafeDropEventPartitions } from "../events/partitions";
@@ -97,14 +98,9 @@ export async function unsafeEnforceRetention(options: { now?: number; batchSize?
       const cutoff = new Date(now - retentionPlan(org).retentionDays * DAY);
       // Each statement deletes at most `batch` rows; it repeats until a short batch says done.
       const sweep = async (remove: () => Promise<number>) => {
-        let total = 0;
-        for (let i = 0; i < maxBatches; i++) {
-          const n = await remove();
-          total += n;
-          if (n < batch) return total;
-        }
-        run.more = true;
-        return total;
+        const swept = await deleteInBatches(remove, batch, maxBatches);
+        run.more ||= swept.more;
+        return swept.deleted;
       };
       // Received before the cutoff: the partitions after it are not even looked at.
       if (retentionPlan(org).retentionDays < EVENT_PARTITION_HORIZON_DAYS) {

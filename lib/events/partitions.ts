@@ -1,3 +1,4 @@
+import { deleteInBatches } from "../delete-in-batches";
 import { db } from "../db";
 
 // events is partitioned by week of received_at (migration 20261205022400_events_partitioned
@@ -123,14 +124,9 @@ export async function unsafeDropEventPartitions(
     oldest === undefined ? horizon : oldest.from === null ? null : new Date(Math.min(oldest.from.getTime(), horizon.getTime()));
   let more = false;
   const sweep = async (remove: () => Promise<number>) => {
-    let total = 0;
-    for (let i = 0; i < maxBatches; i++) {
-      const n = await remove();
-      total += n;
-      if (n < batch) return total;
-    }
-    more = true;
-    return total;
+    const swept = await deleteInBatches(remove, batch, maxBatches);
+    more ||= swept.more;
+    return swept.deleted;
   };
   const eventIds =
     keysBefore === null
