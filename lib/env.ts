@@ -35,6 +35,9 @@ const schema = z.object({
     .string()
     .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, "host:port,host:port,... (at least one seed node)")
     .optional(),
+  // In a cluster, how long ingest waits for a replica to hold accepted items before it answers
+  // 503 instead of 200 (lib/ingest/accept-cluster.ts).
+  REDIS_REPLICA_WAIT_MS: z.coerce.number().int().min(1).max(10_000).default(250),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")

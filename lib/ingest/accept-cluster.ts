@@ -1,4 +1,5 @@
 import { type Cluster, Command } from "ioredis";
+import { env } from "../env";
 import { logger } from "../logger";
 import type { AcceptConnection, Arg, Waiting } from "./accept";
 import { scriptArguments } from "./accept";
@@ -63,8 +64,8 @@ return grants`;
  * deduplicated by event id); only the promise of the 200 is withheld. A master without a
  * live replica (as after a failover, until the old master returns as its replica) gets no
  * WAIT: like one server, it has no failover that could lose an acknowledged write.
+ * REDIS_REPLICA_WAIT_MS bounds the wait (250 ms unless set).
  */
-const REPLICA_WAIT_MS = 250;
 
 /** Runs a batch as one call per project (and month and limits), all at once. */
 export async function callInProjectSlot(connection: AcceptConnection, batch: Waiting[]): Promise<void> {
@@ -142,12 +143,12 @@ async function acceptWithReplicaWait(connection: AcceptConnection, args: Arg[]):
   // args: numKeys, then the keys, the project's lane-0 stream first
   if (!hasReplica(connection, String(args[1]))) return { results: await connection.acceptBatch(...args) };
   const pipeline = connection.pipeline() as unknown as AcceptPipeline;
-  const replies = (await pipeline.acceptBatch(...args).call("wait", 1, REPLICA_WAIT_MS).exec()) ?? [];
+  const replies = (await pipeline.acceptBatch(...args).call("wait", 1, env().REDIS_REPLICA_WAIT_MS).exec()) ?? [];
   const [[scriptError, results] = [new Error("no reply")], [waitError, replicas] = [null, 0]] = replies;
   if (scriptError) throw scriptError;
   if (!waitError && Number(replicas) >= 1) return { results: results as [number, string[]][] };
   warnUnreplicated(waitError);
-  return { results: results as [number, string[]][], unreplicated: new Error(`no replica confirmed the accepted items within ${REPLICA_WAIT_MS} ms`) };
+  return { results: results as [number, string[]][], unreplicated: new Error(`no replica confirmed the accepted items within ${env().REDIS_REPLICA_WAIT_MS} ms`) };
 }
 
 /**
@@ -166,5 +167,5 @@ let warnedAt = 0;
 function warnUnreplicated(error: Error | null): void {
   if (Date.now() - warnedAt < 10_000) return;
   warnedAt = Date.now();
-  logger.warn({ err: error?.message, waitMs: REPLICA_WAIT_MS }, "no replica confirmed accepted items in time: answering 503 instead of 200 (they stay in the stream)");
+  logger.warn({ err: error?.message, waitMs: env().REDIS_REPLICA_WAIT_MS }, "no replica confirmed accepted items in time: answering 503 instead of 200 (they stay in the stream)");
 }
