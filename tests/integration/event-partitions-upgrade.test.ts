@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import pg from "pg";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { EVENT_PARTITION_HORIZON_DAYS, unsafeEnforceRetention } from "@/lib/billing/retention";
 import { closeDb, db } from "@/lib/db";
@@ -17,6 +17,7 @@ import { closeRedis, redis } from "@/lib/redis";
 import { drainAll } from "../support/drain";
 import { newEventId } from "../support/envelopes";
 import { ROOT } from "../support/processes";
+import { queryOnce } from "../support/query-once";
 
 // An install made before events were partitioned, with events in it, migrated by this code:
 // every row stays (as the partition events_legacy), the dedupe keys come from them, and the
@@ -28,21 +29,9 @@ const databaseUrl = Object.assign(new URL(server), { pathname: `/${name}` }).toS
 const work = mkdtempSync(path.join(tmpdir(), "errorhub-partitions-up-"));
 const DAY = 86_400_000;
 
-async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = <T extends pg.QueryResultRow>(text: string, values: unknown[] = []) => queryOnce<T>(databaseUrl, text, values);
 
-async function onServer(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: server });
-  await client.connect();
-  await client.query(text).finally(() => client.end());
-}
+const onServer = async (text: string) => void (await queryOnce(server, text));
 
 type Row = { id: string; project_id: number; event_id: string; received_at: Date; payload: unknown };
 const allEvents = () => sql<Row>("select id::text, project_id, event_id, received_at, payload from events order by id");

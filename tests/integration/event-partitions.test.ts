@@ -15,6 +15,7 @@ import { processors } from "@/workers/processors";
 import { drainAll } from "../support/drain";
 import { newEventId } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
+import { queryOnce } from "../support/query-once";
 
 // A database of its own: the clock here moves months ahead, and dropping partitions at that
 // clock would drop other test files' events in the shared one.
@@ -25,11 +26,7 @@ const DAY = 86_400_000;
 // The week the test starts in; the movable clock counts from it.
 const base = weekStart(Date.now());
 
-async function onServer(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: server });
-  await client.connect();
-  await client.query(text).finally(() => client.end());
-}
+const onServer = async (text: string) => void (await queryOnce(server, text));
 
 beforeAll(async () => {
   await onServer(`create database "${name}"`);

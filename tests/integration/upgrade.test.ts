@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import pg from "pg";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse } from "yaml";
 import { viewerForOrg } from "@/lib/auth/viewer";
@@ -12,6 +12,7 @@ import { listIssueEvents } from "@/lib/issues/events";
 import { listIssues } from "@/lib/issues/list";
 import { turnTelemetryOff } from "@/lib/ops/telemetry";
 import { NODE, ROOT, WITH_TSX, descendants, run, startPlatform } from "../support/processes";
+import { queryOnce } from "../support/query-once";
 
 // `git pull && npm ci && npm start` on an install made by an older version: its database is
 // migrated by this code and keeps its data. The older install is the commit before #19's schema
@@ -24,21 +25,9 @@ const server = inject("databaseServer");
 const databaseUrl = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
 const work = mkdtempSync(path.join(tmpdir(), "errorhub-upgrade-"));
 
-async function sql<T extends pg.QueryResultRow>(text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<T>(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = <T extends pg.QueryResultRow>(text: string, values: unknown[] = []) => queryOnce<T>(databaseUrl, text, values);
 
-async function onServer(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: server });
-  await client.connect();
-  await client.query(text).finally(() => client.end());
-}
+const onServer = async (text: string) => void (await queryOnce(server, text));
 
 /** The older commit's prisma/migrations, written out for dbmate. */
 function olderMigrations(): string {
