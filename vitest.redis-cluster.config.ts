@@ -17,9 +17,7 @@ const config = mergeConfig(
 // replaces the base's (mergeConfig would add to it)
 config.test!.include = [
   "tests/integration/processing.test.ts",
-  // drain-worker.test.ts is left out until a 503 it got from ingest on the cluster in two of
-  // four CI runs (its first burst, right after its worker started) is understood: it runs on
-  // plain Redis in the main suite.
+  "tests/integration/drain-worker.test.ts",
   "tests/integration/accept-batch.test.ts",
   "tests/integration/ingest-quotas.test.ts",
   "tests/integration/outcomes-flush.test.ts",

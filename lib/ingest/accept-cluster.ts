@@ -140,9 +140,19 @@ type AcceptPipeline = { acceptBatch(...args: Arg[]): AcceptPipeline; call(...arg
 type Accepted = { results: [number, string[]][]; unreplicated?: Error };
 
 async function acceptWithReplicaWait(connection: AcceptConnection, args: Arg[]): Promise<Accepted> {
+  // Always in a pipeline of its own, never as `connection.acceptBatch(...)`: the connection
+  // auto-pipelines (lib/redis.ts), and ioredis files a script command defined without a fixed
+  // key count under the node of its first argument, here the key count, not a key. So calls
+  // of several projects in one tick shared one pipeline and, when their slots were on
+  // different masters, all failed ("All keys in the pipeline should belong to the same slots
+  // allocation group": a 503). An explicit pipeline is routed by its commands' keys.
   // args: numKeys, then the keys, the project's lane-0 stream first
-  if (!hasReplica(connection, String(args[1]))) return { results: await connection.acceptBatch(...args) };
   const pipeline = connection.pipeline() as unknown as AcceptPipeline;
+  if (!hasReplica(connection, String(args[1]))) {
+    const [[error, results] = [new Error("no reply")]] = (await pipeline.acceptBatch(...args).exec()) ?? [];
+    if (error) throw error;
+    return { results: results as [number, string[]][] };
+  }
   const replies = (await pipeline.acceptBatch(...args).call("wait", 1, env().REDIS_REPLICA_WAIT_MS).exec()) ?? [];
   const [[scriptError, results] = [new Error("no reply")], [waitError, replicas] = [null, 0]] = replies;
   if (scriptError) throw scriptError;
