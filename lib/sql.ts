@@ -87,8 +87,12 @@ export function arrayLiteral(values: readonly unknown[]): string | undefined {
  * the read replica's pool instead.
  */
 export async function sqlRows<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]> {
-  const pool = replicaScope.getStore() ? replicaSqlPool() : sqlPool();
-  return (await pool.query(toQuery(strings, values))).rows;
+  return (await readPool().query(toQuery(strings, values))).rows;
+}
+
+/** The pool `sqlRows` reads through: the read replica's inside `onReplicaSql`, else the primary's. */
+export function readPool(): pg.Pool {
+  return replicaScope.getStore() ? replicaSqlPool() : sqlPool();
 }
 
 // The read replica (DATABASE_REPLICA_URL): its pool opens only when a read goes there, so a

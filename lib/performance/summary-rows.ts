@@ -1,4 +1,5 @@
 import { sqlRows } from "../db";
+import { copyRows } from "../sql-copy";
 import { escapeLike } from "../issues/search-sql";
 import type { StatsPeriod } from "./summary-period";
 
@@ -45,21 +46,22 @@ export async function unsafeStatsRows(filter: StatsFilter, groupIds: string[]): 
 /**
  * Every stats row of these (project, resolution, bucket) units, for an environment and release
  * (any when null): one buffer per unit (by position in `units`), its rows in group id order,
- * each laid out as readPackedRows reads it. Packed in PostgreSQL and sent as base64 text: a
- * list sorted by p95 reads ~55,000 rows with their sketches (npm run bench:performance-list),
- * and one value per unit spares `pg` building a row object of six parsed values for each
- * (24h: 58,000 rows 280-405 ms as rows, 76-225 ms packed, on a loaded machine). Each unit is an
+ * each laid out as readPackedRows reads it. Packed in PostgreSQL: a list sorted by p95 reads
+ * ~55,000 rows with their sketches (npm run bench:performance-list), and one value per unit
+ * spares `pg` building a row object of six parsed values for each (24h: 58,000 rows 280-405 ms
+ * as rows, 76-225 ms packed, on a loaded machine). Read by binary COPY (lib/sql-copy.ts), as
+ * bytes: as base64 text, decoding it was a quarter of a cold 14-day list's CPU. Each unit is an
  * index scan of its own, as unsafeUnitTotals does (joined flat, the whole table is scanned).
  */
 export async function unsafePackedUnitRows(
   units: Unit[],
   filter: { environment: string | null; release: string | null },
 ): Promise<Buffer[]> {
-  const out = units.map(() => EMPTY);
+  const out: Buffer[] = units.map(() => EMPTY);
   if (units.length === 0) return out;
   const { environment: env, release: rel } = filter;
-  const rows = await sqlRows<{ unit: number; packed: string | null }>`
-    select u.i::int - 1 as unit, encode(s.packed, 'base64') as packed
+  const rows = await copyRows`
+    select u.i::int4 - 1 as unit, s.packed
     from unnest(${units.map((u) => u.projectId)}::int[], ${units.map((u) => u.resolution)}::bpchar[],
       ${units.map((u) => new Date(u.bucket).toISOString())}::timestamptz[]) with ordinality u(project_id, resolution, bucket, i)
     cross join lateral (
@@ -68,7 +70,7 @@ export async function unsafePackedUnitRows(
       from transaction_stats s
       where s.project_id = u.project_id and s.resolution = u.resolution and s.bucket = u.bucket
         and (${env}::text is null or s.environment = ${env}) and (${rel}::text is null or s.release = ${rel})) s`;
-  for (const row of rows) if (row.packed) out[row.unit] = Buffer.from(row.packed, "base64");
+  for (const [unit, packed] of rows) if (unit && packed) out[unit.readInt32BE(0)] = packed;
   return out;
 }
 

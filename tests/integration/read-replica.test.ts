@@ -11,6 +11,7 @@ import { listMonitors } from "@/lib/monitors/api-list";
 import { getMonitor } from "@/lib/monitors/api-read";
 import { listTransactionGroups, parseTransactionGroupQuery } from "@/lib/performance/summaries";
 import { listTransactions, parseTransactionListQuery } from "@/lib/performance/transactions-list";
+import { copyRows } from "@/lib/sql-copy";
 import { projectHourlyCounts } from "@/lib/projects/stats";
 import { closeRedis } from "@/lib/redis";
 import { listReleases } from "@/lib/releases/list";
@@ -204,9 +205,13 @@ describe("read replica (DATABASE_REPLICA_URL)", () => {
     expect((await onReplicaSql(() => sqlRows<{ r: boolean }>`select pg_is_in_recovery() as r`))[0]!.r).toBe(true);
     expect((await sqlRows<{ r: boolean }>`select pg_is_in_recovery() as r`)[0]!.r).toBe(false);
     await expect(onReplicaSql(() => sqlRows`update issues set title = 'x' where id = 0`)).rejects.toThrow(/read-only/);
+    // ...and so do its sketches, read by binary COPY (lib/sql-copy.ts).
+    expect(String((await onReplicaSql(() => copyRows`select pg_is_in_recovery()::text`))[0]![0])).toBe("true");
     // The performance lists read there without writing (a write would fail as above).
-    const groups = await listTransactionGroups(viewer, parseTransactionGroupQuery(new URLSearchParams("statsPeriod=24h")));
-    expect(groups.groups).toEqual([]);
+    for (const sort of ["-count", "-p95"]) {
+      const groups = await listTransactionGroups(viewer, parseTransactionGroupQuery(new URLSearchParams(`statsPeriod=24h&sort=${sort}`)));
+      expect(groups.groups).toEqual([]);
+    }
     const list = await listTransactions(viewer, parseTransactionListQuery(new URLSearchParams("transaction=GET /")));
     expect(list.transactions).toEqual([]);
     // Writes through the doors went to the primary: the titles written above are unchanged there.
