@@ -2,21 +2,21 @@ import type { SketchEntries } from "./sketch";
 import { entriesQuantiles } from "./sketch";
 import {
   type MissingUnit,
-  type ProjectUnit,
-  type UnitFigures,
   type UnitFilter,
-  mergeUnitSketches,
+  unsafeKeptListFigures,
   unsafeKeptUnitFigures,
-  unsafeUnitFigures,
+  unsafeListFigures,
 } from "./summary-cache";
 import type { StatsUnit } from "./summary-period";
 import { type UnitRow, unsafeGroupUnitRows, unsafeUnitTotals } from "./summary-rows";
 import type { TransactionGroupSort } from "./types";
+import { type CombinedFigures, type ProjectUnit, type UnitFigures, mergeUnitSketches } from "./unit-figures";
 
 // The order of the transactions list: every group of the period ranked on its sort key. By
 // p95 that needs every group's merged sketch (every unit's figures, kept in process by
-// summary-cache.ts). By count, throughput or failure rate the keys are totals: units the
-// process keeps are read from memory, the others only as totals summed in PostgreSQL, and the
+// summary-cache.ts, most of them as one combined figure). By count, throughput or failure rate
+// the keys are totals: units the process keeps (a p95 list of the same period and filter kept
+// them) are read from memory, the others only as totals summed in PostgreSQL, and the
 // sketches and per-bucket counts of those units are read afterwards for the page's groups only.
 
 /** A group's figures as they are merged: totals, counts per bucket, and where its sketch is. */
@@ -57,16 +57,17 @@ export async function unsafeRankGroups(q: RankQuery): Promise<{
   completePage: (page: Merged[]) => Promise<void>;
 }> {
   if (q.sort === "-p95") {
-    const units = await unsafeUnitFigures(q.projectIds, q.units, q.filter, q.now);
-    const merged = [...mergeUnits(units, q.buckets, q.only).values()].filter((m) => m.count > 0);
+    const { combined, units } = await unsafeListFigures(q.projectIds, q.units, q.filter, q.buckets, q.now);
+    const merged = [...mergeUnits(units, q.buckets, q.only, combined).values()].filter((m) => m.count > 0);
     const p95 = new Map(merged.map((m) => [m, entriesQuantiles(entriesOf(m), [0.95])[0] ?? -1]));
     return {
       ranked: merged.sort((a, b) => p95.get(b)! - p95.get(a)! || byNewest(a, b)),
       completePage: async () => {},
     };
   }
-  const { kept, missing } = unsafeKeptUnitFigures(q.projectIds, q.units, q.filter, q.now);
-  const merged = mergeUnits(kept, q.buckets, q.only);
+  const { combined, rest } = unsafeKeptListFigures(q.projectIds, q.units, q.filter, q.buckets, q.now);
+  const { kept, missing } = unsafeKeptUnitFigures(q.projectIds, rest, q.filter, q.now);
+  const merged = mergeUnits(kept, q.buckets, q.only, combined);
   for (const t of await unsafeUnitTotals(missing.map(unitOf), q.filter)) {
     if (q.only && !q.only.has(t.groupId)) continue;
     const groupId = Number(t.groupId);
@@ -115,9 +116,32 @@ function emptyMerged(groupId: number, buckets: number): Merged {
   };
 }
 
-/** The units' figures per group (only groups in `only` when given), sketches left unmerged. */
-function mergeUnits(units: ProjectUnit[], buckets: number, only: Set<string> | null): Map<number, Merged> {
+/**
+ * The units' figures per group, and the combined figure's when given (only groups in `only`
+ * when given), sketches left unmerged.
+ */
+function mergeUnits(
+  units: ProjectUnit[],
+  buckets: number,
+  only: Set<string> | null,
+  combined: CombinedFigures | null = null,
+): Map<number, Merged> {
   const out = new Map<number, Merged>();
+  if (combined) {
+    const { groupIds, count, failures, durationSum } = combined.figures;
+    for (let i = 0; i < groupIds.length; i++) {
+      const groupId = groupIds[i]!;
+      if (only && !only.has(String(groupId))) continue;
+      const m = emptyMerged(groupId, buckets);
+      out.set(groupId, m);
+      m.count = count[i]!;
+      m.failures = failures[i]!;
+      m.durationSum = durationSum[i]!;
+      for (let b = 0; b < buckets; b++) m.series[b] = combined.series[i * buckets + b]!;
+      m.partFigures.push(combined.figures);
+      m.partIndexes.push(i);
+    }
+  }
   for (const { unit, figures } of units) {
     const { groupIds, count, failures, durationSum } = figures;
     for (let i = 0; i < groupIds.length; i++) {
