@@ -43,7 +43,7 @@ const keyOf = (projectId: number, unit: StatsUnit, filter: UnitFilter) =>
 
 /**
  * The figures a list sorted by p95 merges: the units that ended over an hour ago combined into
- * one (kept as long as its oldest-read unit may be), and the others unit by unit. `buckets` is
+ * one (kept for FRESH_OLD_MS from its read), and the others unit by unit. `buckets` is
  * the period's number of series points (the units' `index` runs below it). Callers pass project
  * ids they have checked are the viewer's org's; the ids are part of the key.
  */
