@@ -1,13 +1,13 @@
 import { deleteInBatches } from "../delete-in-batches";
 import { db } from "../db";
 import { Prisma } from "../generated/prisma/client.ts";
-import { unsafeDropEventPartitions } from "../events/partitions";
+import { EVENTS, type PartitionedTable, TRANSACTIONS, unsafeDropPartitions } from "../partitions";
 import { billingEnabled, PLANS, retentionPlan } from "./plans";
 
-// Retention by plan: events go by whole weekly partitions once past the longest retention of any
-// plan (lib/events/partitions.ts), and before that by rows only for orgs whose plan keeps less
-// (README "Event storage: partitions" weighs this against a read filter). Transactions,
-// attachments, feedback, check-ins and issues older than the org's plan keeps are deleted, and
+// Retention by plan: events and transactions go by whole weekly partitions once past the longest
+// retention of any plan (lib/partitions.ts), and before that by rows only for orgs whose plan
+// keeps less (README "Event storage: partitions" weighs this against a read filter). Attachments,
+// feedback, check-ins and issues older than the org's plan keeps are deleted, and
 // so are the transactions' hourly and daily stats and error counts whose whole hour or day is
 // older, in bounded batches (short transactions, no long locks), a capped number per org and run;
 // the next run carries on. Transaction groups stay: one row per name, and a group deleted while a
@@ -20,20 +20,24 @@ const HOUR = 3_600_000;
 // Tables whose rows go by their own age, each with its age column and the run's counter. An
 // attachment goes by its own age: its event may go before a late attachment arrives.
 const AGED_TABLES = [
-  ["transactions", "timestamp", "transactions"],
   ["event_attachments", "created_at", "attachments"],
   ["feedback", "created_at", "feedback"],
   ["check_ins", "created_at", "checkIns"],
 ] as const;
 const STRIPE_EVENTS_KEPT_DAYS = 30;
+// Partitioned tables whose rows an org on a shorter plan loses before their week is dropped.
+const PARTITIONED_COUNTERS: [PartitionedTable, "events" | "transactions"][] = [
+  [EVENTS, "events"],
+  [TRANSACTIONS, "transactions"],
+];
 // Stats tables keyed by (resolution, bucket): each with its key columns and the run's counter.
 const BUCKETED_TABLES = [
   ["transaction_stats", "group_id, resolution, bucket, environment, release", "transactionStats"],
   ["transaction_error_stats", "project_id, resolution, bucket, name, environment, release", "transactionErrorStats"],
 ] as const;
 
-// No plan keeps events longer: whole partitions past it are dropped.
-export const EVENT_PARTITION_HORIZON_DAYS = Math.max(...Object.values(PLANS).map((plan) => plan.retentionDays));
+// No plan keeps events or transactions longer: whole partitions past it are dropped.
+export const PARTITION_HORIZON_DAYS = Math.max(...Object.values(PLANS).map((plan) => plan.retentionDays));
 
 export type RetentionRun = {
   orgs: number;
@@ -44,7 +48,12 @@ export type RetentionRun = {
   /** dedupe keys of dropped events deleted */
   eventIds: number;
   issues: number;
+  /** transaction rows deleted: of orgs keeping less than the horizon, and from the default partition */
   transactions: number;
+  /** weekly partitions of transactions dropped whole */
+  transactionPartitions: number;
+  /** dedupe keys of dropped transactions deleted */
+  transactionIds: number;
   transactionStats: number;
   transactionErrorStats: number;
   hourlyCounts: number;
@@ -65,6 +74,8 @@ export async function unsafeEnforceRetention(options: { now?: number; batchSize?
     eventIds: 0,
     issues: 0,
     transactions: 0,
+    transactionPartitions: 0,
+    transactionIds: 0,
     transactionStats: 0,
     transactionErrorStats: 0,
     hourlyCounts: 0,
@@ -75,11 +86,16 @@ export async function unsafeEnforceRetention(options: { now?: number; batchSize?
   };
   await db().stripeEvent.deleteMany({ where: { processedAt: { lt: new Date(now - STRIPE_EVENTS_KEPT_DAYS * DAY) } } });
   if (!billingEnabled()) return run;
-  const dropped = await unsafeDropEventPartitions(new Date(now - EVENT_PARTITION_HORIZON_DAYS * DAY), { batch, maxBatches });
-  run.eventPartitions = dropped.partitions.length;
-  run.eventIds = dropped.eventIds;
-  run.events = dropped.defaultRows;
-  run.more = dropped.more;
+  const horizon = new Date(now - PARTITION_HORIZON_DAYS * DAY);
+  const events = await unsafeDropPartitions(EVENTS, horizon, { batch, maxBatches });
+  run.eventPartitions = events.partitions.length;
+  run.eventIds = events.ids;
+  run.events = events.defaultRows;
+  const transactions = await unsafeDropPartitions(TRANSACTIONS, horizon, { batch, maxBatches });
+  run.transactionPartitions = transactions.partitions.length;
+  run.transactionIds = transactions.ids;
+  run.transactions = transactions.defaultRows;
+  run.more = events.more || transactions.more;
 
   let after = 0;
   for (;;) {
@@ -103,13 +119,15 @@ export async function unsafeEnforceRetention(options: { now?: number; batchSize?
         return swept.deleted;
       };
       // Received before the cutoff: the partitions after it are not even looked at.
-      if (retentionPlan(org).retentionDays < EVENT_PARTITION_HORIZON_DAYS) {
-        run.events += await sweep(
-          () => db().$executeRaw`
-            delete from events where received_at < ${cutoff} and (id, received_at) in (
-              select id, received_at from events
-              where project_id = any(${projects}::int[]) and received_at < ${cutoff} limit ${batch})`,
-        );
+      if (retentionPlan(org).retentionDays < PARTITION_HORIZON_DAYS) {
+        for (const [{ table }, counter] of PARTITIONED_COUNTERS) {
+          run[counter] += await sweep(
+            () => db().$executeRaw`
+              delete from ${Prisma.raw(table)} where received_at < ${cutoff} and (id, received_at) in (
+                select id, received_at from ${Prisma.raw(table)}
+                where project_id = any(${projects}::int[]) and received_at < ${cutoff} limit ${batch})`,
+          );
+        }
       }
       for (const [table, ageColumn, counter] of AGED_TABLES) {
         run[counter] += await sweep(

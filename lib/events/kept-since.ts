@@ -7,10 +7,10 @@ const DAY = 86_400_000;
 
 /**
  * The oldest receive time the viewer's org's plan still keeps, or null when nothing expires (billing
- * off: self-hosted keeps everything). Event reads filter on it so data past retention is not
- * served while it waits for the hourly retention job (a Free org's rows) or for its whole week's
- * partition to be dropped (up to 7 days after its newest row passed 90 days). The filter also
- * lets PostgreSQL skip the weeks before it.
+ * off: self-hosted keeps everything). Event and transaction reads filter on it so data past
+ * retention is not served while it waits for the hourly retention job (a Free org's rows) or for
+ * its whole week's partition to be dropped (up to 7 days after its newest row passed 90 days).
+ * The filter also lets PostgreSQL skip the weeks before it.
  */
 export async function eventsKeptSince(viewer: Viewer, client: Db = db(), now = Date.now()): Promise<Date | null> {
   if (!billingEnabled()) return null;
@@ -19,7 +19,10 @@ export async function eventsKeptSince(viewer: Viewer, client: Db = db(), now = D
   return new Date(now - retentionPlan(org).retentionDays * DAY);
 }
 
-/** `and e.received_at >= <cutoff>` for an event query aliased `e`, or nothing. */
-export function keptEvents(since: Date | null): Prisma.Sql {
-  return since ? Prisma.sql`and e.received_at >= ${since}` : Prisma.empty;
+/**
+ * `and e.received_at >= <cutoff>` for an event query aliased `e` (or a transaction query aliased
+ * `t`: transactions are partitioned and retained by received_at as events are), or nothing.
+ */
+export function keptEvents(since: Date | null, alias: "e" | "t" = "e"): Prisma.Sql {
+  return since ? Prisma.sql`and ${Prisma.raw(alias)}.received_at >= ${since}` : Prisma.empty;
 }

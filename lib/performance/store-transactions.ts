@@ -8,12 +8,13 @@ type Prepared = TransactionDocument & { entryId: string };
 
 /**
  * Stores a batch's transactions in the caller's transaction: finds or creates their groups,
- * inserts the rows (a duplicate event id changes nothing), and adds the rows actually inserted
+ * claims their event ids and inserts the rows of the ids not stored before (a duplicate event
+ * id changes nothing, however many weeks later it comes), and adds the rows actually inserted
  * to the groups' stats. Returns the span outcomes of the inserted transactions (spans their
  * documents left out), so a redelivered transaction is not counted twice.
  *
  * Lock order (after everything storeErrorEvents locks, before sessions and outcome counts, as
- * storeBatch calls them): transaction_groups by (name, op, method), transactions by event id,
+ * storeBatch calls them): transaction_groups by (name, op, method), transaction_ids by event id,
  * then transaction_stats by (group, resolution, bucket, environment, release).
  */
 export async function storeTransactions(tx: SqlTx, projectId: number, items: Prepared[]): Promise<SpanOutcome[]> {
@@ -26,8 +27,10 @@ export async function storeTransactions(tx: SqlTx, projectId: number, items: Pre
     projectId,
     fresh.map((t) => t.columns),
   );
-  const inserted = await insertTransactions(tx, projectId, fresh, groupOf);
-  const stored = fresh.filter((t) => inserted.has(t.columns.eventId));
+  const claimed = await claimTransactionIds(tx, projectId, fresh);
+  const stored = fresh.filter((t) => claimed.has(t.columns.eventId));
+  if (stored.length === 0) return [];
+  await insertTransactions(tx, projectId, stored, groupOf);
   await upsertTransactionStats(
     tx,
     projectId,
@@ -85,14 +88,26 @@ async function resolveGroups(tx: SqlTx, projectId: number, columns: TransactionC
   return ids;
 }
 
-async function insertTransactions(
-  tx: SqlTx,
-  projectId: number,
-  items: Prepared[],
-  groupOf: Map<string, string>,
-): Promise<Set<string>> {
-  const column = <T>(value: (c: TransactionColumns) => T) => items.map((t) => value(t.columns));
+/**
+ * Claims the batch's event ids (in id order: `items` are sorted) in transaction_ids, the dedupe
+ * key that outlives week boundaries (a unique index on the partitioned transactions table would
+ * only cover one week: see the migration 20261205060000_transactions_partitioned), and returns
+ * the ids not stored before. A batch claiming an id another uncommitted batch holds waits for
+ * it, then sees it taken (or free, on rollback). received_at is the batch transaction's start,
+ * as the row's default is.
+ */
+async function claimTransactionIds(tx: SqlTx, projectId: number, items: Prepared[]): Promise<Set<string>> {
   const rows = await tx.rows<{ event_id: string }>`
+    insert into transaction_ids (project_id, event_id, received_at)
+    select ${projectId}::int, event_id, now() from unnest(${items.map((t) => t.columns.eventId)}::text[]) as x(event_id)
+    on conflict do nothing
+    returning event_id`;
+  return new Set(rows.map((r) => r.event_id));
+}
+
+async function insertTransactions(tx: SqlTx, projectId: number, items: Prepared[], groupOf: Map<string, string>): Promise<void> {
+  const column = <T>(value: (c: TransactionColumns) => T) => items.map((t) => value(t.columns));
+  await tx.run`
     insert into transactions (project_id, group_id, event_id, name, op, method, status, trace_id, span_id, parent_span_id,
                               duration_ms, start_timestamp, timestamp, release, environment, span_count, payload)
     select ${projectId}::int, group_id, event_id, name, op, method, status, trace_id, span_id, parent_span_id,
@@ -107,8 +122,5 @@ async function insertTransactions(
       unnest(${column((c) => c.environment)}::text[]), unnest(${column((c) => c.spanCount)}::int[]),
       string_to_table(${joinDocuments(items.map((t) => t.payloadJson))}::text, ${SEPARATOR}))
       as x(group_id, event_id, name, op, method, status, trace_id, span_id, parent_span_id, duration_ms, start_ts, ts,
-           release, environment, span_count, payload)
-    on conflict (project_id, event_id) do nothing
-    returning event_id`;
-  return new Set(rows.map((r) => r.event_id));
+           release, environment, span_count, payload)`;
 }

@@ -57,15 +57,16 @@ export async function traceForViewer(viewer: Viewer, traceId: string): Promise<T
   assertCan(viewer.role, "performance:read");
   const trace = hex32(traceId);
   if (trace === null) return null;
+  const keptSince = await eventsKeptSince(viewer);
   const [transactions, { errors, performanceIssues }] = await Promise.all([
-    traceTransactions(viewer, trace),
-    traceErrors(viewer, trace),
+    traceTransactions(viewer, trace, keptSince),
+    traceErrors(viewer, trace, keptSince),
   ]);
   if (transactions.length === 0 && errors.length === 0 && performanceIssues.length === 0) return null;
   return { transactions: traceTree(transactions), errors, performanceIssues };
 }
 
-async function traceTransactions(viewer: Viewer, trace: string): Promise<TraceTransaction[]> {
+async function traceTransactions(viewer: Viewer, trace: string, keptSince: Date | null): Promise<TraceTransaction[]> {
   const rows = await db().$queryRaw<TransactionRow[]>`
     select t.event_id, t.project_id, t.slug, t.name, t.op, t.start_timestamp, t.timestamp, t.duration_ms, t.status,
       t.span_id, t.parent_span_id,
@@ -74,7 +75,7 @@ async function traceTransactions(viewer: Viewer, trace: string): Promise<TraceTr
       select t.*, p.slug,
         coalesce(sum(t.span_count) over (order by t.start_timestamp, t.id rows between unbounded preceding and 1 preceding), 0) as spans_before
       from transactions t join projects p on p.id = t.project_id
-      where t.trace_id = ${trace}::uuid and p.org_id = ${viewer.orgId}
+      where t.trace_id = ${trace}::uuid and p.org_id = ${viewer.orgId} ${keptEvents(keptSince, "t")}
       order by t.start_timestamp, t.id
       limit ${MAX_TRACE_TRANSACTIONS}
     ) t
@@ -108,12 +109,16 @@ function spansOf(document: string): unknown {
  * The trace's events: errors, and apart from them (as Sentry's trace lists them) the events of
  * performance issues the worker found in its transactions, which carry the trace id too.
  */
-async function traceErrors(viewer: Viewer, trace: string): Promise<Pick<Trace, "errors" | "performanceIssues">> {
+async function traceErrors(
+  viewer: Viewer,
+  trace: string,
+  keptSince: Date | null,
+): Promise<Pick<Trace, "errors" | "performanceIssues">> {
   const rows = await db().$queryRaw<ErrorRow[]>`
     select e.event_id, e.issue_id, e.title, e.project_id, p.slug, e.timestamp, i.type as issue_type,
       e.payload->'contexts'->'trace'->>'span_id' as span_id
     from events e join projects p on p.id = e.project_id left join issues i on i.id = e.issue_id
-    where e.trace_id = ${trace}::uuid and p.org_id = ${viewer.orgId} ${keptEvents(await eventsKeptSince(viewer))}
+    where e.trace_id = ${trace}::uuid and p.org_id = ${viewer.orgId} ${keptEvents(keptSince)}
     order by e.timestamp, e.id
     limit ${MAX_TRACE_ERRORS}`;
   const events = rows.map((r) => ({

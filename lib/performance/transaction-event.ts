@@ -2,6 +2,7 @@ import { serializeEvent } from "../api/serializers/event";
 import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
 import { db } from "../db";
+import { eventsKeptSince, keptEvents } from "../events/kept-since";
 import type { EventRecord } from "../issues/events";
 import { hex16, hex32, statusOrUnknown, undashed } from "./ids";
 import { storedSpans } from "./stored-spans";
@@ -47,7 +48,8 @@ export async function transactionEvent(
     select t.id, t.event_id, t.project_id, p.slug, t.name, t.op, t.status, t.trace_id::text, t.span_id, t.parent_span_id,
       t.start_timestamp, t.timestamp, t.release, t.environment, t.payload
     from transactions t join projects p on p.id = t.project_id
-    where p.org_id = ${viewer.orgId} and p.slug = ${projectSlug} and t.event_id = ${id}`;
+    where p.org_id = ${viewer.orgId} and p.slug = ${projectSlug} and t.event_id = ${id}
+      ${keptEvents(await eventsKeptSince(viewer), "t")}`;
   return row ? serializeTransaction(row) : null;
 }
 
@@ -114,11 +116,12 @@ export async function transactionForSpan(
   const trace = hex32(traceId);
   if (trace === null) return null;
   const span = hex16(spanId);
+  const kept = keptEvents(await eventsKeptSince(viewer), "t");
   if (span !== null) {
     // The document is json (read whole, not indexed): only this trace's few rows are opened.
     const [found] = await db().$queryRaw<{ slug: string; event_id: string }[]>`
       select p.slug, t.event_id from transactions t join projects p on p.id = t.project_id
-      where t.trace_id = ${trace}::uuid and p.org_id = ${viewer.orgId}
+      where t.trace_id = ${trace}::uuid and p.org_id = ${viewer.orgId} ${kept}
         and (t.span_id = ${span} or exists (
           select 1 from json_array_elements(case when json_typeof(t.payload->'spans') = 'array' then t.payload->'spans' else '[]' end) s
           where s->>'span_id' = ${span}))
@@ -129,7 +132,7 @@ export async function transactionForSpan(
   if (!transactionName || transactionName.length > 200 || transactionName.includes("\0")) return null;
   const [named] = await db().$queryRaw<{ slug: string; event_id: string }[]>`
     select p.slug, t.event_id from transactions t join projects p on p.id = t.project_id
-    where t.trace_id = ${trace}::uuid and p.org_id = ${viewer.orgId} and t.name = ${transactionName}
+    where t.trace_id = ${trace}::uuid and p.org_id = ${viewer.orgId} and t.name = ${transactionName} ${kept}
     order by t.start_timestamp, t.id
     limit 1`;
   return named ? { projectSlug: named.slug, eventId: named.event_id } : null;

@@ -2,6 +2,7 @@ import { assertCan } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
 import { type Db, dbRead } from "../db";
 import { AppError } from "../errors";
+import { eventsKeptSince, keptEvents } from "../events/kept-since";
 import { Prisma } from "../generated/prisma/client.ts";
 import { type Cursor, type PageLinks, keysetPage, parseCursor } from "../pagination";
 import { statusOrUnknown, undashed } from "./ids";
@@ -107,7 +108,8 @@ export async function listTransactions(
   const read = await dbRead(viewer);
   const groups = await groupsOfName(read, viewer, query);
   const byDuration = query.sort === "-duration";
-  const rows = groups.length === 0 ? [] : await pageOfGroups(read, groups, query, cursor, perPage, byDuration);
+  const kept = keptEvents(await eventsKeptSince(viewer, read), "t");
+  const rows = groups.length === 0 ? [] : await pageOfGroups(read, groups, query, cursor, perPage, byDuration, kept);
   const { items, links } = keysetPage(rows, perPage, cursor, (r) => ({
     value: byDuration ? durationKey(r.duration_ms) : BigInt(r.timestamp.getTime()),
     key: r.id,
@@ -162,6 +164,7 @@ async function pageOfGroups(
   cursor: Cursor | undefined,
   perPage: number,
   byDuration: boolean,
+  kept: Prisma.Sql,
 ) {
   const column = Prisma.raw(byDuration ? "t.duration_ms" : "t.timestamp");
   const conditions = [
@@ -185,7 +188,7 @@ async function pageOfGroups(
   const pageOf = (group: Prisma.Sql) => Prisma.sql`
     select t.id, t.event_id, t.name, t.duration_ms, t.timestamp, t.trace_id::text, t.status, t.group_id
     from transactions t
-    where t.group_id = ${group} and ${Prisma.join(conditions, " and ")}
+    where t.group_id = ${group} and ${Prisma.join(conditions, " and ")} ${kept}
     order by ${order}
     limit ${perPage + 1}`;
   const pages =

@@ -1,54 +1,30 @@
 // Billing on (retention by plan applies), before lib/ reads the environment.
 import "../support/billing-env";
-import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { EVENT_PARTITION_HORIZON_DAYS, unsafeEnforceRetention } from "@/lib/billing/retention";
-import { closeDb, db } from "@/lib/db";
-import { setDatabaseUrl } from "@/lib/env";
-import { listEventPartitions, partitionName, WEEK, weekStart } from "@/lib/events/partitions";
-import { entryMeta } from "@/lib/events/stream";
-import { laneOf, projectStreamKey } from "@/lib/ingest/stream-keys";
+import { describe, expect, it } from "vitest";
+import { PARTITION_HORIZON_DAYS, unsafeEnforceRetention } from "@/lib/billing/retention";
+import { db } from "@/lib/db";
+import { EVENTS, listPartitions, partitionName, WEEK, weekStart } from "@/lib/partitions";
 import { migrate } from "@/lib/migrate";
-import { closeRedis, redis } from "@/lib/redis";
 import { drainAll } from "../support/drain";
 import { newEventId } from "../support/envelopes";
-import { ROOT } from "../support/processes";
+import { migrateBefore } from "../support/migrate-before";
+import { privateDatabase } from "../support/private-database";
 import { queryOnce } from "../support/query-once";
+import { queueEntry } from "../support/stream-entry";
 
 // An install made before events were partitioned, with events in it, migrated by this code:
 // every row stays (as the partition events_legacy), the dedupe keys come from them, and the
 // legacy partition goes whole once all of it is past retention.
 const PARTITIONING = "20261205022400";
-const name = `errorhub_partitions_up_${process.pid}_${Date.now().toString(36)}`;
-const server = inject("databaseServer");
-const databaseUrl = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
-const work = mkdtempSync(path.join(tmpdir(), "errorhub-partitions-up-"));
 const DAY = 86_400_000;
-
-const sql = <T extends pg.QueryResultRow>(text: string, values: unknown[] = []) => queryOnce<T>(databaseUrl, text, values);
-
-const onServer = async (text: string) => void (await queryOnce(server, text));
 
 type Row = { id: string; project_id: number; event_id: string; received_at: Date; payload: unknown };
 const allEvents = () => sql<Row>("select id::text, project_id, event_id, received_at, payload from events order by id");
 let before: Row[] = [];
 
-beforeAll(async () => {
-  await onServer(`create database "${name}"`);
-  // The migrations before partitioning.
-  const dir = path.join(work, "migrations");
-  execFileSync("mkdir", ["-p", dir]);
-  for (const file of readdirSync(path.join(ROOT, "prisma/migrations"))) {
-    if (file < PARTITIONING) copyFileSync(path.join(ROOT, "prisma/migrations", file), path.join(dir, file));
-  }
-  execFileSync(path.join(ROOT, "node_modules/.bin/dbmate"), ["--no-dump-schema", "--migrations-dir", dir, "up"], {
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    stdio: "ignore",
-  });
+const databaseUrl = privateDatabase("partitions_up", async (url) => {
+  migrateBefore(url, PARTITIONING);
   // Two tenants on the team plan (90 days) with events received over the last 200 days; the same
   // event id in both projects (unique per project, as before).
   await sql(`
@@ -65,21 +41,13 @@ beforeAll(async () => {
   before = await allEvents();
   expect(before).toHaveLength(8);
 
-  await migrate(databaseUrl);
-  setDatabaseUrl(databaseUrl);
-}, 120_000);
-
-afterAll(async () => {
-  await closeDb();
-  await closeRedis();
-  await onServer(`drop database if exists "${name}" with (force)`);
-  rmSync(work, { recursive: true, force: true });
+  await migrate(url);
 });
+const sql = <T extends pg.QueryResultRow>(text: string, values: unknown[] = []) => queryOnce<T>(databaseUrl, text, values);
 
 async function receive(projectId: number, eventId: string, receivedAt: number) {
   const payload = JSON.stringify({ event_id: eventId, timestamp: receivedAt / 1000, platform: "node", message: "Error: old" });
-  const meta = entryMeta({ type: "event", eventId, clientIp: "203.0.113.9", receivedAt, sentAt: undefined });
-  await redis().xadd(projectStreamKey(projectId, laneOf([{ type: "event", eventId }])), "*", "m", meta, "h", '{"type":"event"}', "p", payload);
+  await queueEntry(projectId, { type: "event", eventId, payload, receivedAt });
   await drainAll(projectId);
 }
 
@@ -90,10 +58,10 @@ describe("partitioning an install that has events", () => {
     expect(await allEvents()).toEqual(before);
     expect(await sql("select distinct tableoid::regclass::text as partition from events")).toEqual([{ partition: "events_legacy" }]);
     const firstWeek = weekStart(Date.now()) + WEEK;
-    const partitions = await listEventPartitions();
+    const partitions = await listPartitions(EVENTS);
     expect(partitions.map((p) => [p.name, p.from?.getTime() ?? null, p.to?.getTime() ?? null])).toEqual([
       ["events_legacy", null, firstWeek],
-      ...[0, 1, 2].map((i) => [partitionName(firstWeek + i * WEEK), firstWeek + i * WEEK, firstWeek + (i + 1) * WEEK]),
+      ...[0, 1, 2].map((i) => [partitionName(EVENTS, firstWeek + i * WEEK), firstWeek + i * WEEK, firstWeek + (i + 1) * WEEK]),
       ["events_default", null, null],
     ]);
     // Its dedupe keys: one per stored event.
@@ -118,9 +86,9 @@ describe("partitioning an install that has events", () => {
     expect(await sql("select count(*)::int as n from dead_letters")).toEqual([{ n: 0 }]);
 
     // 90 days after the legacy partition's end it is dropped, all at once; the sequence stays.
-    const run = await unsafeEnforceRetention({ now: firstWeek + EVENT_PARTITION_HORIZON_DAYS * DAY + 3_600_000 });
+    const run = await unsafeEnforceRetention({ now: firstWeek + PARTITION_HORIZON_DAYS * DAY + 3_600_000 });
     expect(run.eventPartitions).toBe(1);
-    expect((await listEventPartitions()).map((p) => p.name)).not.toContain("events_legacy");
+    expect((await listPartitions(EVENTS)).map((p) => p.name)).not.toContain("events_legacy");
     expect(await db().event.count({ where: { projectId: { in: [a!, b!] } } })).toBe(0);
     expect(await sql("select count(*)::int as n from event_ids")).toEqual([{ n: 0 }]);
     const later = newEventId();

@@ -1,44 +1,23 @@
 // Billing on (retention by plan applies), before lib/ reads the environment.
 import "../support/billing-env";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { unsafeEnforceRetention } from "@/lib/billing/retention";
 import { issueEvent, listIssueEvents } from "@/lib/issues/events";
-import { closeDb, db } from "@/lib/db";
-import { setDatabaseUrl } from "@/lib/env";
-import { entryMeta } from "@/lib/events/stream";
-import { listEventPartitions, partitionName, unsafeCreateEventPartitions, unsafeDropEventPartitions, WEEK, weekStart } from "@/lib/events/partitions";
-import { projectStreamKey, laneOf } from "@/lib/ingest/stream-keys";
-import { migrate } from "@/lib/migrate";
-import { closeRedis, redis } from "@/lib/redis";
+import { db } from "@/lib/db";
+import { EVENTS, listPartitions, partitionName, unsafeCreatePartitions, unsafeDropPartitions, WEEK, weekStart } from "@/lib/partitions";
 import { processors } from "@/workers/processors";
 import { drainAll } from "../support/drain";
 import { newEventId } from "../support/envelopes";
 import { createOrgWithProject } from "../support/factories";
-import { queryOnce } from "../support/query-once";
+import { privateDatabase } from "../support/private-database";
+import { queueEntry } from "../support/stream-entry";
 
-// A database of its own: the clock here moves months ahead, and dropping partitions at that
-// clock would drop other test files' events in the shared one.
-const name = `errorhub_partitions_${process.pid}_${Date.now().toString(36)}`;
-const server = inject("databaseServer");
-const databaseUrl = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
+// A database of its own: the clock here moves months ahead.
+const databaseUrl = privateDatabase("partitions");
 const DAY = 86_400_000;
 // The week the test starts in; the movable clock counts from it.
 const base = weekStart(Date.now());
-
-const onServer = async (text: string) => void (await queryOnce(server, text));
-
-beforeAll(async () => {
-  await onServer(`create database "${name}"`);
-  await migrate(databaseUrl);
-  setDatabaseUrl(databaseUrl);
-});
-
-afterAll(async () => {
-  await closeDb();
-  await closeRedis();
-  await onServer(`drop database if exists "${name}" with (force)`);
-});
 
 /**
  * An error event as ingest would have queued it at `receivedAt` (the server's clock, which
@@ -53,8 +32,7 @@ async function receive(projectId: number, receivedAt: number, options: { eventId
     level: "error",
     message: options.message ?? "Partitioned: something broke",
   });
-  const meta = entryMeta({ type: "event", eventId, clientIp: "203.0.113.9", receivedAt, sentAt: undefined });
-  await redis().xadd(projectStreamKey(projectId, laneOf([{ type: "event", eventId }])), "*", "m", meta, "h", '{"type":"event"}', "p", payload);
+  await queueEntry(projectId, { type: "event", eventId, payload, receivedAt });
   await drainAll(projectId);
   return eventId;
 }
@@ -65,25 +43,25 @@ async function whereIs(projectId: number, eventId: string): Promise<string[]> {
   return rows.map((r) => r.partition);
 }
 
-const weekNames = (from: number, weeks: number) => Array.from({ length: weeks }, (_, i) => partitionName(from + i * WEEK));
+const weekNames = (from: number, weeks: number) => Array.from({ length: weeks }, (_, i) => partitionName(EVENTS, from + i * WEEK));
 
 describe("events partitioned by week of received_at", () => {
   it("the migration made this week and two ahead; the job makes the weeks ahead of its clock, once", async () => {
-    const names = (await listEventPartitions()).map((p) => p.name);
+    const names = (await listPartitions(EVENTS)).map((p) => p.name);
     // A fresh install has no legacy partition, only the default one and the weeks.
     expect(names).toEqual([...weekNames(base, 3), "events_default"]);
-    expect(await unsafeCreateEventPartitions({ now: base + 3 * DAY })).toEqual([]);
+    expect(await unsafeCreatePartitions(EVENTS, { now: base + 3 * DAY })).toEqual([]);
 
     // Five weeks on: that week and the two after it, nothing in between (no clock was there).
     const later = base + 5 * WEEK + 2 * DAY;
-    expect(await unsafeCreateEventPartitions({ now: later })).toEqual(weekNames(base + 5 * WEEK, 3));
-    expect(await unsafeCreateEventPartitions({ now: later })).toEqual([]);
+    expect(await unsafeCreatePartitions(EVENTS, { now: later })).toEqual(weekNames(base + 5 * WEEK, 3));
+    expect(await unsafeCreatePartitions(EVENTS, { now: later })).toEqual([]);
     // The worker runs it on the maintenance queue, hourly; at today's clock it has nothing to do.
     const job = processors.find((p) => p.name === "create-event-partitions")!;
     expect(job).toMatchObject({ queue: "maintenance", every: 3_600_000 });
     expect(await job.handle({}, undefined as never)).toEqual([]);
-    const partitions = await listEventPartitions();
-    const week5 = partitions.find((p) => p.name === partitionName(base + 5 * WEEK))!;
+    const partitions = await listPartitions(EVENTS);
+    const week5 = partitions.find((p) => p.name === partitionName(EVENTS, base + 5 * WEEK))!;
     expect([week5.from?.getTime(), week5.to?.getTime()]).toEqual([base + 5 * WEEK, base + 6 * WEEK]);
     // Made apart and attached: the parent's indexes, foreign keys and payload compression.
     const [shape] = await db().$queryRaw<{ indexes: number; fks: number; compression: string }[]>`
@@ -102,10 +80,10 @@ describe("events partitioned by week of received_at", () => {
     // An SDK timestamp years off does not matter: received_at picks the partition.
     const oddClock = await receive(project.id, base + DAY, { timestamp: Date.UTC(2001, 0, 1) });
     expect(await whereIs(project.id, ahead)).toEqual(["events_default"]);
-    expect(await whereIs(project.id, oddClock)).toEqual([partitionName(base)]);
+    expect(await whereIs(project.id, oddClock)).toEqual([partitionName(EVENTS, base)]);
 
-    expect(await unsafeCreateEventPartitions({ now: farAhead })).toEqual(weekNames(base + 20 * WEEK, 3));
-    expect(await whereIs(project.id, ahead)).toEqual([partitionName(base + 20 * WEEK)]);
+    expect(await unsafeCreatePartitions(EVENTS, { now: farAhead })).toEqual(weekNames(base + 20 * WEEK, 3));
+    expect(await whereIs(project.id, ahead)).toEqual([partitionName(EVENTS, base + 20 * WEEK)]);
     expect(await db().$queryRaw`select count(*)::int as n from events_default`).toEqual([{ n: 0 }]);
   });
 
@@ -118,8 +96,8 @@ describe("events partitioned by week of received_at", () => {
     await receive(a.project.id, base + 2 * WEEK + DAY, { eventId, timestamp: base + 2 * WEEK });
     // The same id in another tenant's project is another event.
     await receive(b.project.id, base + 2 * WEEK + DAY, { eventId });
-    expect(await whereIs(a.project.id, eventId)).toEqual([partitionName(base)]);
-    expect(await whereIs(b.project.id, eventId)).toEqual([partitionName(base + 2 * WEEK)]);
+    expect(await whereIs(a.project.id, eventId)).toEqual([partitionName(EVENTS, base)]);
+    expect(await whereIs(b.project.id, eventId)).toEqual([partitionName(EVENTS, base + 2 * WEEK)]);
     const issues = await db().issue.findMany({ where: { projectId: a.project.id }, select: { timesSeen: true } });
     expect(issues).toEqual([{ timesSeen: 1 }]);
     expect(await db().eventId.count({ where: { eventId } })).toBe(2);
@@ -139,7 +117,7 @@ describe("retention by partition, with a movable clock", () => {
     // Week 0, then the worker's clock runs on to week 8 (the job making its weeks) and more come.
     const early = base + DAY;
     for (const tenant of [free, team]) await receive(tenant.project.id, early, { message: `early ${tenant.org.id}` });
-    for (let week = 1; week <= 8; week++) await unsafeCreateEventPartitions({ now: base + week * WEEK });
+    for (let week = 1; week <= 8; week++) await unsafeCreatePartitions(EVENTS, { now: base + week * WEEK });
     const late = base + 8 * WEEK + DAY;
     for (const tenant of [free, team]) await receive(tenant.project.id, late, { message: `late ${tenant.org.id}` });
 
@@ -148,13 +126,13 @@ describe("retention by partition, with a movable clock", () => {
     expect(first).toMatchObject({ eventPartitions: 0, eventIds: 0 });
     expect(await stored(free.project.id)).toEqual([late]);
     expect(await stored(team.project.id)).toEqual([early, late]);
-    expect((await listEventPartitions()).map((p) => p.name)).toContain(partitionName(base));
+    expect((await listPartitions(EVENTS)).map((p) => p.name)).toContain(partitionName(EVENTS, base));
 
     // Day 97 and an hour: week 0 is wholly older than 90 days and is dropped (the team's early
     // event with it, by no DELETE); the free org's late event is past 30 days by now.
     const second = await unsafeEnforceRetention({ now: base + 97 * DAY + 3_600_000 });
     expect(second.eventPartitions).toBe(1);
-    expect((await listEventPartitions()).map((p) => p.name)).not.toContain(partitionName(base));
+    expect((await listPartitions(EVENTS)).map((p) => p.name)).not.toContain(partitionName(EVENTS, base));
     expect(await stored(free.project.id)).toEqual([]);
     expect(await stored(team.project.id)).toEqual([late]);
     // The dropped week's dedupe keys went with it; the late events' stay (until their week goes).
@@ -190,16 +168,16 @@ describe("retention by partition, with a movable clock", () => {
   });
 
   it("a week whose lock is held by a long read stays for the next run instead of blocking everything", async () => {
-    const week = partitionName(base + WEEK);
+    const week = partitionName(EVENTS, base + WEEK);
     const reader = new pg.Client({ connectionString: databaseUrl });
     await reader.connect();
     try {
       await reader.query("begin");
       await reader.query(`select count(*) from "${week}"`);
-      const held = await unsafeDropEventPartitions(new Date(base + 2 * WEEK));
+      const held = await unsafeDropPartitions(EVENTS, new Date(base + 2 * WEEK));
       expect(held.partitions).toEqual([]);
       await reader.query("commit");
-      const released = await unsafeDropEventPartitions(new Date(base + 2 * WEEK));
+      const released = await unsafeDropPartitions(EVENTS, new Date(base + 2 * WEEK));
       expect(released.partitions).toEqual([week]);
     } finally {
       await reader.end();
