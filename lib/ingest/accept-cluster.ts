@@ -147,18 +147,15 @@ async function acceptWithReplicaWait(connection: AcceptConnection, args: Arg[]):
   // different masters, all failed ("All keys in the pipeline should belong to the same slots
   // allocation group": a 503). An explicit pipeline is routed by its commands' keys.
   // args: numKeys, then the keys, the project's lane-0 stream first
-  const pipeline = connection.pipeline() as unknown as AcceptPipeline;
-  if (!hasReplica(connection, String(args[1]))) {
-    const [[error, results] = [new Error("no reply")]] = (await pipeline.acceptBatch(...args).exec()) ?? [];
-    if (error) throw error;
-    return { results: results as [number, string[]][] };
-  }
-  const replies = (await pipeline.acceptBatch(...args).call("wait", 1, env().REDIS_REPLICA_WAIT_MS).exec()) ?? [];
-  const [[scriptError, results] = [new Error("no reply")], [waitError, replicas] = [null, 0]] = replies;
+  const waitForReplica = hasReplica(connection, String(args[1]));
+  const pipeline = (connection.pipeline() as unknown as AcceptPipeline).acceptBatch(...args);
+  if (waitForReplica) pipeline.call("wait", 1, env().REDIS_REPLICA_WAIT_MS);
+  const [[scriptError, replies] = [new Error("no reply")], [waitError, replicas] = [null, 0]] = (await pipeline.exec()) ?? [];
   if (scriptError) throw scriptError;
-  if (!waitError && Number(replicas) >= 1) return { results: results as [number, string[]][] };
+  const results = replies as [number, string[]][];
+  if (!waitForReplica || (!waitError && Number(replicas) >= 1)) return { results };
   warnUnreplicated(waitError);
-  return { results: results as [number, string[]][], unreplicated: new Error(`no replica confirmed the accepted items within ${env().REDIS_REPLICA_WAIT_MS} ms`) };
+  return { results, unreplicated: new Error(`no replica confirmed the accepted items within ${env().REDIS_REPLICA_WAIT_MS} ms`) };
 }
 
 /**

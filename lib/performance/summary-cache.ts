@@ -99,8 +99,8 @@ async function combine(
   // takes a tenth of the memory of its units' (npm run bench:performance-list prints both), so
   // the same MAX_BYTES holds ten times as many lists. When an hour's end moves a unit into a
   // list's combined units (once an hour), the list reads them all again, as cold.
-  const missing = units.flatMap((unit) => projectIds.map((projectId) => ({ projectId, unit, key: "" })));
-  const combined = combineUnits(await unsafeReadUnitFigures(missing, filter, now, false), buckets);
+  const missing = units.flatMap((unit) => projectIds.map((projectId) => ({ projectId, unit, key: keyOf(projectId, unit, filter) })));
+  const combined = combineUnits(await readUnitFigures(missing, filter, now, false), buckets);
   keep(key, combined, figureBytes(combined.figures) + combined.series.byteLength, now + FRESH_OLD_MS);
   return combined;
 }
@@ -120,7 +120,7 @@ export async function unsafeUnitFigures(
   now = Date.now(),
 ): Promise<ProjectUnit[]> {
   const { kept: hits, missing } = unsafeKeptUnitFigures(projectIds, units, filter, now);
-  return [...hits, ...(await unsafeReadUnitFigures(missing, filter, now))];
+  return [...hits, ...(await readUnitFigures(missing, filter, now))];
 }
 
 /**
@@ -150,7 +150,7 @@ export function unsafeKeptUnitFigures(
  * Every group's figures of these units with their sketches, read from PostgreSQL, the sealed
  * ones kept unless `keepSealed` is false.
  */
-export async function unsafeReadUnitFigures(
+async function readUnitFigures(
   missing: MissingUnit[],
   filter: UnitFilter,
   now = Date.now(),

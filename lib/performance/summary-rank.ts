@@ -127,22 +127,7 @@ function mergeUnits(
   combined: CombinedFigures | null = null,
 ): Map<number, Merged> {
   const out = new Map<number, Merged>();
-  if (combined) {
-    const { groupIds, count, failures, durationSum } = combined.figures;
-    for (let i = 0; i < groupIds.length; i++) {
-      const groupId = groupIds[i]!;
-      if (only && !only.has(String(groupId))) continue;
-      const m = emptyMerged(groupId, buckets);
-      out.set(groupId, m);
-      m.count = count[i]!;
-      m.failures = failures[i]!;
-      m.durationSum = durationSum[i]!;
-      for (let b = 0; b < buckets; b++) m.series[b] = combined.series[i * buckets + b]!;
-      m.partFigures.push(combined.figures);
-      m.partIndexes.push(i);
-    }
-  }
-  for (const { unit, figures } of units) {
+  const add = (figures: UnitFigures, addSeries: (m: Merged, i: number) => void) => {
     const { groupIds, count, failures, durationSum } = figures;
     for (let i = 0; i < groupIds.length; i++) {
       const groupId = groupIds[i]!;
@@ -155,11 +140,16 @@ function mergeUnits(
       m.count += count[i]!;
       m.failures += failures[i]!;
       m.durationSum += durationSum[i]!;
-      m.series[unit.index]! += count[i]!;
+      addSeries(m, i);
       m.partFigures.push(figures);
       m.partIndexes.push(i);
     }
-  }
+  };
+  if (combined)
+    add(combined.figures, (m, i) => {
+      for (let b = 0; b < buckets; b++) m.series[b]! += combined.series[i * buckets + b]!;
+    });
+  for (const { unit, figures } of units) add(figures, (m, i) => (m.series[unit.index]! += figures.count[i]!));
   return out;
 }
 

@@ -35,7 +35,7 @@ export type ProjectUnit = {
  * again and again: `series` holds group i's counts per period bucket (the units' `index`) at
  * [i * buckets, (i + 1) * buckets).
  */
-export type CombinedFigures = { figures: UnitFigures; series: Float64Array; buckets: number };
+export type CombinedFigures = { figures: UnitFigures; series: Float64Array };
 
 /**
  * One unit's rows (any environments and releases, packed in group id order by
@@ -132,7 +132,6 @@ export function combineUnits(units: ProjectUnit[], buckets: number): CombinedFig
   return {
     figures: { groupIds, count, failures, durationSum, offsets, keys: keys.slice(0, length), counts: narrowCounts(counts, length) },
     series,
-    buckets,
   };
 }
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { loadEmbeddedPostgres } from "@/lib/embedded-postgres";
 import { migrate } from "@/lib/migrate";
 import { NODE, ROOT, WITH_TSX, freePort } from "../support/processes";
+import { queryOnce } from "../support/query-once";
 
 // The embedded PostgreSQL (18) ships no pg_dump, and this machine's pg_dump (15) refuses a newer
 // server: `admin backup` makes an online physical copy instead. A cluster of the test's own, in
@@ -67,15 +68,7 @@ function admin(args: string[], databaseUrl?: string): Promise<{ code: number | n
   return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
 }
 
-async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = <T extends pg.QueryResultRow>(text: string, values: unknown[] = []) => queryOnce<T>(url, text, values);
 
 /** "16/B374D848" as a number, to compare WAL locations. */
 const lsn = (text: string) => {

@@ -107,8 +107,7 @@ describe("events partitioned by week of received_at", () => {
 describe("retention by partition, with a movable clock", () => {
   it("drops whole weeks past the longest plan retention; a shorter plan's events go by rows before that", async () => {
     const free = await createOrgWithProject(); // keeps 30 days
-    const team = await createOrgWithProject(); // keeps 90 days
-    await db().organization.update({ where: { id: team.org.id }, data: { plan: "team", subscriptionStatus: "active" } });
+    const team = await createOrgWithProject({ plan: "team" }); // keeps 90 days
     const stored = async (projectId: number) =>
       (await db().event.findMany({ where: { projectId }, select: { receivedAt: true }, orderBy: { receivedAt: "asc" } })).map((e) =>
         e.receivedAt.getTime(),
@@ -148,8 +147,7 @@ describe("retention by partition, with a movable clock", () => {
 
   it("an org's events past its plan's retention are not served while they wait for the job or their week's drop", async () => {
     const free = await createOrgWithProject(); // keeps 30 days
-    const team = await createOrgWithProject(); // keeps 90 days
-    await db().organization.update({ where: { id: team.org.id }, data: { plan: "team", subscriptionStatus: "active" } });
+    const team = await createOrgWithProject({ plan: "team" }); // keeps 90 days
     const now = Date.now();
     const ages = { free: [40, 10], team: [95, 80] };
     for (const [tenant, [old, kept]] of [[free, ages.free], [team, ages.team]] as const) {

@@ -117,8 +117,7 @@ describe("transactions partitioned by week of received_at", () => {
 
   it("an org's transactions past its plan's retention are not served while they wait for the job or their week's drop", async () => {
     const free = await createOrgWithProject(); // keeps 30 days
-    const team = await createOrgWithProject(); // keeps 90 days
-    await db().organization.update({ where: { id: team.org.id }, data: { plan: "team", subscriptionStatus: "active" } });
+    const team = await createOrgWithProject({ plan: "team" }); // keeps 90 days
     const now = Date.now();
     const ages = { free: [40, 10], team: [95, 80] };
     for (const [tenant, [old, kept]] of [[free, ages.free], [team, ages.team]] as const) {
@@ -161,8 +160,7 @@ describe("transactions partitioned by week of received_at", () => {
 describe("retention of transactions by partition, with a movable clock", () => {
   it("drops whole weeks past the longest plan retention with their ids, keeps the newer; a shorter plan's go by rows before", async () => {
     const free = await createOrgWithProject(); // keeps 30 days
-    const team = await createOrgWithProject(); // keeps 90 days
-    await db().organization.update({ where: { id: team.org.id }, data: { plan: "team", subscriptionStatus: "active" } });
+    const team = await createOrgWithProject({ plan: "team" }); // keeps 90 days
     const stored = async (projectId: number) =>
       (
         await db().transaction.findMany({ where: { projectId }, select: { receivedAt: true }, orderBy: { receivedAt: "asc" } })
